@@ -1,0 +1,97 @@
+"""Everything that leaves the market maker: small, immutable, typed commands.
+
+The maker never sends a command on its own; it returns ``Batch``es from ``handle``/``tick``/
+``operate`` and the runner (or the simulation loop) submits them.  A venue answers a batch item
+by item, echoing ``batch_id`` (D7, D12).  Every placement carries its client order id from the
+start (D2).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from core.events import Side
+
+
+class TimeInForce(enum.Enum):
+    ALO = "Alo"  # post-only: rejected instead of taking liquidity (D23)
+    GTC = "Gtc"
+    IOC = "Ioc"  # fill what you can, cancel the rest (recovery, D15)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """``level`` is the ladder level of the quoting intent (0 = closest to the touch); ``None``
+    for orders outside the ladder (recovery IOCs)."""
+
+    cloid: str
+    side: Side
+    price: int
+    size: int
+    tif: TimeInForce = TimeInForce.ALO
+    reduce_only: bool = False
+    level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    cloid: str | None
+    oid: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Modify:
+    """Cancel-and-replace of ``cloid``/``oid`` by a new order ``new_cloid`` (D5)."""
+
+    cloid: str
+    oid: int
+    new_cloid: str
+    side: Side
+    price: int
+    size: int
+    tif: TimeInForce = TimeInForce.ALO
+    reduce_only: bool = False
+    level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAll:
+    """Venue-wide: every open order of the account, tracked or not (D25)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetLeverage:
+    leverage: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOrder:
+    cloid: str | None
+    oid: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """Ask for an open-orders snapshot and the position (answered by ``OpenOrders`` and
+    ``PositionSnapshot``, or ``SyncFailed``)."""
+
+    reason: str
+
+
+Command = Place | Cancel | Modify | CancelAll | SetLeverage | QueryOrder | SyncState
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One submission.  The venue answers each item on its own (D7)."""
+
+    batch_id: int
+    commands: tuple[Command, ...]
+
+    @property
+    def is_emergency(self) -> bool:
+        """Cancels and cancel-all go ahead of everything else and are never delayed (D13)."""
+        return all(isinstance(c, Cancel | CancelAll) for c in self.commands)

@@ -1,0 +1,284 @@
+"""Configuration: pydantic models for config.toml, loaded with tomllib, written with tomli-w.
+
+A bad file gets one clear line per problem naming the key path, the bad value and what is
+allowed, never a traceback (``ConfigError`` carries the lines; the CLI prints them and exits 2).
+Unknown keys are errors: a typo such as ``max_positon`` must not silently fall back to a default.
+
+Secrets are never read from or written to this file (D21): the venue's private key comes from
+the environment or an owner-only key file named here, and a key that looks like a secret is
+refused with a message saying where it belongs.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from core.venues.sim.config import SimConfig
+
+PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_SECRET_WORDS = ("private_key", "secret", "mnemonic", "seed_phrase", "api_secret", "password")
+DEFAULT_KEY_ENV = "MM_CONSOLE_PRIVATE_KEY"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class VenueConfig(_Section):
+    """Where orders go.  ``sim`` is the embedded exchange; ``hyperliquid`` the real one."""
+
+    kind: Literal["sim", "hyperliquid"] = "sim"
+    network: Literal["testnet", "mainnet"] = "testnet"
+    account_address: str | None = None
+    vault_address: str | None = None
+    key_env: str = DEFAULT_KEY_ENV
+    key_file: Path | None = None
+    request_timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("account_address", "vault_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not _ADDRESS.match(value):
+            raise ValueError("must be a 0x-prefixed 40-hex-digit address")
+        return value.lower() if value is not None else None
+
+
+class MarketConfig(_Section):
+    symbol: str = Field(default="ETH", min_length=1, max_length=32)
+    leverage: int = Field(default=5, ge=1, le=100)
+
+
+class StrategyConfig(_Section):
+    """The ladder.  Distances are in ticks of the instrument; sizes in units of the base asset."""
+
+    levels: int = Field(default=3, ge=1, le=20)
+    level_spacing_ticks: int = Field(default=20, ge=1)
+    half_spread_ticks: int = Field(default=30, ge=1)
+    size: PositiveDecimal = Decimal("0.5")
+    size_step: NonNegativeDecimal = Decimal("0")
+    skew_ticks_per_unit: NonNegativeDecimal = Decimal("10")
+    requote_threshold_ticks: int = Field(default=5, ge=0)
+    tick_interval_s: float = Field(default=0.1, gt=0, le=10)
+
+
+class RiskConfig(_Section):
+    """Limits and the kill switch (D17, D18).  Sizes in base units, money in quote currency."""
+
+    max_position: PositiveDecimal = Decimal("5")
+    max_notional: PositiveDecimal = Decimal("20000")
+    loss_limit: PositiveDecimal = Decimal("500")
+    stale_data_s: float = Field(default=5.0, gt=0)
+    runaway_multiple: float = Field(default=2.0, gt=1)
+    kill_on_stale_data: bool = True
+
+
+class BackoffConfig(_Section):
+    base_s: float = Field(default=1.0, gt=0)
+    factor: float = Field(default=2.0, ge=1)
+    cap_s: float = Field(default=60.0, gt=0)
+    price_error_threshold: int = Field(default=3, ge=1)
+    position_limit_hold_s: float = Field(default=30.0, gt=0)
+
+
+class RecoveryConfig(_Section):
+    enabled: bool = True
+    rejection_threshold: int = Field(default=3, ge=1)
+    min_ioc_size: PositiveDecimal = Decimal("0.1")
+    cooldown_s: float = Field(default=5.0, ge=0)
+    max_attempts: int = Field(default=10, ge=1)
+    slippage_ticks: int = Field(default=5, ge=0)
+
+
+class ReconcileConfig(_Section):
+    grace_period_s: float = Field(default=2.0, ge=0)
+    interval_s: float = Field(default=30.0, gt=0)
+    late_fill_window_s: float = Field(default=1.0, ge=0)
+    position_tolerance: NonNegativeDecimal = Decimal("0")
+    unknown_orders: Literal["cancel", "adopt"] = "cancel"
+    on_start: Literal["cancel_all", "adopt"] = "cancel_all"
+    cancel_timeout_s: float = Field(default=5.0, gt=0)
+    query_timeout_s: float = Field(default=5.0, gt=0)
+    terminal_retention_s: float = Field(default=60.0, gt=0)
+
+
+KEY_ACTIONS = (
+    "pause",
+    "pause_cancel",
+    "cancel_all",
+    "cancel_selected",
+    "filter_log",
+    "kill",
+    "rearm",
+    "help",
+    "theme",
+    "quit",
+)
+
+
+class UiConfig(_Section):
+    theme: str = Field(default="mm-dark", min_length=1)
+    refresh_hz: float = Field(default=10.0, ge=1, le=60)
+    read_only: bool = False
+    keys: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("keys")
+    @classmethod
+    def _known_actions(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(KEY_ACTIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown key action(s) {', '.join(unknown)} (allowed: {', '.join(KEY_ACTIONS)})"
+            )
+        for action, key in value.items():
+            if not key.strip():
+                raise ValueError(f"key for {action} must not be empty")
+        return value
+
+
+class Config(_Section):
+    """The whole file.  Each table is optional; a missing key takes its default."""
+
+    venue: VenueConfig = Field(default_factory=VenueConfig)
+    market: MarketConfig = Field(default_factory=MarketConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    backoff: BackoffConfig = Field(default_factory=BackoffConfig)
+    recovery: RecoveryConfig = Field(default_factory=RecoveryConfig)
+    reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
+    sim: SimConfig = Field(default_factory=SimConfig)
+    ui: UiConfig = Field(default_factory=UiConfig)
+
+    @model_validator(mode="after")
+    def _sim_market_matches(self) -> Config:
+        if self.venue.kind == "sim" and self.market.symbol != self.sim.symbol:
+            raise ValueError(
+                f"market.symbol ({self.market.symbol!r}) must equal sim.symbol "
+                f"({self.sim.symbol!r}) when venue.kind is \"sim\""
+            )
+        return self
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; ``problems`` holds one readable line each."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+def default_config_path() -> Path:
+    """The packaged defaults: inside the wheel, or at the top of a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "defaults" / "config.toml"
+    return packaged if packaged.is_file() else here.parent / "config.toml"
+
+
+def load(path: Path | None = None) -> Config:
+    """Read and validate a config file (the packaged defaults when ``path`` is None)."""
+    source = path if path is not None else default_config_path()
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(source), [f"cannot read: {exc.strerror or exc}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(str(source), ["not UTF-8 text"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(source), [f"not valid TOML: {exc}"]) from None
+    return parse(data, str(source))
+
+
+def parse(data: dict[str, Any], source: str = "config") -> Config:
+    secrets = list(_secret_keys(data, ""))
+    if secrets:
+        raise ConfigError(
+            source,
+            [
+                f"{key}: secrets are never read from the config file; put the key in the "
+                f"{DEFAULT_KEY_ENV} environment variable or an owner-only file named by "
+                f"venue.key_file"
+                for key in secrets
+            ],
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+
+
+def _secret_keys(node: Any, prefix: str) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if any(word in str(key).lower() for word in _SECRET_WORDS):
+                found.append(path)
+            found.extend(_secret_keys(value, path))
+    return found
+
+
+def _describe(err: Any) -> str:
+    loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown key{_allowed_keys(err['loc'])}"
+    message = str(err["msg"])
+    message = re.sub(r"^Input should be", "must be", message)
+    message = re.sub(r"^Value error, ", "", message)
+    if kind == "missing":
+        return f"{loc}: is required"
+    return f"{loc}: {message}, got {_show(err.get('input'))}"
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> str:
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            return ""
+    return f" (allowed: {', '.join(model.model_fields)})"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def dump(config: Config) -> str:
+    """The config as TOML (no secrets exist in it to leak)."""
+    data = config.model_dump(mode="json", exclude_none=True)
+    return tomli_w.dumps(data)
+
+
+def write_defaults(path: Path, *, force: bool = False) -> None:
+    if path.exists() and not force:
+        raise ConfigError(str(path), ["already exists; pass --force to overwrite it"])
+    try:
+        path.write_text(dump(Config()), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot write: {exc.strerror or exc}"]) from None

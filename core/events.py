@@ -1,0 +1,343 @@
+"""Everything that enters the market maker: small, immutable, typed events.
+
+A venue adapter (simulated or Hyperliquid) turns its wire messages into these and nothing else;
+the maker never sees a venue's wire format.  Prices are ``int`` ticks and sizes ``int`` lots
+(D20).  Error text arrives already classified (``RejectionClass``) with the raw text kept for
+the operator (D11).  Times are seconds as floats in the venue's clock when it gives one
+(``venue_time``); the receive time is the ``now`` passed to ``MarketMaker.handle``.
+
+Answers to a submitted ``Batch`` carry its ``batch_id`` so that a rejected batch counts as one
+event for backoff (D12) while each item is still applied on its own (D7).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Side(enum.Enum):
+    """Our side of an order: a bid buys, an ask sells."""
+
+    BID = "bid"
+    ASK = "ask"
+
+    @property
+    def sign(self) -> int:
+        """+1 for a bid (a fill adds to the position), -1 for an ask."""
+        return 1 if self is Side.BID else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.ASK if self is Side.BID else Side.BID
+
+
+class RejectionClass(enum.Enum):
+    """What a rejection means for quoting (D11)."""
+
+    POSITION_LIMIT = "PositionLimit"
+    MARGIN = "Margin"
+    PRICE_ERROR = "PriceError"
+    RATE_LIMIT = "RateLimit"
+    OTHER = "Other"
+
+
+class Liquidity(enum.Enum):
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+class AckStatus(enum.Enum):
+    """How a placement answer left the order (D3: a partial immediate fill is not terminal)."""
+
+    RESTING = "resting"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+
+
+class VenueStatus(enum.Enum):
+    """An order's status as the venue reports it, normalised from the venue's own strings."""
+
+    OPEN = "open"
+    FILLED = "filled"
+    CANCELED = "canceled"  # by us
+    VENUE_CANCELED = "venue_canceled"  # margin, self-trade, scheduled cancel, ...
+    REJECTED = "rejected"
+    NOT_FOUND = "not_found"  # the venue does not know the order (only from a status query)
+    UNKNOWN = "unknown"  # a status string we do not know: query, never guess (D6)
+
+
+# ---- market data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshot:
+    """Full depth, best level first on each side: ``(price_ticks, size_lots)``."""
+
+    bids: tuple[tuple[int, int], ...]
+    asks: tuple[tuple[int, int], ...]
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookDelta:
+    """One level changed; ``size == 0`` removes the level."""
+
+    side: Side
+    price: int
+    size: int
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """A public trade; ``side`` is the aggressor's side."""
+
+    side: Side
+    price: int
+    size: int
+    venue_time: float | None = None
+
+
+# ---- answers to our commands ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceAck:
+    """The venue accepted a placement.  ``filled``/``filled_value`` report what traded at once
+    (a total, without trade ids: the trap of D4).  ``filled_value`` is ticks x lots."""
+
+    cloid: str
+    oid: int
+    status: AckStatus
+    filled: int = 0
+    filled_value: int = 0
+    batch_id: int | None = None
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRejected:
+    cloid: str
+    reason: str
+    rclass: RejectionClass
+    batch_id: int | None = None
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceUnknown:
+    """No answer (timeout, lost connection): the order may be live (D8)."""
+
+    cloid: str
+    reason: str
+    batch_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAck:
+    cloid: str | None
+    oid: int | None
+    batch_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRejected:
+    """``gone`` is true for "never placed, already canceled, or filled": the order is no longer
+    live but a fill may still be on its way (D5, D24)."""
+
+    cloid: str | None
+    oid: int | None
+    reason: str
+    gone: bool
+    rclass: RejectionClass = RejectionClass.OTHER
+    batch_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelUnknown:
+    """A cancel with no answer: resolved by a status query, never read as cancelled (D24)."""
+
+    cloid: str | None
+    oid: int | None
+    reason: str
+    batch_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyAck:
+    """A modify is cancel-and-replace: the original ``cloid`` is gone, ``new_cloid`` lives on
+    under a new ``oid`` (D5)."""
+
+    cloid: str
+    new_cloid: str
+    oid: int
+    status: AckStatus
+    filled: int = 0
+    filled_value: int = 0
+    batch_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyRejected:
+    """``original_gone``: the original order no longer rests ("Cannot modify canceled or filled
+    order", or the replacement failed after the cancel leg)."""
+
+    cloid: str
+    new_cloid: str
+    reason: str
+    rclass: RejectionClass
+    original_gone: bool
+    batch_id: int | None = None
+
+
+# ---- the user stream --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    oid: int | None
+    cloid: str | None
+    status: VenueStatus
+    raw_status: str
+    rclass: RejectionClass | None = None
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One trade of ours with its unique trade id (the key of D4's de-duplication)."""
+
+    tid: int
+    oid: int | None
+    cloid: str | None
+    side: Side
+    price: int
+    size: int
+    liquidity: Liquidity
+    venue_time: float | None = None
+    snapshot: bool = False  # replayed history after a (re)subscribe
+
+
+# ---- state snapshots and queries --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrder:
+    """One open order as the venue lists it (``size`` is what still rests)."""
+
+    oid: int
+    cloid: str | None
+    side: Side
+    price: int
+    size: int
+    orig_size: int
+    placed_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrders:
+    orders: tuple[VenueOrder, ...]
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSnapshot:
+    """Signed position in lots; ``entry_value`` is |position| x entry price in ticks x lots."""
+
+    position: int
+    entry_value: int | None = None
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeverageInfo:
+    """The leverage the venue really applies (D14), and where we learnt it."""
+
+    leverage: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusReport:
+    """Answer to ``QueryOrder``: definitive, unlike silence (D24)."""
+
+    cloid: str | None
+    oid: int | None
+    status: VenueStatus
+    raw_status: str
+    remaining: int = 0
+    filled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueryFailed:
+    """A status query that got no answer: retried, never read as "cancelled" (D24)."""
+
+    cloid: str | None
+    oid: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAllDone:
+    """The venue-wide sweep finished: how many orders it found and how many failed (D25)."""
+
+    swept: int
+    failed: int
+    batch_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncFailed:
+    """A state sync (open orders / position) could not be completed."""
+
+    reason: str
+
+
+# ---- connection -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    venue: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueNotice:
+    """A malformed or unknown venue message: logged and counted, never a state change."""
+
+    kind: str
+    text: str
+
+
+Event = (
+    BookSnapshot
+    | BookDelta
+    | Trade
+    | PlaceAck
+    | PlaceRejected
+    | PlaceUnknown
+    | CancelAck
+    | CancelRejected
+    | CancelUnknown
+    | ModifyAck
+    | ModifyRejected
+    | OrderUpdate
+    | Fill
+    | OpenOrders
+    | PositionSnapshot
+    | LeverageInfo
+    | OrderStatusReport
+    | QueryFailed
+    | CancelAllDone
+    | SyncFailed
+    | Connected
+    | Disconnected
+    | VenueNotice
+)

@@ -1,0 +1,84 @@
+"""FillLedger: every fill is counted exactly once (D4).
+
+Two traps, one ledger:
+
+* A trade id (tid) seen twice is a replay (reconnects replay fills): ignore it.  Memory is
+  bounded both by count and by age — a market maker runs for weeks, and an unbounded set of tids
+  is a slow leak.  A replay older than the retention would be counted again, so the retention is
+  sized well beyond any venue's replay window (Hyperliquid replays at most its recent fills).
+* A placement answer reports an immediate fill as a total without tids; the stream later reports
+  the same trades again with tids.  The ledger remembers the immediate *amount* per order and
+  skips that much of the order's later stream fills: ``skip = min(remaining_immediate, size)``.
+
+This module never decides an order's state; ``core.orders`` does, using what the ledger says.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+
+class FillLedger:
+    """Trade-id de-duplication with bounded memory, and immediate-fill amounts per order."""
+
+    __slots__ = ("_immediate", "_tids", "duplicates", "max_tids", "retention")
+
+    def __init__(self, max_tids: int = 200_000, retention: float = 6 * 3600.0) -> None:
+        if max_tids < 1 or retention <= 0:
+            raise ValueError("FillLedger needs max_tids >= 1 and retention > 0")
+        self.max_tids = max_tids
+        self.retention = retention
+        self._tids: OrderedDict[int, float] = OrderedDict()
+        self._immediate: dict[str, int] = {}
+        self.duplicates = 0
+
+    def __len__(self) -> int:
+        return len(self._tids)
+
+    def first_sighting(self, tid: int, now: float) -> bool:
+        """Record ``tid``; False (and a duplicate counted) when it was seen before."""
+        tids = self._tids
+        if tid in tids:
+            self.duplicates += 1
+            return False
+        tids[tid] = now
+        if len(tids) > self.max_tids:
+            tids.popitem(last=False)
+        self._forget_older_than(now - self.retention)
+        return True
+
+    def _forget_older_than(self, horizon: float) -> None:
+        tids = self._tids
+        while tids:
+            oldest_tid = next(iter(tids))
+            if tids[oldest_tid] >= horizon:
+                return
+            del tids[oldest_tid]
+
+    def register_immediate(self, cloid: str, lots: int) -> None:
+        """The placement answer said ``lots`` traded at once: the stream will repeat them."""
+        if lots < 0:
+            raise ValueError(f"immediate fill amount must be >= 0, got {lots}")
+        if lots:
+            self._immediate[cloid] = self._immediate.get(cloid, 0) + lots
+
+    def consume_immediate(self, cloid: str | None, lots: int) -> int:
+        """How much of a stream fill of ``lots`` is a repeat of an immediate fill (to skip)."""
+        if cloid is None:
+            return 0
+        remaining = self._immediate.get(cloid, 0)
+        if not remaining:
+            return 0
+        skip = min(remaining, lots)
+        if remaining == skip:
+            del self._immediate[cloid]
+        else:
+            self._immediate[cloid] = remaining - skip
+        return skip
+
+    def immediate_remaining(self, cloid: str) -> int:
+        return self._immediate.get(cloid, 0)
+
+    def forget_order(self, cloid: str) -> None:
+        """Called when an order is pruned: its immediate amount can no longer be repeated."""
+        self._immediate.pop(cloid, None)

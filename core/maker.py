@@ -1,0 +1,1174 @@
+"""MarketMaker: the sans-I/O engine.  Events in, command batches out, time passed in.
+
+    handle(event, now)   -> list[Batch]   something happened at the venue
+    tick(now)            -> list[Batch]   timers: quoting, timeouts, reconcile, risk, recovery
+    operate(action, now) -> list[Batch]   the operator: pause, cancel all, kill, re-arm, quit
+    view(now)            -> ConsoleView   the immutable picture for the console and reporters
+
+It never awaits, never reads a clock and never touches a socket, so the same object runs inside
+the async runner on the wall clock and inside the simulation loop in virtual time (D22).  It
+wires the parts together; each rule lives in its part: order state in ``orders`` (D1-D8), fill
+counting in ``fills`` (D4), rejections and backoff in ``rejections`` (D11-D14), recovery in
+``recovery`` (D15), reconciliation in ``reconcile`` (D9, D16, D19), limits and the kill switch
+in ``risk`` (D17, D18), the ladder in ``strategy`` (D23) and the diff in ``executor`` (D13).
+
+What it must never do: delay a cancel, a cancel-all or a kill behind anything (D13); place while
+killed, halted or sweeping; place a second order for an intent whose first one is unanswered
+(D8); raise on any venue event (a malformed one is counted and logged).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+
+from core.actions import Action, CancelAllOrders, CancelOrder, Kill, Pause, Quit, Rearm, Resume
+from core.book import LocalBook
+from core.commands import (
+    Batch,
+    Cancel,
+    CancelAll,
+    Command,
+    Modify,
+    Place,
+    QueryOrder,
+    SyncState,
+    TimeInForce,
+)
+from core.config import Config
+from core.events import (
+    BookDelta,
+    BookSnapshot,
+    CancelAck,
+    CancelAllDone,
+    CancelRejected,
+    CancelUnknown,
+    Connected,
+    Disconnected,
+    Event,
+    Fill,
+    LeverageInfo,
+    Liquidity,
+    ModifyAck,
+    ModifyRejected,
+    OpenOrders,
+    OrderStatusReport,
+    OrderUpdate,
+    PlaceAck,
+    PlaceRejected,
+    PlaceUnknown,
+    PositionSnapshot,
+    QueryFailed,
+    RejectionClass,
+    Side,
+    SyncFailed,
+    Trade,
+    VenueNotice,
+    VenueStatus,
+)
+from core.executor import Executor, SideMode
+from core.exposure import Position, exposure
+from core.orders import OrderState, OrderTracker, Outcome, TrackedOrder
+from core.reconcile import Reconciler
+from core.recovery import RecoveryParams, ReduceOnlyRecovery
+from core.rejections import RejectionPolicy, RejectionTracker
+from core.risk import KillSwitch, RiskLimits, kill_reason, notional_blocks_increase
+from core.strategy import Quote, StrategyParams, desired_ladder
+from core.units import Instrument, Rounding
+from core.view import (
+    BackoffView,
+    ConsoleView,
+    FillView,
+    Limits,
+    LogEntry,
+    Mode,
+    OrderView,
+    RecoveryView,
+    RejectionText,
+)
+
+_CANNOT_MODIFY = "Cannot modify canceled or filled order"
+
+
+@dataclass(frozen=True, slots=True)
+class MakerParams:
+    """Everything the maker needs, in core units (lots, ticks, seconds)."""
+
+    strategy: StrategyParams
+    risk: RiskLimits
+    rejection: RejectionPolicy
+    recovery: RecoveryParams
+    recovery_enabled: bool = True
+    requote_threshold: int = 1
+    min_requote_interval: float = 0.05
+    grace_period: float = 2.0
+    sync_interval: float = 30.0
+    position_tolerance: int = 0
+    late_fill_window: float = 1.0
+    terminal_retention: float = 60.0
+    answer_timeout: float = 5.0  # a placement or cancel unanswered this long is queried (D8, D24)
+    query_timeout: float = 5.0
+    unknown_orders: str = "cancel"  # or "adopt"
+    on_start: str = "cancel_all"  # or "adopt"
+    leverage: int = 5
+    live: bool = False
+    verify_gap: float = 0.3
+    sweep_timeout: float = 5.0
+    sweep_attempts: int = 5
+    cancel_escalation: int = 3
+    price_fence_s: float = 2.0
+    log_size: int = 500
+    fills_shown: int = 200
+
+    @classmethod
+    def from_config(cls, cfg: Config, instrument: Instrument, *, live: bool) -> MakerParams:
+        lots = instrument.size_to_lots
+        max_position = lots(cfg.risk.max_position, Rounding.DOWN)
+        s = cfg.strategy
+        size_lots = max(1, lots(s.size, Rounding.DOWN))
+        skew_per_lot = float(s.skew_ticks_per_unit * instrument.lot_size)
+        return cls(
+            strategy=StrategyParams(
+                levels=s.levels,
+                level_spacing_ticks=s.level_spacing_ticks,
+                half_spread_ticks=s.half_spread_ticks,
+                size_lots=size_lots,
+                max_position_lots=max(1, max_position),
+                size_step_lots=lots(s.size_step, Rounding.DOWN),
+                skew_ticks_per_lot=skew_per_lot,
+            ),
+            risk=RiskLimits(
+                max_position=max(1, max_position),
+                max_notional=int(cfg.risk.max_notional / instrument.value_unit),
+                loss_limit=int(cfg.risk.loss_limit / instrument.value_unit),
+                stale_data_s=cfg.risk.stale_data_s,
+                runaway_multiple=cfg.risk.runaway_multiple,
+                kill_on_stale_data=cfg.risk.kill_on_stale_data,
+                value_unit=float(instrument.value_unit),
+            ),
+            rejection=RejectionPolicy(
+                backoff_base=cfg.backoff.base_s,
+                backoff_factor=cfg.backoff.factor,
+                backoff_cap=cfg.backoff.cap_s,
+                price_error_threshold=cfg.backoff.price_error_threshold,
+                position_hold=cfg.backoff.position_limit_hold_s,
+            ),
+            recovery=RecoveryParams(
+                rejection_threshold=cfg.recovery.rejection_threshold,
+                min_ioc_size=max(1, lots(cfg.recovery.min_ioc_size, Rounding.DOWN)),
+                cooldown=cfg.recovery.cooldown_s,
+                max_attempts=cfg.recovery.max_attempts,
+                slippage_ticks=cfg.recovery.slippage_ticks,
+            ),
+            recovery_enabled=cfg.recovery.enabled,
+            requote_threshold=s.requote_threshold_ticks,
+            min_requote_interval=min(0.05, s.tick_interval_s / 2),
+            grace_period=cfg.reconcile.grace_period_s,
+            sync_interval=cfg.reconcile.interval_s,
+            position_tolerance=lots(cfg.reconcile.position_tolerance, Rounding.DOWN),
+            late_fill_window=cfg.reconcile.late_fill_window_s,
+            terminal_retention=cfg.reconcile.terminal_retention_s,
+            answer_timeout=cfg.reconcile.cancel_timeout_s,
+            query_timeout=cfg.reconcile.query_timeout_s,
+            unknown_orders=cfg.reconcile.unknown_orders,
+            on_start=cfg.reconcile.on_start,
+            leverage=cfg.market.leverage,
+            live=live,
+        )
+
+
+class SweepPhase(enum.Enum):
+    """A venue-wide cancel-all, then proof that the venue is empty (D25)."""
+
+    IDLE = ""
+    SWEEPING = "sweeping"
+    VERIFYING = "verifying"
+    VERIFIED = "verified"
+    FAILED = "failed"
+
+
+class _Sweep:
+    __slots__ = ("attempts", "deadline", "empty_seen", "next_verify", "phase", "purpose")
+
+    def __init__(self) -> None:
+        self.phase = SweepPhase.IDLE
+        self.purpose = ""
+        self.attempts = 0
+        self.empty_seen = 0
+        self.deadline = 0.0
+        self.next_verify: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.phase in (SweepPhase.SWEEPING, SweepPhase.VERIFYING)
+
+
+class CloidSource:
+    """Client order ids in Hyperliquid's shape (0x + 32 hex): a per-session prefix and a
+    counter, so ids never repeat across restarts that use different prefixes (D2)."""
+
+    __slots__ = ("_n", "_prefix")
+
+    def __init__(self, prefix: int) -> None:
+        self._prefix = prefix & 0xFFFFFFFF
+        self._n = 0
+
+    def __call__(self) -> str:
+        self._n += 1
+        return f"0x{self._prefix:08x}{self._n:024x}"
+
+
+class MarketMaker:
+    def __init__(
+        self,
+        params: MakerParams,
+        instrument: Instrument,
+        *,
+        venue: str = "sim",
+        cloid_prefix: int = 1,
+    ) -> None:
+        self.params = params
+        self.instrument = instrument
+        self.venue = venue
+        self.tracker = OrderTracker(
+            late_fill_window=params.late_fill_window,
+            retention=params.terminal_retention,
+            grace_period=params.grace_period,
+        )
+        self.position = Position()
+        self.book = LocalBook()
+        self.rejections = RejectionTracker(params.rejection)
+        self.recovery = ReduceOnlyRecovery(params.recovery)
+        self.reconciler = Reconciler(
+            grace_period=params.grace_period,
+            interval=params.sync_interval,
+            position_tolerance=params.position_tolerance,
+            timeout=params.query_timeout,
+        )
+        self.kill_switch = KillSwitch()
+        self.next_cloid = CloidSource(cloid_prefix)
+        self.executor = Executor(self.next_cloid, params.requote_threshold)
+        self.leverage = params.leverage
+        self.connected = False
+        self.paused = False
+        self.halted_reason = ""
+        self.starting = True
+        self.stopping = False
+        self._startup_orders: OpenOrders | None = None
+        self._startup_position: PositionSnapshot | None = None
+        self._startup_failures = 0
+        self._sweep = _Sweep()
+        self._resume_after_sweep = False
+        self._batch_id = 0
+        self._last_data: float | None = None
+        self._last_quote = -1e18
+        self._answer_deadlines: deque[tuple[float, str]] = deque()
+        self._queries: dict[str, float] = {}  # cloid -> when to (re)send its status query
+        self._fences: dict[Side, tuple[int, float]] = {}  # D23: price a rejected quote hit
+        self._side_reasons: dict[Side, str | None] = {Side.BID: None, Side.ASK: None}
+        self._consecutive_cancel_failures = 0
+        self._position_refresh_asked = False
+        self.untracked_venue_orders = 0
+        self.loop_lag = 0.0
+        self.log: deque[LogEntry] = deque(maxlen=params.log_size)
+        self.fills: deque[FillView] = deque(maxlen=params.fills_shown)
+        self.counters: dict[str, int] = dict.fromkeys(
+            (
+                "events",
+                "book_updates",
+                "fills",
+                "duplicate_fills",
+                "unmatched_fills",
+                "late_fills",
+                "illegal_transitions",
+                "venue_notices",
+                "places_sent",
+                "modifies_sent",
+                "cancels_sent",
+                "cancel_alls_sent",
+                "queries_sent",
+                "syncs_sent",
+                "rejections",
+                "taker_fills",
+                "recovery_iocs",
+            ),
+            0,
+        )
+
+    # ---- mode -----------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> Mode:
+        if self.halted_reason:
+            return Mode.HALTED
+        if self.kill_switch.latched:
+            return Mode.KILLED
+        if self.starting:
+            return Mode.STARTING
+        if self.paused:
+            return Mode.PAUSED
+        return Mode.RUNNING
+
+    @property
+    def sweep_phase(self) -> SweepPhase:
+        return self._sweep.phase
+
+    @property
+    def quiescent_after_stop(self) -> bool:
+        """True once a quit's sweep has been verified (or failed): the process may exit."""
+        return self.stopping and self._sweep.phase in (SweepPhase.VERIFIED, SweepPhase.FAILED)
+
+    # ---- the four entry points ----------------------------------------------------------
+
+    def start(self, now: float) -> list[Batch]:
+        """D19: learn the venue's state before anything else; quoting waits for it."""
+        self.starting = True
+        self._log(now, "reconcile", "start-up: asking the venue for open orders and position")
+        return self._batches(now, [SyncState("start-up")])
+
+    def handle(self, event: Event, now: float) -> list[Batch]:
+        self.counters["events"] += 1
+        out: list[Command] = []
+        if isinstance(event, BookDelta):
+            self.counters["book_updates"] += 1
+            before = self.book.best_bid, self.book.best_ask
+            self.book.apply_delta(event)
+            self._last_data = now
+            if (self.book.best_bid, self.book.best_ask) != before:
+                out.extend(self._quote(now, reacting=True))
+        elif isinstance(event, BookSnapshot):
+            self.counters["book_updates"] += 1
+            self.book.apply_snapshot(event)
+            self._last_data = now
+            out.extend(self._quote(now, reacting=True))
+        elif isinstance(event, Trade):
+            self._last_data = now
+        elif isinstance(event, Fill):
+            self._on_fill(event, now)
+        elif isinstance(event, PlaceAck):
+            self._on_place_ack(event, now)
+        elif isinstance(event, PlaceRejected):
+            self._on_place_rejected(event, now)
+        elif isinstance(event, PlaceUnknown):
+            outcome = self.tracker.on_place_unknown(event, now)
+            self._after(outcome, now, f"placement unknown: {event.reason}")
+            self.reconciler.trigger("unknown outcome")
+            if outcome.order is not None and outcome.order.tif is TimeInForce.IOC:
+                self.recovery.on_ioc_result(0, now, f"IOC outcome unknown: {event.reason}")
+        elif isinstance(event, CancelAck):
+            self._after(self.tracker.on_cancel_ack(event, now), now)
+            self._consecutive_cancel_failures = 0
+        elif isinstance(event, CancelRejected):
+            out.extend(self._on_cancel_rejected(event, now))
+        elif isinstance(event, CancelUnknown):
+            self._after(self.tracker.on_cancel_unknown(event, now), now, event.reason)
+        elif isinstance(event, ModifyAck):
+            self._on_modify_ack(event, now)
+        elif isinstance(event, ModifyRejected):
+            self._on_modify_rejected(event, now)
+        elif isinstance(event, OrderUpdate):
+            self._on_order_update(event, now)
+        elif isinstance(event, OrderStatusReport):
+            out.extend(self._on_status_report(event, now))
+        elif isinstance(event, QueryFailed):
+            key = event.cloid or self._cloid_for(event.oid)
+            if key is not None:
+                self._queries[key] = now + min(1.0, self.params.query_timeout)
+            self._log(now, "reconcile", f"status query failed, retrying: {event.reason}")
+        elif isinstance(event, OpenOrders):
+            out.extend(self._on_open_orders(event, now))
+        elif isinstance(event, PositionSnapshot):
+            out.extend(self._on_position_snapshot(event, now))
+        elif isinstance(event, CancelAllDone):
+            out.extend(self._on_cancel_all_done(event, now))
+        elif isinstance(event, SyncFailed):
+            self.reconciler.answered()
+            self._log(now, "reconcile", f"state sync failed: {event.reason}")
+            if self.starting:
+                self._startup_failures += 1
+                if self.params.live and self._startup_failures >= 3:
+                    self._halt(now, f"start-up sync failed 3 times: {event.reason}")
+                else:
+                    out.append(SyncState("start-up retry"))
+        elif isinstance(event, LeverageInfo):
+            if event.leverage != self.leverage:
+                self._log(now, "risk", f"venue leverage {event.leverage}x ({event.source})")
+            self.leverage = event.leverage
+        elif isinstance(event, Connected):
+            self.connected = True
+            self._log(now, "connection", f"connected to {event.venue}")
+            self.reconciler.trigger("reconnect")
+        elif isinstance(event, Disconnected):
+            self.connected = False
+            self._log(now, "connection", f"disconnected: {event.reason}")
+        elif isinstance(event, VenueNotice):
+            self.counters["venue_notices"] += 1
+            self._log(now, "venue", f"{event.kind}: {event.text[:200]}")
+        return self._batches(now, out) if out else []
+
+    def tick(self, now: float) -> list[Batch]:
+        out: list[Command] = []
+        for outcome in self.tracker.expire(now):
+            self._after(outcome, now)
+        out.extend(self._timeouts(now))
+        out.extend(self._due_queries(now))
+        out.extend(self._sweep_timers(now))
+        if not self.starting:
+            reason = self.reconciler.due(now)
+            if reason is not None:
+                out.append(self._sync(now, reason))
+        out.extend(self._risk(now))
+        out.extend(self._recovery(now))
+        out.extend(self._quote(now, reacting=False))
+        return self._batches(now, out) if out else []
+
+    def operate(self, action: Action, now: float) -> list[Batch]:
+        """The operator's priority path.  Cancels and kills go out on this very call."""
+        out: list[Command] = []
+        if isinstance(action, Kill):
+            out.extend(self._kill(f"operator: {action.reason}", now))
+        elif isinstance(action, Rearm):
+            if self.kill_switch.rearm():
+                self._log(now, "kill", "kill switch re-armed by the operator")
+                self._sweep.phase = SweepPhase.IDLE
+        elif isinstance(action, Pause):
+            self.paused = True
+            self._log(
+                now,
+                "operator",
+                "paused; resting orders " + ("cancelled" if action.cancel_orders else "kept"),
+            )
+            if action.cancel_orders:
+                out.extend(self._begin_sweep("pause", now))
+        elif isinstance(action, Resume):
+            if self.paused:
+                self.paused = False
+                self._log(now, "operator", "resumed quoting")
+        elif isinstance(action, CancelAllOrders):
+            self._resume_after_sweep = not self.paused
+            out.extend(self._begin_sweep(f"cancel-all ({action.reason})", now))
+        elif isinstance(action, CancelOrder):
+            out.extend(self._cancel_one(action.cloid, now))
+        elif isinstance(action, Quit):
+            self.stopping = True
+            self.paused = True
+            self._log(now, "operator", f"stopping: {action.reason}; cancelling every order")
+            out.extend(self._begin_sweep("quit", now))
+        return self._batches(now, out) if out else []
+
+    # ---- fills and answers --------------------------------------------------------------
+
+    def _on_fill(self, ev: Fill, now: float) -> None:
+        outcome = self.tracker.on_fill(ev, now)
+        if outcome.duplicate:
+            self.counters["duplicate_fills"] += 1
+            return
+        flagged = ""
+        if outcome.unmatched:
+            self.counters["unmatched_fills"] += 1
+            self.reconciler.trigger("fill for an unknown order")
+            flagged = "unmatched"
+        elif outcome.late_fill:
+            self.counters["late_fills"] += 1
+            self.reconciler.trigger("fill for a finished order")
+            flagged = "late"
+        elif outcome.overfill:
+            self.reconciler.trigger("fill beyond order size")
+            flagged = "overfill"
+        if outcome.position_delta:
+            self._count_fill(outcome.position_delta, outcome.value_delta)
+        if ev.liquidity is Liquidity.TAKER:
+            self.counters["taker_fills"] += 1
+        self.fills.append(
+            FillView(
+                now, ev.side, ev.price, ev.size, ev.tid, ev.liquidity, ev.cloid, False, flagged
+            )
+        )
+        if flagged:
+            self._log(now, "fill", f"{flagged} fill tid {ev.tid}", ev.cloid, ev.oid)
+        self._after(outcome, now)
+
+    def _count_fill(self, position_delta: int, value_delta: int) -> None:
+        self.position.apply(position_delta, value_delta)
+        self.counters["fills"] += 1
+        self.rejections.on_position(self.position.lots)
+
+    def _on_place_ack(self, ev: PlaceAck, now: float) -> None:
+        outcome = self.tracker.on_place_ack(ev, now)
+        order = outcome.order
+        self._after(outcome, now)
+        if order is None:
+            self.reconciler.trigger("ack for an unknown order")
+            return
+        self._record_immediate(order, outcome, now)
+        self.rejections.record_accepted(order.side, now, ev.batch_id)
+        if order.tif is TimeInForce.IOC:
+            self.recovery.on_ioc_result(ev.filled, now)
+        elif order.reduce_only:
+            self.recovery.on_reduce_only_accepted()
+
+    def _record_immediate(self, order: TrackedOrder, outcome: Outcome, now: float) -> None:
+        if not outcome.position_delta:
+            return
+        self._count_fill(outcome.position_delta, outcome.value_delta)
+        lots = abs(outcome.position_delta)
+        price = abs(outcome.value_delta) // lots
+        liquidity = Liquidity.MAKER if order.tif is TimeInForce.ALO else Liquidity.TAKER
+        self.fills.append(
+            FillView(now, order.side, price, lots, None, liquidity, order.cloid, True)
+        )
+
+    def _on_place_rejected(self, ev: PlaceRejected, now: float) -> None:
+        outcome = self.tracker.on_place_rejected(ev, now)
+        self._after(outcome, now, ev.reason)
+        order = outcome.order
+        if order is None or outcome.transition is None:
+            return
+        self._placement_rejected(order, ev.rclass, ev.reason, ev.batch_id, now)
+
+    def _placement_rejected(
+        self,
+        order: TrackedOrder,
+        rclass: RejectionClass,
+        reason: str,
+        batch_id: int | None,
+        now: float,
+    ) -> None:
+        self.counters["rejections"] += 1
+        self.rejections.record_rejections(order.side, batch_id, rclass, reason, now)
+        if order.tif is TimeInForce.IOC:
+            self.recovery.on_ioc_result(0, now, reason)
+            return
+        if order.reduce_only:
+            self.recovery.on_reduce_only_rejected(rclass, reason, now)
+        if rclass is RejectionClass.PRICE_ERROR:
+            self._fences[order.side] = (order.price, now + self.params.price_fence_s)
+        elif rclass is not RejectionClass.RATE_LIMIT:
+            self.reconciler.trigger(f"{rclass.value} rejection")
+
+    def _on_cancel_rejected(self, ev: CancelRejected, now: float) -> list[Command]:
+        self._after(self.tracker.on_cancel_rejected(ev, now), now, ev.reason)
+        if ev.gone:
+            self._consecutive_cancel_failures = 0
+            return []
+        self._consecutive_cancel_failures += 1
+        if self._consecutive_cancel_failures >= self.params.cancel_escalation:
+            self._consecutive_cancel_failures = 0
+            self._log(now, "reconcile", "cancels keep failing: escalating to one cancel-all")
+            self._resume_after_sweep = not self.paused
+            return self._begin_sweep("cancel failures", now)
+        return []
+
+    def _on_modify_ack(self, ev: ModifyAck, now: float) -> None:
+        old, new = self.tracker.on_modify_ack(ev, now)
+        self._after(old, now)
+        self._after(new, now)
+        if new.order is not None:
+            self._record_immediate(new.order, new, now)
+            self.rejections.record_accepted(new.order.side, now, ev.batch_id)
+
+    def _on_modify_rejected(self, ev: ModifyRejected, now: float) -> None:
+        old, new = self.tracker.on_modify_rejected(ev, now)
+        self._after(old, now, ev.reason)
+        self._after(new, now, ev.reason)
+        if new.order is None or new.transition is None:
+            return
+        if ev.original_gone and ev.reason.startswith(_CANNOT_MODIFY):
+            return  # D5: a race with a fill or cancel, not a verdict on the new quote
+        self._placement_rejected(new.order, ev.rclass, ev.reason, ev.batch_id, now)
+
+    def _on_order_update(self, ev: OrderUpdate, now: float) -> None:
+        outcome = self.tracker.on_order_update(ev, now)
+        if outcome.unmatched:
+            if ev.status is VenueStatus.OPEN:
+                self.reconciler.trigger("update for an unknown open order")
+            return
+        self._after(outcome, now, ev.raw_status)
+        if (
+            ev.status is VenueStatus.REJECTED
+            and outcome.order is not None
+            and outcome.transition is not None
+        ):
+            rclass = ev.rclass if ev.rclass is not None else RejectionClass.OTHER
+            self._placement_rejected(outcome.order, rclass, ev.raw_status, None, now)
+
+    def _on_status_report(self, ev: OrderStatusReport, now: float) -> list[Command]:
+        key = ev.cloid or self._cloid_for(ev.oid)
+        if key is not None:
+            self._queries.pop(key, None)
+        outcome = self.tracker.on_status_report(ev, now)
+        order = outcome.order
+        if outcome.requery_later and order is not None:
+            self._queries[order.cloid] = now + self.params.grace_period
+            return []
+        self._after(outcome, now, f"status {ev.raw_status}")
+        if (
+            order is not None
+            and order.state is OrderState.CANCEL_PENDING
+            and ev.status is VenueStatus.OPEN
+        ):
+            # The cancel was lost: still resting, so cancel again (D24).
+            return [self._cancel(order, now)]
+        return []
+
+    # ---- reconciliation ---------------------------------------------------------------
+
+    def _on_open_orders(self, ev: OpenOrders, now: float) -> list[Command]:
+        self.reconciler.answered()
+        out: list[Command] = []
+        if self.starting and self._sweep.phase is SweepPhase.IDLE:
+            self._startup_orders = ev
+            out.extend(self._maybe_finish_startup_sync(now))
+            return out
+        plan = self.reconciler.plan_snapshot(ev, self.tracker, now)
+        for order, vo in plan.confirm_live:
+            update = OrderUpdate(vo.oid, order.cloid, VenueStatus.OPEN, "open (snapshot)")
+            self._after(self.tracker.on_order_update(update, now), now, "seen in snapshot")
+            self._queries.pop(order.cloid, None)
+        for order in plan.query:
+            if order.cloid not in self._queries:
+                self._queries[order.cloid] = now
+                self._log(now, "reconcile", "missing from snapshot; asking", order.cloid, order.oid)
+        self.untracked_venue_orders = len(plan.untracked)
+        if self._sweep.phase is SweepPhase.VERIFYING:
+            out.extend(self._verify(ev, now))
+        elif plan.untracked and not self._sweep.active:
+            if self.params.unknown_orders == "adopt" and not self.kill_switch.latched:
+                for vo in plan.untracked:
+                    self.tracker.adopt(
+                        oid=vo.oid,
+                        cloid=vo.cloid,
+                        side=vo.side,
+                        price=vo.price,
+                        size=vo.size,
+                        now=now,
+                    )
+                    self._log(now, "reconcile", "adopted venue order", vo.cloid, vo.oid)
+                self.untracked_venue_orders = 0
+            else:
+                for vo in plan.untracked:
+                    out.append(Cancel(vo.cloid, vo.oid))
+                    self.counters["cancels_sent"] += 1
+                    self._log(now, "reconcile", "cancelling unknown venue order", vo.cloid, vo.oid)
+        for order in plan.recancel:
+            out.append(Cancel(None, order.oid))
+            self.counters["cancels_sent"] += 1
+            self._log(now, "reconcile", "venue still lists it; cancelling", order.cloid, order.oid)
+        return out
+
+    def _on_position_snapshot(self, ev: PositionSnapshot, now: float) -> list[Command]:
+        self.recovery.on_position_refreshed()
+        self._position_refresh_asked = False
+        if self.starting and self._sweep.phase is SweepPhase.IDLE:
+            self._startup_position = ev
+            self.rejections.on_position_refreshed(ev.position)
+            return self._maybe_finish_startup_sync(now)
+        verdict = self.reconciler.judge_position(
+            ev.position, self.position.lots, self.counters["fills"]
+        )
+        if verdict.text:
+            self._log(now, "reconcile", verdict.text)
+        if verdict.correct:
+            self.position.reset(ev.position, ev.entry_value)
+        self.rejections.on_position_refreshed(self.position.lots)
+        return []
+
+    def _maybe_finish_startup_sync(self, now: float) -> list[Command]:
+        orders, pos = self._startup_orders, self._startup_position
+        if orders is None or pos is None:
+            return []
+        self.position.reset(pos.position, pos.entry_value)
+        self.rejections.on_position_refreshed(pos.position)
+        self._log(
+            now,
+            "reconcile",
+            f"start-up: venue has {len(orders.orders)} open orders, position {pos.position} lots",
+        )
+        if self.params.on_start == "adopt":
+            for vo in orders.orders:
+                self.tracker.adopt(
+                    oid=vo.oid, cloid=vo.cloid, side=vo.side, price=vo.price, size=vo.size, now=now
+                )
+            self.starting = False
+            self._log(now, "reconcile", f"start-up: adopted {len(orders.orders)} orders")
+            return []
+        return self._begin_sweep("start-up", now)
+
+    # ---- sweeps: cancel-all, kill, quit, start-up (D25) ---------------------------------
+
+    def _begin_sweep(self, purpose: str, now: float) -> list[Command]:
+        sweep = self._sweep
+        sweep.phase = SweepPhase.SWEEPING
+        sweep.purpose = purpose
+        sweep.attempts = 1
+        sweep.empty_seen = 0
+        sweep.next_verify = None
+        sweep.deadline = now + self.params.sweep_timeout
+        for order in self.tracker.non_terminal():
+            if order.state.is_active:
+                self.tracker.cancel_sent(order.cloid, now)
+        self._log(now, "kill" if purpose.startswith("kill") else "sweep", f"cancel-all: {purpose}")
+        self.counters["cancel_alls_sent"] += 1
+        return [CancelAll(purpose)]
+
+    def _on_cancel_all_done(self, ev: CancelAllDone, now: float) -> list[Command]:
+        sweep = self._sweep
+        self._log(now, "sweep", f"venue swept {ev.swept} orders, {ev.failed} failed")
+        if sweep.phase is not SweepPhase.SWEEPING:
+            return []
+        sweep.phase = SweepPhase.VERIFYING
+        sweep.deadline = now + self.params.sweep_timeout
+        return [self._sync(now, "verify the sweep")]
+
+    def _verify(self, ev: OpenOrders, now: float) -> list[Command]:
+        sweep = self._sweep
+        unanswered = self.tracker.state_counts[OrderState.PENDING_NEW]
+        if ev.orders:
+            return self._resweep(now, f"venue still lists {len(ev.orders)} orders")
+        if unanswered:
+            sweep.next_verify = now + self.params.verify_gap
+            return []
+        sweep.empty_seen += 1
+        if sweep.empty_seen >= 2:
+            sweep.phase = SweepPhase.VERIFIED
+            self._log(now, "sweep", f"venue verified empty ({sweep.purpose})")
+            self._sweep_finished(now)
+            return []
+        sweep.next_verify = now + self.params.verify_gap
+        return []
+
+    def _resweep(self, now: float, why: str) -> list[Command]:
+        sweep = self._sweep
+        if sweep.attempts >= self.params.sweep_attempts:
+            sweep.phase = SweepPhase.FAILED
+            self._log(now, "sweep", f"cancel-all failed after {sweep.attempts} attempts: {why}")
+            if self.starting or self.kill_switch.latched:
+                self._halt(now, f"{sweep.purpose}: cancel-all failed ({why})")
+            return []
+        sweep.attempts += 1
+        sweep.phase = SweepPhase.SWEEPING
+        sweep.empty_seen = 0
+        sweep.next_verify = None
+        sweep.deadline = now + self.params.sweep_timeout
+        self.counters["cancel_alls_sent"] += 1
+        self._log(now, "sweep", f"{why}; cancel-all again (attempt {sweep.attempts})")
+        return [CancelAll(f"{sweep.purpose} (retry)")]
+
+    def _sweep_timers(self, now: float) -> list[Command]:
+        sweep = self._sweep
+        if not sweep.active:
+            return []
+        if sweep.phase is SweepPhase.VERIFYING and sweep.next_verify is not None:
+            if now >= sweep.next_verify:
+                sweep.next_verify = None
+                sweep.deadline = now + self.params.sweep_timeout
+                return [self._sync(now, "verify the sweep")]
+            return []
+        if now >= sweep.deadline:
+            return self._resweep(now, f"no answer in {self.params.sweep_timeout:g}s")
+        return []
+
+    def _sweep_finished(self, now: float) -> None:
+        if self.starting:
+            self.starting = False
+            self._log(now, "reconcile", "start-up sweep verified; quoting may begin")
+        if self._resume_after_sweep:
+            self._resume_after_sweep = False
+
+    # ---- kill, risk, recovery -----------------------------------------------------------
+
+    def _kill(self, reason: str, now: float) -> list[Command]:
+        newly = self.kill_switch.trip(reason, now)
+        self._log(now, "kill", f"KILL: {reason}")
+        if not newly and self._sweep.active:
+            return []
+        return self._begin_sweep(f"kill: {reason}", now)
+
+    def _halt(self, now: float, reason: str) -> None:
+        if not self.halted_reason:
+            self.halted_reason = reason
+            self._log(now, "kill", f"HALTED: {reason}")
+
+    def _risk(self, now: float) -> list[Command]:
+        if self.kill_switch.latched or self.starting:
+            return []
+        mark = self.book.mid
+        reason = kill_reason(
+            self.params.risk,
+            position=self.position.lots,
+            pnl=self.position.total_pnl(mark),
+            data_age=None if self._last_data is None else now - self._last_data,
+            connected=self.connected,
+        )
+        return self._kill(reason, now) if reason is not None else []
+
+    def _recovery(self, now: float) -> list[Command]:
+        if not self.params.recovery_enabled or self.starting:
+            return []
+        out: list[Command] = []
+        if self.recovery.needs_position_refresh and not self._position_refresh_asked:
+            self._position_refresh_asked = True
+            out.append(self._sync(now, "reduce-only said our position is stale (D26)"))
+        if self.kill_switch.latched or self.halted_reason or self.paused or self._sweep.active:
+            return out
+        order = self.recovery.update(
+            self.position.lots,
+            self.params.risk.max_position,
+            self.book.best_bid,
+            self.book.best_ask,
+            now,
+        )
+        if order is None:
+            return out
+        rounding = Rounding.UP if order.side is Side.BID else Rounding.DOWN
+        price = self.instrument.round_ticks(order.price, rounding)
+        if price <= 0:
+            return out
+        place = Place(
+            cloid=self.next_cloid(),
+            side=order.side,
+            price=price,
+            size=order.size,
+            tif=TimeInForce.IOC,
+            reduce_only=order.reduce_only,
+        )
+        self.tracker.track_place(place, now)
+        self._answer_deadlines.append((now + self.params.answer_timeout, place.cloid))
+        self.counters["recovery_iocs"] += 1
+        self.counters["places_sent"] += 1
+        self._log(now, "recovery", f"IOC {order.side.value} {order.size} lots", place.cloid)
+        out.append(place)
+        return out
+
+    # ---- quoting ------------------------------------------------------------------------
+
+    def _global_reason(self, now: float) -> tuple[str | None, SideMode]:
+        """The reason that stops both sides, and what the executor may still do."""
+        if self.halted_reason:
+            return "halted", SideMode.CANCEL_ONLY
+        if self.kill_switch.latched:
+            return "killed", SideMode.CANCEL_ONLY
+        if self.starting:
+            return "reconciling (start-up)", SideMode.HOLD
+        if self._sweep.active:
+            return f"cancel-all in progress ({self._sweep.purpose})", SideMode.HOLD
+        if self.paused:
+            return "paused", SideMode.HOLD
+        if not self.connected:
+            return "venue disconnected", SideMode.HOLD
+        if self._last_data is None or self.book.best_bid is None or self.book.best_ask is None:
+            return "no market data", SideMode.CANCEL_ONLY
+        if now - self._last_data > self.params.risk.stale_data_s:
+            return "stale market data", SideMode.CANCEL_ONLY
+        if self.recovery.skip_normal_quoting:
+            return f"recovery {self.recovery.state.value}", SideMode.CANCEL_ONLY
+        return None, SideMode.QUOTE
+
+    def _quote(self, now: float, *, reacting: bool) -> list[Command]:
+        if reacting and now - self._last_quote < self.params.min_requote_interval:
+            return []
+        self._last_quote = now
+        reason, mode = self._global_reason(now)
+        desired: dict[Side, tuple[Quote, ...]] = {Side.BID: (), Side.ASK: ()}
+        modes = {Side.BID: mode, Side.ASK: mode}
+        reasons: dict[Side, str | None] = {Side.BID: reason, Side.ASK: reason}
+        if reason is None:
+            ladder = desired_ladder(
+                self.instrument,
+                self.book.best_bid,
+                self.book.best_ask,
+                self.position.lots,
+                self.params.strategy,
+                bid_size=self.book.size_at(Side.BID, self.book.best_bid or 0),
+                ask_size=self.book.size_at(Side.ASK, self.book.best_ask or 0),
+            )
+            notional_blocked = notional_blocks_increase(
+                self.params.risk, self.position.lots, self.book.mid
+            )
+            for side in (Side.BID, Side.ASK):
+                quotes = self._fenced(side, ladder.quotes(side), now)
+                increases = (side is Side.BID) == (self.position.lots >= 0)
+                block = self.rejections.placement_block(side, now)
+                why = ladder.reason(side)
+                if notional_blocked and increases:
+                    reasons[side] = "notional limit"
+                    quotes = ()
+                elif block is not None:
+                    reasons[side] = block.describe()
+                    modes[side] = SideMode.CANCEL_ONLY
+                elif why is not None:
+                    reasons[side] = why.value
+                elif not quotes:
+                    reasons[side] = "re-pricing after a price rejection"
+                desired[side] = quotes
+        self._side_reasons = reasons
+        plan = self.executor.plan(desired, modes, self.tracker)
+        out: list[Command] = []
+        for cancel in plan.cancels:
+            order = self.tracker.get(cancel.cloid, cancel.oid)
+            if order is not None:
+                out.append(self._cancel(order, now))
+        for side in (Side.BID, Side.ASK):
+            for cmd in plan.placements[side]:
+                if isinstance(cmd, Modify):
+                    self.tracker.track_modify(cmd, now)
+                    self.counters["modifies_sent"] += 1
+                else:
+                    self.tracker.track_place(cmd, now)
+                    self.counters["places_sent"] += 1
+                self._answer_deadlines.append((now + self.params.answer_timeout, cmd.cloid))
+                out.append(cmd)
+        return out
+
+    def _fenced(self, side: Side, quotes: tuple[Quote, ...], now: float) -> tuple[Quote, ...]:
+        """D23/S7: after a PriceError at price P, quote strictly behind P for a while, so a
+        stale book never makes us resend the very price the venue just refused."""
+        fence = self._fences.get(side)
+        if fence is None or not quotes:
+            return quotes
+        price, until = fence
+        if now >= until:
+            del self._fences[side]
+            return quotes
+        out: list[Quote] = []
+        last: int | None = None
+        for q in quotes:
+            p = q.price
+            if side is Side.BID and p >= price:
+                p = self.instrument.round_ticks(price - 1, Rounding.DOWN)
+            elif side is Side.ASK and p <= price:
+                p = self.instrument.round_ticks(price + 1, Rounding.UP)
+            if p <= 0 or (last is not None and (p >= last if side is Side.BID else p <= last)):
+                continue
+            last = p
+            out.append(Quote(q.side, q.level, p, q.size, q.reduce_only) if p != q.price else q)
+        return tuple(out)
+
+    def _cancel(self, order: TrackedOrder, now: float) -> Cancel:
+        outcome = self.tracker.cancel_sent(order.cloid, now)
+        self._after(outcome, now)
+        self._answer_deadlines.append((now + self.params.answer_timeout, order.cloid))
+        self.counters["cancels_sent"] += 1
+        return Cancel(order.cloid, order.oid)
+
+    def _cancel_one(self, cloid: str, now: float) -> list[Command]:
+        order = self.tracker.get(cloid)
+        if order is None or order.state.is_terminal:
+            self._log(now, "operator", "cancel: no such live order", cloid)
+            return []
+        if order.state is OrderState.PENDING_NEW and order.oid is None:
+            self._log(now, "operator", "cancel by cloid of an unanswered placement", cloid)
+        self._log(now, "operator", "cancel sent", cloid, order.oid)
+        return [self._cancel(order, now)]
+
+    # ---- timeouts and queries (D8, D24) -------------------------------------------------
+
+    def _timeouts(self, now: float) -> list[Command]:
+        deadlines = self._answer_deadlines
+        while deadlines and deadlines[0][0] <= now:
+            _, cloid = deadlines.popleft()
+            order = self.tracker.get(cloid)
+            if order is None or order.state.is_terminal or cloid in self._queries:
+                continue
+            if order.state is OrderState.PENDING_NEW and order.unknown_since is None:
+                outcome = self.tracker.on_place_unknown(
+                    PlaceUnknown(cloid, f"no answer in {self.params.answer_timeout:g}s"), now
+                )
+                self._after(outcome, now, "placement unanswered")
+                self._queries[cloid] = now
+            elif (
+                order.state is OrderState.CANCEL_PENDING
+                and order.cancel_sent_at is not None
+                and now - order.cancel_sent_at >= self.params.answer_timeout - 1e-9
+            ):
+                self._log(now, "reconcile", "cancel unanswered; asking", cloid, order.oid)
+                self._queries[cloid] = now
+        return []
+
+    def _due_queries(self, now: float) -> list[Command]:
+        if not self._queries:
+            return []
+        out: list[Command] = []
+        for cloid, due in list(self._queries.items()):
+            if due > now:
+                continue
+            order = self.tracker.get(cloid)
+            if order is None or order.state.is_terminal:
+                del self._queries[cloid]
+                continue
+            self._queries[cloid] = now + self.params.query_timeout
+            self.counters["queries_sent"] += 1
+            out.append(QueryOrder(None if order.adopted else cloid, order.oid))
+        return out
+
+    def _sync(self, now: float, reason: str) -> SyncState:
+        self.reconciler.sent(now)
+        self.counters["syncs_sent"] += 1
+        return SyncState(reason)
+
+    # ---- bookkeeping --------------------------------------------------------------------
+
+    def _after(self, outcome: Outcome, now: float, reason: str = "") -> None:
+        """Log transitions; turn flags into queries and reconcile triggers."""
+        t = outcome.transition
+        if t is not None:
+            text = f"{t.old.value} -> {t.new.value} ({t.trigger.value})"
+            if reason:
+                text += f": {reason[:160]}"
+            self._log(now, "transition", text, t.cloid, t.oid)
+        if outcome.illegal is not None:
+            ill = outcome.illegal
+            self.counters["illegal_transitions"] += 1
+            self._log(
+                now,
+                "illegal",
+                f"{ill.event} ({ill.trigger.value}) not allowed in {ill.state.value}; asking",
+                ill.cloid,
+            )
+            self.reconciler.trigger("illegal transition")
+        if outcome.needs_query and outcome.order is not None:
+            order = outcome.order
+            if not order.state.is_terminal and order.cloid not in self._queries:
+                self._queries[order.cloid] = now
+
+    def _cloid_for(self, oid: int | None) -> str | None:
+        if oid is None:
+            return None
+        order = self.tracker.by_oid.get(oid)
+        return order.cloid if order is not None else None
+
+    def _batches(self, now: float, commands: list[Command]) -> list[Batch]:
+        """Cancels first, then everything else, then placements by side (D13)."""
+        urgent: list[Command] = []
+        other: list[Command] = []
+        sides: dict[Side, list[Command]] = {Side.BID: [], Side.ASK: []}
+        for cmd in commands:
+            if isinstance(cmd, Cancel | CancelAll):
+                urgent.append(cmd)
+            elif isinstance(cmd, Place | Modify):
+                sides[cmd.side].append(cmd)
+            else:
+                other.append(cmd)
+        batches: list[Batch] = []
+        for group in (urgent, other, sides[Side.BID], sides[Side.ASK]):
+            if group:
+                self._batch_id += 1
+                batches.append(Batch(self._batch_id, tuple(group)))
+        return batches
+
+    def _log(
+        self, now: float, kind: str, text: str, cloid: str | None = None, oid: int | None = None
+    ) -> None:
+        self.log.append(LogEntry(now, kind, text, cloid, oid))
+
+    # ---- the picture ----------------------------------------------------------------------
+
+    def view(self, now: float) -> ConsoleView:
+        tracker = self.tracker
+        mark = self.book.mid
+        orders = tuple(
+            OrderView(
+                cloid=o.cloid,
+                oid=o.oid,
+                side=o.side,
+                price=o.price,
+                size=o.size,
+                filled=o.filled,
+                state=o.state.value,
+                age=o.age(now),
+                level=o.level,
+                reduce_only=o.reduce_only,
+                unknown_for=None if o.unknown_since is None else now - o.unknown_since,
+                adopted=o.adopted,
+            )
+            for o in tracker.by_cloid.values()
+            if not o.state.is_terminal
+        )
+        unit = float(self.instrument.value_unit)
+        avg = self.position.average_entry
+        backoff = tuple(
+            BackoffView(
+                side,
+                self.rejections.remaining(side, now),
+                self.rejections.consecutive(side),
+                block.rclass if (block := self.rejections.placement_block(side, now)) else None,
+            )
+            for side in (Side.BID, Side.ASK)
+        )
+        snap = self.recovery.snapshot(now)
+        risk = self.params.risk
+        counters = dict(self.counters)
+        counters["illegal_transitions"] = tracker.illegal_count
+        counters["tracked_orders"] = len(tracker)
+        counters["pruned_orders"] = tracker.pruned
+        counters["syncs"] = self.reconciler.syncs
+        return ConsoleView(
+            time=now,
+            venue=self.venue,
+            instrument=self.instrument,
+            mode=self.mode,
+            mode_reason=self._mode_reason(),
+            connected=self.connected,
+            position=self.position.lots,
+            average_entry=float(avg) if avg is not None else None,
+            realized_pnl=float(self.position.realized) * unit,
+            unrealized_pnl=float(self.position.unrealized(mark)) * unit,
+            data_age=None if self._last_data is None else max(0.0, now - self._last_data),
+            loop_lag=self.loop_lag,
+            best_bid=self.book.best_bid,
+            best_ask=self.book.best_ask,
+            bids=self.book.depth(Side.BID, 20),
+            asks=self.book.depth(Side.ASK, 20),
+            orders=orders,
+            state_counts={s.value: n for s, n in tracker.state_counts.items() if n},
+            untracked_venue_orders=self.untracked_venue_orders,
+            fills=tuple(self.fills),
+            rejection_counts=dict(self.rejections.counts_by_class),
+            rejection_texts=tuple(
+                RejectionText(t.time, t.side, t.rclass, t.reason)
+                for t in self.rejections.last_texts
+            ),
+            backoff=backoff,
+            global_backoff=max(
+                0.0,
+                min(
+                    self.rejections.remaining(Side.BID, now),
+                    self.rejections.remaining(Side.ASK, now),
+                ),
+            ),
+            side_reasons=dict(self._side_reasons),
+            recovery=RecoveryView(
+                snap.state.value, snap.attempts, snap.cooldown_left, snap.last_reason
+            ),
+            exposure=exposure(
+                self.position.lots, tracker.pending_lots, tracker.pending_value, risk.max_position
+            ),
+            limits=Limits(
+                max_position=risk.max_position,
+                kill_position=risk.kill_position,
+                max_notional=risk.max_notional,
+                loss_limit=risk.loss_limit * unit,
+            ),
+            kill_triggers=self.kill_switch.triggers,
+            sweep=self._sweep.phase.value,
+            leverage=self.leverage,
+            log=tuple(self.log),
+            counters=counters,
+        )
+
+    def _mode_reason(self) -> str:
+        if self.halted_reason:
+            return self.halted_reason
+        if self.kill_switch.latched:
+            triggers = self.kill_switch.triggers
+            return triggers[-1].reason if triggers else "killed"
+        if self.stopping:
+            return "stopping: cancelling every order"
+        return ""
+
+
+def total_pnl(maker: MarketMaker) -> Fraction:
+    """PnL in ticks x lots at the current mid (tests and reporters)."""
+    return maker.position.total_pnl(maker.book.mid)

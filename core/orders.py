@@ -1,0 +1,790 @@
+"""Order state: what we believe about each of our orders (D1-D8).
+
+Everything that changes an order's state lives in this file, and every change goes through one
+table, ``TRANSITIONS``, applied by one function, ``OrderTracker._transition``.  An event that has
+no entry for the order's current state is *illegal*: it is counted and reported to the caller
+(who asks the venue), never applied.
+
+Theory of operation (DOMAIN.md D1)::
+
+    PendingNew --ack--> Resting --fill--> PartialFilled --fill--> Filled
+        |   \\--ack(all filled at once)--> FilledImmediately
+        |    \\--ack(part filled at once)--> PartialFilled          (D3: not terminal)
+        |--fill before ack: stays PendingNew, oid bound from the fill (D2)
+        |--timeout: stays PendingNew, outcome unknown, queried by cloid (D8)
+        \\--rejected--> Rejected                                     (D6)
+    Resting|PartialFilled --cancel sent--> CancelPending
+    CancelPending --ack | "already gone"--> CancelConfirmed          (D24: not terminal)
+    CancelConfirmed --late-fill window over--> Cancelled | FilledDuringCancel
+
+A terminal order is never live again.  A fill that arrives for a terminal order still moves the
+position (money moved): the tracker reports it flagged, and the maker reconciles.
+
+Bookkeeping is O(1) per event in the number of tracked orders: orders are indexed by cloid and
+oid; pending exposure, per-state counts and the (side, level) intent index are maintained
+incrementally; terminal orders are pruned from a queue after a retention period.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from core.commands import Modify, Place, TimeInForce
+from core.events import (
+    AckStatus,
+    CancelAck,
+    CancelRejected,
+    CancelUnknown,
+    Fill,
+    ModifyAck,
+    ModifyRejected,
+    OrderStatusReport,
+    OrderUpdate,
+    PlaceAck,
+    PlaceRejected,
+    PlaceUnknown,
+    RejectionClass,
+    Side,
+    VenueStatus,
+)
+from core.fills import FillLedger
+
+
+class OrderState(enum.Enum):
+    PENDING_NEW = "PendingNew"
+    RESTING = "Resting"
+    PARTIAL_FILLED = "PartialFilled"
+    FILLED = "Filled"
+    FILLED_IMMEDIATELY = "FilledImmediately"
+    CANCEL_PENDING = "CancelPending"
+    CANCEL_CONFIRMED = "CancelConfirmed"
+    CANCELLED = "Cancelled"
+    FILLED_DURING_CANCEL = "FilledDuringCancel"
+    REJECTED = "Rejected"
+
+    @property
+    def is_active(self) -> bool:
+        """Resting on the venue as far as we know (D1)."""
+        return self in _ACTIVE
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def counts_as_exposure(self) -> bool:
+        """Could still add to the position: active, not yet acked, or cancel not yet answered."""
+        return self in _EXPOSED
+
+
+S = OrderState
+_ACTIVE = frozenset({S.RESTING, S.PARTIAL_FILLED})
+_EXPOSED = frozenset({S.PENDING_NEW, S.RESTING, S.PARTIAL_FILLED, S.CANCEL_PENDING})
+_TERMINAL = frozenset(
+    {S.FILLED, S.FILLED_IMMEDIATELY, S.CANCELLED, S.FILLED_DURING_CANCEL, S.REJECTED}
+)
+_FILLED_STATES = frozenset({S.FILLED, S.FILLED_IMMEDIATELY, S.FILLED_DURING_CANCEL})
+
+
+class Trigger(enum.Enum):
+    """What happened to an order, in the tracker's words (several events map to one trigger)."""
+
+    ACK_RESTING = "ack resting"  # PlaceAck resting, OrderUpdate open, status report open
+    ACK_PARTIAL = "ack partially filled"  # ...with some of it already filled
+    ACK_FILLED = "ack filled"  # nothing rests: filled at once (IOC remainder cancelled too)
+    PARTIAL_FILL = "partial fill"
+    COMPLETE_FILL = "complete fill"
+    VENUE_FILLED = "venue says filled"  # update/status says filled; fills may still be in flight
+    REJECT = "rejected"
+    UNKNOWN_OUTCOME = "unknown outcome"
+    CANCEL_SENT = "cancel sent"
+    CANCEL_ACKED = "cancel acknowledged"  # includes venue-initiated cancels
+    CANCEL_GONE = "cancel: already gone"
+    CANCEL_FAILED = "cancel failed"
+    CANCEL_UNKNOWN = "cancel unanswered"
+    NOT_FOUND = "venue does not know it"
+    WINDOW_CLOSED = "late-fill window closed"
+    WINDOW_CLOSED_FILLED = "late-fill window closed with fills"
+
+
+class _Restore(enum.Enum):
+    """Target of a failed cancel: back to whatever live state the order's fills imply."""
+
+    LIVE = "live"
+
+
+T = Trigger
+_LIVE = _Restore.LIVE
+_Target = OrderState | _Restore
+
+# The transition table.  Entries that map a state to itself are legal no-ops: late or repeated
+# news about an order that already moved on (a late ack, a cancel answer after a fill).
+TRANSITIONS: dict[OrderState, dict[Trigger, _Target]] = {
+    S.PENDING_NEW: {
+        T.ACK_RESTING: S.RESTING,
+        T.ACK_PARTIAL: S.PARTIAL_FILLED,  # D3: part filled at once, the rest rests
+        T.ACK_FILLED: S.FILLED_IMMEDIATELY,
+        T.PARTIAL_FILL: S.PENDING_NEW,  # D2: fill before ack, matched by cloid
+        T.COMPLETE_FILL: S.FILLED,
+        T.VENUE_FILLED: S.FILLED,
+        T.REJECT: S.REJECTED,
+        T.UNKNOWN_OUTCOME: S.PENDING_NEW,  # D8: may be live; ask, never guess
+        T.CANCEL_SENT: S.CANCEL_PENDING,
+        T.CANCEL_ACKED: S.CANCEL_CONFIRMED,
+        T.CANCEL_GONE: S.CANCEL_CONFIRMED,
+        T.CANCEL_UNKNOWN: S.PENDING_NEW,
+        T.NOT_FOUND: S.REJECTED,  # never placed (only after the grace period, S10)
+    },
+    S.RESTING: {
+        T.ACK_RESTING: S.RESTING,
+        T.ACK_PARTIAL: S.PARTIAL_FILLED,
+        T.ACK_FILLED: S.FILLED,
+        T.PARTIAL_FILL: S.PARTIAL_FILLED,
+        T.COMPLETE_FILL: S.FILLED,
+        T.VENUE_FILLED: S.FILLED,
+        T.CANCEL_SENT: S.CANCEL_PENDING,
+        T.CANCEL_ACKED: S.CANCEL_CONFIRMED,  # venue cancelled it (margin, self-trade, ...)
+        T.CANCEL_GONE: S.CANCEL_CONFIRMED,
+        T.UNKNOWN_OUTCOME: S.RESTING,  # the request timed out after the stream said it rests
+        T.CANCEL_FAILED: S.RESTING,
+        T.CANCEL_UNKNOWN: S.RESTING,
+        T.NOT_FOUND: S.CANCEL_CONFIRMED,  # gone from the venue; fills may be in flight
+    },
+    S.PARTIAL_FILLED: {
+        T.ACK_RESTING: S.PARTIAL_FILLED,
+        T.ACK_PARTIAL: S.PARTIAL_FILLED,
+        T.ACK_FILLED: S.FILLED,
+        T.PARTIAL_FILL: S.PARTIAL_FILLED,
+        T.COMPLETE_FILL: S.FILLED,
+        T.VENUE_FILLED: S.FILLED,
+        T.CANCEL_SENT: S.CANCEL_PENDING,
+        T.CANCEL_ACKED: S.CANCEL_CONFIRMED,
+        T.CANCEL_GONE: S.CANCEL_CONFIRMED,
+        T.UNKNOWN_OUTCOME: S.PARTIAL_FILLED,
+        T.CANCEL_FAILED: S.PARTIAL_FILLED,
+        T.CANCEL_UNKNOWN: S.PARTIAL_FILLED,
+        T.NOT_FOUND: S.CANCEL_CONFIRMED,
+    },
+    S.CANCEL_PENDING: {
+        T.ACK_RESTING: S.CANCEL_PENDING,  # the ack overtook nothing: cancel still in flight
+        T.ACK_PARTIAL: S.CANCEL_PENDING,
+        T.ACK_FILLED: S.FILLED_IMMEDIATELY,
+        T.PARTIAL_FILL: S.CANCEL_PENDING,
+        T.COMPLETE_FILL: S.FILLED_DURING_CANCEL,  # S4: the fill won the race
+        T.VENUE_FILLED: S.FILLED_DURING_CANCEL,
+        T.REJECT: S.REJECTED,
+        T.UNKNOWN_OUTCOME: S.CANCEL_PENDING,
+        T.CANCEL_SENT: S.CANCEL_PENDING,  # a retry
+        T.CANCEL_ACKED: S.CANCEL_CONFIRMED,  # S5: not terminal yet
+        T.CANCEL_GONE: S.CANCEL_CONFIRMED,  # D24: success pending confirmation
+        T.CANCEL_FAILED: _LIVE,  # e.g. rate limited: still live, the executor retries
+        T.CANCEL_UNKNOWN: S.CANCEL_PENDING,  # D24: query, never read as cancelled
+        T.NOT_FOUND: S.CANCEL_CONFIRMED,
+    },
+    S.CANCEL_CONFIRMED: {
+        T.ACK_RESTING: S.CANCEL_CONFIRMED,
+        T.ACK_PARTIAL: S.CANCEL_CONFIRMED,
+        T.ACK_FILLED: S.FILLED_DURING_CANCEL,
+        T.PARTIAL_FILL: S.CANCEL_CONFIRMED,  # S5: a fill from before the cancel, in flight
+        T.COMPLETE_FILL: S.FILLED_DURING_CANCEL,
+        T.VENUE_FILLED: S.FILLED_DURING_CANCEL,
+        T.REJECT: S.REJECTED,
+        T.UNKNOWN_OUTCOME: S.CANCEL_CONFIRMED,
+        T.CANCEL_ACKED: S.CANCEL_CONFIRMED,
+        T.CANCEL_GONE: S.CANCEL_CONFIRMED,
+        T.CANCEL_FAILED: S.CANCEL_CONFIRMED,
+        T.CANCEL_UNKNOWN: S.CANCEL_CONFIRMED,
+        T.NOT_FOUND: S.CANCEL_CONFIRMED,
+        T.WINDOW_CLOSED: S.CANCELLED,
+        T.WINDOW_CLOSED_FILLED: S.FILLED_DURING_CANCEL,
+    },
+}
+
+# Terminal states accept late news without moving (D1: never resurrected).  A late fill is
+# still counted toward the position by the tracker and flagged when it is unexpected.
+_LATE_NEWS = (
+    T.ACK_RESTING,
+    T.ACK_PARTIAL,
+    T.ACK_FILLED,
+    T.PARTIAL_FILL,
+    T.COMPLETE_FILL,
+    T.VENUE_FILLED,
+    T.UNKNOWN_OUTCOME,
+    T.CANCEL_ACKED,
+    T.CANCEL_GONE,
+    T.CANCEL_FAILED,
+    T.CANCEL_UNKNOWN,
+    T.NOT_FOUND,
+)
+for _terminal in (S.FILLED, S.FILLED_IMMEDIATELY, S.FILLED_DURING_CANCEL, S.CANCELLED):
+    TRANSITIONS[_terminal] = {trigger: _terminal for trigger in _LATE_NEWS}
+    TRANSITIONS[_terminal][T.REJECT] = _terminal
+# A rejected order that the venue later calls live or filled is a contradiction: no ack entries,
+# so those are illegal (reported, then resolved by asking the venue).
+TRANSITIONS[S.REJECTED] = {
+    trigger: S.REJECTED
+    for trigger in (
+        T.PARTIAL_FILL,
+        T.COMPLETE_FILL,
+        T.REJECT,
+        T.UNKNOWN_OUTCOME,
+        T.CANCEL_ACKED,
+        T.CANCEL_GONE,
+        T.CANCEL_FAILED,
+        T.CANCEL_UNKNOWN,
+        T.NOT_FOUND,
+    )
+}
+
+
+@dataclass(slots=True, eq=False)
+class TrackedOrder:
+    """One order of ours.  ``filled``/``fill_value`` count what moved the position through this
+    order (each trade once); ``fill_value`` is ticks x lots."""
+
+    cloid: str
+    side: Side
+    price: int
+    size: int
+    placed_at: float
+    level: int | None = None
+    tif: TimeInForce = TimeInForce.ALO
+    reduce_only: bool = False
+    oid: int | None = None
+    state: OrderState = OrderState.PENDING_NEW
+    state_changed_at: float = 0.0
+    filled: int = 0
+    fill_value: int = 0
+    fill_tids: list[int] = field(default_factory=list)
+    last_fill_at: float | None = None
+    unknown_since: float | None = None  # D8: placement outcome unknown since
+    cancel_sent_at: float | None = None
+    filled_at_cancel: int = 0
+    cancel_failures: int = 0
+    replaces: str | None = None  # cloid of the order this one replaces (modify)
+    adopted: bool = False  # found on the venue, not placed by this session
+    last_reason: str = ""
+
+    @property
+    def remaining(self) -> int:
+        """Size still able to fill; never negative (an overfill is flagged elsewhere)."""
+        if self.state in _FILLED_STATES or self.state is S.REJECTED or self.state is S.CANCELLED:
+            return 0
+        return max(0, self.size - self.filled)
+
+    @property
+    def average_fill_price(self) -> Fraction | None:
+        """In ticks, exact."""
+        return Fraction(self.fill_value, self.filled) if self.filled else None
+
+    @property
+    def fill_count(self) -> int:
+        return len(self.fill_tids)
+
+    def age(self, now: float) -> float:
+        return max(0.0, now - self.placed_at)
+
+    @property
+    def signed_remaining(self) -> int:
+        return self.remaining * self.side.sign
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    cloid: str
+    oid: int | None
+    old: OrderState
+    new: OrderState
+    trigger: Trigger
+
+
+@dataclass(frozen=True, slots=True)
+class IllegalTransition:
+    cloid: str
+    state: OrderState
+    trigger: Trigger
+    event: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What applying one event did.  The maker turns the flags into queries and reconciles."""
+
+    order: TrackedOrder | None = None
+    transition: Transition | None = None
+    illegal: IllegalTransition | None = None
+    position_delta: int = 0  # signed lots counted toward the position by this event
+    value_delta: int = 0  # signed ticks x lots of the same
+    duplicate: bool = False  # a replayed tid (D4)
+    unmatched: bool = False  # matched no order we know (D16 trigger)
+    late_fill: bool = False  # a fill on an order that was cancelled or rejected (D1, S6)
+    overfill: bool = False  # fills beyond the order's size
+    needs_query: bool = False  # outcome unknown: ask the venue (D6, D8, D24)
+    requery_later: bool = False  # a "not found" too soon after placing to believe (S10)
+    rejection: RejectionClass | None = None
+
+
+class TrackerError(ValueError):
+    """A programming error in how the tracker is used (duplicate cloid, unknown order)."""
+
+
+class OrderTracker:
+    """All our orders, indexed by cloid and oid, with O(1) exposure and state bookkeeping."""
+
+    def __init__(
+        self,
+        *,
+        late_fill_window: float = 1.0,
+        retention: float = 60.0,
+        grace_period: float = 2.0,
+        ledger: FillLedger | None = None,
+    ) -> None:
+        self.late_fill_window = late_fill_window
+        self.retention = retention
+        self.grace_period = grace_period
+        self.ledger = ledger if ledger is not None else FillLedger()
+        self.by_cloid: dict[str, TrackedOrder] = {}
+        self.by_oid: dict[int, TrackedOrder] = {}
+        self.state_counts: dict[OrderState, int] = dict.fromkeys(OrderState, 0)
+        self.pending_lots: dict[Side, int] = {Side.BID: 0, Side.ASK: 0}
+        self.pending_value: dict[Side, int] = {Side.BID: 0, Side.ASK: 0}
+        self.intents: dict[tuple[Side, int], set[str]] = {}
+        self.illegal_count = 0
+        self.pruned = 0
+        self._windows: deque[tuple[float, str]] = deque()
+        self._terminal: deque[tuple[float, str]] = deque()
+
+    # ---- registration -------------------------------------------------------------------
+
+    def track_place(self, place: Place, now: float, *, replaces: str | None = None) -> TrackedOrder:
+        """D2: an order is tracked under its cloid before the request leaves."""
+        if place.cloid in self.by_cloid:
+            raise TrackerError(f"cloid {place.cloid} is already tracked")
+        if place.size <= 0 or place.price <= 0:
+            raise TrackerError(f"order {place.cloid} needs a positive price and size")
+        order = TrackedOrder(
+            cloid=place.cloid,
+            side=place.side,
+            price=place.price,
+            size=place.size,
+            placed_at=now,
+            level=place.level,
+            tif=place.tif,
+            reduce_only=place.reduce_only,
+            state_changed_at=now,
+            replaces=replaces,
+        )
+        self.by_cloid[order.cloid] = order
+        self.state_counts[S.PENDING_NEW] += 1
+        self._add_exposure(order)
+        self._add_intent(order)
+        return order
+
+    def track_modify(self, modify: Modify, now: float) -> tuple[TrackedOrder, Outcome]:
+        """A modify is cancel-and-replace: the original goes CancelPending, the replacement is
+        a fresh PendingNew order under ``new_cloid`` (D5)."""
+        # Validate the replacement before touching the original: a refused modify must leave
+        # the original exactly as it was.
+        if modify.new_cloid in self.by_cloid:
+            raise TrackerError(f"cloid {modify.new_cloid} is already tracked")
+        if modify.size <= 0 or modify.price <= 0:
+            raise TrackerError(f"order {modify.new_cloid} needs a positive price and size")
+        outcome = self.cancel_sent(modify.cloid, now)
+        replacement = self.track_place(
+            Place(
+                cloid=modify.new_cloid,
+                side=modify.side,
+                price=modify.price,
+                size=modify.size,
+                tif=modify.tif,
+                reduce_only=modify.reduce_only,
+                level=modify.level,
+            ),
+            now,
+            replaces=modify.cloid,
+        )
+        return replacement, outcome
+
+    def adopt(
+        self, *, oid: int, cloid: str | None, side: Side, price: int, size: int, now: float
+    ) -> TrackedOrder:
+        """Take over an order found on the venue (start-up or reconciliation, D19)."""
+        key = cloid if cloid is not None else f"adopted-{oid}"
+        if key in self.by_cloid:
+            raise TrackerError(f"cloid {key} is already tracked")
+        order = TrackedOrder(
+            cloid=key,
+            side=side,
+            price=price,
+            size=size,
+            placed_at=now,
+            oid=oid,
+            state=S.RESTING,
+            state_changed_at=now,
+            adopted=True,
+        )
+        self.by_cloid[key] = order
+        self.by_oid[oid] = order
+        self.state_counts[S.RESTING] += 1
+        self._add_exposure(order)
+        return order
+
+    def cancel_sent(self, cloid: str, now: float) -> Outcome:
+        order = self.by_cloid.get(cloid)
+        if order is None:
+            raise TrackerError(f"cancel for untracked cloid {cloid}")
+        if T.CANCEL_SENT not in TRANSITIONS.get(order.state, {}):
+            # Illegal (already confirmed cancelled, or terminal): reported, and nothing about
+            # the order changes — not even its cancel bookkeeping.
+            return self._transition(order, T.CANCEL_SENT, now, "Cancel")
+        if order.state is not S.CANCEL_PENDING:
+            order.filled_at_cancel = order.filled
+        order.cancel_sent_at = now
+        return self._transition(order, T.CANCEL_SENT, now, "Cancel")
+
+    # ---- lookups ------------------------------------------------------------------------
+
+    def get(self, cloid: str | None = None, oid: int | None = None) -> TrackedOrder | None:
+        if cloid is not None:
+            order = self.by_cloid.get(cloid)
+            if order is not None:
+                return order
+        if oid is not None:
+            return self.by_oid.get(oid)
+        return None
+
+    def __len__(self) -> int:
+        return len(self.by_cloid)
+
+    def live_for_intent(self, side: Side, level: int) -> list[TrackedOrder]:
+        """Orders of one (side, level) quoting intent that may rest on the venue."""
+        cloids = self.intents.get((side, level))
+        if not cloids:
+            return []
+        return [self.by_cloid[c] for c in cloids]
+
+    def non_terminal(self) -> list[TrackedOrder]:
+        """Every order that is not terminal (a snapshot-sized walk, used by reconciliation)."""
+        return [o for o in self.by_cloid.values() if not o.state.is_terminal]
+
+    # ---- events -------------------------------------------------------------------------
+
+    def on_place_ack(self, ev: PlaceAck, now: float) -> Outcome:
+        order = self.by_cloid.get(ev.cloid)
+        if order is None:
+            return Outcome(unmatched=True, needs_query=True)
+        self._bind_oid(order, ev.oid)
+        order.unknown_since = None
+        return self._apply_ack(order, ev.status, ev.filled, ev.filled_value, now, "PlaceAck")
+
+    def on_modify_ack(self, ev: ModifyAck, now: float) -> tuple[Outcome, Outcome]:
+        """The original is cancelled (fills may still arrive), the replacement is acked."""
+        old = self.by_cloid.get(ev.cloid)
+        old_outcome = (
+            self._transition(old, T.CANCEL_ACKED, now, "ModifyAck")
+            if old is not None
+            else Outcome(unmatched=True)
+        )
+        new = self.by_cloid.get(ev.new_cloid)
+        if new is None:
+            return old_outcome, Outcome(unmatched=True, needs_query=True)
+        self._bind_oid(new, ev.oid)
+        new.unknown_since = None
+        new_outcome = self._apply_ack(new, ev.status, ev.filled, ev.filled_value, now, "ModifyAck")
+        return old_outcome, new_outcome
+
+    def on_modify_rejected(self, ev: ModifyRejected, now: float) -> tuple[Outcome, Outcome]:
+        """D5: "cannot modify canceled or filled order" means the original is gone — await its
+        fills; any other failure leaves the original live.  The replacement never existed."""
+        old = self.by_cloid.get(ev.cloid)
+        if old is None:
+            old_outcome = Outcome(unmatched=True)
+        elif ev.original_gone:
+            old_outcome = self._transition(old, T.CANCEL_GONE, now, "ModifyRejected")
+        else:
+            old_outcome = self._transition(old, T.CANCEL_FAILED, now, "ModifyRejected")
+        new = self.by_cloid.get(ev.new_cloid)
+        if new is None:
+            return old_outcome, Outcome(unmatched=True)
+        new.last_reason = ev.reason
+        new_outcome = self._transition(new, T.REJECT, now, "ModifyRejected")
+        new_outcome.rejection = ev.rclass
+        return old_outcome, new_outcome
+
+    def on_place_rejected(self, ev: PlaceRejected, now: float) -> Outcome:
+        order = self.by_cloid.get(ev.cloid)
+        if order is None:
+            return Outcome(unmatched=True, rejection=ev.rclass)
+        order.last_reason = ev.reason
+        outcome = self._transition(order, T.REJECT, now, "PlaceRejected")
+        outcome.rejection = ev.rclass
+        return outcome
+
+    def on_place_unknown(self, ev: PlaceUnknown, now: float) -> Outcome:
+        order = self.by_cloid.get(ev.cloid)
+        if order is None:
+            return Outcome(unmatched=True)
+        if order.state is S.PENDING_NEW and order.unknown_since is None:
+            order.unknown_since = now
+        order.last_reason = ev.reason
+        outcome = self._transition(order, T.UNKNOWN_OUTCOME, now, "PlaceUnknown")
+        outcome.needs_query = not order.state.is_terminal
+        return outcome
+
+    def on_cancel_ack(self, ev: CancelAck, now: float) -> Outcome:
+        order = self.get(ev.cloid, ev.oid)
+        if order is None:
+            return Outcome(unmatched=True)
+        return self._transition(order, T.CANCEL_ACKED, now, "CancelAck")
+
+    def on_cancel_rejected(self, ev: CancelRejected, now: float) -> Outcome:
+        order = self.get(ev.cloid, ev.oid)
+        if order is None:
+            return Outcome(unmatched=True)
+        order.last_reason = ev.reason
+        if ev.gone:
+            return self._transition(order, T.CANCEL_GONE, now, "CancelRejected")
+        order.cancel_failures += 1
+        return self._transition(order, T.CANCEL_FAILED, now, "CancelRejected")
+
+    def on_cancel_unknown(self, ev: CancelUnknown, now: float) -> Outcome:
+        order = self.get(ev.cloid, ev.oid)
+        if order is None:
+            return Outcome(unmatched=True)
+        outcome = self._transition(order, T.CANCEL_UNKNOWN, now, "CancelUnknown")
+        outcome.needs_query = not order.state.is_terminal
+        return outcome
+
+    def on_order_update(self, ev: OrderUpdate, now: float) -> Outcome:
+        order = self.get(ev.cloid, ev.oid)
+        if order is None:
+            return Outcome(unmatched=True)
+        if ev.oid is not None:
+            self._bind_oid(order, ev.oid)
+        return self._apply_status(order, ev.status, ev.raw_status, ev.rclass, now, "OrderUpdate")
+
+    def on_status_report(self, ev: OrderStatusReport, now: float) -> Outcome:
+        order = self.get(ev.cloid, ev.oid)
+        if order is None:
+            return Outcome(unmatched=ev.status is VenueStatus.OPEN)
+        if ev.oid is not None:
+            self._bind_oid(order, ev.oid)
+        if ev.status is VenueStatus.NOT_FOUND and now - order.placed_at < self.grace_period:
+            # S10: a query can overtake the placement it asks about; ask again later.
+            return Outcome(order=order, requery_later=True)
+        if ev.status is VenueStatus.OPEN:
+            order.unknown_since = None
+        return self._apply_status(order, ev.status, ev.raw_status, None, now, "OrderStatusReport")
+
+    def on_fill(self, ev: Fill, now: float) -> Outcome:
+        """Count the fill once (D4), against the order it belongs to (by cloid first, D2)."""
+        if not self.ledger.first_sighting(ev.tid, now):
+            return Outcome(duplicate=True)
+        order = self.get(ev.cloid, ev.oid)
+        signed = ev.size * ev.side.sign
+        if order is None:
+            return Outcome(
+                position_delta=signed, value_delta=ev.price * ev.size * ev.side.sign, unmatched=True
+            )
+        if ev.oid is not None and order.oid is None:
+            self._bind_oid(order, ev.oid)
+        skip = self.ledger.consume_immediate(order.cloid, ev.size)
+        counted = ev.size - skip
+        order.fill_tids.append(ev.tid)
+        order.last_fill_at = now
+        if counted == 0:
+            return Outcome(order=order)
+        self._remove_exposure(order)
+        order.filled += counted
+        order.fill_value += counted * ev.price
+        self._add_exposure(order)
+        outcome_overfill = order.filled > order.size
+        was_terminal = order.state.is_terminal
+        trigger = T.COMPLETE_FILL if order.filled >= order.size else T.PARTIAL_FILL
+        outcome = self._transition(order, trigger, now, "Fill")
+        outcome.position_delta = counted * ev.side.sign
+        outcome.value_delta = counted * ev.price * ev.side.sign
+        outcome.overfill = outcome_overfill
+        if was_terminal and order.state in (S.CANCELLED, S.REJECTED):
+            outcome.late_fill = True
+        if outcome.illegal is not None:
+            outcome.late_fill = True
+        return outcome
+
+    # ---- timers -------------------------------------------------------------------------
+
+    def expire(self, now: float) -> list[Outcome]:
+        """Close late-fill windows that are due and prune terminal orders past retention."""
+        outcomes: list[Outcome] = []
+        windows = self._windows
+        while windows and windows[0][0] <= now:
+            _, cloid = windows.popleft()
+            order = self.by_cloid.get(cloid)
+            if order is None or order.state is not S.CANCEL_CONFIRMED:
+                continue
+            trigger = (
+                T.WINDOW_CLOSED_FILLED if order.filled > order.filled_at_cancel else T.WINDOW_CLOSED
+            )
+            outcomes.append(self._transition(order, trigger, now, "window"))
+        terminal = self._terminal
+        horizon = now - self.retention
+        deferred: list[tuple[float, str]] = []
+        while terminal and terminal[0][0] <= horizon:
+            _, cloid = terminal.popleft()
+            order = self.by_cloid.get(cloid)
+            if order is None or not order.state.is_terminal:
+                continue
+            if (
+                self.ledger.immediate_remaining(cloid)
+                and now - order.state_changed_at < self.ledger.retention
+            ):
+                # The stream has not yet repeated this order's immediate fill (D4).  Forgetting
+                # the order now would count those trades a second time as unmatched fills when
+                # they arrive (a long disconnect, then the userFills snapshot): keep it.
+                deferred.append((now, cloid))
+                continue
+            del self.by_cloid[cloid]
+            if order.oid is not None and self.by_oid.get(order.oid) is order:
+                del self.by_oid[order.oid]
+            self.state_counts[order.state] -= 1
+            self.ledger.forget_order(cloid)
+            self.pruned += 1
+        terminal.extend(deferred)
+        return outcomes
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _apply_ack(
+        self, order: TrackedOrder, status: AckStatus, filled: int, value: int, now: float, what: str
+    ) -> Outcome:
+        """Register what traded at once (D3, D4).  Stream fills for this order that arrived
+        before the ack were the first of those same trades: only the rest is new, and only the
+        rest will be repeated by the stream."""
+        new_lots = max(0, filled - order.filled)
+        position_delta = value_delta = 0
+        if new_lots and not order.state.is_terminal:
+            new_value = max(0, value - order.fill_value) if order.filled else value
+            self.ledger.register_immediate(order.cloid, new_lots)
+            self._remove_exposure(order)
+            order.filled += new_lots
+            order.fill_value += new_value
+            self._add_exposure(order)
+            position_delta = new_lots * order.side.sign
+            value_delta = new_value * order.side.sign
+        if status is AckStatus.FILLED or order.filled >= order.size:
+            trigger = T.ACK_FILLED
+        elif order.filled > 0:
+            trigger = T.ACK_PARTIAL
+        else:
+            trigger = T.ACK_RESTING
+        outcome = self._transition(order, trigger, now, what)
+        outcome.position_delta = position_delta
+        outcome.value_delta = value_delta
+        return outcome
+
+    def _apply_status(
+        self,
+        order: TrackedOrder,
+        status: VenueStatus,
+        raw: str,
+        rclass: RejectionClass | None,
+        now: float,
+        what: str,
+    ) -> Outcome:
+        if status is VenueStatus.OPEN:
+            trigger = T.ACK_PARTIAL if order.filled > 0 else T.ACK_RESTING
+        elif status is VenueStatus.FILLED:
+            trigger = T.VENUE_FILLED
+        elif status in (VenueStatus.CANCELED, VenueStatus.VENUE_CANCELED):
+            trigger = T.CANCEL_ACKED
+        elif status is VenueStatus.REJECTED:
+            order.last_reason = raw
+            outcome = self._transition(order, T.REJECT, now, what)
+            outcome.rejection = rclass if rclass is not None else RejectionClass.OTHER
+            return outcome
+        elif status is VenueStatus.NOT_FOUND:
+            trigger = T.NOT_FOUND
+        else:
+            # D6: a status we do not know is never silently ignored and never guessed at.
+            order.last_reason = f"unknown status {raw!r}"
+            return Outcome(order=order, needs_query=True)
+        return self._transition(order, trigger, now, what)
+
+    def _transition(self, order: TrackedOrder, trigger: Trigger, now: float, what: str) -> Outcome:
+        old = order.state
+        target = TRANSITIONS.get(old, {}).get(trigger)
+        if target is None:
+            self.illegal_count += 1
+            return Outcome(
+                order=order,
+                illegal=IllegalTransition(order.cloid, old, trigger, what),
+                needs_query=True,
+            )
+        new = self._resolve(order, target)
+        if new is old:
+            return Outcome(order=order)
+        self._remove_exposure(order)
+        self._remove_intent_when_off_venue(order, new)
+        self.state_counts[old] -= 1
+        self.state_counts[new] += 1
+        order.state = new
+        order.state_changed_at = now
+        self._add_exposure(order)
+        if new is S.CANCEL_CONFIRMED:
+            if old is not S.CANCEL_PENDING:
+                # Cancelled without a cancel of ours (venue cancel, "not found"): what filled
+                # so far filled before the cancel, not during it.
+                order.filled_at_cancel = order.filled
+            self._windows.append((now + self.late_fill_window, order.cloid))
+        if new.is_terminal:
+            order.unknown_since = None
+            self._terminal.append((now, order.cloid))
+        return Outcome(
+            order=order, transition=Transition(order.cloid, order.oid, old, new, trigger)
+        )
+
+    @staticmethod
+    def _resolve(order: TrackedOrder, target: _Target) -> OrderState:
+        if isinstance(target, OrderState):
+            return target
+        if order.oid is None:
+            return S.PENDING_NEW
+        return S.PARTIAL_FILLED if order.filled > 0 else S.RESTING
+
+    def _bind_oid(self, order: TrackedOrder, oid: int) -> None:
+        if order.oid == oid:
+            return
+        if order.oid is not None and self.by_oid.get(order.oid) is order:
+            del self.by_oid[order.oid]
+        order.oid = oid
+        self.by_oid[oid] = order
+
+    def _add_exposure(self, order: TrackedOrder) -> None:
+        if order.state in _EXPOSED:
+            rest = max(0, order.size - order.filled)
+            self.pending_lots[order.side] += rest
+            self.pending_value[order.side] += rest * order.price
+
+    def _remove_exposure(self, order: TrackedOrder) -> None:
+        if order.state in _EXPOSED:
+            rest = max(0, order.size - order.filled)
+            self.pending_lots[order.side] -= rest
+            self.pending_value[order.side] -= rest * order.price
+
+    def _add_intent(self, order: TrackedOrder) -> None:
+        if order.level is not None:
+            self.intents.setdefault((order.side, order.level), set()).add(order.cloid)
+
+    def _remove_intent_when_off_venue(self, order: TrackedOrder, new: OrderState) -> None:
+        """An intent is occupied while its order may rest on the venue (the exposed states);
+        an order leaves them only once, so the index never needs re-adding."""
+        if order.level is None or new in _EXPOSED:
+            return
+        cloids = self.intents.get((order.side, order.level))
+        if cloids is not None:
+            cloids.discard(order.cloid)
+            if not cloids:
+                del self.intents[(order.side, order.level)]

@@ -1,0 +1,124 @@
+"""The headless reporter: one status line a second (or a JSON object), then a summary.
+
+It reads ``ConsoleView``s only, like the console does, and shows the same truths in text: mode,
+mid, position, orders by state, fills, rejections by class, backoff left, recovery state, worst
+case, and the one reason each side is not quoting (D27).  It never touches the maker.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from core.events import Side
+from core.runner import RunResult
+from core.units import Instrument
+from core.view import ConsoleView
+
+_LIVE_STATES = ("PendingNew", "Resting", "PartialFilled", "CancelPending", "CancelConfirmed")
+
+
+class HeadlessReporter:
+    def __init__(self, instrument: Instrument, *, json_lines: bool, out: TextIO) -> None:
+        self.instrument = instrument
+        self.json_lines = json_lines
+        self.out = out
+        self._last: float | None = None
+        self.lines = 0
+
+    def on_view(self, view: ConsoleView) -> None:
+        if self._last is not None and view.time - self._last < 1.0:
+            return
+        self._last = view.time
+        self.lines += 1
+        if self.json_lines:
+            self.out.write(json.dumps(self.status(view)) + "\n")
+        else:
+            self.out.write(self.line(view) + "\n")
+        self.out.flush()
+
+    def _px(self, ticks: int | None) -> str:
+        return "-" if ticks is None else str(self.instrument.ticks_to_price(ticks))
+
+    def _sz(self, lots: int) -> str:
+        return str(self.instrument.lots_to_size(lots))
+
+    def status(self, v: ConsoleView) -> dict[str, Any]:
+        mid = None if v.best_bid is None or v.best_ask is None else (v.best_bid + v.best_ask) // 2
+        ex = v.exposure
+        return {
+            "t": round(v.time, 3),
+            "mode": v.mode.value,
+            "mode_reason": v.mode_reason,
+            "mid": self._px(mid),
+            "position": self._sz(v.position),
+            "pnl": round(v.pnl(), 4),
+            "orders": v.state_counts,
+            "untracked_venue_orders": v.untracked_venue_orders,
+            "fills": v.counters.get("fills", 0),
+            "rejections": {k.value: n for k, n in v.rejection_counts.items() if n},
+            "backoff": {b.side.value: round(b.remaining, 1) for b in v.backoff},
+            "recovery": v.recovery.state,
+            "worst_case": [
+                self._sz(ex.worst_case_min_position),
+                self._sz(ex.worst_case_max_position),
+            ],
+            "worst_case_breached": ex.breached,
+            "not_quoting": {s.value: r for s, r in v.side_reasons.items() if r},
+            "data_age": None if v.data_age is None else round(v.data_age, 2),
+            "loop_lag_ms": round(v.loop_lag * 1000, 1),
+        }
+
+    def line(self, v: ConsoleView) -> str:
+        s = self.status(v)
+        orders = (
+            " ".join(f"{k}:{v.state_counts[k]}" for k in _LIVE_STATES if v.state_counts.get(k))
+            or "none"
+        )
+        rej = " ".join(f"{k}:{n}" for k, n in s["rejections"].items()) or "0"
+        reasons = " ".join(f"{k}:{r}" for k, r in s["not_quoting"].items())
+        bid_backoff = s["backoff"].get(Side.BID.value, 0.0)
+        ask_backoff = s["backoff"].get(Side.ASK.value, 0.0)
+        parts = [
+            f"{v.time:10.1f}",
+            s["mode"],
+            f"mid {s['mid']}",
+            f"pos {s['position']}",
+            f"pnl {s['pnl']:+.2f}",
+            f"orders {orders}",
+            f"fills {s['fills']}",
+            f"rej {rej}",
+            f"backoff b{bid_backoff:.1f}/a{ask_backoff:.1f}",
+            f"rec {s['recovery']}",
+            f"wc {s['worst_case'][0]}..{s['worst_case'][1]}"
+            + (" BREACH" if s["worst_case_breached"] else ""),
+        ]
+        if reasons:
+            parts.append(f"not quoting {reasons}")
+        if v.untracked_venue_orders:
+            parts.append(f"untracked {v.untracked_venue_orders}")
+        return " | ".join(parts)
+
+    def summary(self, v: ConsoleView | None, result: RunResult) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "stopped": result.reason,
+            "mode": result.mode.value,
+            "live_orders_left": result.live_orders,
+            "untracked_venue_orders": result.untracked_venue_orders,
+            "sweep": result.sweep or "-",
+            "engine_errors": len(result.errors),
+        }
+        if v is not None:
+            out.update(
+                {
+                    "position": self._sz(v.position),
+                    "pnl": round(v.pnl(), 4),
+                    "fills": v.counters.get("fills", 0),
+                    "duplicate_fills_ignored": v.counters.get("duplicate_fills", 0),
+                    "places_sent": v.counters.get("places_sent", 0),
+                    "cancels_sent": v.counters.get("cancels_sent", 0),
+                    "rejections": sum(v.rejection_counts.values()),
+                    "kill_triggers": [t.reason for t in v.kill_triggers],
+                }
+            )
+        return out

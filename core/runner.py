@@ -1,0 +1,277 @@
+"""The async shell around the sans-I/O maker: venue events in, command batches out.
+
+Three loops share one asyncio event loop: the *pump* feeds every venue event to
+``MarketMaker.handle``, the *ticker* drives ``MarketMaker.tick`` on a timer and measures how late
+it wakes (the loop lag the console shows), and the *publisher* puts the latest ``ConsoleView``
+into a single slot at a bounded rate — readers pull it; no per-event message crosses threads.
+
+Operator actions take a priority path: ``operate`` may be called from any thread; it schedules
+``MarketMaker.operate`` on the runner's loop ahead of the pump's backlog (the pump yields every
+few events so a flood of market data can never starve a kill), and the resulting cancels are
+submitted at once (D13).
+
+Stopping is graceful: cancel everything, keep pumping until the venue is verified empty or a
+bound passes, then report what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.actions import Action, Kill, Quit
+from core.clock import Clock
+from core.commands import Batch
+from core.maker import MarketMaker
+from core.venues.base import Venue
+from core.view import ConsoleView, Mode
+
+_YIELD_EVERY = 16
+
+
+@dataclass(slots=True)
+class RunResult:
+    reason: str
+    mode: Mode
+    live_orders: int
+    untracked_venue_orders: int
+    errors: list[str] = field(default_factory=list)
+    sweep: str = ""
+
+    @property
+    def clean(self) -> bool:
+        return self.live_orders == 0 and self.untracked_venue_orders == 0
+
+
+class Runner:
+    def __init__(
+        self,
+        maker: MarketMaker,
+        venue: Venue,
+        clock: Clock,
+        *,
+        tick_interval: float = 0.1,
+        publish_hz: float = 10.0,
+        stop_timeout: float = 10.0,
+        on_view: Callable[[ConsoleView], None] | None = None,
+    ) -> None:
+        self.maker = maker
+        self.venue = venue
+        self.clock = clock
+        self.tick_interval = tick_interval
+        self.publish_interval = 1.0 / publish_hz
+        self.stop_timeout = stop_timeout
+        self.on_view = on_view
+        self.latest_view: ConsoleView | None = None
+        self.errors: list[str] = []
+        self.batches_sent = 0
+        self.events_handled = 0
+        self.on_batch: Callable[[Batch], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_reason: str | None = None
+        self._stop = asyncio.Event()
+        self._ready = threading.Event()
+
+    # ---- thread-safe controls -----------------------------------------------------------
+
+    def operate(self, action: Action) -> None:
+        """Run an operator action on the runner's loop, ahead of queued events."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the runner is not running")
+        if _on_loop(loop):
+            self._operate_now(action)
+        else:
+            loop.call_soon_threadsafe(self._operate_now, action)
+
+    def request_stop(self, reason: str) -> None:
+        loop = self._loop
+        if loop is None:
+            self._stop_reason = self._stop_reason or reason
+            return
+        if _on_loop(loop):
+            self._request_stop_now(reason)
+        else:
+            loop.call_soon_threadsafe(self._request_stop_now, reason)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """For another thread: block until the loop runs (the console waits on this)."""
+        return self._ready.wait(timeout)
+
+    # ---- the run ----------------------------------------------------------------------
+
+    async def run(
+        self, duration: float | None = None, *, install_signals: bool = False
+    ) -> RunResult:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if self._stop_reason is not None:
+            self._stop.set()
+        if install_signals:
+            self._install_signals()
+        await self.venue.connect()
+        self._ready.set()
+        await self._submit(self.maker.start(self.clock.now()))
+        tasks = [
+            asyncio.create_task(self._pump(), name="pump"),
+            asyncio.create_task(self._ticker(), name="ticker"),
+            asyncio.create_task(self._publisher(), name="publisher"),
+        ]
+        try:
+            if duration is None:
+                await self._stop.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), duration)
+                if self._stop_reason is None:
+                    self._stop_reason = f"duration of {duration:g}s reached"
+            await self._shutdown()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.venue.close()
+            self._publish()
+        return self._result()
+
+    async def _shutdown(self) -> None:
+        """Cancel everything and wait (bounded) until the venue is verified empty."""
+        self._operate_now(Quit(self._stop_reason or "stop"))
+        deadline = self.clock.now() + self.stop_timeout
+        while not self.maker.quiescent_after_stop and self.clock.now() < deadline:
+            await asyncio.sleep(0.02)
+
+    def _result(self) -> RunResult:
+        maker = self.maker
+        live = sum(1 for o in maker.tracker.by_cloid.values() if o.state.counts_as_exposure)
+        return RunResult(
+            reason=self._stop_reason or "stopped",
+            mode=maker.mode,
+            live_orders=live,
+            untracked_venue_orders=maker.untracked_venue_orders,
+            errors=list(self.errors),
+            sweep=maker.sweep_phase.value,
+        )
+
+    # ---- the three loops --------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        maker, clock = self.maker, self.clock
+        n = 0
+        async for event in self.venue.events():
+            try:
+                batches = maker.handle(event, clock.now())
+            except Exception:
+                self._engine_error("handle", event)
+                continue
+            self.events_handled += 1
+            if batches:
+                await self._submit(batches)
+            n += 1
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+    async def _ticker(self) -> None:
+        maker, clock = self.maker, self.clock
+        interval = self.tick_interval
+        expected = clock.now() + interval
+        while True:
+            await asyncio.sleep(max(0.0, expected - clock.now()))
+            now = clock.now()
+            maker.loop_lag = max(0.0, now - expected)
+            expected = max(expected + interval, now)
+            try:
+                batches = maker.tick(now)
+            except Exception:
+                self._engine_error("tick", None)
+                continue
+            if batches:
+                await self._submit(batches)
+
+    async def _publisher(self) -> None:
+        while True:
+            self._publish()
+            await asyncio.sleep(self.publish_interval)
+
+    def _publish(self) -> None:
+        try:
+            view = self.maker.view(self.clock.now())
+        except Exception:
+            self._engine_error("view", None)
+            return
+        self.latest_view = view
+        if self.on_view is not None:
+            self.on_view(view)
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _operate_now(self, action: Action) -> None:
+        try:
+            batches = self.maker.operate(action, self.clock.now())
+        except Exception:
+            self._engine_error("operate", action)
+            return
+        if batches:
+            for batch in batches:
+                self._count(batch)
+            task = asyncio.ensure_future(self._send_all(batches))
+            task.add_done_callback(self._check_send)
+        self._publish()
+
+    def _request_stop_now(self, reason: str) -> None:
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        self._stop.set()
+
+    async def _submit(self, batches: list[Batch]) -> None:
+        for batch in batches:
+            self._count(batch)
+        await self._send_all(batches)
+
+    async def _send_all(self, batches: list[Batch]) -> None:
+        for batch in batches:
+            await self.venue.submit(batch)
+
+    def _count(self, batch: Batch) -> None:
+        self.batches_sent += 1
+        if self.on_batch is not None:
+            self.on_batch(batch)
+
+    def _check_send(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.errors.append(f"submit failed: {task.exception()!r}")
+
+    def _engine_error(self, where: str, what: object) -> None:
+        """The maker raised: a bug.  Record it and make the venue safe (kill); never crash
+        silently, never keep quoting on a state we no longer trust."""
+        text = f"engine error in {where}({type(what).__name__}): {traceback.format_exc(limit=3)}"
+        self.errors.append(text)
+        if len(self.errors) > 100:
+            del self.errors[:50]
+        if where != "operate":
+            with contextlib.suppress(Exception):
+                self._operate_now(Kill(f"engine error in {where}"))
+
+    def _install_signals(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._request_stop_now, f"{name} received")
+        if hasattr(signal, "SIGHUP"):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(
+                    signal.SIGHUP, self._request_stop_now, "SIGHUP: terminal gone"
+                )
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

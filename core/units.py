@@ -1,0 +1,241 @@
+"""Exact units: the one place where decimals become integer ticks and lots (D20).
+
+Inside the core every price is an ``int`` number of ticks and every size an ``int`` number of
+lots.  ``Decimal`` appears only here and at venue boundaries.  Nothing in this module ever
+touches a binary float: a float price would make tick alignment a matter of luck.
+
+Hyperliquid's price rule (reference section 5) is two rules at once: at most
+``max_price_decimals`` decimals (which fixes the finest tick) *and* at most ``sig_figs``
+significant figures, except that integer prices are always valid.  The second rule makes the
+effective tick depend on the price (at 12345.6 only whole numbers are valid), so
+:meth:`Instrument.round_ticks` snaps a tick count to the coarser grid in an explicit direction.
+A maker bid rounds down and a maker ask rounds up — away from the spread — so that rounding can
+never make a post-only order cross.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation, localcontext
+from fractions import Fraction
+
+
+class UnitError(ValueError):
+    """A price or size that cannot be represented exactly, or is not a finite positive number."""
+
+
+class Rounding(enum.Enum):
+    """Direction of a rounding, always explicit: there is no silent 'nearest' in the order path."""
+
+    DOWN = "down"
+    UP = "up"
+    EXACT = "exact"
+
+
+def _as_decimal(value: Decimal | str | int, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
+        raise UnitError(f"{what} must be a Decimal, str or int, got {type(value).__name__}")
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(value)
+    except (InvalidOperation, ValueError) as exc:
+        raise UnitError(f"{what} is not a number: {value!r}") from exc
+    if not d.is_finite():
+        raise UnitError(f"{what} must be finite, got {value!r}")
+    return d
+
+
+def _grid(value: Decimal, step: Decimal, rounding: Rounding, what: str) -> int:
+    # Exact rational arithmetic: a Decimal division rounds to the context precision (28
+    # digits), which would call 1.00000000000000000000000000001 a multiple of 0.1 and round
+    # it *up* to 1.0.
+    quotient = Fraction(value) / Fraction(step)
+    whole = math.floor(quotient)
+    if quotient == whole:
+        return whole
+    if rounding is Rounding.EXACT:
+        raise UnitError(f"{what} {value} is not a multiple of {step}")
+    if rounding is Rounding.DOWN:
+        return whole
+    return math.ceil(quotient)
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One tradable market and its grids.
+
+    ``tick_size`` is the finest price step (``10**-max_price_decimals`` on Hyperliquid perps),
+    ``lot_size`` the size step (``10**-sz_decimals``).  ``sig_figs`` is the significant-figure
+    limit on non-integer prices (5 on Hyperliquid; 0 disables it).
+    """
+
+    symbol: str
+    tick_size: Decimal
+    lot_size: Decimal
+    sz_decimals: int
+    max_price_decimals: int
+    sig_figs: int = 5
+    min_notional: Decimal = Decimal(10)
+    max_leverage: int = 20
+    asset_id: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("tick_size", "lot_size", "min_notional"):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+                raise UnitError(f"instrument {self.symbol}: {name} must be a finite Decimal >= 0")
+        if self.tick_size <= 0 or self.lot_size <= 0:
+            raise UnitError(f"instrument {self.symbol}: tick_size and lot_size must be > 0")
+        if self.sz_decimals < 0 or self.max_price_decimals < 0 or self.sig_figs < 0:
+            raise UnitError(f"instrument {self.symbol}: decimals and sig_figs must be >= 0")
+        if self.max_leverage < 1:
+            raise UnitError(f"instrument {self.symbol}: max_leverage must be >= 1")
+        if self.sig_figs and self.tick_size.normalize().as_tuple().digits != (1,):
+            # The significant-figure grid is computed on the tick count, which only counts
+            # the price's digits when a tick is a power of ten.
+            raise UnitError(
+                f"instrument {self.symbol}: a significant-figure rule needs a power-of-ten "
+                f"tick_size, got {self.tick_size}"
+            )
+
+    @classmethod
+    def hyperliquid_perp(
+        cls, symbol: str, sz_decimals: int, max_leverage: int, asset_id: int = 0
+    ) -> Instrument:
+        """The grids Hyperliquid derives from ``meta``: 6 - szDecimals price decimals, 5 s.f."""
+        price_decimals = max(0, 6 - sz_decimals)
+        return cls(
+            symbol=symbol,
+            tick_size=Decimal(1).scaleb(-price_decimals),
+            lot_size=Decimal(1).scaleb(-sz_decimals),
+            sz_decimals=sz_decimals,
+            max_price_decimals=price_decimals,
+            sig_figs=5,
+            min_notional=Decimal(10),
+            max_leverage=max_leverage,
+            asset_id=asset_id,
+        )
+
+    # ---- prices -------------------------------------------------------------------------
+
+    def price_to_ticks(
+        self, price: Decimal | str | int, rounding: Rounding = Rounding.EXACT
+    ) -> int:
+        """Decimal price -> ticks on the price-dependent grid (tick and significant figures).
+
+        With ``Rounding.EXACT`` a price off the grid is an error; otherwise it is snapped in the
+        given direction.  Negative prices and zero are rejected: no market here trades at them.
+        """
+        d = _as_decimal(price, "price")
+        if d <= 0:
+            raise UnitError(f"price must be greater than 0, got {price!r}")
+        ticks = _grid(d, self.tick_size, rounding, "price")
+        snapped = self.round_ticks(ticks, rounding)
+        if snapped <= 0:
+            raise UnitError(f"price {price!r} rounds to zero ticks")
+        return snapped
+
+    def ticks_to_price(self, ticks: int) -> Decimal:
+        """Ticks -> canonical Decimal (no trailing zeros, no exponent) for the wire."""
+        if not isinstance(ticks, int) or isinstance(ticks, bool):
+            raise UnitError(f"ticks must be an int, got {type(ticks).__name__}")
+        return _canonical(ticks * self.tick_size)
+
+    def price_step(self, ticks: int) -> int:
+        """The effective step, in ticks, of the valid-price grid around ``ticks`` (>= 1)."""
+        if self.sig_figs == 0 or ticks <= 0:
+            return 1
+        one = int(Decimal(1) / self.tick_size)  # ticks per whole unit of price
+        if one < 1:
+            return 1  # a tick of 10 or more: every price on the tick grid is an integer
+        digits = len(str(ticks))  # digits of the tick count
+        excess = digits - self.sig_figs
+        step = 10**excess if excess > 0 else 1
+        # Integer prices are always valid: never require a coarser step than one whole unit.
+        return min(step, one)
+
+    def round_ticks(self, ticks: int, rounding: Rounding) -> int:
+        """Snap ``ticks`` to a valid price under the significant-figure rule, in a direction.
+
+        ``Rounding.DOWN`` is what a maker bid wants, ``Rounding.UP`` what a maker ask wants.
+        """
+        if ticks <= 0:
+            return ticks
+        step = self.price_step(ticks)
+        if step == 1 or ticks % step == 0:
+            return ticks
+        if rounding is Rounding.EXACT:
+            raise UnitError(
+                f"price {self.ticks_to_price(ticks)} has more than {self.sig_figs} significant "
+                f"figures and is not an integer"
+            )
+        down = ticks - ticks % step
+        if rounding is Rounding.DOWN:
+            return down
+        up = down + step
+        # Rounding up can add a digit (9999.9 -> 10000): the new grid is coarser but still
+        # contains ``up`` because it is a multiple of the larger step too.
+        return up
+
+    def is_valid_ticks(self, ticks: int) -> bool:
+        return ticks > 0 and ticks % self.price_step(ticks) == 0
+
+    # ---- sizes --------------------------------------------------------------------------
+
+    def size_to_lots(self, size: Decimal | str | int, rounding: Rounding = Rounding.EXACT) -> int:
+        """Decimal size -> lots; inexact sizes round toward zero (never size up by accident)."""
+        d = _as_decimal(size, "size")
+        if d < 0:
+            raise UnitError(f"size must not be negative, got {size!r}")
+        return _grid(d, self.lot_size, rounding, "size")
+
+    def lots_to_size(self, lots: int) -> Decimal:
+        if not isinstance(lots, int) or isinstance(lots, bool):
+            raise UnitError(f"lots must be an int, got {type(lots).__name__}")
+        return _canonical(lots * self.lot_size)
+
+    def signed_size_to_lots(self, size: Decimal | str | int) -> int:
+        """A signed position size (``szi``) -> signed lots; must be exact."""
+        d = _as_decimal(size, "position size")
+        lots = _grid(abs(d), self.lot_size, Rounding.EXACT, "position size")
+        return -lots if d < 0 else lots
+
+    # ---- value --------------------------------------------------------------------------
+
+    @property
+    def value_unit(self) -> Decimal:
+        """Quote currency of one tick x one lot: the unit of every notional inside the core."""
+        return self.tick_size * self.lot_size
+
+    def notional(self, ticks: int, lots: int) -> Decimal:
+        return _canonical(ticks * lots * self.value_unit)
+
+    def value_to_decimal(self, value: int) -> Decimal:
+        return _canonical(value * self.value_unit)
+
+    def min_lots_for_notional(self, ticks: int) -> int:
+        """Smallest size in lots whose notional at ``ticks`` reaches ``min_notional``."""
+        if ticks <= 0:
+            raise UnitError("price must be greater than 0")
+        need = Fraction(self.min_notional) / Fraction(self.value_unit)
+        return max(math.ceil(need / ticks), 1)
+
+
+def _canonical(d: Decimal) -> Decimal:
+    """Strip trailing zeros without switching to exponent notation (``2000``, not ``2E+3``)."""
+    if d == 0:
+        return Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, len(d.as_tuple().digits) + 1)
+        n = d.normalize()
+        _, digits, exponent = n.as_tuple()
+        if isinstance(exponent, int) and exponent > 0:
+            ctx.prec = max(ctx.prec, len(digits) + exponent)
+            return n.quantize(Decimal(1))
+        return n
+
+
+def wire(d: Decimal) -> str:
+    """The string a venue wants: canonical, no exponent, no trailing dot."""
+    return format(_canonical(d), "f")

@@ -1,0 +1,588 @@
+"""The matching engine: exchange rules, matching and settlement, for one or more markets.
+
+Every command of an account goes through the checks a real perp venue makes, in Hyperliquid's
+order and with its texts (size, price grid, minimum value, reduce-only, position limit, margin,
+post-only, IOC), then matches in price-time priority; synthetic traders (``owner None``) use the
+same book without checks.  Results are core events appended to ``answers`` (what the request
+returns) and ``stream`` (what the user and market websocket say), which the caller drains and
+delivers with whatever latency it likes.
+
+The D4 trap is built in on purpose: a placement answer reports what traded at once as a total
+without trade ids, and the stream reports the same trades again as ``Fill``s with their tids.
+
+It never reads a clock (``now`` is passed in), never draws a random number, never delays or
+drops anything: faults belong to the exchange driver around it.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, Decimal
+
+from core.commands import Cancel, Modify, Place, TimeInForce
+from core.events import (
+    AckStatus,
+    CancelAck,
+    CancelAllDone,
+    CancelRejected,
+    Event,
+    Fill,
+    LeverageInfo,
+    Liquidity,
+    ModifyAck,
+    ModifyRejected,
+    OpenOrders,
+    OrderStatusReport,
+    OrderUpdate,
+    PlaceAck,
+    PlaceRejected,
+    PositionSnapshot,
+    Side,
+    Trade,
+    VenueStatus,
+)
+from core.rejections import classify, classify_status, is_order_gone
+from core.units import Instrument, UnitError
+from core.venues.sim import texts
+from core.venues.sim.accounts import Account, AccountOrder, Exposure
+from core.venues.sim.book import Book, BookOrder, Match
+from core.venues.sim.texts import Texts
+
+MICRO_USD = Decimal("0.000001")
+
+
+class Market:
+    """One instrument: its book, its limits and its mark price (set by whoever knows fair)."""
+
+    def __init__(self, instrument: Instrument, max_position: int, mark: int) -> None:
+        self.instrument = instrument
+        self.symbol = instrument.symbol
+        self.book = Book()
+        self.texts = Texts(instrument)
+        self.max_position = max_position  # lots, per account
+        self.leverage_cap = instrument.max_leverage
+        self.mark = mark  # ticks
+        micro = instrument.value_unit / MICRO_USD
+        if micro != micro.to_integral_value() or micro < 1:
+            raise UnitError(
+                f"instrument {instrument.symbol}: one tick x one lot ({instrument.value_unit} "
+                "USD) must be a whole number of micro-dollars for the simulated exchange"
+            )
+        self.micro = int(micro)  # micro-dollars per tick x lot
+        # Smallest price x size (ticks x lots) that reaches the minimum order value.
+        self.min_value = int(
+            (instrument.min_notional / instrument.value_unit).to_integral_value(ROUND_CEILING)
+        )
+
+
+class _Placed:
+    """What became of an accepted order right away."""
+
+    __slots__ = ("filled", "order", "status", "value")
+
+    def __init__(self, order: AccountOrder, status: AckStatus, filled: int, value: int) -> None:
+        self.order = order
+        self.status = status
+        self.filled = filled
+        self.value = value
+
+
+class MatchingEngine:
+    """Markets, accounts, and the rules between them."""
+
+    def __init__(self) -> None:
+        self.markets: dict[str, Market] = {}
+        self.accounts: dict[str, Account] = {}
+        self.answers: list[Event] = []
+        self.stream: list[Event] = []
+        self._next_oid = 100_000
+        self._next_tid = 1
+
+    def add_market(self, market: Market) -> None:
+        self.markets[market.symbol] = market
+
+    def open_account(self, name: str, collateral: int, leverage: int, replay_fills: int) -> Account:
+        account = Account(name, collateral, leverage, replay_fills)
+        self.accounts[name] = account
+        return account
+
+    # ---- placements -------------------------------------------------------------------
+
+    def place(
+        self, account: Account, market: Market, cmd: Place, now: float, batch_id: int | None
+    ) -> None:
+        rejection = self._check(
+            account, market, cmd.side, cmd.price, cmd.size, cmd.tif, cmd.reduce_only
+        )
+        if rejection is not None:
+            reason, raw_status = rejection
+            self.reject(account, market, cmd, reason, raw_status, now, batch_id)
+            return
+        placed = self._accept(account, market, cmd.cloid, cmd, now)
+        if placed is None:
+            reason = market.texts.ioc_no_match
+            self.answers.append(PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, now))
+            return
+        self.answers.append(
+            PlaceAck(
+                cmd.cloid,
+                placed.order.oid,
+                placed.status,
+                placed.filled,
+                placed.value,
+                batch_id,
+                now,
+            )
+        )
+
+    def reject(
+        self,
+        account: Account,
+        market: Market,
+        cmd: Place,
+        reason: str,
+        raw_status: str | None,
+        now: float,
+        batch_id: int | None,
+    ) -> None:
+        """Answer a placement with an error; rejections the matching engine itself makes
+        (``raw_status`` given) also get an oid and a ``...Rejected`` update on the stream."""
+        self.answers.append(PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, now))
+        if raw_status is not None:
+            self._stream_rejection(account, market, cmd, raw_status, now)
+
+    def modify(
+        self, account: Account, market: Market, cmd: Modify, now: float, batch_id: int | None
+    ) -> None:
+        """Cancel-and-replace: the replacement is a new order with a new oid (D5).  When the
+        replacement fails, the cancel leg has already happened and the original is gone."""
+        ex = account.exposure(market.symbol)
+        target = ex.open.get(cmd.oid)
+        if target is None:
+            self._modify_rejected(cmd, market.texts.modify_gone, batch_id)
+            return
+        self._cancel_order(account, market, ex, target, texts.CANCELED, now)
+        rejection = self._check(
+            account, market, cmd.side, cmd.price, cmd.size, cmd.tif, cmd.reduce_only
+        )
+        if rejection is not None:
+            inner, raw_status = rejection
+            if raw_status is not None:
+                self._stream_rejection(account, market, cmd, raw_status, now)
+            self._modify_rejected(cmd, Texts.modify_failed(inner), batch_id)
+            return
+        placed = self._accept(account, market, cmd.new_cloid, cmd, now)
+        if placed is None:
+            self._modify_rejected(cmd, Texts.modify_failed(market.texts.ioc_no_match), batch_id)
+            return
+        self.answers.append(
+            ModifyAck(
+                cmd.cloid,
+                cmd.new_cloid,
+                placed.order.oid,
+                placed.status,
+                placed.filled,
+                placed.value,
+                batch_id,
+            )
+        )
+
+    def _modify_rejected(self, cmd: Modify, reason: str, batch_id: int | None) -> None:
+        self.answers.append(
+            ModifyRejected(
+                cmd.cloid, cmd.new_cloid, reason, classify(reason), is_order_gone(reason), batch_id
+            )
+        )
+
+    def _check(
+        self,
+        account: Account,
+        market: Market,
+        side: Side,
+        price: int,
+        size: int,
+        tif: TimeInForce,
+        reduce_only: bool,
+    ) -> tuple[str, str | None] | None:
+        """The first rule an order breaks, as (error text, raw stream status), or None."""
+        t = market.texts
+        if size == 0:
+            return t.zero_size, None
+        if size < 0:
+            return t.invalid_size, None
+        if not market.instrument.is_valid_ticks(price):
+            return t.invalid_price, texts.TICK_REJECTED
+        if price * size < market.min_value:
+            return t.min_notional, texts.MIN_NOTIONAL_REJECTED
+        ex = account.exposure(market.symbol)
+        pos = ex.position
+        if reduce_only:
+            if pos * side.sign >= 0 or size > abs(pos):
+                return t.reduce_only, texts.REDUCE_ONLY_REJECTED
+        else:
+            after = pos + side.sign * size
+            if abs(after) > market.max_position and abs(after) > abs(pos):
+                return t.max_position, texts.MAX_POSITION_REJECTED
+            if not self._margin_ok(account, market, side, price * size):
+                return t.margin, texts.MARGIN_REJECTED
+        book = market.book
+        crosses = book.crosses(side, price)
+        if tif is TimeInForce.ALO and crosses:
+            return t.alo_would_cross(book.best_bid(), book.best_ask()), texts.ALO_REJECTED
+        if tif is TimeInForce.IOC and not crosses:
+            return t.ioc_no_match, texts.IOC_REJECTED
+        return None
+
+    def _margin_ok(self, account: Account, market: Market, side: Side, value: int) -> bool:
+        """Cross margin: the worst case of every market (all bids fill, or all asks fill) at
+        each market's leverage must fit in the account's equity."""
+        needed = 0
+        for symbol, ex in account.exposures.items():
+            m = self.markets[symbol]
+            held = ex.position * m.mark
+            longest = held + ex.open_bid_value
+            shortest = held - ex.open_ask_value
+            if m is market:
+                if side is Side.BID:
+                    longest += value
+                else:
+                    shortest -= value
+            worst = max(abs(longest), abs(shortest)) * m.micro
+            needed += -(-worst // ex.leverage)
+        return needed <= self.equity(account)
+
+    def equity(self, account: Account) -> int:
+        """Collateral plus realised and unrealised PnL at each market's mark, micro-dollars."""
+        total = account.collateral + account.realized
+        for symbol, ex in account.exposures.items():
+            m = self.markets[symbol]
+            signed_entry = ex.entry_value if ex.position >= 0 else -ex.entry_value
+            total += (ex.position * m.mark - signed_entry) * m.micro
+        return total
+
+    def _accept(
+        self, account: Account, market: Market, cloid: str, cmd: Place | Modify, now: float
+    ) -> _Placed | None:
+        """Match a checked order and rest what is left (ALO/GTC) or drop it (IOC).  None when
+        an IOC found nothing to trade with (its only counterparties were our own orders)."""
+        ex = account.exposure(market.symbol)
+        order = AccountOrder(
+            account,
+            market.symbol,
+            self._oid(),
+            cloid,
+            cmd.side,
+            cmd.price,
+            cmd.size,
+            cmd.reduce_only,
+            now,
+        )
+        account.remember(order)
+        filled = value = 0
+        if market.book.crosses(cmd.side, cmd.price):
+            filled, value = self._take(account, market, order, now)
+        stream = self.stream
+        if order.size == 0:
+            account.close(order, texts.FILLED, now)
+            stream.append(
+                OrderUpdate(order.oid, cloid, VenueStatus.FILLED, texts.FILLED, None, now)
+            )
+            status = AckStatus.FILLED
+        elif cmd.tif is TimeInForce.IOC:
+            if filled == 0:
+                account.close(order, texts.IOC_REJECTED, now)
+                stream.append(
+                    OrderUpdate(
+                        order.oid,
+                        cloid,
+                        VenueStatus.REJECTED,
+                        texts.IOC_REJECTED,
+                        classify_status(texts.IOC_REJECTED),
+                        now,
+                    )
+                )
+                return None
+            account.close(order, texts.CANCELED, now)
+            stream.append(
+                OrderUpdate(order.oid, cloid, VenueStatus.CANCELED, texts.CANCELED, None, now)
+            )
+            status = AckStatus.FILLED  # what traded is all there will ever be
+        else:
+            market.book.rest(order)
+            ex.rest(order)
+            stream.append(OrderUpdate(order.oid, cloid, VenueStatus.OPEN, texts.OPEN, None, now))
+            status = AckStatus.PARTIALLY_FILLED if filled else AckStatus.RESTING
+        return _Placed(order, status, filled, value)
+
+    def _take(
+        self, account: Account, market: Market, order: AccountOrder, now: float
+    ) -> tuple[int, int]:
+        """Our order as aggressor: trade it, settle both sides, return (lots, ticks x lots)."""
+        left, matches, self_trades = market.book.match(order.side, order.price, order.size, account)
+        for resting in self_trades:
+            assert isinstance(resting, AccountOrder)
+            self._venue_cancel(account, market, resting, texts.SELF_TRADE_CANCELED, now)
+        self._settle(market, order.side, matches, now, order)
+        filled = order.size - left
+        order.size = left
+        order.history.append((now, left))
+        return filled, sum(lots * price for _, lots, price in matches)
+
+    def _stream_rejection(
+        self, account: Account, market: Market, cmd: Place | Modify, raw_status: str, now: float
+    ) -> None:
+        cloid = cmd.new_cloid if isinstance(cmd, Modify) else cmd.cloid
+        order = AccountOrder(
+            account,
+            market.symbol,
+            self._oid(),
+            cloid,
+            cmd.side,
+            cmd.price,
+            max(cmd.size, 0),
+            cmd.reduce_only,
+            now,
+        )
+        account.remember(order)
+        account.close(order, raw_status, now)
+        self.stream.append(
+            OrderUpdate(
+                order.oid,
+                cloid,
+                VenueStatus.REJECTED,
+                raw_status,
+                classify_status(raw_status),
+                now,
+            )
+        )
+
+    # ---- cancels --------------------------------------------------------------------
+
+    def cancel(
+        self, account: Account, market: Market, cmd: Cancel, now: float, batch_id: int | None
+    ) -> None:
+        ex = account.exposure(market.symbol)
+        order = self._open_order(account, ex, cmd.oid, cmd.cloid)
+        if order is None:
+            reason = market.texts.cancel_gone
+            self.answers.append(
+                CancelRejected(
+                    cmd.cloid, cmd.oid, reason, is_order_gone(reason), classify(reason), batch_id
+                )
+            )
+            return
+        self._cancel_order(account, market, ex, order, texts.CANCELED, now)
+        self.answers.append(CancelAck(order.cloid, order.oid, batch_id))
+
+    def cancel_all(
+        self, account: Account, market: Market, now: float, batch_id: int | None
+    ) -> None:
+        """Every open order of the account in this market, whoever placed it (D25)."""
+        ex = account.exposure(market.symbol)
+        swept = list(ex.open.values())
+        for order in swept:
+            self._cancel_order(account, market, ex, order, texts.CANCELED, now)
+            self.answers.append(CancelAck(order.cloid, order.oid, batch_id))
+        self.answers.append(CancelAllDone(len(swept), 0, batch_id))
+
+    def _open_order(
+        self, account: Account, ex: Exposure, oid: int | None, cloid: str | None
+    ) -> AccountOrder | None:
+        if oid is not None:
+            return ex.open.get(oid)
+        order = account.find(None, cloid)
+        if order is None or order.closed is not None or ex.open.get(order.oid) is not order:
+            return None
+        return order
+
+    def _cancel_order(
+        self,
+        account: Account,
+        market: Market,
+        ex: Exposure,
+        order: AccountOrder,
+        raw_status: str,
+        now: float,
+    ) -> None:
+        market.book.remove(order)
+        ex.unrest(order)
+        account.close(order, raw_status, now)
+        self.stream.append(
+            OrderUpdate(order.oid, order.cloid, VenueStatus.CANCELED, raw_status, None, now)
+        )
+
+    def _venue_cancel(
+        self, account: Account, market: Market, order: AccountOrder, raw_status: str, now: float
+    ) -> None:
+        """The venue cancels on its own (self-trade prevention, reduce-only no longer valid)."""
+        ex = account.exposure(market.symbol)
+        if order.oid in ex.open:
+            ex.unrest(order)
+        account.close(order, raw_status, now)
+        self.stream.append(
+            OrderUpdate(order.oid, order.cloid, VenueStatus.VENUE_CANCELED, raw_status, None, now)
+        )
+
+    def _enforce_reduce_only(
+        self, account: Account, market: Market, ex: Exposure, now: float
+    ) -> None:
+        """A resting reduce-only order that would now increase the position is cancelled."""
+        if not ex.reduce_only_open:
+            return
+        pos = ex.position
+        stale = [
+            o
+            for o in ex.open.values()
+            if o.reduce_only and (pos * o.side.sign >= 0 or o.size > abs(pos))
+        ]
+        for order in stale:
+            market.book.remove(order)
+            self._venue_cancel(account, market, order, texts.REDUCE_ONLY_CANCELED, now)
+
+    # ---- settlement -------------------------------------------------------------------
+
+    def _settle(
+        self,
+        market: Market,
+        side: Side,
+        matches: list[Match],
+        now: float,
+        taker: AccountOrder | None,
+    ) -> None:
+        """Publish each match as a trade, book fills into the accounts involved, then cancel
+        the reduce-only orders the new positions made invalid."""
+        stream = self.stream
+        touched: dict[Account, Exposure] = {}
+        if taker is not None:
+            touched[taker.account] = taker.account.exposure(market.symbol)
+        for maker, lots, price in matches:
+            tid = self._next_tid
+            self._next_tid = tid + 1
+            stream.append(Trade(side, price, lots, now))
+            if taker is not None:
+                self._fill(market, taker, side, price, lots, Liquidity.TAKER, tid, now)
+            if isinstance(maker, AccountOrder):
+                account = maker.account
+                ex = touched[account] = account.exposure(market.symbol)
+                ex.change_open_value(maker.side, -price * lots)
+                maker.history.append((now, maker.size))
+                self._fill(market, maker, maker.side, price, lots, Liquidity.MAKER, tid, now)
+                if maker.size == 0:
+                    self._maker_filled(account, ex, maker, now)
+        for account, ex in touched.items():
+            self._enforce_reduce_only(account, market, ex, now)
+
+    def _maker_filled(
+        self, account: Account, ex: Exposure, maker: AccountOrder, now: float
+    ) -> None:
+        del ex.open[maker.oid]
+        if maker.reduce_only:
+            ex.reduce_only_open -= 1
+        account.close(maker, texts.FILLED, now)
+        self.stream.append(
+            OrderUpdate(maker.oid, maker.cloid, VenueStatus.FILLED, texts.FILLED, None, now)
+        )
+
+    def _fill(
+        self,
+        market: Market,
+        order: AccountOrder,
+        side: Side,
+        price: int,
+        lots: int,
+        liquidity: Liquidity,
+        tid: int,
+        now: float,
+    ) -> None:
+        account = order.account
+        ex = account.exposure(market.symbol)
+        account.realized += ex.apply_fill(side.sign * lots, price) * market.micro
+        fill = Fill(tid, order.oid, order.cloid, side, price, lots, liquidity, now)
+        account.recent_fills.append(fill)
+        self.stream.append(fill)
+
+    # ---- synthetic traders ------------------------------------------------------------
+
+    def add_liquidity(self, market: Market, side: Side, price: int, lots: int, now: float) -> None:
+        """A synthetic maker quotes; if the market moved through a resting order of ours, it
+        trades with it first (that is how a stale quote gets picked off)."""
+        book = market.book
+        if book.crosses(side, price):
+            lots, matches, _ = book.match(side, price, lots, None)
+            self._settle(market, side, matches, now, None)
+        if lots:
+            book.rest(BookOrder(None, side, price, lots))
+
+    def take(
+        self, market: Market, side: Side, limit: int | None, lots: int, now: float
+    ) -> int | None:
+        """A synthetic taker sweeps the book (IOC); returns the worst price it traded at."""
+        _, matches, _ = market.book.match(side, limit, lots, None)
+        if not matches:
+            return None
+        self._settle(market, side, matches, now, None)
+        return matches[-1][2]
+
+    # ---- state, queries, leverage, test hooks ----------------------------------------
+
+    def sync(
+        self, account: Account, market: Market, now: float, as_of: float, batch_id: int | None
+    ) -> None:
+        """Open orders as of ``as_of`` (older than ``now`` when the snapshot is stale, D9) and
+        the position now."""
+        ex = account.exposure(market.symbol)
+        orders = account.open_orders_at(market.symbol, as_of)
+        self.answers.append(OpenOrders(orders, as_of))
+        self.answers.append(PositionSnapshot(ex.position, ex.entry_value, now))
+
+    def status(self, account: Account, oid: int | None, cloid: str | None) -> OrderStatusReport:
+        """The definitive status of one order (D24); orders closed long ago are forgotten."""
+        order = account.find(oid, cloid)
+        if order is None:
+            return OrderStatusReport(cloid, oid, VenueStatus.NOT_FOUND, texts.UNKNOWN_OID)
+        raw = order.raw_status
+        remaining = order.size if order.closed is None else 0
+        return OrderStatusReport(
+            order.cloid, order.oid, texts.venue_status(raw), raw, remaining, order.filled
+        )
+
+    def set_leverage(self, account: Account, market: Market, leverage: int) -> None:
+        """Above the cap the venue applies the cap and says so in the D14 shape."""
+        ex = account.exposure(market.symbol)
+        if leverage > market.leverage_cap:
+            ex.leverage = market.leverage_cap
+            source = Texts.leverage_above_cap(leverage, market.leverage_cap)
+        elif leverage < 1:
+            source = f"Invalid leverage {leverage}; kept {ex.leverage}x"
+        else:
+            ex.leverage = leverage
+            source = "updateLeverage accepted"
+        self.answers.append(LeverageInfo(ex.leverage, source))
+
+    def inject(
+        self,
+        account: Account,
+        market: Market,
+        side: Side,
+        price: int,
+        lots: int,
+        cloid: str | None,
+        now: float,
+    ) -> int:
+        """Rest an order for ``account`` without telling anyone (an order placed by another
+        process with the same key: scenario S11).  It must not cross."""
+        if market.book.crosses(side, price):
+            raise ValueError(f"an injected {side.value} at {price} would cross the book")
+        if lots <= 0 or not market.instrument.is_valid_ticks(price):
+            raise ValueError(f"an injected order needs a valid price and size, got {price}/{lots}")
+        order = AccountOrder(
+            account, market.symbol, self._oid(), cloid, side, price, lots, False, now
+        )
+        account.remember(order)
+        market.book.rest(order)
+        account.exposure(market.symbol).rest(order)
+        return order.oid
+
+    def _oid(self) -> int:
+        oid = self._next_oid
+        self._next_oid = oid + 1
+        return oid

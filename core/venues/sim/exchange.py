@@ -1,0 +1,357 @@
+"""SimExchange: the embedded exchange as a sans-I/O object, for one market and our account.
+
+Time is passed in and never read: ``submit(batch, now)`` hands over our commands,
+``advance(now)`` runs everything due up to ``now`` — synthetic flow, requests arriving after
+their latency, scheduled faults — and returns the events due for delivery to our account by
+then, in (deliver time, sequence) order.  ``next_due()`` tells a virtual-time loop where the next
+thing happens, so it can jump there.  The wall-clock venue and the virtual loop both drive this
+one object; with the same seed and the same inputs it says the same things, byte for byte.
+
+Internal happenings run in time order (flow events, request arrivals, fault timers), and
+deliveries are interleaved with them, so a disconnect drops exactly what was still in flight.
+This module never sleeps, never reads a clock and never does I/O.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from decimal import Decimal
+
+from core.commands import (
+    Batch,
+    Cancel,
+    CancelAll,
+    Modify,
+    Place,
+    QueryOrder,
+    SetLeverage,
+    SyncState,
+)
+from core.events import (
+    CancelUnknown,
+    Connected,
+    Disconnected,
+    Event,
+    Fill,
+    ModifyRejected,
+    OrderStatusReport,
+    PlaceRejected,
+    PlaceUnknown,
+    QueryFailed,
+    Side,
+    SyncFailed,
+    VenueNotice,
+    VenueOrder,
+)
+from core.rejections import classify
+from core.units import Instrument, Rounding
+from core.venues.sim import texts
+from core.venues.sim.book import Book
+from core.venues.sim.config import SimConfig
+from core.venues.sim.delivery import DeliveryQueue
+from core.venues.sim.engine import MICRO_USD, Market, MatchingEngine
+from core.venues.sim.faults import CONNECT, DISCONNECT, Fate, FaultInjector
+from core.venues.sim.flow import SyntheticFlow
+
+ACCOUNT = "maker"
+_INF = math.inf
+
+
+class SimExchange:
+    """One simulated market with its synthetic participants, our account and a fault plan."""
+
+    def __init__(self, config: SimConfig, *, start: float = 0.0, name: str = "sim") -> None:
+        self.config = config
+        self.name = name
+        self.instrument: Instrument = config.instrument()
+        start_ticks = self.instrument.price_to_ticks(config.start_price, Rounding.DOWN)
+        self._engine = MatchingEngine()
+        self._market = Market(
+            self.instrument,
+            self.instrument.size_to_lots(config.max_position),
+            start_ticks,
+        )
+        self._engine.add_market(self._market)
+        self._account = self._engine.open_account(
+            ACCOUNT,
+            _micro(config.collateral),
+            config.leverage,
+            config.faults.replay_fills,
+        )
+        self._faults = FaultInjector(config.faults, config.seed, start)
+        self._flow = SyntheticFlow(
+            self._engine, self._market, config.flow, config.seed, start, start_ticks
+        )
+        # The opening ladder reaches the client in the first snapshot, not as deltas.
+        self._market.book.flush_into(self._engine.stream, start)
+        self._engine.stream.clear()
+        self._queue = DeliveryQueue()
+        self._arrivals: list[tuple[float, int, Batch, Fate]] = []
+        self._seq = 0
+        self._now = start
+        self._due: float | None = None  # cached next_due(); None when it must be recomputed
+        self.connected = False
+        self.events_delivered = 0
+
+    # ---- driving ----------------------------------------------------------------------
+
+    def connect(self, now: float) -> None:
+        """Open the user and market streams at ``now``: ``Connected``, a ``BookSnapshot`` and
+        the recent fills (``snapshot=True``) follow."""
+        self._check_time(now)
+        self._faults.schedule(now, CONNECT)
+        self._due = None
+
+    def submit(self, batch: Batch, now: float) -> None:
+        """Send a batch at ``now``; it reaches the exchange after the request latency."""
+        self._check_time(now)
+        self._due = None
+        faults = self._faults
+        fate = faults.fate()
+        if fate.lost or fate.timed_out:
+            unknown = _unknown_answers(batch, faults.config.request_timeout_s)
+            self._queue.direct(now + faults.config.request_timeout_s, unknown)
+            if fate.lost:
+                return
+        self._seq += 1
+        heapq.heappush(self._arrivals, (now + faults.request_delay(), self._seq, batch, fate))
+
+    def next_due(self) -> float | None:
+        """When something next happens (an internal event or a delivery), or None."""
+        due = self._due
+        if due is None:
+            t_arrival = self._arrivals[0][0] if self._arrivals else _INF
+            due = min(self._queue.next_time, self._flow.next_time, t_arrival)
+            due = self._due = min(due, self._faults.next_timer)
+        return None if due == _INF else due
+
+    def advance(self, now: float) -> list[Event]:
+        """Run everything up to ``now``; return what our account receives by then."""
+        self._check_time(now)
+        out: list[Event] = []
+        queue = self._queue
+        flow = self._flow
+        faults = self._faults
+        arrivals = self._arrivals
+        while True:
+            t_delivery = queue.next_time
+            t_internal = t_flow = flow.next_time
+            t_arrival = arrivals[0][0] if arrivals else _INF
+            if t_arrival < t_internal:
+                t_internal = t_arrival
+            t_fault = faults.next_timer
+            if t_fault < t_internal:
+                t_internal = t_fault
+            if t_delivery <= t_internal:
+                if t_delivery > now:
+                    self._due = t_delivery
+                    break
+                queue.pop_into(out)
+                continue
+            if t_internal > now:
+                self._due = t_internal
+                break
+            if t_fault == t_internal:
+                self._on_timer(*faults.pop_timer())
+            elif t_arrival == t_internal:
+                _, _, batch, fate = heapq.heappop(arrivals)
+                self._execute(batch, fate, t_arrival)
+            else:
+                flow.step()
+                self._publish(t_flow)
+        self._now = now
+        self.events_delivered += len(out)
+        return out
+
+    def _check_time(self, now: float) -> None:
+        if now < self._now:
+            raise ValueError(f"time went backwards: {now!r} after {self._now!r}")
+
+    # ---- executing our requests -------------------------------------------------------
+
+    def _execute(self, batch: Batch, fate: Fate, t: float) -> None:
+        engine = self._engine
+        account = self._account
+        market = self._market
+        faults = self._faults
+        batch_id = batch.batch_id
+        for cmd in batch.commands:
+            match cmd:
+                case Place():
+                    if faults.rate_limited(t):
+                        reason = market.texts.rate_limited
+                        engine.answers.append(
+                            PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, t)
+                        )
+                    elif faults.mixed_reject(batch):
+                        engine.reject(
+                            account,
+                            market,
+                            cmd,
+                            market.texts.margin,
+                            texts.MARGIN_REJECTED,
+                            t,
+                            batch_id,
+                        )
+                    else:
+                        engine.place(account, market, cmd, t, batch_id)
+                case Modify():
+                    if faults.rate_limited(t):
+                        reason = market.texts.rate_limited
+                        engine.answers.append(
+                            ModifyRejected(
+                                cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
+                            )
+                        )
+                    else:
+                        engine.modify(account, market, cmd, t, batch_id)
+                case Cancel():
+                    engine.cancel(account, market, cmd, t, batch_id)
+                case CancelAll():
+                    engine.cancel_all(account, market, t, batch_id)
+                case SetLeverage():
+                    engine.set_leverage(account, market, cmd.leverage)
+                case QueryOrder():
+                    engine.answers.append(engine.status(account, cmd.oid, cmd.cloid))
+                case SyncState():
+                    as_of = t - faults.snapshot_lag()
+                    engine.sync(account, market, t, as_of, batch_id)
+        answers = engine.answers
+        engine.answers = []
+        if not fate.timed_out:
+            self._queue.direct(t + faults.answer_delay() + fate.extra_delay, answers)
+        self._publish(t)
+
+    def _publish(self, t: float) -> None:
+        """Send what the engine said on the websocket as one message (dropped while down)."""
+        stream = self._engine.stream
+        self._market.book.flush_into(stream, t)
+        if not stream:
+            return
+        self._engine.stream = []
+        if self.connected:
+            self._queue.stream(t + self._faults.stream_delay(), stream)
+        else:
+            self._faults.counts["stream_events_dropped"] += len(stream)
+
+    # ---- connection faults ------------------------------------------------------------
+
+    def _on_timer(self, t: float, kind: str) -> None:
+        faults = self._faults
+        if kind == CONNECT:
+            if self.connected:
+                return
+            self.connected = True
+            replay = [
+                Fill(
+                    f.tid, f.oid, f.cloid, f.side, f.price, f.size, f.liquidity, f.venue_time, True
+                )
+                for f in self._account.recent_fills
+            ]
+            faults.counts["fills_replayed"] += len(replay)
+            message: list[Event] = [Connected(self.name), self._market.book.snapshot(t), *replay]
+            self._queue.stream(t + faults.stream_delay(), message)
+        elif kind == DISCONNECT:
+            if not self.connected:
+                return
+            self.connected = False
+            faults.counts["disconnect"] += 1
+            faults.counts["stream_events_dropped"] += self._queue.drop_stream()
+            self._queue.direct(t, [Disconnected("simulated connection loss")])
+            faults.schedule(t + faults.outage(), CONNECT)
+        else:
+            faults.start_storm(t)
+
+    # ---- inspection (tests, invariants, the view) ---------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+    @property
+    def book(self) -> Book:
+        return self._market.book
+
+    @property
+    def fair_price(self) -> float:
+        """The synthetic fair value, in ticks (a float: it is not a price on the book)."""
+        return self._flow.fair
+
+    @property
+    def position(self) -> int:
+        return self._account.exposure(self.instrument.symbol).position
+
+    @property
+    def leverage(self) -> int:
+        return self._account.exposure(self.instrument.symbol).leverage
+
+    @property
+    def equity(self) -> Decimal:
+        """Collateral plus PnL at the mark, in USD."""
+        return self._engine.equity(self._account) * MICRO_USD
+
+    def open_orders(self) -> tuple[VenueOrder, ...]:
+        return self._account.open_orders_at(self.instrument.symbol, self._now)
+
+    def order_status(self, oid: int | None, cloid: str | None) -> OrderStatusReport:
+        """What a ``QueryOrder`` would answer right now, without latency or faults."""
+        return self._engine.status(self._account, oid, cloid)
+
+    @property
+    def fault_counts(self) -> dict[str, int]:
+        return dict(self._faults.counts)
+
+    # ---- test hooks ---------------------------------------------------------------------
+
+    def inject_account_order(
+        self, side: Side, price: int, size: int, *, cloid: str | None = None
+    ) -> int:
+        """Rest an order for our account that the maker never heard of (S11); returns its oid."""
+        oid = self._engine.inject(self._account, self._market, side, price, size, cloid, self._now)
+        self._publish(self._now)
+        self._due = None
+        return oid
+
+    def inject_taker(self, side: Side, lots: int, limit: int | None = None) -> None:
+        """A synthetic taker of ``side`` sweeps ``lots`` now (up to ``limit``, if given): a
+        deterministic fill for tests and scripted scenarios."""
+        self._engine.take(self._market, side, limit, lots, self._now)
+        self._publish(self._now)
+        self._due = None
+
+    def set_position(self, lots: int, entry_price: int | None = None) -> None:
+        """Force the account's position (entry at ``entry_price`` ticks, default the mark)."""
+        ex = self._account.exposure(self.instrument.symbol)
+        ex.position = lots
+        ex.entry_value = abs(lots) * (self._market.mark if entry_price is None else entry_price)
+
+    def set_collateral(self, usd: Decimal) -> None:
+        self._account.collateral = _micro(usd)
+
+
+def _micro(usd: Decimal) -> int:
+    return int((usd / MICRO_USD).to_integral_value())
+
+
+def _unknown_answers(batch: Batch, timeout_s: float) -> list[Event]:
+    """What the client concludes when a request times out: nothing is known (D8, D24)."""
+    reason = texts.Texts.timed_out("request", timeout_s)
+    answers: list[Event] = []
+    batch_id = batch.batch_id
+    for cmd in batch.commands:
+        match cmd:
+            case Place():
+                answers.append(PlaceUnknown(cmd.cloid, reason, batch_id))
+            case Cancel():
+                answers.append(CancelUnknown(cmd.cloid, cmd.oid, reason, batch_id))
+            case Modify():
+                answers.append(CancelUnknown(cmd.cloid, cmd.oid, reason, batch_id))
+                answers.append(PlaceUnknown(cmd.new_cloid, reason, batch_id))
+            case QueryOrder():
+                answers.append(QueryFailed(cmd.cloid, cmd.oid, reason))
+            case SyncState():
+                answers.append(SyncFailed(reason))
+            case CancelAll() | SetLeverage():
+                answers.append(VenueNotice("timeout", f"{type(cmd).__name__}: {reason}"))
+    return answers

@@ -1,0 +1,103 @@
+"""SimVenue: the embedded exchange on the wall clock, behind the async ``Venue`` protocol.
+
+This is what ``mm-console`` trades against by default.  One asyncio task keeps the sans-I/O
+``SimExchange`` in step with the clock: it advances the exchange to ``clock.now()``, queues what
+the exchange delivered, and sleeps until the exchange's next due time (or until a submission
+wakes it).  Submissions go straight to the exchange, stamped with the clock; their answers come
+back on ``events()`` after the simulated latency.  The driver never blocks the loop, never
+decides anything about orders, and owns no state the exchange does not already hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.commands import Batch
+from core.events import Event
+from core.units import Instrument
+from core.venues.sim.config import SimConfig
+from core.venues.sim.exchange import SimExchange
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    """Marks the end of the event stream; carries the driver's crash, if it crashed."""
+
+    error: BaseException | None = None
+
+
+class SimVenue:
+    """The simulated exchange as a live venue, bound to its one market."""
+
+    def __init__(
+        self, config: SimConfig, clock: Clock, *, name: str = "sim", idle_s: float = 0.05
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.instrument: Instrument = config.instrument()
+        self._clock = clock
+        self._idle_s = idle_s  # longest sleep without looking at the clock again
+        self._exchange: SimExchange | None = None
+        self._queue: asyncio.Queue[Event | _End] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def exchange(self) -> SimExchange:
+        """The exchange behind the venue (for the view and for tests); exists after connect."""
+        if self._exchange is None:
+            raise RuntimeError(f"venue {self.name!r} is not connected yet: call connect() first")
+        return self._exchange
+
+    async def connect(self) -> None:
+        if self._task is not None:
+            return
+        now = self._clock.now()
+        self._exchange = SimExchange(self.config, start=now, name=self.name)
+        self._exchange.connect(now)
+        self._task = asyncio.create_task(self._drive(self._exchange), name=f"{self.name}-driver")
+
+    async def events(self) -> AsyncIterator[Event]:
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+
+    async def submit(self, batch: Batch) -> None:
+        self.exchange.submit(batch, self._clock.now())
+        self._wake.set()
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._queue.put_nowait(_End())
+
+    async def _drive(self, exchange: SimExchange) -> None:
+        clock = self._clock
+        queue = self._queue
+        try:
+            while True:
+                now = clock.now()
+                for event in exchange.advance(now):
+                    queue.put_nowait(event)
+                due = exchange.next_due()
+                wait = self._idle_s if due is None else min(max(due - now, 0.0), self._idle_s)
+                self._wake.clear()
+                if wait <= 0:
+                    await asyncio.sleep(0)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+        except Exception as exc:
+            queue.put_nowait(_End(exc))
