@@ -267,7 +267,6 @@ class MarketMaker:
         self._answer_deadlines: deque[tuple[float, str]] = deque()
         self._queries: dict[str, float] = {}  # cloid -> when to (re)send its status query
         self._fences: dict[Side, tuple[int, float]] = {}  # D23: price a rejected quote hit
-        self._side_reasons: dict[Side, str | None] = {Side.BID: None, Side.ASK: None}
         self._consecutive_cancel_failures = 0
         self._position_refresh_asked = False
         self.untracked_venue_orders = 0
@@ -432,7 +431,9 @@ class MarketMaker:
         elif isinstance(action, Rearm):
             if self.kill_switch.rearm():
                 self._log(now, "kill", "kill switch re-armed by the operator")
-                self._sweep.phase = SweepPhase.IDLE
+                if not self._sweep.active:
+                    # A sweep still in flight finishes and verifies first (D25); quoting waits.
+                    self._sweep.phase = SweepPhase.IDLE
         elif isinstance(action, Pause):
             self.paused = True
             self._log(
@@ -542,6 +543,13 @@ class MarketMaker:
             self.recovery.on_ioc_result(0, now, reason)
             return
         if order.reduce_only:
+            if not self.recovery.skip_normal_quoting:
+                # D15: judge the rejection against the position as it is now, not as the last
+                # tick saw it (a reacting quote can be refused before the next tick).  In
+                # these states ``update`` never sends anything.
+                self.recovery.update(
+                    self.position.lots, self.params.risk.max_position, None, None, now
+                )
             self.recovery.on_reduce_only_rejected(rclass, reason, now)
         if rclass is RejectionClass.PRICE_ERROR:
             self._fences[order.side] = (order.price, now + self.params.price_fence_s)
@@ -670,6 +678,8 @@ class MarketMaker:
         )
         if verdict.text:
             self._log(now, "reconcile", verdict.text)
+            if not verdict.correct:
+                self.reconciler.trigger("position drift")  # D16: drift triggers a sync
         if verdict.correct:
             self.position.reset(ev.position, ev.entry_value)
         self.rejections.on_position_refreshed(self.position.lots)
@@ -706,9 +716,13 @@ class MarketMaker:
         sweep.empty_seen = 0
         sweep.next_verify = None
         sweep.deadline = now + self.params.sweep_timeout
+        deadline = now + self.params.answer_timeout
         for order in self.tracker.non_terminal():
             if order.state.is_active:
-                self.tracker.cancel_sent(order.cloid, now)
+                self._after(self.tracker.cancel_sent(order.cloid, now), now, purpose)
+                # D24: like any cancel, one the venue never answers for this order times out
+                # into a status query; a verified-empty venue says nothing about fills.
+                self._answer_deadlines.append((deadline, order.cloid))
         self._log(now, "kill" if purpose.startswith("kill") else "sweep", f"cancel-all: {purpose}")
         self.counters["cancel_alls_sent"] += 1
         return [CancelAll(purpose)]
@@ -870,6 +884,35 @@ class MarketMaker:
         if reacting and now - self._last_quote < self.params.min_requote_interval:
             return []
         self._last_quote = now
+        desired, modes, _ = self._sides(now)
+        plan = self.executor.plan(desired, modes, self.tracker)
+        out: list[Command] = []
+        for cancel in plan.cancels:
+            order = self.tracker.get(cancel.cloid, cancel.oid)
+            if order is not None:
+                out.append(self._cancel(order, now))
+        for side in (Side.BID, Side.ASK):
+            for cmd in plan.placements[side]:
+                deadline = now + self.params.answer_timeout
+                if isinstance(cmd, Modify):
+                    self.tracker.track_modify(cmd, now)
+                    self.counters["modifies_sent"] += 1
+                    # D8/D24: both legs of an unanswered modify are asked about, the
+                    # replacement (unknown placement) as well as the original (its cancel).
+                    self._answer_deadlines.append((deadline, cmd.new_cloid))
+                else:
+                    self.tracker.track_place(cmd, now)
+                    self.counters["places_sent"] += 1
+                self._answer_deadlines.append((deadline, cmd.cloid))
+                out.append(cmd)
+        return out
+
+    def _sides(
+        self, now: float
+    ) -> tuple[dict[Side, tuple[Quote, ...]], dict[Side, SideMode], dict[Side, str | None]]:
+        """What each side should rest, what the executor may do there, and the one reason a
+        side may not quote (D27).  No side effects but dropping an expired price fence, so that
+        ``view`` can ask it too and always show the reason that holds *now*."""
         reason, mode = self._global_reason(now)
         desired: dict[Side, tuple[Quote, ...]] = {Side.BID: (), Side.ASK: ()}
         modes = {Side.BID: mode, Side.ASK: mode}
@@ -903,28 +946,13 @@ class MarketMaker:
                 elif not quotes:
                     reasons[side] = "re-pricing after a price rejection"
                 desired[side] = quotes
-        self._side_reasons = reasons
-        plan = self.executor.plan(desired, modes, self.tracker)
-        out: list[Command] = []
-        for cancel in plan.cancels:
-            order = self.tracker.get(cancel.cloid, cancel.oid)
-            if order is not None:
-                out.append(self._cancel(order, now))
-        for side in (Side.BID, Side.ASK):
-            for cmd in plan.placements[side]:
-                if isinstance(cmd, Modify):
-                    self.tracker.track_modify(cmd, now)
-                    self.counters["modifies_sent"] += 1
-                else:
-                    self.tracker.track_place(cmd, now)
-                    self.counters["places_sent"] += 1
-                self._answer_deadlines.append((now + self.params.answer_timeout, cmd.cloid))
-                out.append(cmd)
-        return out
+        return desired, modes, reasons
 
     def _fenced(self, side: Side, quotes: tuple[Quote, ...], now: float) -> tuple[Quote, ...]:
         """D23/S7: after a PriceError at price P, quote strictly behind P for a while, so a
-        stale book never makes us resend the very price the venue just refused."""
+        stale book never makes us resend the very price the venue just refused.  Levels that
+        the fence pushes onto each other are pushed further out, one valid price each, so every
+        level is re-priced rather than dropped (as the strategy does for its own grid)."""
         fence = self._fences.get(side)
         if fence is None or not quotes:
             return quotes
@@ -933,16 +961,17 @@ class MarketMaker:
             del self._fences[side]
             return quotes
         out: list[Quote] = []
-        last: int | None = None
+        bound = price  # every quote strictly behind this (the fence, then the level before)
         for q in quotes:
             p = q.price
-            if side is Side.BID and p >= price:
-                p = self.instrument.round_ticks(price - 1, Rounding.DOWN)
-            elif side is Side.ASK and p <= price:
-                p = self.instrument.round_ticks(price + 1, Rounding.UP)
-            if p <= 0 or (last is not None and (p >= last if side is Side.BID else p <= last)):
-                continue
-            last = p
+            if side is Side.BID:
+                if p >= bound:
+                    p = self.instrument.round_ticks(bound - 1, Rounding.DOWN)
+                if p <= 0:
+                    break
+            elif p <= bound:
+                p = self.instrument.round_ticks(bound + 1, Rounding.UP)
+            bound = p
             out.append(Quote(q.side, q.level, p, q.size, q.reduce_only) if p != q.price else q)
         return tuple(out)
 
@@ -1138,7 +1167,7 @@ class MarketMaker:
                     self.rejections.remaining(Side.ASK, now),
                 ),
             ),
-            side_reasons=dict(self._side_reasons),
+            side_reasons=self._sides(now)[2],
             recovery=RecoveryView(
                 snap.state.value, snap.attempts, snap.cooldown_left, snap.last_reason
             ),

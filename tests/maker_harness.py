@@ -338,6 +338,37 @@ def running_maker(
     return s, first
 
 
+def settle(s: Session) -> None:
+    """Let the sync that follows a (re)connect go out and answer it, so that no sync is in
+    flight and a reconcile trigger shows as a fresh ``SyncState`` within a second or two."""
+    for _ in range(40):
+        if syncs(s.run(s.now + 0.1)):
+            s.answer_sync(s.now + 0.01)
+            return
+    raise AssertionError("no sync went out after the reconnect")
+
+
+QUOTING_STATES = frozenset({"PendingNew", "Resting", "PartialFilled"})
+
+
+def idle_sides(view: ConsoleView) -> list[Side]:
+    """Sides with no order that quotes (pending, resting or partly filled)."""
+    return [
+        side
+        for side in (Side.BID, Side.ASK)
+        if not any(o.side is side and o.state in QUOTING_STATES for o in view.orders)
+    ]
+
+
+def assert_idle_sides_say_why(view: ConsoleView) -> None:
+    """D27: a side without quotes has exactly one current reason."""
+    for side in idle_sides(view):
+        reason = view.side_reasons[side]
+        assert isinstance(reason, str) and reason, (
+            f"{side.value} side has no quotes and no reason (mode {view.mode.value})"
+        )
+
+
 class AutoVenue:
     """Answers at once: placements rest (fresh oids), modifies swap, cancels succeed."""
 

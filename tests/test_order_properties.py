@@ -189,16 +189,6 @@ class TrackerVsVenue(RuleBasedStateMachine):
         # The maker cancels what it believes may rest: exposed states only.
         return self.live(S.PENDING_NEW, S.RESTING, S.PARTIAL_FILLED, S.CANCEL_PENDING)
 
-    @precondition(lambda self: bool(self.cancellable()))
-    @rule(k=st.integers(0, 20))
-    def cancel(self, k: int) -> None:
-        candidates = self.cancellable()
-        cloid = candidates[k % len(candidates)]
-        out = self.tracker.cancel_sent(cloid, self.now)
-        assert out.illegal is None
-        self.requests.append(("cancel", cloid))
-        self.tick()
-
     def modifiable(self) -> list[str]:
         return [
             c
@@ -206,11 +196,31 @@ class TrackerVsVenue(RuleBasedStateMachine):
             if self.tracker.by_cloid[c].oid is not None
         ]
 
-    @precondition(lambda self: self.next_cloid < 8 and bool(self.modifiable()))
-    @rule(k=st.integers(0, 20), size=st.integers(1, 10))
-    def modify(self, k: int, size: int) -> None:
-        candidates = self.modifiable()
-        cloid = candidates[k % len(candidates)]
+    def queryable(self) -> list[str]:
+        return [c for c, o in self.tracker.by_cloid.items() if not o.state.is_terminal]
+
+    @precondition(lambda self: bool(self.queryable()))
+    @rule(
+        action=st.sampled_from(["cancel", "cancel", "modify", "query"]),
+        k=st.integers(0, 20),
+        size=st.integers(1, 10),
+    )
+    def we_act(self, action: str, k: int, size: int) -> None:
+        """We cancel (D24), modify (D5) or query (D8) one of our orders."""
+        if action == "cancel" and self.cancellable():
+            self.cancel(self.cancellable()[k % len(self.cancellable())])
+        elif action == "modify" and self.modifiable() and self.next_cloid < 8:
+            self.modify(self.modifiable()[k % len(self.modifiable())], size)
+        else:
+            self.query(self.queryable()[k % len(self.queryable())])
+        self.tick()
+
+    def cancel(self, cloid: str) -> None:
+        out = self.tracker.cancel_sent(cloid, self.now)
+        assert out.illegal is None
+        self.requests.append(("cancel", cloid))
+
+    def modify(self, cloid: str, size: int) -> None:
         old = self.tracker.by_cloid[cloid]
         new_cloid = self.new_cloid()
         assert old.oid is not None
@@ -220,23 +230,14 @@ class TrackerVsVenue(RuleBasedStateMachine):
         assert out.illegal is None
         self.truth[new_cloid] = Truth(new_cloid, old.side, size)
         self.requests.append(("modify", cloid, new_cloid))
-        self.tick()
 
-    @precondition(lambda self: any(not o.state.is_terminal for o in self.tracker.by_cloid.values()))
-    @rule(k=st.integers(0, 20))
-    def query(self, k: int) -> None:
-        """Ask the venue about an order (D8, D24).  A query may overtake the request it asks
-        about, but only within the grace period: the venue answers within a bounded time."""
-        candidates = [c for c, o in self.tracker.by_cloid.items() if not o.state.is_terminal]
-        if not candidates:
-            return
-        cloid = candidates[k % len(candidates)]
+    def query(self, cloid: str) -> None:
+        """A query may overtake the request it asks about, but only within the grace period:
+        the venue handles a request within a bounded time."""
         t = self.truth[cloid]
-        order = self.tracker.by_cloid[cloid]
-        if t.status == "pending" and self.now - order.placed_at >= GRACE:
+        if t.status == "pending" and self.now - self.tracker.by_cloid[cloid].placed_at >= GRACE:
             return
         self.deliver_report(t)
-        self.tick()
 
     def deliver_report(self, t: Truth) -> None:
         status = {

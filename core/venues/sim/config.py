@@ -51,6 +51,7 @@ class FlowConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # The other makers' requote cycle: fair moves, sizes change and swept levels refill on it.
     fair_step_s: float = Field(default=0.1, gt=0, allow_inf_nan=False)
     volatility_bps: float = Field(default=1.0, ge=0, allow_inf_nan=False)  # per sqrt(second)
     jump_rate_per_min: float = Field(default=0.5, ge=0, allow_inf_nan=False)
@@ -60,7 +61,7 @@ class FlowConfig(BaseModel):
     level_size: Decimal = Field(default=Decimal("2"), gt=0, allow_inf_nan=False)  # at the touch
     level_size_growth: float = Field(default=0.15, ge=0, allow_inf_nan=False)  # per level deeper
     refresh_rate_per_s: float = Field(default=5.0, ge=0, allow_inf_nan=False)  # size changes
-    replenish_s: float = Field(default=0.3, gt=0, allow_inf_nan=False)  # refill after a sweep
+    replenish_s: float = Field(default=0.3, ge=0, allow_inf_nan=False)  # refill after a sweep
     taker_rate_per_s: float = Field(default=3.0, ge=0, allow_inf_nan=False)
     taker_min_size: Decimal = Field(default=Decimal("0.02"), gt=0, allow_inf_nan=False)
     taker_tail_alpha: float = Field(default=1.3, gt=0, allow_inf_nan=False)  # Pareto shape

@@ -7,10 +7,10 @@ from the seed (so turning a fault on never changes the market path):
   jumps), kept as a float in ticks — it is never a price on the book, only where the other
   makers centre their quotes;
 - other makers' ladder: ``depth_levels`` contiguous valid prices per side around fair, updated
-  incrementally when fair moves (withdraw the levels that are now too close, add the ones that
-  became due, trim the far end), topped up after takers sweep it, and resized at random.  When
-  fair moves through one of our stale quotes, the new level trades with it first: that is how
-  a maker gets picked off;
+  incrementally on their requote cycle (withdraw the levels that are now too close, add the
+  ones that became due, trim the far end; refill what takers swept; resize a few levels at
+  random).  When fair moves through one of our stale quotes, the new level trades with it
+  first: that is how a maker gets picked off;
 - Poisson takers with Pareto (heavy-tailed) sizes sweeping the book up to a slippage limit.
 
 All changes go through the matching engine; this module never touches an account, never
@@ -115,12 +115,12 @@ class SyntheticFlow:
         self._bids = _Ladder(BID)
         self._asks = _Ladder(ASK)
         self._start = start
-        self._fair_steps = 1
-        self._next_fair = start + self._step_s if self._sigma or self._jump_p else _INF
+        self._cycles = 1
+        active = self._sigma or self._jump_p or self._refresh_rate or self._taker_rate
+        self._next_cycle = start + self._step_s if active else _INF
         self._next_taker = self._after(start, self._taker_rate, self._taker_rng)
-        self._next_refresh = self._after(start, self._refresh_rate, self._refresh_rng)
-        self._next_replenish = _INF
-        self.next_time = min(self._next_fair, self._next_taker, self._next_refresh)
+        self._refill_at = _INF  # the first cycle at or after this refills swept levels
+        self.next_time = min(self._next_cycle, self._next_taker)
         market.mark = start_ticks
         self._requote(start)
 
@@ -132,26 +132,34 @@ class SyntheticFlow:
     def step(self) -> None:
         """Run the earliest due flow event, at its own time ``next_time``."""
         t = self.next_time
-        if t == self._next_fair:
-            self._move_fair(t)
-            self._fair_steps += 1
-            self._next_fair = self._start + self._fair_steps * self._step_s
-        elif t == self._next_taker:
+        if t == self._next_cycle:
+            self._cycle(t)
+            self._cycles += 1
+            self._next_cycle = self._start + self._cycles * self._step_s
+        else:
             self._taker(t)
             self._next_taker = self._after(t, self._taker_rate, self._taker_rng)
-        elif t == self._next_refresh:
-            self._refresh(t)
-            self._next_refresh = self._after(t, self._refresh_rate, self._refresh_rng)
-        else:
-            self._replenish(t)
-            self._next_replenish = _INF
-        self.next_time = min(
-            self._next_fair, self._next_taker, self._next_refresh, self._next_replenish
-        )
+        self.next_time = min(self._next_cycle, self._next_taker)
 
     @staticmethod
     def _after(t: float, rate: float, rng: random.Random) -> float:
         return t + rng.expovariate(rate) if rate > 0 else _INF
+
+    def _cycle(self, now: float) -> None:
+        """The other makers' requote cycle: fair moves, the ladder follows, a few sizes change
+        and swept levels refill — all in one websocket message, as a venue batches them."""
+        if self._sigma or self._jump_p:
+            self._move_fair(now)
+        if self._refresh_rate:
+            expected = self._refresh_rate * self._step_s
+            changes = int(expected)
+            if self._refresh_rng.random() < expected - changes:
+                changes += 1
+            for _ in range(changes):
+                self._refresh(now)
+        if now >= self._refill_at:
+            self._replenish(now)
+            self._refill_at = _INF
 
     # ---- fair price and the ladder ----------------------------------------------------
 
@@ -258,8 +266,8 @@ class SyntheticFlow:
             if (worst - price) * swept.sign > 0:
                 break
             swept.depleted[price] = None
-        if self._next_replenish == _INF:
-            self._next_replenish = now + self._replenish_s
+        if self._refill_at == _INF:
+            self._refill_at = now + self._replenish_s
 
     def _refresh(self, now: float) -> None:
         """One of the other makers changes its size at one level."""
