@@ -65,6 +65,10 @@ class OrderState(enum.Enum):
     FILLED_DURING_CANCEL = "FilledDuringCancel"
     REJECTED = "Rejected"
 
+    # Members are singletons: identity hashing is exact and much cheaper than Enum's default
+    # (hashing the name), and order state is looked up on every event.
+    __hash__ = object.__hash__
+
     @property
     def is_active(self) -> bool:
         """Resting on the venue as far as we know (D1)."""
@@ -108,6 +112,8 @@ class Trigger(enum.Enum):
     NOT_FOUND = "venue does not know it"
     WINDOW_CLOSED = "late-fill window closed"
     WINDOW_CLOSED_FILLED = "late-fill window closed with fills"
+
+    __hash__ = object.__hash__
 
 
 class _Restore(enum.Enum):
@@ -351,7 +357,9 @@ class OrderTracker:
         self.state_counts: dict[OrderState, int] = dict.fromkeys(OrderState, 0)
         self.pending_lots: dict[Side, int] = {Side.BID: 0, Side.ASK: 0}
         self.pending_value: dict[Side, int] = {Side.BID: 0, Side.ASK: 0}
-        self.intents: dict[tuple[Side, int], set[str]] = {}
+        # cloids per intent, in placement order (a dict, not a set: iteration order must not depend
+        # on string hashing, or a seeded run would not replay in another process)
+        self.intents: dict[tuple[Side, int], dict[str, None]] = {}
         self.illegal_count = 0
         self.pruned = 0
         self._windows: deque[tuple[float, str]] = deque()
@@ -776,7 +784,7 @@ class OrderTracker:
 
     def _add_intent(self, order: TrackedOrder) -> None:
         if order.level is not None:
-            self.intents.setdefault((order.side, order.level), set()).add(order.cloid)
+            self.intents.setdefault((order.side, order.level), {})[order.cloid] = None
 
     def _remove_intent_when_off_venue(self, order: TrackedOrder, new: OrderState) -> None:
         """An intent is occupied while its order may rest on the venue (the exposed states);
@@ -785,6 +793,6 @@ class OrderTracker:
             return
         cloids = self.intents.get((order.side, order.level))
         if cloids is not None:
-            cloids.discard(order.cloid)
+            cloids.pop(order.cloid, None)
             if not cloids:
                 del self.intents[(order.side, order.level)]

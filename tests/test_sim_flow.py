@@ -6,6 +6,7 @@ Timings are printed (run with ``-s`` to see them), never asserted: CI machines d
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 from core.clock import VirtualClock
 from core.commands import Batch
@@ -70,11 +71,11 @@ def test_the_book_is_never_crossed_and_the_ladder_keeps_its_depth() -> None:
 
     loop = SimLoop(exchange, TouchQuoter(size=1_000), VirtualClock(), observer=uncrossed)
     loop.run_until(300.0)
-    ladder = exchange._flow.ladder
+    ladder = exchange.ladder
     for side in (Side.BID, Side.ASK):
         prices = ladder[side]
         assert len(prices) == flow.depth_levels
-        steps = {abs(a - b) for a, b in zip(prices, prices[1:], strict=False)}
+        steps = {abs(a - b) for a, b in pairwise(prices)}
         assert steps == {exchange.instrument.price_step(prices[0])}  # contiguous grid
 
 

@@ -52,7 +52,9 @@ def test_same_seed_gives_the_same_event_log_byte_for_byte_D22() -> None:
 
 
 def test_another_seed_gives_another_run() -> None:
-    assert digest(adversarial_run(seed=21, until=20.0)) != digest(adversarial_run(seed=22, until=20.0))
+    assert digest(adversarial_run(seed=21, until=20.0)) != digest(
+        adversarial_run(seed=22, until=20.0)
+    )
 
 
 def test_running_in_pieces_is_the_same_as_running_at_once() -> None:

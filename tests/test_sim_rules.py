@@ -70,7 +70,9 @@ def still_exchange(**settings: object) -> SimExchange:
     return exchange
 
 
-def send(exchange: SimExchange, *commands: Command, t: float = 1.0, batch_id: int = 1) -> list[Event]:
+def send(
+    exchange: SimExchange, *commands: Command, t: float = 1.0, batch_id: int = 1
+) -> list[Event]:
     exchange.submit(Batch(batch_id, commands), t)
     return exchange.advance(t)
 
@@ -171,7 +173,9 @@ def test_ioc_with_nothing_to_match_is_rejected() -> None:
     exchange = still_exchange()
     events = send(exchange, Place("c1", BID, 299_980, 100, IOC))
     rejected = one(events, PlaceRejected)
-    assert rejected.reason == "Order could not immediately match against any resting orders. asset=0"
+    assert (
+        rejected.reason == "Order could not immediately match against any resting orders. asset=0"
+    )
     assert rejected.rclass is RejectionClass.OTHER
     assert one(events, OrderUpdate).raw_status == "iocCancelRejected"
 
@@ -393,7 +397,10 @@ def test_takers_fill_our_resting_order_as_maker_with_unique_tids() -> None:
     exchange.inject_taker(ASK, 600)
     second = exchange.advance(2.0)
     fills = only(first, Fill) + only(second, Fill)
-    assert [(f.size, f.liquidity) for f in fills] == [(400, Liquidity.MAKER), (600, Liquidity.MAKER)]
+    assert [(f.size, f.liquidity) for f in fills] == [
+        (400, Liquidity.MAKER),
+        (600, Liquidity.MAKER),
+    ]
     assert len({f.tid for f in fills}) == 2 and all(f.oid == ack.oid for f in fills)
     assert one(second, OrderUpdate).status is VenueStatus.FILLED
     assert exchange.position == 1_000

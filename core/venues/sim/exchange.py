@@ -279,6 +279,11 @@ class SimExchange:
         return self._flow.fair
 
     @property
+    def ladder(self) -> dict[Side, tuple[int, ...]]:
+        """The other makers' quoted prices per side, best first."""
+        return self._flow.ladder
+
+    @property
     def position(self) -> int:
         return self._account.exposure(self.instrument.symbol).position
 
@@ -301,6 +306,12 @@ class SimExchange:
     @property
     def fault_counts(self) -> dict[str, int]:
         return dict(self._faults.counts)
+
+    def end_faults(self, now: float) -> None:
+        """Stop injecting faults from ``now`` on (see ``FaultInjector.quiesce``)."""
+        self._check_time(now)
+        self._faults.quiesce(now)
+        self._due = None
 
     # ---- test hooks ---------------------------------------------------------------------
 

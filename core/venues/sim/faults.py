@@ -153,6 +153,28 @@ class FaultInjector:
             return c.stale_snapshot_lag_s
         return 0.0
 
+    def quiesce(self, t: float) -> None:
+        """End the fault plan at ``t``: from now on no request is lost, timed out, held back or
+        rejected, no snapshot is stale, and no disconnect or storm is left to fire.  Latencies
+        stay as they are, and an outage under way still ends with its reconnect (the swarm's
+        quiet phase, in which the client must converge)."""
+        self.config = self.config.model_copy(
+            update={
+                "late_answer_rate": 0.0,
+                "stale_snapshot_rate": 0.0,
+                "disconnect_rate_per_min": 0.0,
+                "disconnects_at": (),
+                "timeout_rate": 0.0,
+                "lost_request_rate": 0.0,
+                "rate_limit_storm_rate_per_min": 0.0,
+                "rate_limit_storms_at": (),
+                "mixed_reject_rate": 0.0,
+            }
+        )
+        self._timers = [timer for timer in self._timers if timer[2] == CONNECT]
+        heapq.heapify(self._timers)
+        self.storm_until = min(self.storm_until, t)
+
     def start_storm(self, t: float) -> None:
         self.counts["rate_limit_storm"] += 1
         self.storm_until = max(self.storm_until, t + self.config.rate_limit_storm_s)
