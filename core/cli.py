@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.config import Config, ConfigError, load, write_defaults
@@ -43,7 +43,42 @@ def _parser() -> argparse.ArgumentParser:
     init = cfg_sub.add_parser("init", help="write the default config to a file")
     init.add_argument("path", type=Path)
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    swarm = sub.add_parser(
+        "swarm", help="run seeded adversarial simulations of the maker and check invariants"
+    )
+    swarm.add_argument("--seeds", type=_positive_int, default=100, help="how many seeds")
+    swarm.add_argument("--start", type=_non_negative_int, default=0, help="first seed")
+    swarm.add_argument(
+        "--duration", type=_positive_float, default=120.0, help="simulated seconds of faults"
+    )
+    swarm.add_argument(
+        "--faults",
+        choices=("swarm", "instant", "calm", "adversarial"),
+        default="swarm",
+        help="swarm: each seed draws its own fault mix (default); else one preset for all",
+    )
+    swarm.add_argument("--jobs", type=_positive_int, help="worker processes (default: CPUs)")
+    swarm.add_argument(
+        "--trace", action="store_true", help="print every event and command (runs in-process)"
+    )
     return p
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
 
 
 def _positive_float(text: str) -> float:
@@ -61,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "config":
             return _config_command(args)
+        if args.command == "swarm":
+            return _swarm_command(args)
         config = load(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
@@ -81,6 +118,38 @@ def _config_command(args: argparse.Namespace) -> int:
     write_defaults(args.path, force=args.force)
     print(f"wrote the default config to {args.path}")
     return EXIT_OK
+
+
+def _swarm_command(args: argparse.Namespace) -> int:
+    """Run the seeds, print the table and every violation report; 1 if any violation."""
+    from core.sim.swarm import SeedResult, render_summary, run_seed, run_swarm
+
+    seeds = range(args.start, args.start + args.seeds)
+    if args.trace:
+        failed = False
+        for seed in seeds:
+            result = run_seed(seed, args.duration, args.faults, trace=sys.stdout)
+            print("\n".join(result.report) or f"seed {seed}: no violation", flush=True)
+            failed = failed or result.invariant is not None
+        return 1 if failed else EXIT_OK
+    progress: Callable[[SeedResult], None] | None = None
+    finish: Callable[[], None] | None = None
+    if sys.stderr.isatty():
+        try:
+            from tui.swarm_report import progress_bar
+        except ImportError:  # rich missing: plain output only
+            pass
+        else:
+            progress, finish = progress_bar(args.seeds)
+    try:
+        summary = run_swarm(seeds, args.duration, args.faults, jobs=args.jobs, on_result=progress)
+    finally:
+        if finish is not None:
+            finish()
+    for violation in summary.violations:
+        print("\n".join(violation.report), flush=True)
+    print("\n".join(render_summary(summary)), flush=True)
+    return 1 if summary.violations else EXIT_OK
 
 
 def run_headless(config: Config, args: argparse.Namespace) -> int:

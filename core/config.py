@@ -37,7 +37,9 @@ DEFAULT_KEY_ENV = "MM_CONSOLE_PRIVATE_KEY"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 class VenueConfig(_Section):
@@ -94,6 +96,12 @@ class BackoffConfig(_Section):
     cap_s: float = Field(default=60.0, gt=0)
     price_error_threshold: int = Field(default=3, ge=1)
     position_limit_hold_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _cap_not_below_base(self) -> BackoffConfig:
+        if self.cap_s < self.base_s:
+            raise ValueError(f"cap_s ({self.cap_s}) must be >= base_s ({self.base_s})")
+        return self
 
 
 class RecoveryConfig(_Section):

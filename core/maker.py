@@ -444,7 +444,9 @@ class MarketMaker:
             if action.cancel_orders:
                 out.extend(self._begin_sweep("pause", now))
         elif isinstance(action, Resume):
-            if self.paused:
+            if self.stopping:
+                self._log(now, "operator", "resume ignored: stopping")
+            elif self.paused:
                 self.paused = False
                 self._log(now, "operator", "resumed quoting")
         elif isinstance(action, CancelAllOrders):
@@ -626,7 +628,7 @@ class MarketMaker:
     def _on_open_orders(self, ev: OpenOrders, now: float) -> list[Command]:
         self.reconciler.answered()
         out: list[Command] = []
-        if self.starting and self._sweep.phase is SweepPhase.IDLE:
+        if self._startup_answer(self._startup_orders):
             self._startup_orders = ev
             out.extend(self._maybe_finish_startup_sync(now))
             return out
@@ -669,7 +671,7 @@ class MarketMaker:
     def _on_position_snapshot(self, ev: PositionSnapshot, now: float) -> list[Command]:
         self.recovery.on_position_refreshed()
         self._position_refresh_asked = False
-        if self.starting and self._sweep.phase is SweepPhase.IDLE:
+        if self._startup_answer(self._startup_position):
             self._startup_position = ev
             self.rejections.on_position_refreshed(ev.position)
             return self._maybe_finish_startup_sync(now)
@@ -684,6 +686,12 @@ class MarketMaker:
             self.position.reset(ev.position, ev.entry_value)
         self.rejections.on_position_refreshed(self.position.lots)
         return []
+
+    def _startup_answer(self, received: OpenOrders | PositionSnapshot | None) -> bool:
+        """Is this snapshot an answer to the start-up sync (D19)?  Before the start-up sweep
+        begins, yes; after it, only if the start-up answer has not arrived yet (a kill or quit
+        sweep that started first must not swallow the venue's start-up state)."""
+        return self.starting and (self._sweep.phase is SweepPhase.IDLE or received is None)
 
     def _maybe_finish_startup_sync(self, now: float) -> list[Command]:
         orders, pos = self._startup_orders, self._startup_position
@@ -741,6 +749,8 @@ class MarketMaker:
         unanswered = self.tracker.state_counts[OrderState.PENDING_NEW]
         if ev.orders:
             return self._resweep(now, f"venue still lists {len(ev.orders)} orders")
+        if sweep.empty_seen and sweep.next_verify is not None and now < sweep.next_verify:
+            return []  # D25: the second look must come a moment after the first
         if unanswered:
             sweep.next_verify = now + self.params.verify_gap
             return []
@@ -785,7 +795,7 @@ class MarketMaker:
         return []
 
     def _sweep_finished(self, now: float) -> None:
-        if self.starting:
+        if self.starting and self._sweep.purpose == "start-up":
             self.starting = False
             self._log(now, "reconcile", "start-up sweep verified; quoting may begin")
         if self._resume_after_sweep:
@@ -868,6 +878,8 @@ class MarketMaker:
             return "reconciling (start-up)", SideMode.HOLD
         if self._sweep.active:
             return f"cancel-all in progress ({self._sweep.purpose})", SideMode.HOLD
+        if self.stopping:
+            return "stopping", SideMode.CANCEL_ONLY  # a quit leaves nothing resting
         if self.paused:
             return "paused", SideMode.HOLD
         if not self.connected:
@@ -945,8 +957,24 @@ class MarketMaker:
                     reasons[side] = why.value
                 elif not quotes:
                     reasons[side] = "re-pricing after a price rejection"
+                elif self._only_cancels_in_flight(side):
+                    reasons[side] = "reconciling (waiting for cancel answers)"
                 desired[side] = quotes
         return desired, modes, reasons
+
+    def _only_cancels_in_flight(self, side: Side) -> bool:
+        """D27: the side's intents hold nothing but unanswered cancels, so the executor waits
+        for the venue before it quotes again (a stall that must not be silent)."""
+        waiting = False
+        tracker = self.tracker
+        for (intent_side, _), cloids in tracker.intents.items():
+            if intent_side is not side:
+                continue
+            for cloid in cloids:
+                if tracker.by_cloid[cloid].state is not OrderState.CANCEL_PENDING:
+                    return False  # something of this side may rest or is about to
+                waiting = True
+        return waiting
 
     def _fenced(self, side: Side, quotes: tuple[Quote, ...], now: float) -> tuple[Quote, ...]:
         """D23/S7: after a PriceError at price P, quote strictly behind P for a while, so a

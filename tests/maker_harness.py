@@ -238,9 +238,7 @@ class Session:
     def operate(self, action: Action, at: float | None = None) -> list[Command]:
         return self._record(self.maker.operate(action, self._at(at)))
 
-    def run(
-        self, until: float, *, step: float = 0.1, fresh_data: bool = True
-    ) -> list[Command]:
+    def run(self, until: float, *, step: float = 0.1, fresh_data: bool = True) -> list[Command]:
         """Tick every ``step`` seconds up to ``until``; with ``fresh_data`` a public trade
         arrives before each tick so that market data never goes stale."""
         out: list[Command] = []
@@ -370,7 +368,8 @@ def assert_idle_sides_say_why(view: ConsoleView) -> None:
 
 
 class AutoVenue:
-    """Answers at once: placements rest (fresh oids), modifies swap, cancels succeed."""
+    """Answers at once: placements rest (fresh oids), modifies swap, cancels succeed, a
+    cancel-all cancels every live order and reports done, a sync gets the truth."""
 
     def __init__(self, session: Session, first_oid: int = 1000) -> None:
         self.session = session
@@ -391,6 +390,18 @@ class AutoVenue:
                 event = ModifyAck(cmd.cloid, cmd.new_cloid, self._oid(), AckStatus.RESTING)
             elif isinstance(cmd, Cancel):
                 event = CancelAck(cmd.cloid, cmd.oid)
+            elif isinstance(cmd, CancelAll):
+                swept = [
+                    o
+                    for o in self.session.maker.tracker.non_terminal()
+                    if o.oid is not None and o.state.counts_as_exposure
+                ]
+                for order in swept:
+                    pending += self.session.handle(CancelAck(order.cloid, order.oid))
+                event = CancelAllDone(len(swept), 0)
+            elif isinstance(cmd, SyncState):
+                pending += self.session.handle(OpenOrders(self.session.venue_orders()))
+                event = PositionSnapshot(self.session.maker.position.lots)
             else:
                 continue
             more = self.session.handle(event)

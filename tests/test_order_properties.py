@@ -256,7 +256,9 @@ class TrackerVsVenue(RuleBasedStateMachine):
 
     @precondition(lambda self: bool(self.requests))
     @rule(
-        choice=st.sampled_from(["ok", "ok", "reject", "timeout-live", "timeout-lost", "fail"]),
+        choice=st.sampled_from(
+            ["ok", "ok", "ioc", "reject", "timeout-live", "timeout-lost", "fail"]
+        ),
         immediate=st.integers(0, 12),
         split=st.booleans(),
     )
@@ -271,12 +273,23 @@ class TrackerVsVenue(RuleBasedStateMachine):
         if immediate > 6:
             immediate = 0  # resting without a fill is the common case
         if kind == "place":
-            if choice == "reject":
+            if choice == "reject" or (choice == "ioc" and not immediate):
+                # (An IOC that cannot trade at all is rejected: iocCancelRejected.)
                 t.status = "rejected"
                 self.answers.append(PlaceRejected(cloid, "post only", RejectionClass.PRICE_ERROR))
             elif choice == "timeout-lost":
                 t.status = "dropped"
                 self.answers.append(PlaceUnknown(cloid, "timeout"))
+            elif choice == "ioc":
+                # Immediate-or-cancel: what did not trade at once is cancelled at once, so the
+                # answer says "filled" even for a part (D3: nothing rests, nothing orphaned).
+                _, filled = self.accept(t, immediate, split)
+                if t.status == "open":
+                    self.cancel_on_venue(t)
+                assert t.oid is not None
+                self.answers.append(
+                    PlaceAck(cloid, t.oid, AckStatus.FILLED, filled, filled * PRICE)
+                )
             else:
                 status, filled = self.accept(t, immediate, split)
                 if choice == "timeout-live":
@@ -492,9 +505,9 @@ class TrackerVsVenue(RuleBasedStateMachine):
                 self.apply_fill(self.fills.popleft())
             self.tick()
         self.time_passes(GRACE + WINDOW)
-        for order in list(self.tracker.by_cloid.values()):
-            if not order.state.is_terminal:
-                self.deliver_report(self.truth[order.cloid])
+        for tracked in list(self.tracker.by_cloid.values()):
+            if not tracked.state.is_terminal:
+                self.deliver_report(self.truth[tracked.cloid])
         self.time_passes(WINDOW + 0.1)
         self.orders_are_sane()
         self.terminal_orders_never_change()
@@ -521,8 +534,10 @@ class TrackerVsVenue(RuleBasedStateMachine):
                 # Never placed: rejected, or cancelled on "never placed, already canceled, or
                 # filled" before the rejection arrived.  Nothing traded either way.
                 assert order.state in (S.REJECTED, S.CANCELLED)
-            if order.state in (S.FILLED, S.FILLED_IMMEDIATELY):
+            if order.state is S.FILLED:
                 assert t.status == "filled"
+            if order.state is S.FILLED_IMMEDIATELY:
+                assert t.status == "filled" or (t.status == "canceled" and t.traded > 0)
 
 
 class TrackerVsVenueWithPruning(TrackerVsVenue):

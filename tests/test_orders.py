@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -115,7 +116,7 @@ def report(
     return tracker.on_status_report(OrderStatusReport(cloid, oid, status, status.value), now)
 
 
-def resting(tracker: OrderTracker, cloid: str, oid: int, size: int = 10, **kw) -> TrackedOrder:
+def resting(tracker: OrderTracker, cloid: str, oid: int, size: int = 10, **kw: Any) -> TrackedOrder:
     order = place(tracker, cloid, size, **kw)
     ack(tracker, cloid, oid, now=kw.get("now", 0.0) + 0.01)
     assert order.state is S.RESTING
@@ -130,7 +131,7 @@ def lines_executed(action: Callable[[], object]) -> int:
     """How many Python lines ``action`` executes: a deterministic measure of work."""
     count = 0
 
-    def tracer(frame, event, arg):  # type: ignore[no-untyped-def]
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
         nonlocal count
         if event == "line":
             count += 1

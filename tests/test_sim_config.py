@@ -48,6 +48,7 @@ def test_settings_are_frozen_and_unknown_keys_are_errors() -> None:
         ({"flow": {"taker_rate_per_s": -2}}, "taker_rate_per_s"),
         ({"faults": {"timeout_rate": 1.5}}, "timeout_rate"),
         ({"faults": {"disconnects_at": [-1.0]}}, "disconnects_at"),
+        ({"start_price": "0.5"}, "start_price (0.5) must be at least 100 ticks"),
         ({"leverage": 30, "leverage_cap": 25}, "leverage (30) must be <= leverage_cap (25)"),
         ({"max_position": "0.00001"}, "max_position (0.00001) is not a multiple of the lot size"),
         (

@@ -8,7 +8,7 @@ import pytest
 
 from core.clock import VirtualClock
 from core.commands import Batch
-from core.events import Event
+from core.events import Event, Side, Trade
 from core.sim.agents import TouchQuoter
 from core.sim.loop import SimLoop
 from core.venues.sim.config import FaultConfig, SimConfig
@@ -102,3 +102,14 @@ def test_time_cannot_run_backwards_into_the_exchange() -> None:
     exchange.advance(5.0)
     with pytest.raises(ValueError, match="time went backwards"):
         exchange.advance(4.0)
+
+
+def test_hooks_between_runs_act_at_the_time_the_loop_stopped() -> None:
+    exchange = SimExchange(SimConfig(seed=3))
+    loop = SimLoop(exchange, Recorder(), VirtualClock())
+    loop.run_until(5.0)
+    assert exchange.now == 5.0
+    exchange.inject_taker(Side.BID, 1_000)
+    loop.run_until(6.0)
+    trades = [(t, e) for t, e in loop.log if isinstance(e, Trade) and e.venue_time == 5.0]
+    assert trades and all(t >= 5.0 for t, _ in trades)

@@ -262,6 +262,34 @@ def test_margin_check_uses_collateral_and_leverage_D11() -> None:
     assert one(send(exchange, Place("c4", BID, 299_970, 1_000, ALO)), PlaceAck)
 
 
+def test_a_round_trip_realises_its_pnl_in_equity() -> None:
+    exchange = still_exchange()
+    send(exchange, Place("c1", BID, BEST_ASK, 1_000, GTC))  # buy 0.1 at 3000.3
+    send(exchange, Place("c2", ASK, BEST_BID, 1_000, GTC))  # sell 0.1 at 2999.7
+    assert exchange.position == 0
+    assert exchange.equity == Decimal("100000") - Decimal("0.06")
+
+
+def test_an_under_margined_account_may_still_reduce_its_position() -> None:
+    exchange = still_exchange()
+    exchange.set_position(10_000)
+    exchange.set_collateral(Decimal("0"))  # 1 ETH long on no collateral: far under margin
+    assert one(send(exchange, Place("c1", BID, 299_980, 100, ALO)), PlaceRejected).rclass is (
+        RejectionClass.MARGIN
+    )
+    assert one(send(exchange, Place("c2", ASK, 300_040, 5_000, ALO)), PlaceAck)
+
+
+def test_swept_levels_are_refilled_on_a_later_cycle() -> None:
+    exchange = still_exchange()
+    touch = exchange.book.level_size(ASK, BEST_ASK)
+    exchange.inject_taker(BID, touch)
+    assert exchange.book.best_ask() != BEST_ASK
+    exchange.advance(1.0)
+    assert exchange.book.best_ask() == BEST_ASK
+    assert exchange.book.level_size(ASK, BEST_ASK) == touch
+
+
 def test_leverage_above_the_cap_is_capped_and_the_text_names_the_cap_D14() -> None:
     exchange = still_exchange(leverage_cap=25)
     info = one(send(exchange, SetLeverage(40)), LeverageInfo)

@@ -223,9 +223,9 @@ def test_negative_sizes_are_refused_D20(value):
 def test_non_numbers_and_binary_floats_are_refused_D20(value):
     """A float price makes tick alignment a matter of luck: only Decimal, str and int."""
     with pytest.raises(UnitError, match="must be a Decimal, str or int"):
-        ETH.price_to_ticks(value)  # type: ignore[arg-type]
+        ETH.price_to_ticks(value)
     with pytest.raises(UnitError, match="must be a Decimal, str or int"):
-        ETH.size_to_lots(value)  # type: ignore[arg-type]
+        ETH.size_to_lots(value)
 
 
 @pytest.mark.parametrize("value", ["abc", "", "1.2.3", "1,5"])

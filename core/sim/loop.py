@@ -58,15 +58,13 @@ class SimLoop:
         self._ticks = 0
 
     def run_until(self, t_end: float) -> None:
-        """Run until virtual time ``t_end`` (connecting the exchange on the first call)."""
+        """Run until virtual time ``t_end`` (connecting the exchange on the first call).  On
+        return the exchange stands at ``t_end`` too, so hooks called between runs act then."""
         clock = self.clock
         exchange = self.exchange
         if not self._started:
             self._started = True
             exchange.connect(clock.now())
-        agent = self.agent
-        observer = self.observer
-        log = self.log if self._record else None
         while True:
             next_tick = self._origin + self._ticks * self.tick_interval
             due = exchange.next_due()
@@ -74,23 +72,28 @@ class SimLoop:
             if t > t_end:
                 break
             clock.set(t)
-            for event in exchange.advance(t):
-                self.events += 1
-                if log is not None:
-                    log.append((t, event))
-                batches = agent.handle(event, t)
-                if batches:
-                    self._submit(batches, t)
-                if observer is not None:
-                    observer(event, t)
+            self._deliver(exchange.advance(t), t)
             if t == next_tick:
                 self._ticks += 1
-                batches = agent.tick(t)
+                batches = self.agent.tick(t)
                 if batches:
                     self._submit(batches, t)
-        # Nothing is due before the next time found above, so the exchange has no catching up
-        # to do: only the clock moves.
         clock.set(t_end)
+        self._deliver(exchange.advance(t_end), t_end)  # nothing is due yet: moves time only
+
+    def _deliver(self, events: list[Event], now: float) -> None:
+        agent = self.agent
+        observer = self.observer
+        log = self.log if self._record else None
+        for event in events:
+            self.events += 1
+            if log is not None:
+                log.append((now, event))
+            batches = agent.handle(event, now)
+            if batches:
+                self._submit(batches, now)
+            if observer is not None:
+                observer(event, now)
 
     def _submit(self, batches: list[Batch], now: float) -> None:
         for batch in batches:

@@ -10,7 +10,7 @@ floats, D20); rates and times are floats.  This module only describes; it never 
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -71,8 +71,8 @@ class FlowConfig(BaseModel):
     @classmethod
     def still(cls, **overrides: Any) -> FlowConfig:
         """A market that does not move by itself (no volatility, jumps, takers or size
-        changes): the other makers' ladder just sits there, for rule tests and scripted
-        scenarios."""
+        changes): the other makers' ladder just sits there, refilling what a scripted taker
+        sweeps — for rule tests and scripted scenarios."""
         settings: dict[str, Any] = {
             "volatility_bps": 0.0,
             "jump_rate_per_min": 0.0,
@@ -182,6 +182,12 @@ class SimConfig(BaseModel):
                 f"leverage ({self.leverage}) must be <= leverage_cap ({self.leverage_cap}): the "
                 "exchange would never have granted it"
             )
+        tick = Decimal(1).scaleb(-max(0, 6 - self.sz_decimals))
+        if self.start_price < 100 * tick:
+            raise ValueError(
+                f"start_price ({self.start_price}) must be at least 100 ticks ({100 * tick}) "
+                "so that the other makers' ladder fits below it"
+            )
         lot = Decimal(1).scaleb(-self.sz_decimals)
         sizes = {
             "max_position": self.max_position,
@@ -190,7 +196,11 @@ class SimConfig(BaseModel):
             "flow.taker_max_size": self.flow.taker_max_size,
         }
         for name, size in sizes.items():
-            if size % lot != 0:
+            try:
+                off_grid = size % lot != 0
+            except InvalidOperation:  # e.g. 1e999: too large to be on any grid
+                off_grid = True
+            if off_grid:
                 raise ValueError(
                     f"{name} ({size}) is not a multiple of the lot size {lot} "
                     f"(sz_decimals = {self.sz_decimals})"

@@ -234,7 +234,13 @@ class MatchingEngine:
 
     def _margin_ok(self, account: Account, market: Market, side: Side, value: int) -> bool:
         """Cross margin: the worst case of every market (all bids fill, or all asks fill) at
-        each market's leverage must fit in the account's equity."""
+        each market's leverage must fit in the account's equity — unless the order does not
+        raise the requirement (an under-margined account may still reduce)."""
+        equity = self.equity(account)
+        needed = self._margin_needed(account, market, side, value)
+        return needed <= equity or needed <= self._margin_needed(account, market, side, 0)
+
+    def _margin_needed(self, account: Account, market: Market, side: Side, value: int) -> int:
         needed = 0
         for symbol, ex in account.exposures.items():
             m = self.markets[symbol]
@@ -248,7 +254,7 @@ class MatchingEngine:
                     shortest -= value
             worst = max(abs(longest), abs(shortest)) * m.micro
             needed += -(-worst // ex.leverage)
-        return needed <= self.equity(account)
+        return needed
 
     def equity(self, account: Account) -> int:
         """Collateral plus realised and unrealised PnL at each market's mark, micro-dollars."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 from decimal import Decimal
+from typing import assert_never
 
 from core.commands import (
     Batch,
@@ -92,7 +93,6 @@ class SimExchange:
         self._now = start
         self._due: float | None = None  # cached next_due(); None when it must be recomputed
         self.connected = False
-        self.events_delivered = 0
 
     # ---- driving ----------------------------------------------------------------------
 
@@ -161,7 +161,6 @@ class SimExchange:
                 flow.step()
                 self._publish(t_flow)
         self._now = now
-        self.events_delivered += len(out)
         return out
 
     def _check_time(self, now: float) -> None:
@@ -217,9 +216,11 @@ class SimExchange:
                 case SyncState():
                     as_of = t - faults.snapshot_lag()
                     engine.sync(account, market, t, as_of, batch_id)
+                case _:
+                    assert_never(cmd)
         answers = engine.answers
         engine.answers = []
-        if not fate.timed_out:
+        if answers and not fate.timed_out:
             self._queue.direct(t + faults.answer_delay() + fate.extra_delay, answers)
         self._publish(t)
 
@@ -313,7 +314,7 @@ class SimExchange:
         self._faults.quiesce(now)
         self._due = None
 
-    # ---- test hooks ---------------------------------------------------------------------
+    # ---- test hooks: they act at the exchange's current time, the last ``advance`` ------
 
     def inject_account_order(
         self, side: Side, price: int, size: int, *, cloid: str | None = None
@@ -327,7 +328,7 @@ class SimExchange:
     def inject_taker(self, side: Side, lots: int, limit: int | None = None) -> None:
         """A synthetic taker of ``side`` sweeps ``lots`` now (up to ``limit``, if given): a
         deterministic fill for tests and scripted scenarios."""
-        self._engine.take(self._market, side, limit, lots, self._now)
+        self._flow.sweep(side, lots, limit, self._now)
         self._publish(self._now)
         self._due = None
 
@@ -365,4 +366,6 @@ def _unknown_answers(batch: Batch, timeout_s: float) -> list[Event]:
                 answers.append(SyncFailed(reason))
             case CancelAll() | SetLeverage():
                 answers.append(VenueNotice("timeout", f"{type(cmd).__name__}: {reason}"))
+            case _:
+                assert_never(cmd)
     return answers

@@ -116,8 +116,7 @@ class SyntheticFlow:
         self._asks = _Ladder(ASK)
         self._start = start
         self._cycles = 1
-        active = self._sigma or self._jump_p or self._refresh_rate or self._taker_rate
-        self._next_cycle = start + self._step_s if active else _INF
+        self._next_cycle = start + self._step_s
         self._next_taker = self._after(start, self._taker_rate, self._taker_rng)
         self._refill_at = _INF  # the first cycle at or after this refills swept levels
         self.next_time = min(self._next_cycle, self._next_taker)
@@ -258,6 +257,11 @@ class SyntheticFlow:
             limit = math.ceil(self.fair * (1.0 + self._slippage))
         else:
             limit = max(1, math.floor(self.fair * (1.0 - self._slippage)))
+        self.sweep(side, lots, limit, now)
+
+    def sweep(self, side: Side, lots: int, limit: int | None, now: float) -> None:
+        """A taker of ``side`` trades up to ``lots`` (not beyond ``limit``); the other makers
+        refill what it took on a later cycle."""
         worst = self._engine.take(self._market, side, limit, lots, now)
         if worst is None:
             return

@@ -1,0 +1,145 @@
+"""Book maintenance side by side with a peer: our ``LocalBook`` vs nautilus_trader's
+``OrderBook`` (L2, ``apply_delta``) on the same delta stream, in the same process.
+
+The stream is the embedded exchange's own market data (a seeded run), so level churn, touch
+moves and removals are realistic.  Both sides get their delta objects built before timing: we
+measure book maintenance, not object construction.  nautilus_trader is an optional ``bench``
+extra; without it the comparison is skipped with a clear message.
+
+    python -m bench.bench_book [--deltas N] [--repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from typing import Any
+
+from bench.results import Result
+from core.book import LocalBook
+from core.clock import VirtualClock
+from core.events import BookDelta, Event, Side
+from core.sim.loop import SimLoop
+from core.venues.sim.config import FaultConfig, FlowConfig, SimConfig
+from core.venues.sim.exchange import SimExchange
+
+
+class _Idle:
+    def handle(self, event: Event, now: float) -> list[Any]:
+        return []
+
+    def tick(self, now: float) -> list[Any]:
+        return []
+
+
+def delta_stream(count: int, seed: int = 5) -> tuple[list[BookDelta], SimConfig]:
+    cfg = SimConfig(
+        seed=seed,
+        flow=FlowConfig(refresh_rate_per_s=50.0, taker_rate_per_s=20.0, volatility_bps=3.0),
+        faults=FaultConfig.profile("instant"),
+    )
+    exchange = SimExchange(cfg)
+    loop = SimLoop(exchange, _Idle(), VirtualClock(), record=True)
+    deltas: list[BookDelta] = []
+    t = 0.0
+    while len(deltas) < count:
+        t += 60.0
+        loop.run_until(t)
+        deltas.extend(e for _, e in loop.log if isinstance(e, BookDelta))
+        loop.log.clear()
+    return deltas[:count], cfg
+
+
+def time_ours(deltas: list[BookDelta]) -> float:
+    book = LocalBook()
+    apply = book.apply_delta
+    t0 = time.perf_counter()
+    for d in deltas:
+        apply(d)
+    return time.perf_counter() - t0
+
+
+def nautilus_deltas(deltas: list[BookDelta], cfg: SimConfig) -> tuple[Any, list[Any]] | None:
+    try:
+        from nautilus_trader.model.book import OrderBook
+        from nautilus_trader.model.data import BookOrder, OrderBookDelta
+        from nautilus_trader.model.enums import BookAction, BookType, OrderSide
+        from nautilus_trader.model.identifiers import InstrumentId
+        from nautilus_trader.model.objects import Price, Quantity
+    except ImportError:
+        return None
+    inst = cfg.instrument()
+    iid = InstrumentId.from_str(f"{cfg.symbol}-PERP.SIM")
+    seen: dict[tuple[Side, int], bool] = {}
+    out = []
+    for seq, d in enumerate(deltas, 1):
+        key = (d.side, d.price)
+        side = OrderSide.BUY if d.side is Side.BID else OrderSide.SELL
+        price = Price.from_str(str(inst.ticks_to_price(d.price).quantize(inst.tick_size)))
+        size = Quantity.from_str(str(inst.lots_to_size(d.size).quantize(inst.lot_size)))
+        if d.size == 0:
+            action = BookAction.DELETE
+            seen.pop(key, None)
+        elif key in seen:
+            action = BookAction.UPDATE
+        else:
+            action = BookAction.ADD
+            seen[key] = True
+        order = BookOrder(side, price, size, 0)
+        out.append(OrderBookDelta(iid, action, order, 0, seq, 0, 0))
+
+    def make_book() -> Any:
+        return OrderBook(iid, BookType.L2_MBP)
+
+    return make_book, out
+
+
+def time_theirs(make_book: Any, deltas: list[Any]) -> float:
+    book = make_book()
+    apply = book.apply_delta
+    t0 = time.perf_counter()
+    for d in deltas:
+        apply(d)
+    return time.perf_counter() - t0
+
+
+def run(deltas: int = 200_000, repeats: int = 5) -> list[Result]:
+    stream, cfg = delta_stream(deltas)
+    ours = []
+    for _ in range(repeats):
+        gc.collect()
+        ours.append(len(stream) / time_ours(stream))
+    results = [Result("book: ours, L2 deltas/s", ours, "deltas/s", target=None)]
+    theirs_input = nautilus_deltas(stream, cfg)
+    if theirs_input is None:
+        results.append(
+            Result.skipped_because(
+                "book: nautilus_trader OrderBook",
+                "nautilus_trader not installed (pip install -e '.[bench]')",
+            )
+        )
+        return results
+    make_book, theirs_stream = theirs_input
+    theirs = []
+    for _ in range(repeats):
+        gc.collect()
+        theirs.append(len(theirs_stream) / time_theirs(make_book, theirs_stream))
+    results.append(Result("book: nautilus_trader L2 deltas/s", theirs, "deltas/s"))
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    results.append(Result("book: ours / nautilus_trader", ratios, "x", target=(">=", 1.0)))
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--deltas", type=int, default=200_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    for r in run(args.deltas, args.repeats):
+        print(r.line())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Swarm scenarios: one seed picks a fault mix, a market regime, a config and an operator script.
+
+Swarm testing (Groce et al., "Swarm Testing", ISSTA 2012): a run with every fault switched on
+at once explores less than many runs that each switch on a random subset, because faults mask
+each other (a 429 storm hides the placement that a late answer would have raced).  So each seed
+draws, from ``random.Random(seed)`` only:
+
+* which faults are on and how hard (latencies, late answers, stale snapshots, disconnects with
+  fill replay, timeouts that executed, lost requests, 429 storms, mixed batch rejects);
+* the market regime (volatility, jumps, taker rate and size, the other makers' spread);
+* perturbations of the maker's config (levels, sizes, limits, backoff, reconcile timers);
+* an operator script (pause, resume, cancel-all, kill, re-arm at random times).
+
+Faults run for ``duration`` simulated seconds; then the plan ends and the maker gets ``settle``
+seconds on a clean exchange to converge before the quiescence invariants are checked (D22).
+The same seed always gives the same scenario, byte for byte.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from core.actions import Action, CancelAllOrders, Kill, Pause, Rearm, Resume
+from core.config import Config
+from core.venues.sim.config import Delay, FaultConfig, FaultProfile, FlowConfig
+
+FaultChoice = Literal["swarm", "instant", "calm", "adversarial"]
+FAULT_CHOICES: tuple[FaultChoice, ...] = ("swarm", "instant", "calm", "adversarial")
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Everything one seeded run needs; ``describe()`` says it in one line per part."""
+
+    seed: int
+    duration: float  # seconds with the fault plan on
+    settle: float  # seconds of clean exchange afterwards, before quiescence is judged
+    config: Config
+    faults_on: tuple[str, ...]  # the fault knobs this seed switched on (swarm testing)
+    actions: tuple[tuple[float, Action], ...]  # operator script, times in seconds
+
+    def describe(self) -> list[str]:
+        s = self.config.strategy
+        r = self.config.risk
+        f = self.config.sim.flow
+        script = ", ".join(f"{t:.1f}s {type(a).__name__}" for t, a in self.actions) or "none"
+        return [
+            f"seed {self.seed}: {self.duration:g}s of faults, then {self.settle:g}s to settle",
+            f"faults: {', '.join(self.faults_on) or 'none'}",
+            f"market: vol {f.volatility_bps}bps, jumps {f.jump_rate_per_min}/min x "
+            f"{f.jump_bps}bps, takers {f.taker_rate_per_s}/s up to {f.taker_max_size}",
+            f"maker: {s.levels} levels x {s.size}, spread {s.half_spread_ticks}t, "
+            f"max position {r.max_position}, backoff {self.config.backoff.base_s}s.."
+            f"{self.config.backoff.cap_s}s, sync every {self.config.reconcile.interval_s}s",
+            f"operator: {script}",
+        ]
+
+
+def build(
+    seed: int, duration: float = 120.0, faults: FaultChoice = "swarm", settle: float = 30.0
+) -> Scenario:
+    """The scenario of ``seed``.  ``faults="swarm"`` draws a fault mix; a profile name uses that
+    preset for every seed (the market, config and operator script are still drawn)."""
+    if faults not in FAULT_CHOICES:
+        raise ValueError(f"unknown fault choice {faults!r}; choose one of {FAULT_CHOICES}")
+    rng = random.Random(f"swarm:{seed}")
+    if faults == "swarm":
+        fault_config, on = _fault_mix(rng, duration)
+    else:
+        profile: FaultProfile = faults
+        fault_config, on = FaultConfig.profile(profile), (f"profile {faults}",)
+    flow = _regime(rng)
+    data = _maker_config(rng)
+    data["sim"] = {
+        "seed": seed,
+        "flow": flow.model_dump(),
+        "faults": fault_config.model_dump(),
+    }
+    config = Config.model_validate(data)
+    return Scenario(seed, duration, settle, config, on, _script(rng, duration))
+
+
+def _fault_mix(rng: random.Random, duration: float) -> tuple[FaultConfig, tuple[str, ...]]:
+    """Each fault on with probability one half, at a drawn strength."""
+    knobs: dict[str, Any] = {}
+    on: list[str] = []
+
+    def maybe(name: str) -> bool:
+        hit = rng.random() < 0.5
+        if hit:
+            on.append(name)
+        return hit
+
+    if maybe("latency"):
+        median = rng.choice((0.005, 0.02, 0.05, 0.15))
+        for key in ("request_latency", "answer_latency", "stream_latency"):
+            knobs[key] = Delay(median_s=median, p99_s=median * rng.choice((1.5, 4.0, 10.0)))
+    else:
+        knobs["request_latency"] = Delay(median_s=0.01, p99_s=0.04)
+    if maybe("late_answer"):
+        knobs["late_answer_rate"] = rng.choice((0.02, 0.1, 0.3))
+    if maybe("stale_snapshot"):
+        knobs["stale_snapshot_rate"] = rng.choice((0.3, 0.8, 1.0))
+        knobs["stale_snapshot_lag_s"] = rng.choice((0.5, 1.5, 4.0))
+    if maybe("disconnect"):
+        knobs["disconnect_rate_per_min"] = rng.choice((0.5, 2.0, 6.0))
+        knobs["disconnects_at"] = (round(rng.uniform(5.0, duration), 3),)
+        knobs["replay_fills"] = rng.choice((50, 200))
+        median = rng.choice((0.5, 2.0))
+        knobs["outage"] = Delay(median_s=median, p99_s=median * rng.choice((1.0, 5.0)))
+    if maybe("timeout"):
+        knobs["timeout_rate"] = rng.choice((0.01, 0.05, 0.15))
+    if maybe("lost_request"):
+        knobs["lost_request_rate"] = rng.choice((0.01, 0.05, 0.15))
+    if "timeout" in on or "lost_request" in on:
+        knobs["request_timeout_s"] = rng.choice((1.0, 3.0, 5.0))
+    if maybe("rate_limit_storm"):
+        knobs["rate_limit_storm_rate_per_min"] = rng.choice((1.0, 4.0))
+        knobs["rate_limit_storms_at"] = (round(rng.uniform(2.0, duration), 3),)
+        knobs["rate_limit_storm_s"] = rng.choice((1.0, 3.0, 8.0))
+    if maybe("mixed_reject"):
+        knobs["mixed_reject_rate"] = rng.choice((0.05, 0.3, 0.7))
+    return FaultConfig.model_validate(knobs), tuple(on)
+
+
+def _regime(rng: random.Random) -> FlowConfig:
+    return FlowConfig(
+        volatility_bps=rng.choice((0.0, 0.5, 1.0, 3.0, 8.0)),
+        jump_rate_per_min=rng.choice((0.0, 0.5, 3.0)),
+        jump_bps=rng.choice((5.0, 20.0, 60.0)),
+        spread_bps=rng.choice((1.0, 2.0, 5.0)),
+        taker_rate_per_s=rng.choice((0.5, 3.0, 10.0)),
+        taker_max_size=Decimal(rng.choice(("5", "30"))),
+        refresh_rate_per_s=rng.choice((1.0, 5.0, 20.0)),
+    )
+
+
+def _maker_config(rng: random.Random) -> dict[str, Any]:
+    """Perturbed maker settings, as the ``config.toml`` tables they come from."""
+    size = rng.choice(("0.01", "0.1", "0.5", "2"))
+    return {
+        "strategy": {
+            "levels": rng.randint(1, 5),
+            "level_spacing_ticks": rng.choice((1, 5, 20)),
+            "half_spread_ticks": rng.choice((1, 5, 30, 100)),
+            "size": size,
+            "size_step": rng.choice(("0", size)),
+            "skew_ticks_per_unit": rng.choice(("0", "10", "100")),
+            "requote_threshold_ticks": rng.choice((0, 1, 5)),
+            "tick_interval_s": rng.choice((0.05, 0.1, 0.25)),
+        },
+        "risk": {
+            "max_position": rng.choice(("0.5", "2", "5", "15")),
+            "max_notional": rng.choice(("5000", "20000", "1000000")),
+            "loss_limit": rng.choice(("50", "500", "1000000")),
+            "stale_data_s": rng.choice((3.0, 5.0, 10.0)),
+            "kill_on_stale_data": rng.random() < 0.5,
+        },
+        "backoff": {
+            "base_s": rng.choice((0.1, 1.0, 3.0)),
+            "factor": rng.choice((1.0, 2.0)),
+            "cap_s": rng.choice((3.0, 10.0, 60.0)),
+            "price_error_threshold": rng.choice((1, 3)),
+            "position_limit_hold_s": rng.choice((1.0, 30.0)),
+        },
+        "reconcile": {
+            "interval_s": rng.choice((2.0, 10.0, 30.0)),
+            "grace_period_s": rng.choice((0.5, 2.0)),
+            "late_fill_window_s": rng.choice((0.2, 1.0)),
+            "unknown_orders": rng.choice(("cancel", "cancel", "adopt")),
+            "on_start": rng.choice(("cancel_all", "adopt")),
+            "cancel_timeout_s": rng.choice((1.0, 5.0)),
+            "query_timeout_s": rng.choice((1.0, 5.0)),
+            "terminal_retention_s": rng.choice((10.0, 60.0)),
+        },
+    }
+
+
+def _script(rng: random.Random, duration: float) -> tuple[tuple[float, Action], ...]:
+    """Half the seeds have an operator: a few actions at random times during the fault plan."""
+    if rng.random() < 0.5:
+        return ()
+    script: list[tuple[float, Action]] = []
+    for _ in range(rng.randint(1, 4)):
+        t = round(rng.uniform(1.0, duration), 3)
+        kind = rng.choice(("pause", "pause_cancel", "cancel_all", "kill"))
+        if kind == "kill":
+            script.append((t, Kill("swarm operator")))
+            if rng.random() < 0.7:
+                script.append((round(min(duration, t + rng.uniform(0.5, 20.0)), 3), Rearm()))
+        elif kind == "cancel_all":
+            script.append((t, CancelAllOrders("swarm operator")))
+        else:
+            script.append((t, Pause(cancel_orders=kind == "pause_cancel")))
+            if rng.random() < 0.8:
+                script.append((round(min(duration, t + rng.uniform(0.5, 20.0)), 3), Resume()))
+    script.sort(key=lambda item: item[0])
+    return tuple(script)

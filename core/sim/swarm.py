@@ -1,0 +1,207 @@
+"""The swarm: many seeded scenarios of the real maker against the embedded exchange (D22).
+
+``run_seed`` builds one seed's scenario (``core.sim.scenario``), runs the real ``MarketMaker``
+behind a ``Probe`` (``core.sim.invariants``) against a ``SimExchange`` in virtual time, plays the
+operator script, ends the fault plan, lets the maker settle, and judges quiescence.  It stops at
+the first violation and returns a report with the recent history and the one command that
+replays exactly that run with a trace.  ``run_swarm`` runs many seeds in worker processes and
+sums them up into ``Summary``; ``render_summary`` and ``render_violation`` are the plain-text
+report (the CLI may draw a progress bar on top; nothing here imports rich or textual).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from core.clock import VirtualClock
+from core.maker import MakerParams, MarketMaker
+from core.sim.invariants import Probe
+from core.sim.loop import SimLoop
+from core.sim.scenario import FaultChoice, build
+from core.venues.sim.exchange import SimExchange
+from core.venues.sim.faults import FAULT_KINDS
+
+DEFAULT_DURATION = 120.0
+DEFAULT_SETTLE = 30.0
+_STEP = 1.0  # run in slices this long, so a violation stops the run promptly
+_SAMPLE = 0.25  # quiescence is sampled this often during the second half of the settle phase
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    seed: int
+    events: int
+    simulated_s: float
+    wall_s: float
+    fault_counts: dict[str, int]
+    invariant: str | None = None  # the violated invariant, None when the run was clean
+    report: tuple[str, ...] = ()  # the violation report, one line each
+
+
+@dataclass(slots=True)
+class Summary:
+    seeds: int = 0
+    events: int = 0
+    simulated_s: float = 0.0
+    wall_s: float = 0.0
+    fault_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAULT_KINDS, 0))
+    violations: list[SeedResult] = field(default_factory=list)
+
+    def add(self, result: SeedResult) -> None:
+        self.seeds += 1
+        self.events += result.events
+        self.simulated_s += result.simulated_s
+        for kind, n in result.fault_counts.items():
+            self.fault_counts[kind] = self.fault_counts.get(kind, 0) + n
+        if result.invariant is not None:
+            self.violations.append(result)
+
+
+def replay_command(seed: int, duration: float, faults: FaultChoice) -> str:
+    """The one command that replays exactly this seed's run, with a trace."""
+    cmd = f"mm-console swarm --seeds 1 --start {seed}"
+    if duration != DEFAULT_DURATION:
+        cmd += f" --duration {duration:g}"
+    if faults != "swarm":
+        cmd += f" --faults {faults}"
+    return cmd + " --trace"
+
+
+def run_seed(
+    seed: int,
+    duration: float = DEFAULT_DURATION,
+    faults: FaultChoice = "swarm",
+    *,
+    settle: float = DEFAULT_SETTLE,
+    trace: TextIO | None = None,
+) -> SeedResult:
+    """One seeded run, checked after every event and at quiescence."""
+    wall0 = time.perf_counter()
+    scenario = build(seed, duration, faults, settle)
+    config = scenario.config
+    exchange = SimExchange(config.sim)
+    instrument = exchange.instrument
+    params = MakerParams.from_config(config, instrument, live=False)
+    maker = MarketMaker(params, instrument, venue=f"swarm {seed}", cloid_prefix=seed & 0xFFFFFFFF)
+    probe = Probe(maker, exchange, trace=trace)
+    loop = SimLoop(
+        exchange,
+        probe,
+        VirtualClock(),
+        tick_interval=config.strategy.tick_interval_s,
+        observer=probe.observe,
+        record=False,
+    )
+
+    def run_to(t_end: float) -> bool:
+        t = loop.clock.now()
+        while t < t_end and probe.violation is None:
+            t = min(t_end, t + _STEP)
+            loop.run_until(t)
+        return probe.violation is None
+
+    for batch in probe.start(0.0):
+        exchange.submit(batch, 0.0)
+    for at, action in scenario.actions:
+        if not run_to(at):
+            break
+        for batch in probe.operate(action, at):
+            exchange.submit(batch, at)
+    end = duration + settle
+    if run_to(duration):
+        exchange.end_faults(duration)
+        if run_to(duration + settle / 2):
+            problem = probe.converged(duration)
+            t = duration + settle / 2
+            while problem is not None and t < end and probe.violation is None:
+                t = min(end, t + _SAMPLE)
+                loop.run_until(t)
+                problem = probe.converged(t)
+            if problem is not None:
+                probe.fail("converged", loop.clock.now(), problem)
+    violation = probe.violation
+    report: tuple[str, ...] = ()
+    if violation is not None:
+        report = (
+            f"seed {seed}: {violation.invariant} violated at t={violation.time:.3f}s",
+            f"  {violation.detail}",
+            *(f"  {line}" for line in scenario.describe()),
+            f"  last {len(probe.history)} events and commands before it:",
+            *(f"    {line}" for line in probe.recent()),
+            f"  replay: {replay_command(seed, duration, faults)}",
+        )
+    return SeedResult(
+        seed=seed,
+        events=loop.events,
+        simulated_s=loop.clock.now(),
+        wall_s=time.perf_counter() - wall0,
+        fault_counts=exchange.fault_counts,
+        invariant=None if violation is None else violation.invariant,
+        report=report,
+    )
+
+
+def run_swarm(
+    seeds: Iterable[int],
+    duration: float = DEFAULT_DURATION,
+    faults: FaultChoice = "swarm",
+    *,
+    jobs: int | None = None,
+    on_result: Callable[[SeedResult], None] | None = None,
+) -> Summary:
+    """Run ``seeds`` in ``jobs`` worker processes (1: in this process); results are summed in
+    seed order of completion, and ``on_result`` sees each one as it arrives."""
+    summary = Summary()
+    wall0 = time.perf_counter()
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    results: Iterator[SeedResult]
+    if jobs <= 1:
+        results = (run_seed(seed, duration, faults) for seed in seeds)
+    else:
+        results = _parallel(seeds, duration, faults, jobs)
+    for result in results:
+        summary.add(result)
+        if on_result is not None:
+            on_result(result)
+    summary.wall_s = time.perf_counter() - wall0
+    summary.violations.sort(key=lambda r: r.seed)
+    return summary
+
+
+def _parallel(
+    seeds: Iterable[int], duration: float, faults: FaultChoice, jobs: int
+) -> Iterator[SeedResult]:
+    """A bounded window of futures, so a million seeds never sit in memory at once."""
+    pending: set[Future[SeedResult]] = set()
+    todo = iter(seeds)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for seed in todo:
+            pending.add(pool.submit(run_seed, seed, duration, faults))
+            if len(pending) >= jobs * 4:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        for future in pending:
+            yield future.result()
+
+
+def render_summary(summary: Summary) -> list[str]:
+    """The swarm's table, plain text."""
+    wall = max(summary.wall_s, 1e-9)
+    rows = [
+        ("seeds run", f"{summary.seeds:,}"),
+        ("simulated hours", f"{summary.simulated_s / 3600:,.2f}"),
+        ("events processed", f"{summary.events:,}"),
+        ("violations", f"{len(summary.violations):,}"),
+        ("wall time", f"{summary.wall_s:,.1f} s"),
+        ("seeds/min", f"{summary.seeds * 60 / wall:,.1f}"),
+        ("events/s", f"{summary.events / wall:,.0f}"),
+    ]
+    rows += [(f"fault: {kind}", f"{n:,}") for kind, n in summary.fault_counts.items()]
+    width = max(len(name) for name, _ in rows)
+    return [f"{name:<{width}}  {value:>14}" for name, value in rows]

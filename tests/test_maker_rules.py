@@ -1,0 +1,1145 @@
+"""DOMAIN.md D9-D19 and D23-D28 through the real ``MarketMaker``, beyond what S1-S12 show.
+
+Every test names its rule.  The maker runs on a virtual clock (``tests.maker_harness``); the
+"venue" is the test itself, answering exactly what the rule needs and nothing else.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.actions import CancelAllOrders, CancelOrder, Kill, Pause, Quit, Rearm, Resume
+from core.commands import Cancel, Command, Modify, Place, TimeInForce
+from core.events import (
+    AckStatus,
+    BookSnapshot,
+    CancelAck,
+    CancelAllDone,
+    CancelRejected,
+    CancelUnknown,
+    Connected,
+    Disconnected,
+    Fill,
+    LeverageInfo,
+    Liquidity,
+    ModifyAck,
+    OpenOrders,
+    OrderStatusReport,
+    OrderUpdate,
+    PlaceAck,
+    PlaceRejected,
+    PositionSnapshot,
+    QueryFailed,
+    RejectionClass,
+    Side,
+    SyncFailed,
+    VenueOrder,
+    VenueStatus,
+)
+from core.maker import MarketMaker, SweepPhase
+from core.orders import OrderState
+from core.recovery import RecoveryState
+from core.view import Mode
+from tests.maker_harness import (
+    ASK,
+    BID,
+    INSTRUMENT,
+    AutoVenue,
+    Session,
+    assert_idle_sides_say_why,
+    book,
+    cancel_alls,
+    cancels,
+    fill,
+    make_config,
+    make_params,
+    modifies,
+    placements,
+    places,
+    queries,
+    running_maker,
+    settle,
+    syncs,
+)
+
+MARGIN = "Insufficient margin to place order. asset=0"
+POST_ONLY = "Post only order would have immediately matched, bbo was 99@100. asset=0"
+RATE_LIMITED = "Too many cumulative requests sent (1201 > 1200) for cumulative volume traded"
+OI_CAP = "Order would increase open interest while open interest is capped. asset=0"
+STRANGE = "Something the classifier has never seen"
+
+
+def batch_of(s: Session, cmd: Command) -> int:
+    return next(b.batch_id for b in s.batches if cmd in b.commands)
+
+
+def three_levels(**sections: dict) -> Session:
+    s, first = running_maker(make_params(config=make_config(strategy={"levels": 3}, **sections)))
+    s.ack_all(first, 100)
+    return s
+
+
+def first_place(s: Session, side: Side, until: float) -> Place | None:
+    """Tick (data fresh) until the maker places on ``side``; that placement, or None."""
+    while s.now < until - 1e-9:
+        got = places(s.run(s.now + 0.1), side)
+        if got:
+            return got[0]
+    return None
+
+
+def unmatched_fill(tid: int, side: Side, size: int, price: int = BID) -> Fill:
+    return Fill(tid, None, None, side, price, size, Liquidity.TAKER)
+
+
+# ==== D9: grace period ==========================================================================
+
+
+def test_D9_unacked_order_missing_from_a_young_snapshot_is_kept_then_asked() -> None:
+    """D9: a placement not yet acknowledged is missing from a snapshot taken before it reached
+    the venue: kept while younger than the grace period, queried by cloid once older."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    t0 = s.now
+    s.handle(OpenOrders(()), t0 + 0.3)
+    assert queries(s.tick(t0 + 0.4)) == []
+    assert s.order(bid.cloid).state is OrderState.PENDING_NEW
+
+    s.handle(OpenOrders(()), t0 + 2.5)
+    asked = queries(s.tick(t0 + 2.6))
+    assert (bid.cloid, None) in [(q.cloid, q.oid) for q in asked]
+    assert s.order(bid.cloid).state is OrderState.PENDING_NEW  # asked, never guessed
+
+
+def test_D9_snapshot_listing_an_unacked_order_confirms_it() -> None:
+    """D9/D2: a snapshot that lists a placement before its ack makes it live under its oid."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.handle(OpenOrders((VenueOrder(77, bid.cloid, bid.side, bid.price, bid.size, bid.size),)))
+    order = s.order(bid.cloid)
+    assert (order.state, order.oid) == (OrderState.RESTING, 77)
+
+
+def test_D9_grace_period_is_the_configured_one() -> None:
+    """D9: the grace period comes from the configuration, not a constant."""
+    config = make_config(reconcile={"grace_period_s": 0.5})
+    s, first = running_maker(make_params(config=config))
+    (bid,) = places(first, Side.BID)
+    s.handle(PlaceAck(bid.cloid, 80, AckStatus.RESTING), s.now + 0.01)
+    s.handle(OpenOrders(()), s.now + 0.7)
+    assert bid.cloid in [q.cloid for q in queries(s.tick(s.now + 0.05))]
+
+
+# ==== D10: fills and order updates are independent ==============================================
+
+
+@pytest.mark.parametrize("update_first", [True, False], ids=["update-first", "fills-first"])
+def test_D10_fills_and_updates_in_either_order(update_first: bool) -> None:
+    """D10: the "filled" update and the fills may come in either order (or the update alone
+    first); the order ends filled and the position counts each fill once."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.handle(PlaceAck(bid.cloid, 90, AckStatus.RESTING), s.now + 0.01)
+    update = OrderUpdate(90, bid.cloid, VenueStatus.FILLED, "filled")
+    fills = [fill(11, bid, size=6, oid=90), fill(12, bid, size=4, oid=90)]
+    events = [update, *fills] if update_first else [*fills, update]
+    for ev in events:
+        s.handle(ev, s.now + 0.01)
+    order = s.order(bid.cloid)
+    assert order.state is OrderState.FILLED
+    assert order.filled == 10
+    assert s.maker.position.lots == 10
+    assert s.maker.counters["illegal_transitions"] == 0
+
+
+def test_D10_cancelled_update_then_fill_from_before_the_cancel() -> None:
+    """D10/D1: a venue "canceled" update followed by a fill that happened before it: the
+    fill is counted and the order ends FilledDuringCancel, not live and not lost."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.handle(PlaceAck(bid.cloid, 91, AckStatus.RESTING), s.now + 0.01)
+    s.handle(OrderUpdate(91, bid.cloid, VenueStatus.CANCELED, "canceled"), s.now + 0.01)
+    s.handle(fill(13, bid, size=3, oid=91), s.now + 0.2)
+    s.run(s.now + 1.5)
+    assert s.order(bid.cloid).state is OrderState.FILLED_DURING_CANCEL
+    assert s.maker.position.lots == 3
+
+
+# ==== D11: classification effects ===============================================================
+
+
+def _reject_first_bid(s: Session, first: list, text: str, rclass: RejectionClass) -> Place:
+    (bid,) = places(first, Side.BID)
+    (ask,) = places(first, Side.ASK)
+    s.handle(PlaceRejected(bid.cloid, text, rclass, batch_of(s, bid)), s.now + 0.01)
+    s.handle(PlaceAck(ask.cloid, 200, AckStatus.RESTING), s.now)
+    return bid
+
+
+def test_D11_position_limit_stops_the_side_without_backoff() -> None:
+    """D11: PositionLimit stops quoting that side ("position limit"), with no backoff; the other
+    side keeps quoting."""
+    s, first = running_maker()
+    _reject_first_bid(s, first, OI_CAP, RejectionClass.POSITION_LIMIT)
+    sent = s.run(s.now + 10)
+    assert places(sent, Side.BID) == []
+    view = s.view()
+    assert view.side_reasons[Side.BID].startswith("position limit")
+    bid_backoff = next(b for b in view.backoff if b.side is Side.BID)
+    assert bid_backoff.remaining == 0.0  # a hold, not a backoff
+    assert bid_backoff.rclass is RejectionClass.POSITION_LIMIT
+    assert view.side_reasons[Side.ASK] is None
+
+
+def test_D11_margin_backs_off_that_side_only() -> None:
+    """D11: Margin is transient: that side backs off, the other side does not."""
+    s, first = running_maker()
+    _reject_first_bid(s, first, MARGIN, RejectionClass.MARGIN)
+    t = s.now
+    assert s.maker.rejections.placement_block(Side.BID, t) is not None
+    assert s.maker.rejections.placement_block(Side.ASK, t) is None
+    assert s.view().side_reasons[Side.BID].startswith("backoff Margin")
+    again = first_place(s, Side.BID, t + 3)
+    assert again is not None and s.now >= t + s.maker.params.rejection.backoff_base
+
+
+def test_D11_single_price_error_reprices_without_backoff_repeated_ones_back_off() -> None:
+    """D11: one PriceError re-prices on the next tick with no backoff; when it repeats
+    (``price_error_threshold`` batches in a row) the side backs off."""
+    s, first = running_maker()
+    bid = _reject_first_bid(s, first, POST_ONLY, RejectionClass.PRICE_ERROR)
+    assert s.maker.rejections.placement_block(Side.BID, s.now) is None
+    threshold = s.maker.params.rejection.price_error_threshold
+    for n in range(2, threshold + 1):
+        nxt = places(s.tick(s.now + 0.1), Side.BID)
+        assert len(nxt) == 1 and nxt[0].price < bid.price, "re-priced behind the refused one"
+        bid = nxt[0]
+        s.handle(
+            PlaceRejected(bid.cloid, POST_ONLY, RejectionClass.PRICE_ERROR, batch_of(s, bid)),
+            s.now + 0.01,
+        )
+        blocked = s.maker.rejections.placement_block(Side.BID, s.now)
+        assert (blocked is not None) is (n >= threshold)
+    assert s.view().side_reasons[Side.BID].startswith("backoff PriceError")
+
+
+def test_D11_rate_limit_backs_off_all_placements() -> None:
+    """D11: RateLimit backs off every placement, both sides."""
+    s, first = running_maker()
+    _reject_first_bid(s, first, RATE_LIMITED, RejectionClass.RATE_LIMIT)
+    assert s.maker.rejections.placement_block(Side.ASK, s.now) is not None
+    sent = s.handle(book(BID + 4, ASK + 4), s.now + 0.2)  # the resting ask is now stale
+    assert placements(sent) == []
+    assert cancels(sent), "stale quotes are still cancelled"
+    view = s.view()
+    assert all("RateLimit" in (view.side_reasons[side] or "") for side in Side)
+
+
+def test_D11_other_backs_off_and_keeps_the_raw_text() -> None:
+    """D11: an unknown text is Other, backs off, and the raw message reaches the operator."""
+    s, first = running_maker()
+    _reject_first_bid(s, first, STRANGE, RejectionClass.OTHER)
+    view = s.view()
+    assert s.maker.rejections.placement_block(Side.BID, s.now) is not None
+    assert view.rejection_counts[RejectionClass.OTHER] == 1
+    assert view.rejection_texts[-1].text == STRANGE
+    assert view.rejection_texts[-1].side is Side.BID
+
+
+# ==== D12: batch = one event, exponential backoff ===============================================
+
+
+def test_D12_backoff_grows_exponentially_caps_and_resets_on_success() -> None:
+    """D12: each rejection event doubles the side's wait up to the cap; the countdown is
+    visible and decreasing; an acceptance ends the run."""
+    config = make_config(backoff={"base_s": 1.0, "factor": 2.0, "cap_s": 3.0})
+    s, first = running_maker(make_params(config=config))
+    (bid,) = places(first, Side.BID)
+    s.ack_all(places(first, Side.ASK), 300)
+    windows = []
+    ask_view = None
+    for _ in range(4):
+        s.handle(PlaceRejected(bid.cloid, MARGIN, RejectionClass.MARGIN, batch_of(s, bid)))
+        ask_view = next(b for b in s.view().backoff if b.side is Side.BID)
+        windows.append(round(ask_view.remaining, 6))
+        t = s.now
+        s.run(t + 0.5)
+        later = next(b for b in s.view().backoff if b.side is Side.BID).remaining
+        assert later == pytest.approx(windows[-1] - 0.5)  # a countdown
+        nxt = first_place(s, Side.BID, t + 10)
+        assert nxt is not None
+        bid = nxt
+    assert windows == [1.0, 2.0, 3.0, 3.0]
+    assert ask_view is not None and ask_view.consecutive == 4
+
+    s.handle(PlaceAck(bid.cloid, 301, AckStatus.RESTING), s.now + 0.01)
+    reset = next(b for b in s.view().backoff if b.side is Side.BID)
+    assert (reset.consecutive, reset.remaining, reset.rclass) == (0, 0.0, None)
+
+
+# ==== D13: backoff never blocks cancels =========================================================
+
+
+def test_D13_backoff_never_blocks_operator_cancels_cancel_all_or_kill() -> None:
+    """D13: under a global RateLimit backoff, an operator cancel, a cancel-all and a kill all
+    go out on the very call."""
+    s, first = running_maker(make_params(config=make_config(strategy={"levels": 2})))
+    bids = places(first, Side.BID)
+    s.ack_all(places(first, Side.ASK), 400)
+    s.handle(PlaceAck(bids[0].cloid, 410, AckStatus.RESTING), s.now + 0.01)
+    s.handle(PlaceRejected(bids[1].cloid, RATE_LIMITED, RejectionClass.RATE_LIMIT))
+    assert s.maker.rejections.placement_block(Side.ASK, s.now) is not None
+
+    assert cancels(s.operate(CancelOrder(bids[0].cloid), s.now + 0.1)) == [
+        Cancel(bids[0].cloid, 410)
+    ]
+    assert cancel_alls(s.operate(CancelAllOrders(), s.now + 0.1))
+    assert cancel_alls(s.operate(Kill(), s.now + 0.1))
+
+
+def test_D13_repeated_cancel_failures_escalate_to_one_cancel_all() -> None:
+    """D13: cancels that keep failing escalate to exactly one venue-wide cancel-all."""
+    s = three_levels()
+    bids = [o for o in s.maker.tracker.non_terminal() if o.side is Side.BID]
+    assert len(bids) == 3
+    for order in bids:
+        s.operate(CancelOrder(order.cloid), s.now + 0.01)
+    escalated = []
+    for order in bids:
+        ev = CancelRejected(order.cloid, order.oid, RATE_LIMITED, False, RejectionClass.RATE_LIMIT)
+        escalated += cancel_alls(s.handle(ev, s.now + 0.01))
+    assert len(escalated) == 1
+    assert s.maker.sweep_phase is SweepPhase.SWEEPING
+
+
+# ==== D14: believe the venue's leverage =========================================================
+
+
+def test_D14_venue_leverage_replaces_the_configured_one() -> None:
+    """D14: when the venue says it applies another leverage, the maker believes it (and shows
+    it), whatever the configuration said."""
+    s, _ = running_maker()
+    assert s.view().leverage == 5
+    s.handle(LeverageInfo(3, "Max leverage at current position size is 3x"), s.now + 0.01)
+    assert s.view().leverage == 3
+    assert any("3x" in e.text for e in s.view().log)
+
+
+# ==== D15: stuck reduce-only recovery (beyond S12) ==============================================
+
+
+def _armed(**recovery: object) -> Session:
+    config = make_config(risk={"max_position": "1.0"}, recovery=recovery)
+    s, first = running_maker(
+        make_params(config=config), position=20, entry_value=20 * (BID + ASK) // 2
+    )
+    s.tick(s.now + 0.1)
+    pending = [p for p in places(first, Side.ASK) if p.reduce_only]
+    for _ in range(3):
+        assert pending
+        for p in pending:
+            s.handle(PlaceRejected(p.cloid, POST_ONLY, RejectionClass.PRICE_ERROR, batch_of(s, p)))
+        if s.maker.recovery.state is RecoveryState.ARMED:
+            break
+        nxt = first_place(s, Side.ASK, s.now + 5)
+        pending = [nxt] if nxt is not None and nxt.reduce_only else []
+    assert s.maker.recovery.state is RecoveryState.ARMED
+    return s
+
+
+def test_D15_recovery_gives_up_after_max_attempts() -> None:
+    """D15: IOCs that never fill are retried after each cooldown up to max_attempts, then
+    recovery shows GaveUp and sends nothing more."""
+    s = _armed(max_attempts=2, cooldown_s=1.0)
+    iocs: list[Place] = []
+    for _ in range(40):
+        for p in places(s.run(s.now + 0.1)):
+            if p.tif is TimeInForce.IOC:
+                iocs.append(p)
+                s.handle(PlaceAck(p.cloid, 700 + len(iocs), AckStatus.FILLED), s.now + 0.01)
+    assert len(iocs) == 2
+    assert s.view().recovery.state == "GaveUp"
+    assert s.view().recovery.attempts == 2
+
+
+def test_D15_no_recovery_ioc_while_killed_or_paused() -> None:
+    """D15/D18/D28: recovery never overrides the kill switch or a pause."""
+    s = _armed()
+    s.operate(Pause(), s.now + 0.01)
+    assert [p for p in places(s.run(s.now + 3)) if p.tif is TimeInForce.IOC] == []
+    s.operate(Resume(), s.now + 0.01)
+    s.operate(Kill(), s.now + 0.01)
+    assert placements(s.run(s.now + 3)) == []
+
+
+def test_D15_position_back_inside_the_limit_disarms() -> None:
+    """D15: if the position comes back inside the limit before an IOC is needed, recovery
+    stands down without sending one."""
+    s = _armed()
+    s.handle(unmatched_fill(5000, Side.ASK, 15), s.now + 0.01)
+    sent = s.run(s.now + 0.5)
+    assert [p for p in places(sent) if p.tif is TimeInForce.IOC] == []
+    assert s.maker.recovery.state is RecoveryState.IDLE
+
+
+# ==== D16: position reconciliation ==============================================================
+
+
+def test_D16_drift_is_corrected_only_when_confirmed_twice() -> None:
+    """D16: a drift is reported and re-checked with a fresh sync; the venue's position is
+    adopted only when the same drift shows again with no fill in between."""
+    s, _ = running_maker()
+    settle(s)
+    s.handle(PositionSnapshot(5), s.now + 0.01)
+    assert s.maker.position.lots == 0
+    recheck = syncs(s.run(s.now + 1.5))
+    assert recheck, "a drift triggers a sync to re-check it"
+    s.answer_sync(s.now + 0.01, position=5)
+    assert s.maker.position.lots == 5
+
+
+def test_D16_drift_with_a_fill_between_is_not_corrected() -> None:
+    """D16: a fill counted between two equal drifts means the first snapshot may have been
+    older than that fill: nothing is corrected until a third look agrees."""
+    s, _ = running_maker()
+    settle(s)
+    s.handle(PositionSnapshot(3), s.now + 0.01)  # venue 3, local 0: drift +3
+    s.handle(unmatched_fill(6000, Side.BID, 2), s.now + 0.01)  # local 2
+    s.handle(PositionSnapshot(5), s.now + 1.0)  # drift +3 again, but a fill came between
+    assert s.maker.position.lots == 2
+    s.handle(PositionSnapshot(5), s.now + 1.0)
+    assert s.maker.position.lots == 5
+
+
+@pytest.mark.parametrize(
+    "trigger",
+    ["unmatched fill", "rejection", "reconnect", "periodic"],
+)
+def test_D16_reconcile_triggers(trigger: str) -> None:
+    """D16: fills that match no order, rejections, reconnects and a periodic timer each lead
+    to a state sync."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    settle(s)
+    expected = {
+        "unmatched fill": "fill for an unknown order",
+        "rejection": "Margin rejection",
+        "reconnect": "reconnect",
+        "periodic": "periodic",
+    }[trigger]
+    horizon = 1.5
+    if trigger == "unmatched fill":
+        s.handle(unmatched_fill(7000, Side.ASK, 1), s.now + 0.01)
+    elif trigger == "rejection":
+        s.handle(PlaceRejected(bid.cloid, MARGIN, RejectionClass.MARGIN), s.now + 0.01)
+    elif trigger == "reconnect":
+        s.handle(Disconnected("lost"), s.now + 0.01)
+        s.handle(Connected("sim"), s.now + 0.2)
+    else:
+        horizon = s.maker.params.sync_interval + 0.5
+    reasons = [c.reason for c in syncs(s.run(s.now + horizon))]
+    assert expected in reasons
+
+
+# ==== D17: pending exposure and worst case ======================================================
+
+
+def test_D17_pending_exposure_and_worst_case_in_the_view() -> None:
+    """D17: pending bid/ask lots and notional from every order that may rest (unanswered
+    placements included), net pending change, and the worst-case positions."""
+    s, first = running_maker(make_params(config=make_config(strategy={"levels": 3})))
+    bids, asks = places(first, Side.BID), places(first, Side.ASK)
+    ex = s.view().exposure
+    assert (ex.pending_bid, ex.pending_ask) == (30, 30)  # PendingNew counts
+    assert ex.bid_notional == sum(p.price * p.size for p in bids)
+    assert ex.ask_notional == sum(p.price * p.size for p in asks)
+    assert ex.net_pending_change == 0
+    assert (ex.worst_case_max_position, ex.worst_case_min_position) == (30, -30)
+    assert not ex.breached
+
+    s.ack_all(first, 100)
+    s.handle(fill(20, bids[0], size=4), s.now + 0.01)
+    ex = s.view().exposure
+    assert (ex.position, ex.pending_bid, ex.pending_ask) == (4, 26, 30)
+    assert (ex.worst_case_max_position, ex.worst_case_min_position) == (30, -26)
+
+    s.operate(CancelOrder(asks[0].cloid), s.now + 0.01)  # CancelPending may still fill
+    assert s.view().exposure.pending_ask == 30
+
+
+def test_D17_worst_case_beyond_the_limit_is_a_warning_not_a_block() -> None:
+    """D17: orders found on the venue can push the worst case past the limit; that shows as a
+    breach, and quoting goes on."""
+    config = make_config(reconcile={"on_start": "adopt"})
+    s = Session(MarketMaker(make_params(config=config), INSTRUMENT))
+    s.start()
+    s.handle(OpenOrders((VenueOrder(1, None, Side.BID, BID - 100, 45, 45),)), 0.01)
+    s.handle(PositionSnapshot(10), 0.02)
+    assert s.maker.mode is Mode.RUNNING
+    s.handle(Connected("sim"), 0.2)
+    sent = s.handle(book(), 0.3)
+    ex = s.view().exposure
+    assert ex.breaches_long and ex.worst_case_max_position > ex.max_position
+    assert places(sent, Side.ASK), "a worst-case breach does not block quoting"
+
+
+# ==== D18: the kill switch ======================================================================
+
+
+def test_D18_operator_kill_is_latched_until_rearm() -> None:
+    """D18: the operator's kill cancels everything at once, is recorded with its reason and
+    time, and stays latched through ticks until re-armed."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    t = s.now + 0.1
+    assert cancel_alls(s.operate(Kill("test"), t))
+    trigger = s.view().kill_triggers[-1]
+    assert (trigger.time, trigger.reason) == (t, "operator: test")
+    s.run(t + 5)
+    assert s.maker.mode is Mode.KILLED
+    assert s.view().mode_reason == "operator: test"
+    s.operate(Rearm(), s.now + 0.01)
+    assert s.maker.mode is Mode.RUNNING
+
+
+def test_D18_position_runaway_kills() -> None:
+    """D18: |position| beyond 2x the limit kills on the next tick; exactly 2x does not."""
+    s, _ = running_maker()
+    limit = s.maker.params.risk.max_position
+    s.handle(unmatched_fill(8000, Side.BID, 2 * limit), s.now + 0.01)
+    assert cancel_alls(s.run(s.now + 0.3)) == []
+    assert s.maker.mode is Mode.RUNNING
+    s.handle(unmatched_fill(8001, Side.BID, 1), s.now + 0.01)
+    sent = s.tick(s.now + 0.1)
+    assert cancel_alls(sent)
+    assert s.maker.mode is Mode.KILLED
+    assert s.view().kill_triggers[-1].reason.startswith("position runaway")
+
+
+def test_D18_stale_market_data_kills() -> None:
+    """D18: market data older than the limit kills."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    stale = s.maker.params.risk.stale_data_s
+    sent = s.run(s.now + stale + 0.5, fresh_data=False)
+    assert cancel_alls(sent)
+    assert s.maker.mode is Mode.KILLED
+    assert s.view().kill_triggers[-1].reason.startswith("stale market data")
+
+
+def test_D18_loss_limit_kills() -> None:
+    """D18: PnL below minus the loss limit kills."""
+    config = make_config(risk={"loss_limit": "1"})  # 1.00 in quote currency = 1000 tick-lots
+    mid = (BID + ASK) // 2
+    s, _ = running_maker(make_params(config=config), position=10, entry_value=10 * mid)
+    assert s.maker.mode is Mode.RUNNING
+    s.handle(book(BID - 50, ASK - 50), s.now + 0.1)  # -500: inside the limit
+    assert cancel_alls(s.tick(s.now + 0.1)) == []
+    s.handle(book(BID - 150, ASK - 150), s.now + 0.1)  # -1500: beyond it
+    assert cancel_alls(s.tick(s.now + 0.1))
+    assert s.view().kill_triggers[-1].reason.startswith("loss limit")
+
+
+def test_D18_no_placement_while_killed_over_many_ticks_and_book_moves() -> None:
+    """D18: from the kill until the re-arm, not one Place or Modify, whatever the book does and
+    whatever answers arrive for orders that were in flight when the kill came."""
+    rng = random.Random(18)
+    s, first = running_maker(make_params(config=make_config(strategy={"levels": 3})))
+    venue = AutoVenue(s)
+    in_flight = list(first)  # the kill comes before the venue answered these
+    mark = len(s.sent)
+    venue.answer(s.operate(Kill(), s.now + 0.01))
+    venue.answer(in_flight)
+    mid = (BID + ASK) // 2
+    for _ in range(300):
+        mid += rng.randint(-8, 8)
+        spread = rng.randint(1, 15)
+        venue.answer(
+            s.handle(book(mid - spread, mid + spread), s.now + rng.choice((0.01, 0.06, 0.2)))
+        )
+        if rng.random() < 0.3:
+            venue.answer(s.tick(s.now + 0.1))
+    assert s.maker.mode is Mode.KILLED
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    assert placements(s.sent[mark:]) == []
+    assert not [o for o in s.maker.tracker.non_terminal() if o.state.is_active]
+
+
+def test_D18_rearm_during_the_kill_sweep_waits_for_the_verification() -> None:
+    """D18/D25: a re-arm that comes while the kill's sweep is still unverified does not let
+    quoting start on top of orders that may still rest."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    s.operate(Kill(), s.now + 0.1)
+    s.operate(Rearm(), s.now + 0.05)
+    assert placements(s.run(s.now + 1.0)) == []
+    s.handle(CancelAllDone(2, 0), s.now + 0.01)
+    s.handle(OpenOrders(()), s.now + 0.01)
+    s.run(s.now + 0.5)
+    s.handle(OpenOrders(()), s.now + 0.01)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    for order in s.maker.tracker.non_terminal():
+        if order.state is OrderState.CANCEL_PENDING:
+            s.handle(CancelAck(order.cloid, order.oid))
+    assert places(s.run(s.now + 0.5)), "quoting resumes once the venue is verified empty"
+
+
+# ==== D19: restart ==============================================================================
+
+
+def _venue_orders() -> tuple[VenueOrder, ...]:
+    return (
+        VenueOrder(501, "0xfeed", Side.BID, BID - 5, 10, 10),
+        VenueOrder(502, None, Side.ASK, ASK + 5, 10, 10),
+    )
+
+
+def test_D19_start_up_sweeps_orders_left_on_the_venue() -> None:
+    """D19: on start the maker learns the venue's orders and position, cancels every order
+    there, verifies, and only then quotes (nothing before, even with a book)."""
+    s = Session(MarketMaker(make_params(), INSTRUMENT))
+    s.start(0.0)
+    s.handle(Connected("sim"), 0.01)
+    assert placements(s.handle(book(), 0.02)) == []
+    s.handle(OpenOrders(_venue_orders()), 0.05)
+    assert cancel_alls(s.handle(PositionSnapshot(3), 0.06))
+    s.handle(CancelAllDone(2, 0), 0.1)
+    resweep = s.handle(OpenOrders(_venue_orders()[:1]), 0.15)  # one survived
+    assert cancel_alls(resweep)
+    assert s.view().untracked_venue_orders == 1
+    s.handle(CancelAllDone(1, 0), 0.2)
+    s.handle(OpenOrders(()), 0.25)
+    assert placements(s.sent) == [] and s.maker.mode is Mode.STARTING
+    s.tick(0.6)
+    s.handle(OpenOrders(()), 0.65)
+    assert s.maker.mode is Mode.RUNNING
+    assert s.maker.position.lots == 3
+    assert places(s.run(1.0))
+
+
+def test_D19_kill_during_start_up_keeps_the_venue_position() -> None:
+    """D19/D18: a kill that comes before the venue answered the start-up sync must not make
+    the maker forget that answer: the venue's position is adopted, the venue is swept, and
+    after the re-arm the maker quotes from the real position."""
+    s = Session(MarketMaker(make_params(), INSTRUMENT))
+    s.start(0.0)
+    assert cancel_alls(s.operate(Kill(), 0.01))
+    s.handle(OpenOrders(_venue_orders()), 0.02)
+    swept = s.handle(PositionSnapshot(30), 0.03)
+    assert s.maker.position.lots == 30
+    assert s.maker.mode is Mode.KILLED
+    assert cancel_alls(swept), "the orders found at start-up are swept"
+    s.handle(CancelAllDone(2, 0), 0.05)
+    s.handle(OpenOrders(()), 0.06)
+    s.tick(0.4)
+    s.handle(OpenOrders(()), 0.45)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    s.operate(Rearm(), 0.5)
+    assert s.maker.mode is Mode.RUNNING
+    s.handle(Connected("sim"), 0.6)
+    sent = s.handle(book(), 0.7)
+    assert sum(p.size for p in places(sent, Side.BID)) <= 50 - 30  # room from the real 3.0
+
+
+def test_D19_adopt_on_start_tracks_the_venue_orders() -> None:
+    """D19: with on_start = "adopt" the orders found are tracked (adopted), not cancelled."""
+    s = Session(
+        MarketMaker(make_params(config=make_config(reconcile={"on_start": "adopt"})), INSTRUMENT)
+    )
+    s.start(0.0)
+    s.handle(OpenOrders(_venue_orders()), 0.01)
+    assert cancel_alls(s.handle(PositionSnapshot(0), 0.02)) == []
+    assert s.maker.mode is Mode.RUNNING
+    adopted = [o for o in s.view().orders if o.adopted]
+    assert sorted(o.oid for o in adopted if o.oid is not None) == [501, 502]
+
+
+def test_D19_live_mode_halts_when_the_start_up_cancel_all_keeps_failing() -> None:
+    """D19: in live mode a start-up cancel-all that keeps failing halts with a clear message
+    instead of quoting on top of unknown orders."""
+    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s.start(0.0)
+    s.handle(Connected("sim"), 0.01)
+    s.handle(OpenOrders(_venue_orders()), 0.02)
+    s.handle(PositionSnapshot(0), 0.03)
+    for _ in range(s.maker.params.sweep_attempts):
+        assert s.maker.mode is Mode.STARTING
+        s.handle(CancelAllDone(2, 2), s.now + 0.05)
+        s.handle(OpenOrders(_venue_orders()), s.now + 0.05)
+    assert s.maker.mode is Mode.HALTED
+    assert "start-up" in s.view().mode_reason and "failed" in s.view().mode_reason
+    s.handle(book(), s.now + 0.1)
+    assert placements(s.sent) == []
+    assert placements(s.run(s.now + 10)) == []
+    assert s.view().side_reasons == {Side.BID: "halted", Side.ASK: "halted"}
+
+
+def test_D19_live_mode_halts_when_the_start_up_cancel_all_is_never_answered() -> None:
+    """D19: silence is a failure too: unanswered start-up sweeps time out, retry, then halt."""
+    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s.start(0.0)
+    s.handle(OpenOrders(_venue_orders()), 0.01)
+    s.handle(PositionSnapshot(0), 0.02)
+    sweeps = cancel_alls(s.sent) + cancel_alls(
+        s.run(s.maker.params.sweep_timeout * (s.maker.params.sweep_attempts + 1))
+    )
+    assert len(sweeps) == s.maker.params.sweep_attempts
+    assert s.maker.mode is Mode.HALTED
+    assert placements(s.sent) == []
+
+
+def test_D19_live_mode_halts_when_the_start_up_sync_keeps_failing() -> None:
+    """D19: without the venue's state there is no safe start in live mode."""
+    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s.start(0.0)
+    for i in range(3):
+        s.handle(SyncFailed("HTTP 502"), 0.1 * (i + 1))
+    assert s.maker.mode is Mode.HALTED
+    assert "start-up sync failed" in s.view().mode_reason
+
+
+# ==== D23: maker-only ===========================================================================
+
+
+def _check_maker_only(s: Session, cmds: list[Command]) -> None:
+    bid, ask = s.maker.book.best_bid, s.maker.book.best_ask
+    for c in placements(cmds):
+        if c.tif is not TimeInForce.ALO:
+            continue
+        if c.side is Side.BID:
+            assert ask is None or c.price < ask, f"bid {c.price} would take the ask {ask}"
+        else:
+            assert bid is None or c.price > bid, f"ask {c.price} would take the bid {bid}"
+        assert INSTRUMENT.is_valid_ticks(c.price)
+
+
+_STEP = st.tuples(
+    st.integers(-20, 20),  # mid move, ticks
+    st.integers(1, 12),  # half spread of the market, ticks
+    st.integers(1, 60),  # size at the best bid
+    st.integers(1, 60),  # size at the best ask
+    st.sampled_from(["ack", "ack", "ack", "fill", "price-error", "tick"]),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(_STEP, min_size=5, max_size=40))
+def test_D23_no_alo_quote_ever_crosses_the_touch(steps: list) -> None:
+    """D23: over random book moves, fills (skew, limits, reduce-only) and post-only
+    rejections (price fences), no ALO bid is ever sent at or above the best ask and no ALO ask
+    at or below the best bid the maker knows.  Along the way: one quoting order per intent,
+    and after each tick every side without quotes says why (D27)."""
+    config = make_config(
+        strategy={
+            "levels": 3,
+            "half_spread_ticks": 1,
+            "level_spacing_ticks": 1,
+            "skew_ticks_per_unit": "3",
+        },
+        risk={"max_position": "2.0"},
+    )
+    s, first = running_maker(make_params(config=config))
+    _check_maker_only(s, first)
+    mid, oid, tid = (BID + ASK) // 2, 10_000, 1
+    pending: list[Command] = list(first)
+    for move, half, bid_size, ask_size, answer in steps:
+        mid = max(100, mid + move)
+        snapshot = BookSnapshot(((mid - half, bid_size),), ((mid + half, ask_size),))
+        reacted = s.handle(snapshot, s.now + 0.06)
+        _check_maker_only(s, reacted)
+        pending += reacted
+        for cmd in placements(pending):
+            oid += 1
+            cloid = cmd.new_cloid if isinstance(cmd, Modify) else cmd.cloid
+            if answer == "price-error":
+                rejected = PlaceRejected(cloid, POST_ONLY, RejectionClass.PRICE_ERROR)
+                out = s.handle(rejected, s.now + 0.001)
+            elif isinstance(cmd, Modify):
+                out = s.handle(ModifyAck(cmd.cloid, cloid, oid, AckStatus.RESTING))
+            else:
+                out = s.handle(PlaceAck(cloid, oid, AckStatus.RESTING))
+            _check_maker_only(s, out)
+        for cmd in cancels(pending):
+            s.handle(CancelAck(cmd.cloid, cmd.oid))
+        if answer == "fill":
+            live = [o for o in s.maker.tracker.non_terminal() if o.state.is_active]
+            if live:
+                target = live[0]
+                tid += 1
+                s.handle(fill(tid, target, size=target.remaining, oid=target.oid))
+        pending = s.tick(s.now + 0.1) if answer == "tick" else []
+        _check_maker_only(s, pending)
+        _check_one_order_per_intent(s)
+        if answer == "tick":
+            assert_idle_sides_say_why(s.view())
+    assert s.maker.counters["taker_fills"] == 0
+
+
+def _check_one_order_per_intent(s: Session) -> None:
+    """D22 (as the executor promises it): never two orders that quote for one intent."""
+    quoting = (OrderState.PENDING_NEW, OrderState.RESTING, OrderState.PARTIAL_FILLED)
+    for intent, cloids in s.maker.tracker.intents.items():
+        live = [c for c in cloids if s.maker.tracker.by_cloid[c].state in quoting]
+        assert len(live) <= 1, (intent, live)
+
+
+# ==== D24: no answer is not "not found" =========================================================
+
+
+def test_D24_unanswered_cancel_becomes_a_status_query_retried_until_definitive() -> None:
+    """D24: a cancel with no answer times out into a status query; a failed query is retried,
+    never read as "cancelled"; "still open" sends the cancel again; "canceled" confirms it."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.ack_all(first, 100)
+    t0 = s.now + 0.1
+    s.operate(CancelOrder(bid.cloid), t0)
+    sent = s.run(t0 + s.maker.params.answer_timeout + 0.2)
+    assert [(q.cloid, q.oid) for q in queries(sent)] == [(bid.cloid, 100)]
+    order = s.order(bid.cloid)
+
+    for _ in range(3):
+        s.handle(QueryFailed(bid.cloid, 100, "timeout"), s.now + 0.01)
+        assert order.state is OrderState.CANCEL_PENDING
+        assert queries(s.run(s.now + 1.1)), "retried"
+
+    again = s.handle(OrderStatusReport(bid.cloid, 100, VenueStatus.OPEN, "open"), s.now + 0.01)
+    assert cancels(again) == [Cancel(bid.cloid, 100)]
+    s.handle(OrderStatusReport(bid.cloid, 100, VenueStatus.CANCELED, "canceled"), s.now + 0.5)
+    assert order.state is OrderState.CANCEL_CONFIRMED
+    s.run(s.now + 1.5)
+    assert order.state is OrderState.CANCELLED
+
+
+def test_D24_cancel_unknown_is_queried() -> None:
+    """D24: a cancel whose answer was lost is asked about, not assumed."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.ack_all(first, 100)
+    s.operate(CancelOrder(bid.cloid), s.now + 0.1)
+    s.handle(CancelUnknown(bid.cloid, 100, "connection reset"), s.now + 0.01)
+    assert s.order(bid.cloid).state is OrderState.CANCEL_PENDING
+    assert [q.cloid for q in queries(s.tick(s.now + 0.1))] == [bid.cloid]
+
+
+def test_D24_unanswered_modify_asks_about_both_orders() -> None:
+    """D24/D8: a modify with no answer is a cancel and a placement with unknown outcomes: both
+    the original and its replacement are queried, so the intent is never stuck."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    sent = s.handle(book(BID + 5, ASK + 5), s.now + 0.1)
+    mods = modifies(sent)
+    assert mods
+    asked = queries(s.run(s.now + s.maker.params.answer_timeout + 0.2))
+    cloids = {q.cloid for q in asked}
+    for m in mods:
+        assert m.cloid in cloids and m.new_cloid in cloids
+        assert s.order(m.new_cloid).unknown_since is not None
+
+
+def test_D24_sweep_cancels_without_answers_are_resolved_by_queries() -> None:
+    """D24/D25: orders a kill sweep marked CancelPending but whose cancel answers were lost are
+    asked about after the timeout; once the venue says "canceled", exposure is clear and,
+    after the re-arm, the maker quotes again (no silent stall)."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    s.run(s.now + 10)  # the placements' own answer deadlines are long gone
+    s.operate(Kill(), s.now + 0.1)
+    s.handle(CancelAllDone(2, 0), s.now + 0.05)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    s.run(s.now + 0.4)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    asked = queries(s.run(s.now + s.maker.params.answer_timeout))
+    assert {q.oid for q in asked} == {100, 101}
+    for q in asked[:2]:
+        s.handle(OrderStatusReport(q.cloid, q.oid, VenueStatus.CANCELED, "canceled"))
+    s.run(s.now + 1.5)
+    assert all(o.state.is_terminal for o in s.maker.tracker.by_cloid.values())
+    ex = s.view().exposure
+    assert (ex.pending_bid, ex.pending_ask) == (0, 0)
+    s.operate(Rearm(), s.now + 0.01)
+    assert places(s.run(s.now + 0.5))
+
+
+# ==== D25: cancel-all is venue-wide =============================================================
+
+
+def test_D25_cancel_all_verifies_the_venue_empty_twice_a_moment_apart() -> None:
+    """D25: a cancel-all is followed by two empty open-orders snapshots, a verify gap apart,
+    before it counts as done; quoting waits for it."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    assert cancel_alls(s.operate(CancelAllOrders(), s.now + 0.1))
+    mark = len(s.sent)
+    assert syncs(s.handle(CancelAllDone(2, 0), s.now + 0.05))
+    s.handle(OpenOrders(()), s.now + 0.05)
+    assert s.maker.sweep_phase is SweepPhase.VERIFYING
+    gap = s.maker.params.verify_gap
+    assert [c for c in syncs(s.tick(s.now + gap / 3)) if "verify" in c.reason] == []
+    assert [c for c in syncs(s.tick(s.now + gap)) if "verify" in c.reason]
+    assert placements(s.sent[mark:]) == []
+    s.handle(OpenOrders(()), s.now + 0.05)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+
+
+def test_D25_the_second_empty_look_comes_a_moment_after_the_first() -> None:
+    """D25: two empty snapshots that arrive together are one look, not two: the venue is
+    verified only by a check made at least the verify gap after the first."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    s.operate(CancelAllOrders(), s.now + 0.1)
+    s.handle(CancelAllDone(2, 0), s.now + 0.05)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    s.handle(OpenOrders(()), s.now + 0.01)  # e.g. another sync's answer, right behind it
+    assert s.maker.sweep_phase is SweepPhase.VERIFYING
+    s.run(s.now + s.maker.params.verify_gap)
+    s.handle(OpenOrders(()), s.now + 0.01)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+
+
+def test_D25_quit_sweeps_and_nothing_is_placed_again() -> None:
+    """D25: a quit sweeps the venue and leaves it empty: placements answered late are
+    cancelled, and a resume during the stop cannot bring quoting back."""
+    s, first = running_maker()  # the first ladder is still unanswered
+    mark = len(s.sent)
+    assert cancel_alls(s.operate(Quit(), s.now + 0.01))
+    s.operate(Resume(), s.now + 0.01)
+    late = s.ack_all(first, 300, s.now + 0.05)  # they landed after the cancel-all
+    s.handle(CancelAllDone(0, 0), s.now + 0.01)
+    assert cancel_alls(s.handle(OpenOrders(s.venue_orders()), s.now + 0.05)), "swept again"
+    for cloid, oid in late.items():
+        s.handle(CancelAck(cloid, oid))
+    s.handle(CancelAllDone(2, 0), s.now + 0.01)
+    s.handle(OpenOrders(()), s.now + 0.01)
+    s.run(s.now + 0.5)
+    s.handle(OpenOrders(()), s.now + 0.01)
+    assert s.maker.quiescent_after_stop
+    assert placements(s.sent[mark:]) == []
+    assert placements(s.run(s.now + 3)) == []
+    assert s.view().side_reasons == {Side.BID: "stopping", Side.ASK: "stopping"}
+
+
+def test_D25_untracked_venue_orders_are_counted_and_cancelled() -> None:
+    """D25: an order of our account that we do not track is shown as its own number and (with
+    unknown_orders = "cancel") cancelled."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    stranger = VenueOrder(999, None, Side.ASK, ASK + 40, 5, 5)
+    sent = s.handle(OpenOrders((*s.venue_orders(), stranger)), s.now + 0.1)
+    assert s.view().untracked_venue_orders == 1
+    assert Cancel(None, 999) in cancels(sent)
+
+
+def test_D25_an_empty_snapshot_does_not_verify_while_placements_are_unanswered() -> None:
+    """D25: while a placement of ours is unanswered, an empty snapshot proves nothing: the
+    placement may still land after the sweep."""
+    s, first = running_maker()  # the first ladder is still unanswered
+    s.operate(Kill(), s.now + 0.01)
+    s.handle(CancelAllDone(0, 0), s.now + 0.05)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    s.run(s.now + 0.5)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    assert s.maker.sweep_phase is SweepPhase.VERIFYING
+    late = s.ack_all(first, 300)  # they did land: cancel them, sweep again
+    s.handle(OpenOrders(s.venue_orders()), s.now + 0.4)
+    assert late and s.maker.sweep_phase is SweepPhase.SWEEPING
+
+
+# ==== D26: reduce-only from the freshest position ===============================================
+
+
+def test_D26_reduce_only_sizes_follow_the_freshest_position() -> None:
+    """D26: reduce-only quotes never add up to more than the position, and shrink with it."""
+    config = make_config(strategy={"levels": 3}, risk={"max_position": "1.0"})
+    s, first = running_maker(make_params(config=config), position=20)
+    asks = places(first, Side.ASK)
+    assert all(a.reduce_only for a in asks) and sum(a.size for a in asks) == 20
+    s.ack_all(first, 100)
+    s.handle(fill(30, asks[0], size=7), s.now + 0.01)
+    assert s.maker.position.lots == 13
+    sent = s.tick(s.now + 0.1)
+    s.ack_all(sent, 200)
+    live = [o for o in s.maker.tracker.non_terminal() if o.side is Side.ASK]
+    exposed = [o for o in live if o.state.counts_as_exposure]
+    assert all(o.reduce_only for o in exposed)
+    assert sum(o.remaining for o in exposed) <= 13
+
+
+# ==== D27: say why a side is not quoting ========================================================
+
+
+def _mode_starting() -> tuple[Session, dict[Side, str]]:
+    s = Session(MarketMaker(make_params(), INSTRUMENT))
+    s.start(0.0)
+    return s, {Side.BID: "reconciling (start-up)", Side.ASK: "reconciling (start-up)"}
+
+
+def _mode_paused() -> tuple[Session, dict[Side, str]]:
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    s.operate(Pause(cancel_orders=True), s.now + 0.1)
+    s.handle(CancelAllDone(2, 0), s.now + 0.05)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    s.run(s.now + 0.4)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    return s, {Side.BID: "paused", Side.ASK: "paused"}
+
+
+def _mode_killed() -> tuple[Session, dict[Side, str]]:
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    s.operate(Kill(), s.now + 0.1)
+    return s, {Side.BID: "killed", Side.ASK: "killed"}
+
+
+def _mode_halted() -> tuple[Session, dict[Side, str]]:
+    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s.start(0.0)
+    for i in range(3):
+        s.handle(SyncFailed("down"), 0.1 * (i + 1))
+    return s, {Side.BID: "halted", Side.ASK: "halted"}
+
+
+def _mode_backoff() -> tuple[Session, dict[Side, str]]:
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.handle(PlaceRejected(bid.cloid, MARGIN, RejectionClass.MARGIN), s.now + 0.01)
+    return s, {Side.BID: "backoff Margin"}
+
+
+def _mode_position_limit() -> tuple[Session, dict[Side, str]]:
+    s, _ = running_maker(position=50)
+    return s, {Side.BID: "position limit"}
+
+
+def _mode_stale_data() -> tuple[Session, dict[Side, str]]:
+    config = make_config(risk={"kill_on_stale_data": False})
+    s, first = running_maker(make_params(config=config))
+    s.ack_all(first, 100)
+    s.run(s.now + 6.0, fresh_data=False)
+    return s, {Side.BID: "stale market data", Side.ASK: "stale market data"}
+
+
+def _mode_recovery() -> tuple[Session, dict[Side, str]]:
+    s = _armed()
+    return s, {Side.BID: "recovery", Side.ASK: "recovery"}
+
+
+def _mode_disconnected() -> tuple[Session, dict[Side, str]]:
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    s.handle(Disconnected("socket closed"), s.now + 0.01)
+    return s, {Side.BID: "venue disconnected", Side.ASK: "venue disconnected"}
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        _mode_starting,
+        _mode_paused,
+        _mode_killed,
+        _mode_halted,
+        _mode_backoff,
+        _mode_position_limit,
+        _mode_stale_data,
+        _mode_recovery,
+        _mode_disconnected,
+    ],
+    ids=lambda f: f.__name__.removeprefix("_mode_"),
+)
+def test_D27_every_side_without_quotes_says_why(setup) -> None:
+    """D27: in every mode, a side with no quotes carries exactly one current reason, at once
+    (before any tick) and still after ticks."""
+    s, expected = setup()
+    for _ in range(2):
+        view = s.view()
+        assert_idle_sides_say_why(view)
+        for side, prefix in expected.items():
+            reason = view.side_reasons[side]
+            assert reason is not None and reason.startswith(prefix), (side, reason)
+        s.tick(s.now + 0.1)
+
+
+def test_D27_a_side_waiting_for_cancel_answers_says_so() -> None:
+    """D27: a side whose only orders wait for cancel answers is not a silent stall."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.ack_all(first, 100)
+    s.operate(CancelOrder(bid.cloid), s.now + 0.1)
+    s.run(s.now + 2.0)  # the venue does not answer
+    view = s.view()
+    assert_idle_sides_say_why(view)
+    assert view.side_reasons[Side.BID] == "reconciling (waiting for cancel answers)"
+    s.handle(CancelAck(bid.cloid, 100), s.now + 0.01)
+    assert places(s.tick(s.now + 0.1), Side.BID)
+    assert s.view().side_reasons[Side.BID] is None
+
+
+def test_D27_reason_changes_at_once_with_an_operator_action() -> None:
+    """D27: the reason shown is the one that holds now, not the one of the last quote."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    s.operate(Pause(), s.now + 0.01)
+    assert s.view().side_reasons == {Side.BID: "paused", Side.ASK: "paused"}
+    s.operate(Resume(), s.now + 0.01)
+    assert s.view().side_reasons == {Side.BID: None, Side.ASK: None}
+    s.operate(Kill(), s.now + 0.01)
+    assert s.view().side_reasons == {Side.BID: "killed", Side.ASK: "killed"}
+
+
+# ==== D28: pause is not stop ====================================================================
+
+
+def test_D28_pause_keeps_orders_data_fills_reconcile_and_risk_running() -> None:
+    """D28: a pause that keeps orders stops new quotes only: resting orders stay untouched,
+    market data, fills and the periodic reconcile go on, and the kill switch still fires."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.ack_all(first, 100)
+    settle(s)
+    mark = len(s.sent)
+    assert s.operate(Pause(), s.now + 0.01) == []
+    assert s.maker.mode is Mode.PAUSED
+
+    s.handle(book(BID + 7, ASK + 7), s.now + 0.1)
+    assert s.view().best_bid == BID + 7  # data keeps flowing
+    s.handle(fill(40, bid, size=3, oid=100), s.now + 0.01)
+    assert s.maker.position.lots == 3  # fills keep counting
+    reasons = [c.reason for c in syncs(s.run(s.now + s.maker.params.sync_interval + 1))]
+    assert "periodic" in reasons  # reconciliation keeps running
+    assert [c for c in s.sent[mark:] if isinstance(c, Place | Modify | Cancel)] == []
+    assert s.order(bid.cloid).state is OrderState.PARTIAL_FILLED
+
+    limit = s.maker.params.risk.max_position
+    s.handle(unmatched_fill(41, Side.BID, 2 * limit), s.now + 0.01)
+    assert cancel_alls(s.tick(s.now + 0.1)), "risk keeps running while paused"
+    assert s.maker.mode is Mode.KILLED
+
+
+def test_D28_pause_with_cancel_sweeps_and_resume_quotes_again() -> None:
+    """D28: the operator may choose to cancel on pause: a venue-wide sweep, still paused
+    after it, quoting again only on resume."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    assert cancel_alls(s.operate(Pause(cancel_orders=True), s.now + 0.1))
+    s.handle(CancelAllDone(2, 0), s.now + 0.05)
+    for order in list(s.maker.tracker.non_terminal()):
+        s.handle(CancelAck(order.cloid, order.oid))
+    s.handle(OpenOrders(()), s.now + 0.05)
+    s.run(s.now + 0.4)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    assert s.maker.mode is Mode.PAUSED
+    assert placements(s.run(s.now + 2)) == []
+    s.operate(Resume(), s.now + 0.01)
+    assert places(s.run(s.now + 0.3))

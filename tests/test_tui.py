@@ -1,0 +1,255 @@
+"""Pilot tests of the console keys against a virtual-time engine (tests/test_tui_engine.py).
+
+Each test presses keys in a headless app and asserts on what the app sent through ``operate``
+and on what reached the simulated venue: cancel-all on ``c``; after a kill no placement ever
+again until re-arm; quit leaves no live orders; read-only sends nothing.  The app's clock is
+injected so the 2 s confirmation window is tested without sleeping.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.actions import CancelAllOrders, CancelOrder, Kill, Pause, Quit, Rearm, Resume
+from core.commands import CancelAll, Place
+from core.config import UiConfig
+from core.view import Mode
+from tests.test_tui_engine import Engine, quoting
+from themes import load_themes
+from tui.app import ConsoleApp
+from tui.orders import OrdersView
+from tui.panes import EventLog
+from tui.state import StateStore
+
+SIZE = (160, 48)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_app(
+    engine: Engine,
+    clock: FakeClock | None = None,
+    *,
+    finished: list[bool] | None = None,
+    **kwargs,
+) -> ConsoleApp:
+    done = finished if finished is not None else []
+    return ConsoleApp(
+        view_source=engine.latest_view,
+        operate=engine.operate,
+        request_stop=engine.request_stop,
+        engine_finished=(lambda: bool(done)) if finished is not None else None,
+        clock=clock or FakeClock(),
+        **kwargs,
+    )
+
+
+def places_after(engine: Engine, index: int) -> list[Place]:
+    return [c for c in engine.sent[index:] if isinstance(c, Place)]
+
+
+@pytest.mark.asyncio
+async def test_c_sends_cancel_all_once_even_when_held() -> None:
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        before = len(engine.sent)
+        await pilot.press("c", "c", "c")
+        await pilot.pause()
+    assert engine.actions == [CancelAllOrders("console key")]
+    assert [c for c in engine.sent[before:] if isinstance(c, CancelAll)]
+
+
+@pytest.mark.asyncio
+async def test_kill_needs_confirmation_and_latches_until_rearm() -> None:
+    engine = quoting()
+    clock = FakeClock()
+    app = make_app(engine, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k")
+        assert engine.actions == []  # only the confirmation is open
+        await pilot.press("k")
+        await pilot.pause()
+        assert engine.actions == [Kill("console key")]
+        await pilot.press("k", "k", "y")  # auto-repeat: no second kill
+        await pilot.pause()
+        assert engine.actions == [Kill("console key")]
+        mark = len(engine.sent)
+        engine.run_until(60.0)
+        await pilot.pause(0.2)
+        assert engine.latest_view().mode is Mode.KILLED
+        assert places_after(engine, mark) == []
+        assert engine.exchange.open_orders() == ()
+        await pilot.press("r", "y")
+        await pilot.pause()
+        assert engine.actions[-1] == Rearm()
+        mark = len(engine.sent)
+        engine.run_until(70.0)
+        assert places_after(engine, mark), "quoting resumes after re-arm"
+
+
+@pytest.mark.asyncio
+async def test_kill_aborts_on_escape_and_when_late() -> None:
+    engine = quoting()
+    clock = FakeClock()
+    app = make_app(engine, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k", "escape")
+        await pilot.pause()
+        await pilot.press("k")
+        clock.now += 2.5  # the second k comes too late
+        await pilot.press("k")
+        await pilot.pause()
+    assert engine.actions == []
+
+
+@pytest.mark.asyncio
+async def test_pause_keeps_orders_and_shift_p_cancels_them() -> None:
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await pilot.pause(0.2)
+        assert engine.actions == [Pause(cancel_orders=False)]
+        assert engine.latest_view().mode is Mode.PAUSED
+        await pilot.press("p")
+        await pilot.pause(0.2)
+        assert engine.actions[-1] == Resume()
+        await pilot.press("P")
+        await pilot.pause(0.2)
+    assert engine.actions[-1] == Pause(cancel_orders=True)
+    assert any(isinstance(c, CancelAll) for c in engine.sent)
+
+
+@pytest.mark.asyncio
+async def test_x_cancels_the_selected_order() -> None:
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down")
+        selected = app.query_one(OrdersView).selected_order
+        assert selected is not None
+        await pilot.press("x")
+        await pilot.pause()
+    assert engine.actions == [CancelOrder(selected.cloid)]
+
+
+@pytest.mark.asyncio
+async def test_quit_stops_the_engine_and_leaves_no_live_orders() -> None:
+    engine = quoting()
+    finished: list[bool] = []
+    app = make_app(engine, finished=finished)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert engine.stops == ["operator quit"]
+        assert app.is_running
+        # What the runner does on a stop request: quit, then pump until the sweep is verified.
+        engine.operate(Quit("operator quit"))
+        engine.run_until(engine.clock.now() + 5.0)
+        assert engine.maker.quiescent_after_stop
+        finished.append(True)
+        await pilot.pause(0.3)
+        assert not app.is_running
+    assert engine.exchange.open_orders() == ()
+
+
+@pytest.mark.asyncio
+async def test_read_only_sends_nothing() -> None:
+    engine = quoting()
+    app = make_app(engine, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c", "k", "k", "p", "P", "x", "r", "y")
+        await pilot.pause()
+        assert app.check_action("cancel_all", ()) is None
+    assert engine.actions == []
+
+
+@pytest.mark.asyncio
+async def test_keys_are_remapped_by_id() -> None:
+    engine = quoting()
+    app = make_app(engine, ui=UiConfig(keys={"kill": "K", "cancel_all": "C"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k", "c")
+        await pilot.pause()
+        assert engine.actions == []
+        await pilot.press("C")
+        await pilot.pause()
+        assert engine.actions == [CancelAllOrders("console key")]
+        await pilot.press("K", "K")
+        await pilot.pause()
+    assert engine.actions[-1] == Kill("console key")
+
+
+@pytest.mark.asyncio
+async def test_log_filter_takes_hex_and_c_does_not_cancel_while_typing() -> None:
+    engine = quoting()
+    app = make_app(engine)
+    order = engine.latest_view().orders[0]
+    tail = order.cloid[-3:]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *tail, "c")
+        await pilot.pause()
+        log = app.query_one(EventLog)
+        assert log.filter == tail + "c"
+        assert engine.actions == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert log.filter == ""
+    await_filtered = engine.latest_view().log_for(tail)
+    assert all(tail in (e.cloid or "") for e in await_filtered)
+
+
+@pytest.mark.asyncio
+async def test_theme_choice_persists_in_the_state_file(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.toml")
+    engine = quoting()
+    app = make_app(engine, state=store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "mm-contrast"
+        await pilot.pause()
+    assert store.theme() == "mm-contrast"
+    again = make_app(quoting(), state=store)
+    assert again.theme == "mm-contrast"
+
+
+def test_user_theme_files_are_loaded_and_broken_ones_reported(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text(
+        'name = "mine"\nprimary = "#123456"\n[variables]\nbid = "#00ff00"\n', encoding="utf-8"
+    )
+    (tmp_path / "broken.toml").write_text('name = "broken"\nprimary = "nope"\n')
+    found = load_themes(tmp_path)
+    names = {t.name for t in found.themes}
+    assert {"mm-dark", "mm-light", "mm-contrast", "mine"} <= names
+    assert len(found.problems) == 1 and "broken.toml" in found.problems[0]
+
+
+@pytest.mark.asyncio
+async def test_typing_in_the_theme_picker_sends_nothing() -> None:
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", *"catppuccin-k", "q")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("escape")
+    assert engine.actions == []
+    assert engine.stops == []
+
+
+@pytest.mark.asyncio
+async def test_k_still_kills_while_the_log_filter_has_focus() -> None:
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", "1", "k", "y")
+        await pilot.pause()
+    assert engine.actions == [Kill("console key")]

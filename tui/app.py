@@ -1,0 +1,620 @@
+"""The console app and ``run_console``: the engine on its own thread, Textual on the main one.
+
+``run_console`` builds a session, runs ``Runner.run`` in ``asyncio.run`` on a thread of its own
+(painting, a slow SSH link or an open modal can never stall quoting, cancels or the kill) and
+runs ``ConsoleApp`` on the main thread.  The app pulls ``runner.latest_view`` on a timer at
+``ui.refresh_hz`` (conflated: a frame whose view object did not change is skipped) and sends
+operator actions with ``runner.operate``.  It never reaches into the maker.
+
+Stopping: ``q`` asks the runner to stop (the runner cancels every order and verifies the venue
+is empty first); the app exits when the engine thread ends, as it does when a ``--duration``
+runs out.  SIGHUP (terminal gone) and SIGTERM do the same; whatever way the app ends, the
+engine is stopped and joined before the process exits.  Exit code 0, or 3 when the run ended
+HALTED, with orders left on the venue, or with engine errors (as the headless command).
+
+``ConsoleApp`` takes plain callables (view source, operate, request stop, engine finished)
+and an injectable clock, so tests drive it with views from a virtual-time engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, ClassVar
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.theme import Theme
+from textual.widgets import Footer, Input
+
+from core.actions import (
+    Action,
+    CancelAllOrders,
+    CancelOrder,
+    Kill,
+    Pause,
+    Rearm,
+    Resume,
+)
+from core.config import Config, UiConfig
+from core.runner import RunResult
+from core.view import ConsoleView, Mode
+from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
+from tui.ladder import Ladder
+from tui.orders import OrdersView, shown_orders
+from tui.panes import (
+    EventLog,
+    ExposurePane,
+    FillsPane,
+    HeaderPane,
+    RecoveryPane,
+    RejectionsPane,
+    TextPane,
+)
+from tui.screens import ConfirmScreen, HelpScreen
+from tui.state import StateStore, state_path, user_theme_dir
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_HALTED = 3
+CANCEL_DEBOUNCE_S = 1.0
+NARROW_COLUMNS = 150
+SHORT_LINES = 34
+_TEARDOWN_GRACE_S = 3.0
+_ID_CHARACTERS = frozenset("0123456789abcdefABCDEFxX")
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    id: str
+    keys: str
+    description: str
+    order_affecting: bool
+    priority: bool = False
+
+
+# One table of every key: bindings, the help screen and the README are made from it.
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("kill", "k", "KILL: cancel all, stop quoting, latch", True, True),
+    KeySpec("cancel_all", "c", "Cancel all orders on the venue now", True, priority=True),
+    KeySpec("pause", "p", "Pause/resume quoting, keep resting orders", True),
+    KeySpec("pause_cancel", "P", "Pause quoting and cancel resting orders", True),
+    KeySpec("cancel_selected", "x", "Cancel the selected order", True),
+    KeySpec("rearm", "r", "Re-arm after a kill", True),
+    KeySpec("filter_log", "slash", "Filter the event log by cloid or oid", False),
+    KeySpec("help", "question_mark,f1", "This help", False),
+    KeySpec("theme", "t", "Pick a theme", False),
+    KeySpec("quit", "q", "Quit: cancel every order, then exit", False),
+)
+_FOOTER_LABEL = {
+    "pause": "Pause",
+    "pause_cancel": "Pause+cxl",
+    "cancel_all": "Cancel all",
+    "cancel_selected": "Cancel sel",
+    "filter_log": "Filter",
+    "kill": "KILL",
+    "rearm": "Re-arm",
+    "help": "Help",
+    "theme": "Theme",
+    "quit": "Quit",
+}
+_KEY_NAMES = {"question_mark": "?", "slash": "/"}
+ORDER_ACTIONS = frozenset(k.id for k in KEYS if k.order_affecting)
+
+
+class FilterInput(Input):
+    """The log filter.  It claims only the characters an id can hold, so any other key (k to
+    kill, p, q ...) still reaches the app's bindings while the filter has focus."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character is not None and character in _ID_CHARACTERS
+
+
+class ConsoleApp(App[None]):
+    """Panes fed by ``ConsoleView``s from ``view_source``; keys that call ``operate``."""
+
+    CSS_PATH = "console.tcss"
+    TITLE = "mm-console"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            k.keys,
+            k.id,
+            _FOOTER_LABEL[k.id],
+            id=k.id,
+            priority=k.priority,
+            tooltip=k.description,
+        )
+        for k in KEYS
+    ]
+
+    def __init__(
+        self,
+        *,
+        view_source: Callable[[], ConsoleView | None],
+        operate: Callable[[Action], None],
+        request_stop: Callable[[str], None],
+        engine_finished: Callable[[], bool] | None = None,
+        terminal_gone: Callable[[], bool] | None = None,
+        ui: UiConfig | None = None,
+        read_only: bool = False,
+        themes: ThemeSet | None = None,
+        theme: str | None = None,
+        state: StateStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._view_source = view_source
+        self._operate = operate
+        self._request_stop = request_stop
+        self._engine_finished = engine_finished
+        self._terminal_gone = terminal_gone
+        self._ui = ui if ui is not None else UiConfig()
+        self._read_only = read_only or self._ui.read_only
+        self._state = state
+        self._clock = clock
+        self.view: ConsoleView | None = None
+        self.quitting = False
+        self._kill_sent = False
+        self._last_cancel_press = -1e18
+        self._sweep_watch = ""  # "" | "sent" | "seen": waiting for a cancel-all's verification
+        theme_set = themes if themes is not None else load_themes(None)
+        self._theme_problems = theme_set.problems
+        for t in theme_set.themes:
+            self.register_theme(t)
+        chosen = theme or (state.theme() if state is not None else None) or self._ui.theme
+        self.theme = chosen if chosen in self.available_themes else DEFAULT_THEME
+        self.set_keymap(dict(self._ui.keys))
+        self.header_pane = HeaderPane(id="header")
+        self.body = Vertical(id="body")
+        self.ladder = Ladder(id="ladder")
+        self.orders = OrdersView(id="orders")
+        self.exposure = ExposurePane(id="exposure")
+        self.rejections = RejectionsPane(id="rejections")
+        self.recovery = RecoveryPane(id="recovery")
+        self.fills = FillsPane(id="fills")
+        self.log_pane = EventLog(id="log")
+        self.logbox = Vertical(id="logbox", classes="pane")
+        self.filter_box = FilterInput(
+            placeholder="cloid or oid (hex digits); enter applies, escape clears",
+            restrict=r"[0-9a-fA-FxX]*",
+            id="filter",
+        )
+        self._panes: tuple[TextPane | Ladder | OrdersView | EventLog, ...] = (
+            self.header_pane,
+            self.ladder,
+            self.orders,
+            self.exposure,
+            self.rejections,
+            self.recovery,
+            self.fills,
+            self.log_pane,
+        )
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        yield self.header_pane
+        with self.body:
+            with Horizontal(id="top"):
+                yield self.ladder
+                with Horizontal(id="right"):
+                    yield self.orders
+                    with Vertical(id="risk"):
+                        yield self.exposure
+                        yield self.rejections
+                        yield self.recovery
+            with Horizontal(id="bottom"):
+                yield self.fills
+                with self.logbox:
+                    yield self.filter_box
+                    yield self.log_pane
+        yield Footer(show_command_palette=False, compact=True)
+
+    def on_mount(self) -> None:
+        titles = {
+            self.ladder: "ladder",
+            self.orders: "orders",
+            self.exposure: "exposure",
+            self.rejections: "rejections · backoff",
+            self.recovery: "recovery",
+            self.fills: "fills",
+            self.logbox: "event log",
+        }
+        for widget, title in titles.items():
+            widget.border_title = title
+            widget.add_class("pane")
+        self._apply_size(self.size.width, self.size.height)
+        self.orders.focus()
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        for problem in self._theme_problems:
+            self.notify(problem, title="theme file skipped", severity="warning", timeout=10)
+        if self._read_only:
+            self.notify("read-only: order-affecting keys are disabled", timeout=5)
+        self._poll()
+        self.set_interval(1.0 / self._ui.refresh_hz, self._poll)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        body = self.body
+        body.set_class(width < NARROW_COLUMNS, "-narrow")
+        body.set_class(height < SHORT_LINES, "-short")
+
+    # ---- the frame ------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        if self._engine_finished is not None and self._engine_finished():
+            self.exit()
+            return
+        if not self.quitting and self._terminal_gone is not None and self._terminal_gone():
+            self.quitting = True
+            self._request_stop("terminal gone")
+            if self._engine_finished is None:
+                self.exit()
+            return
+        view = self._view_source()
+        if view is None or view is self.view:
+            return
+        previous = self.view
+        self.view = view
+        with self.batch_update():
+            for pane in self._panes:
+                pane.show(view)
+        self._follow_sweep(view)
+        if previous is None or previous.mode is not view.mode:
+            self.refresh_bindings()
+
+    def _follow_sweep(self, view: ConsoleView) -> None:
+        if not self._sweep_watch:
+            return
+        if view.sweep in ("sweeping", "verifying"):
+            self._sweep_watch = "seen"
+        elif self._sweep_watch == "seen" and view.sweep == "verified":
+            self._sweep_watch = ""
+            self.notify(
+                "venue confirmed: no open orders (checked twice)", title="cancel-all verified"
+            )
+        elif view.sweep == "failed":
+            self._sweep_watch = ""
+            self.notify(
+                f"cancel-all not verified; {view.untracked_venue_orders} untracked venue "
+                "orders; see the event log",
+                title="cancel-all FAILED",
+                severity="error",
+                timeout=15,
+            )
+
+    # ---- which keys apply -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if isinstance(self.screen, ConfirmScreen) and action in ("kill", "rearm"):
+            return False  # the confirmation screen reads these keys itself
+        if action not in ORDER_ACTIONS:
+            return True
+        view = self.view
+        if self._read_only or view is None:
+            return None
+        mode = view.mode
+        if action in ("pause", "pause_cancel"):
+            return True if mode in (Mode.RUNNING, Mode.PAUSED) and not self.quitting else None
+        if action == "cancel_selected":
+            return True if self.orders.selected_order is not None else None
+        if action == "kill":
+            return None if mode is Mode.KILLED or self._kill_sent else True
+        if action == "rearm":
+            return True if mode is Mode.KILLED else None
+        return True
+
+    def _send(self, action: Action) -> bool:
+        try:
+            self._operate(action)
+        except RuntimeError as exc:
+            self.notify(f"not sent: {exc}", severity="error")
+            return False
+        return True
+
+    def _keys_of(self, binding_id: str) -> list[str]:
+        spec = next(k for k in KEYS if k.id == binding_id)
+        keys = self._ui.keys.get(binding_id, spec.keys)
+        return [k.strip() for k in keys.split(",") if k.strip()]
+
+    # ---- actions --------------------------------------------------------------------------
+
+    def action_pause(self) -> None:
+        if self.view is not None and self.view.mode is Mode.PAUSED:
+            if self._send(Resume()):
+                self.notify("quoting resumed")
+        elif self._send(Pause(cancel_orders=False)):
+            self.notify("paused: no new quotes, resting orders kept · p resumes, P cancels them")
+
+    def action_pause_cancel(self) -> None:
+        if self._send(Pause(cancel_orders=True)):
+            self._sweep_watch = "sent"
+            self.notify("paused and cancel-all sent · p resumes quoting")
+
+    def action_cancel_all(self) -> None:
+        now = self._clock()
+        recent = now - self._last_cancel_press < CANCEL_DEBOUNCE_S
+        self._last_cancel_press = now
+        if recent:
+            return
+        if self._send(CancelAllOrders("console key")):
+            self._sweep_watch = "sent"
+            live = len(shown_orders(self.view)) if self.view is not None else 0
+            self.notify(
+                f"cancel-all sent to the venue ({live} live orders); waiting for verification",
+                title="cancel all",
+            )
+
+    def action_cancel_selected(self) -> None:
+        order = self.orders.selected_order
+        if order is None:
+            self.notify("no order selected", severity="warning")
+            return
+        if self._send(CancelOrder(order.cloid)):
+            self.notify(f"cancel sent for {order.cloid} (oid {order.oid})")
+
+    def action_kill(self) -> None:
+        keys = [*self._keys_of("kill"), "y"]
+        self.push_screen(
+            ConfirmScreen(
+                "KILL: cancel every order and stop quoting?",
+                "The kill switch stays latched until you re-arm it (r).",
+                keys,
+                clock=self._clock,
+            ),
+            self._kill_answered,
+        )
+
+    def _kill_answered(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("kill aborted")
+            return
+        if self._send(Kill("console key")):
+            self._kill_sent = True
+            self._sweep_watch = "sent"
+            self.refresh_bindings()
+            self.notify(
+                "KILL sent: every order cancelled, quoting stopped · r re-arms",
+                title="killed",
+                severity="error",
+                timeout=8,
+            )
+
+    def action_rearm(self) -> None:
+        keys = [*self._keys_of("rearm"), "y"]
+        self.push_screen(
+            ConfirmScreen(
+                "Re-arm the kill switch and let quoting start again?",
+                "Check why it was killed first (header, event log).",
+                keys,
+                clock=self._clock,
+            ),
+            self._rearm_answered,
+        )
+
+    def _rearm_answered(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("re-arm aborted")
+            return
+        if self._send(Rearm()):
+            self._kill_sent = False
+            self.refresh_bindings()
+            self.notify("kill switch re-armed: quoting resumes once the venue is verified empty")
+
+    def action_filter_log(self) -> None:
+        self.body.add_class("-log-open")
+        box = self.filter_box
+        box.add_class("-open")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        log = self.log_pane
+        log.filter = event.value.strip()
+        self.logbox.border_title = f"event log · filter {log.filter}" if log.filter else "event log"
+        if self.view is not None:
+            log.show(self.view)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self._close_filter()
+        self.orders.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape" and isinstance(self.focused, Input):
+            event.stop()
+            self.filter_box.value = ""
+            self._close_filter()
+            self.orders.focus()
+
+    def _close_filter(self) -> None:
+        self.filter_box.remove_class("-open")
+        self.body.remove_class("-log-open")
+
+    def action_help(self) -> None:
+        rows = []
+        for k in KEYS:
+            enabled = self.check_action(k.id, ())
+            state = "" if enabled else "off now"
+            keys = ", ".join(_KEY_NAMES.get(key, key) for key in self._keys_of(k.id))
+            rows.append((keys, k.description, state))
+        notes = [
+            "k and r ask to confirm: the same key or y within 2 s; escape aborts.",
+            "up/down select an order · ctrl+q quits too · ctrl+p command palette",
+            "Holding a key never sends twice; in text inputs letters type (escape leaves).",
+            "Closing the terminal (SIGHUP) cancels every order before exiting.",
+        ]
+        if self._read_only:
+            notes.insert(0, "READ-ONLY: order-affecting keys are disabled.")
+        self.push_screen(HelpScreen(rows, notes))
+
+    def action_theme(self) -> None:
+        self.search_themes()
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if self._state is None:
+            return
+        try:
+            self._state.save_theme(theme.name)
+        except OSError as exc:
+            self.notify(f"theme not saved: {exc}", severity="warning")
+
+    async def action_quit(self) -> None:
+        if self.quitting:
+            return
+        self.quitting = True
+        self.refresh_bindings()
+        self.notify(
+            "quitting: cancelling every order on the venue first…", title="quit", timeout=30
+        )
+        self._request_stop("operator quit")
+        if self._engine_finished is None:
+            self.exit()
+
+
+# ---- the process --------------------------------------------------------------------------
+
+
+def run_console(
+    config: Config, *, seed: int | None, duration: float | None, read_only: bool
+) -> int:
+    from core.session import SessionError, build_session
+
+    try:
+        session = build_session(config, seed=seed)
+    except SessionError as exc:
+        print(f"mm-console: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    runner = session.runner
+    outcome: dict[str, Any] = {}
+
+    def engine() -> None:
+        try:
+            outcome["result"] = asyncio.run(runner.run(duration))
+        except BaseException as exc:  # reported after the screen is gone
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=engine, name="mm-engine", daemon=True)
+    thread.start()
+    hangup = threading.Event()
+    returned = threading.Event()
+    terminal_gone = _terminal_watch()
+
+    def gone() -> bool:
+        if terminal_gone():
+            hangup.set()
+        return hangup.is_set()
+
+    def exit_when_stuck() -> None:
+        """Textual cannot always restore a terminal that has gone away (its writer blocks), so
+        once the terminal hung up and the engine has stopped, the process ends regardless."""
+        hangup.wait()
+        thread.join(runner.stop_timeout + 5.0)
+        if not returned.wait(_TEARDOWN_GRACE_S):
+            os._exit(_report(outcome, thread.is_alive()))
+
+    threading.Thread(target=exit_when_stuck, name="mm-hangup", daemon=True).start()
+    app = ConsoleApp(
+        view_source=lambda: runner.latest_view,
+        operate=runner.operate,
+        request_stop=runner.request_stop,
+        engine_finished=lambda: not thread.is_alive(),
+        terminal_gone=gone,
+        ui=config.ui,
+        read_only=read_only,
+        themes=load_themes(user_theme_dir()),
+        state=StateStore(state_path()),
+    )
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if signum != signal.SIGTERM:
+            hangup.set()
+        runner.request_stop(f"{name}: terminal gone" if hangup.is_set() else f"{name} received")
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in _stop_signals()}
+    try:
+        app.run()
+    finally:
+        if thread.is_alive():
+            runner.request_stop("console closed")
+        thread.join(runner.stop_timeout + 5.0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    returned.set()
+    return _report(outcome, thread.is_alive())
+
+
+def _terminal_watch() -> Callable[[], bool]:
+    """A check that the terminal we started on has hung up (an SSH link that dropped without
+    a SIGHUP reaching us): the descriptors that were terminals now answer EIO."""
+    fds = []
+    for stream in (sys.__stdin__, sys.__stderr__):
+        if stream is not None and stream.isatty():
+            fds.append(stream.fileno())
+
+    def gone() -> bool:
+        for fd in fds:
+            try:
+                os.get_terminal_size(fd)
+            except OSError as exc:
+                if exc.errno == errno.EIO:
+                    return True
+        return False
+
+    return gone
+
+
+def _stop_signals() -> list[signal.Signals]:
+    names = ("SIGHUP", "SIGTERM")
+    return [getattr(signal, n) for n in names if hasattr(signal, n)]
+
+
+def _report(outcome: dict[str, Any], still_running: bool) -> int:
+    """Print how the run ended (to a terminal that may be gone: errors ignored); exit code."""
+    code = _exit_code(outcome, still_running)
+    with contextlib.suppress(OSError, ValueError):
+        _print_summary(outcome, still_running)
+    return code
+
+
+def _exit_code(outcome: dict[str, Any], still_running: bool) -> int:
+    if still_running or "error" in outcome:
+        return EXIT_HALTED
+    result: RunResult = outcome["result"]
+    if result.mode is Mode.HALTED or not result.clean or result.errors:
+        return EXIT_HALTED
+    return EXIT_OK
+
+
+def _print_summary(outcome: dict[str, Any], still_running: bool) -> None:
+    if still_running:
+        print("mm-console: the engine did not stop in time; check the venue", file=sys.stderr)
+        return
+    if "error" in outcome:
+        print(f"mm-console: engine failed: {outcome['error']!r}", file=sys.stderr)
+        return
+    result: RunResult = outcome["result"]
+    print(
+        f"stopped: {result.reason}; mode {result.mode.value}; live orders left "
+        f"{result.live_orders}; untracked venue orders {result.untracked_venue_orders}; "
+        f"sweep {result.sweep or '-'}",
+        flush=True,
+    )
+    for error in result.errors:
+        print(error, file=sys.stderr)

@@ -1,0 +1,60 @@
+"""Text for numbers on screen: prices, sizes, money, ages, ids.
+
+Prices and sizes arrive as integer ticks and lots and are turned into decimals by the view's
+``Instrument`` (never binary floats).  Pure functions; nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.units import Instrument
+
+
+def _places(step: Decimal) -> int:
+    exponent = step.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def price(inst: Instrument, ticks: int | None) -> str:
+    """A price with the tick's number of decimals, so a column of prices lines up."""
+    if ticks is None:
+        return "-"
+    return f"{inst.ticks_to_price(ticks):.{_places(inst.tick_size)}f}"
+
+
+def size(inst: Instrument, lots: int) -> str:
+    return f"{inst.lots_to_size(lots):.{_places(inst.lot_size)}f}"
+
+
+def signed_size(inst: Instrument, lots: int) -> str:
+    text = size(inst, abs(lots))
+    return f"-{text}" if lots < 0 else f"+{text}" if lots > 0 else text
+
+
+def money(value: float) -> str:
+    return f"{value:+,.2f}"
+
+
+def age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 600:
+        return f"{seconds:.0f}s"
+    if seconds < 36000:
+        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
+
+
+def short_cloid(cloid: str, keep: int = 6) -> str:
+    """The distinctive tail of a client order id (the head is the session prefix)."""
+    return cloid if len(cloid) <= keep + 1 else "…" + cloid[-keep:]
+
+
+def bar(fraction: float, width: int) -> tuple[str, str]:
+    """A gauge as (filled, empty) block strings for ``fraction`` in [0, 1] (clamped)."""
+    width = max(0, width)
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled, "░" * (width - filled)

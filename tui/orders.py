@@ -1,0 +1,153 @@
+"""Resting orders: one line per live order, a cursor to pick one for ``x`` (cancel it).
+
+Columns: cloid (its tail), oid, side, price, size, filled, state, age.  An order whose
+placement outcome is unknown (D8) says so with how long it has been unknown.  The last line
+counts orders kept only to catch late fills and venue orders we do not track (D25).  Narrow
+panes drop the oid and filled columns.  Drawn with the line API (``RowsView``); the selection
+follows the cloid, not the line, so it stays on its order while the list moves.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+
+from core.events import Side
+from core.view import ConsoleView, OrderView
+from tui import fmt
+from tui.ladder import LIVE_STATES
+from tui.lines import Row, RowsView
+
+_WIDE = 62
+_SHORT_STATE = {
+    "PendingNew": "new",
+    "Resting": "rest",
+    "PartialFilled": "part",
+    "CancelPending": "cxl",
+    "unknown": "unk?",
+}
+
+
+def shown_orders(view: ConsoleView) -> list[OrderView]:
+    """Live orders, asks from the highest price down, then bids from the highest down."""
+    live = [o for o in view.orders if o.state in LIVE_STATES or o.unknown_for is not None]
+    return sorted(live, key=lambda o: (o.side is Side.BID, -o.price, o.cloid))
+
+
+class OrdersView(RowsView, can_focus=True):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("home", "move(-100000)", show=False),
+        Binding("end", "move(100000)", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "orders--head",
+        "orders--bid",
+        "orders--ask",
+        "orders--unknown",
+        "orders--cancel",
+        "orders--cursor",
+        "orders--note",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._view: ConsoleView | None = None
+        self._orders: list[OrderView] = []
+        self.selected: str | None = None
+
+    @property
+    def selected_order(self) -> OrderView | None:
+        return next((o for o in self._orders if o.cloid == self.selected), None)
+
+    def show(self, view: ConsoleView) -> None:
+        self._view = view
+        self._orders = shown_orders(view)
+        if self.selected not in {o.cloid for o in self._orders}:
+            self.selected = self._orders[0].cloid if self._orders else None
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def action_move(self, delta: int) -> None:
+        if not self._orders:
+            return
+        cloids = [o.cloid for o in self._orders]
+        index = cloids.index(self.selected) if self.selected in cloids else 0
+        index = max(0, min(len(cloids) - 1, index + delta))
+        self.selected = cloids[index]
+        self._redraw()
+        self.scroll_to_region_for(index + 1)
+
+    def scroll_to_region_for(self, line: int) -> None:
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if line < top + 1:
+            self.scroll_to(y=max(0, line - 1), animate=False)
+        elif line >= top + height:
+            self.scroll_to(y=line - height + 1, animate=False)
+
+    def _redraw(self) -> None:
+        if self._view is None:
+            return
+        self.set_rows(self.build_rows(self._view, self.scrollable_content_region.width))
+
+    def build_rows(self, view: ConsoleView, width: int) -> list[Row]:
+        wide = width >= _WIDE
+        head = self._line(wide, "cloid", "oid", "s", "price", "size", "filled", "state", "age")
+        rows: list[Row] = [((" " + head, "orders--head"),)]
+        inst = view.instrument
+        focused = self.has_focus
+        for o in self._orders:
+            if o.unknown_for is not None:
+                state, age, cls = "unknown", fmt.age(o.unknown_for), "orders--unknown"
+            else:
+                state, age = o.state, fmt.age(o.age)
+                if o.state == "CancelPending":
+                    cls = "orders--cancel"
+                else:
+                    cls = "orders--bid" if o.side is Side.BID else "orders--ask"
+            if not wide:
+                state = _SHORT_STATE.get(state, state[:5])
+            text = self._line(
+                wide,
+                fmt.short_cloid(o.cloid),
+                "-" if o.oid is None else str(o.oid),
+                "B" if o.side is Side.BID else "S",
+                fmt.price(inst, o.price),
+                fmt.size(inst, o.size),
+                fmt.size(inst, o.filled),
+                state + ("·ro" if o.reduce_only and wide else ""),
+                age,
+            )
+            if o.cloid == self.selected and focused:
+                cls = "orders--cursor"
+            marker = "▶" if o.cloid == self.selected else " "
+            rows.append(((marker, "orders--cursor" if focused else ""), (text, cls)))
+        hidden = sum(1 for o in view.orders if o.state not in LIVE_STATES and o.unknown_for is None)
+        note = f"untracked venue orders: {view.untracked_venue_orders}"
+        if hidden:
+            note += f" · {hidden} awaiting late fills"
+        rows.append(((note, "orders--note"),))
+        return rows
+
+    @staticmethod
+    def _line(
+        wide: bool,
+        cloid: str,
+        oid: str,
+        side: str,
+        price: str,
+        size: str,
+        filled: str,
+        state: str,
+        age: str,
+    ) -> str:
+        if wide:
+            return (
+                f" {cloid:<7} {oid:>7} {side:1} {price:>9} {size:>7} {filled:>7} "
+                f"{state:<15} {age:>6}"
+            )
+        return f" {cloid:<7} {side:1} {price:>9} {size:>7} {state:<5} {age:>5}"

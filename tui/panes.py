@@ -1,0 +1,276 @@
+"""The small panes: header, exposure, rejections, recovery, fills and the event log.
+
+Each pane has ``show(view)`` and draws only from the ``ConsoleView`` it is given; a pane whose
+text did not change since the last frame is not repainted.  Colours are component classes
+styled in console.tcss with the theme's variables ($bid, $ask, $danger ...).  The event log is
+a line-API ``RowsView`` because it can hold hundreds of lines and is filtered by order id.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Static
+
+from core.events import Side
+from core.view import ConsoleView, Mode
+from tui import fmt
+from tui.lines import Row, RowsView
+
+_MODE_CLASS = {
+    Mode.STARTING: "header--starting",
+    Mode.RUNNING: "header--running",
+    Mode.PAUSED: "header--paused",
+    Mode.KILLED: "header--killed",
+    Mode.HALTED: "header--halted",
+}
+
+
+class TextPane(Static):
+    """A Static that rebuilds its text from each view and repaints only on change."""
+
+    DEFAULT_CSS = """
+    TextPane { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._last: Text | None = None
+        self._view: ConsoleView | None = None
+
+    def show(self, view: ConsoleView) -> None:
+        self._view = view
+        text = self.build(view)
+        if self._last is None or text.plain != self._last.plain or text.spans != self._last.spans:
+            self._last = text
+            self.update(text)
+
+    def on_resize(self) -> None:
+        if self._view is not None:
+            self._last = None
+            self.show(self._view)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self._view is not None:
+            self._last = None
+            self.call_after_refresh(self.show, self._view)
+
+    def build(self, view: ConsoleView) -> Text:
+        raise NotImplementedError
+
+    def style_of(self, name: str) -> Style | str:
+        return self.get_component_rich_style(name, partial=True) if name else ""
+
+
+class HeaderPane(TextPane):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *_MODE_CLASS.values(),
+        "header--label",
+        "header--warn",
+        "header--danger",
+        "header--good",
+    }
+
+    def build(self, view: ConsoleView) -> Text:
+        inst = view.instrument
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(f" {view.mode.value} ", self.style_of(_MODE_CLASS[view.mode]))
+        t.append(f" {view.venue} ", self.style_of("header--label"))
+        link = ("● up", "header--good") if view.connected else ("○ DOWN", "header--danger")
+        t.append(link[0], self.style_of(link[1]))
+        t.append("  pos ", self.style_of("header--label"))
+        t.append(fmt.signed_size(inst, view.position))
+        t.append("  PnL ", self.style_of("header--label"))
+        pnl = view.pnl()
+        t.append(fmt.money(pnl), self.style_of("header--danger" if pnl < 0 else "header--good"))
+        t.append("  data ", self.style_of("header--label"))
+        stale = view.data_age is None or view.data_age > 2.0
+        t.append(fmt.age(view.data_age), self.style_of("header--warn" if stale else ""))
+        t.append("  lag ", self.style_of("header--label"))
+        lag_ms = view.loop_lag * 1000
+        t.append(f"{lag_ms:.0f}ms", self.style_of("header--warn" if lag_ms > 50 else ""))
+        t.append("  lev ", self.style_of("header--label"))
+        t.append(f"{view.leverage}x")
+        t.append("\n")
+        detail = view.mode_reason
+        if view.sweep and view.sweep not in ("verified",):
+            detail = f"{detail}  sweep: {view.sweep}".strip()
+        if not detail:
+            mid = (
+                fmt.price(inst, (view.best_bid + view.best_ask) // 2)
+                if view.best_bid is not None and view.best_ask is not None
+                else "-"
+            )
+            detail = f"{inst.symbol}  bid {fmt.price(inst, view.best_bid)}  ask " + (
+                f"{fmt.price(inst, view.best_ask)}  mid≈{mid}"
+            )
+            t.append(f" {detail}", self.style_of("header--label"))
+        else:
+            danger = view.mode in (Mode.KILLED, Mode.HALTED)
+            t.append(f" {detail}", self.style_of("header--danger" if danger else "header--warn"))
+        return t
+
+
+class ExposurePane(TextPane):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "exposure--label",
+        "exposure--bid",
+        "exposure--ask",
+        "exposure--fill",
+        "exposure--empty",
+        "exposure--breach",
+    }
+
+    def build(self, view: ConsoleView) -> Text:
+        inst = view.instrument
+        ex = view.exposure
+        limit = max(1, view.limits.max_position)
+        width = max(4, self.content_region.width - 27)
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append("position  ", self.style_of("exposure--label"))
+        t.append(f"{fmt.signed_size(inst, ex.position):>10}")
+        t.append(f"   limit ±{fmt.size(inst, limit)}\n", self.style_of("exposure--label"))
+        t.append("pending   ", self.style_of("exposure--label"))
+        t.append(f"bid {fmt.size(inst, ex.pending_bid)}", self.style_of("exposure--bid"))
+        t.append("  ")
+        t.append(f"ask {fmt.size(inst, ex.pending_ask)}\n", self.style_of("exposure--ask"))
+        for label, lots, breached in (
+            ("worst max ", ex.worst_case_max_position, ex.breaches_long),
+            ("worst min ", ex.worst_case_min_position, ex.breaches_short),
+        ):
+            t.append(label, self.style_of("exposure--label"))
+            t.append(f"{fmt.signed_size(inst, lots):>10} ")
+            full, empty = fmt.bar(abs(lots) / limit, width)
+            t.append(full, self.style_of("exposure--breach" if breached else "exposure--fill"))
+            t.append(empty, self.style_of("exposure--empty"))
+            t.append(f"{abs(lots) * 100 // limit:>4}%\n")
+        if ex.breached:
+            t.append(
+                " ⚠ worst case beyond the position limit (warning, orders not blocked) ",
+                self.style_of("exposure--breach"),
+            )
+        return t
+
+
+class RejectionsPane(TextPane):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "rejections--label",
+        "rejections--count",
+        "rejections--backoff",
+        "rejections--text",
+    }
+
+    def build(self, view: ConsoleView) -> Text:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        counts = [(c, n) for c, n in view.rejection_counts.items() if n]
+        if not counts:
+            t.append("no rejections", self.style_of("rejections--label"))
+        for rclass, count in counts:
+            t.append(f"{rclass.value} ", self.style_of("rejections--label"))
+            t.append(f"{count}  ", self.style_of("rejections--count"))
+        t.append("\n")
+        for b in view.backoff:
+            t.append(f"{b.side.value} ", self.style_of("rejections--label"))
+            if b.remaining > 0:
+                what = b.rclass.value if b.rclass is not None else "backoff"
+                t.append(
+                    f"backoff {what} {b.remaining:4.1f}s ({b.consecutive} in a row)",
+                    self.style_of("rejections--backoff"),
+                )
+            elif b.consecutive:
+                t.append(f"clear ({b.consecutive} in a row)")
+            else:
+                t.append("clear")
+            t.append("\n")
+        shown = max(0, self.content_region.height - 3)
+        for r in reversed(view.rejection_texts[-shown:] if shown else ()):
+            side = r.side.value if r.side is not None else "-"
+            t.append(
+                f"{fmt.age(view.time - r.time):>6} {side} ", self.style_of("rejections--label")
+            )
+            t.append(f"{r.rclass.value}: {r.text}\n", self.style_of("rejections--text"))
+        t.rstrip()
+        return t
+
+
+class RecoveryPane(TextPane):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"recovery--label", "recovery--active"}
+
+    def build(self, view: ConsoleView) -> Text:
+        r = view.recovery
+        active = r.state not in ("Idle",)
+        self.set_class(active, "-active")
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append("recovery ", self.style_of("recovery--label"))
+        t.append(r.state, self.style_of("recovery--active" if active else ""))
+        t.append("  IOC attempts ", self.style_of("recovery--label"))
+        t.append(str(r.attempts))
+        t.append("  cooldown ", self.style_of("recovery--label"))
+        t.append(f"{r.cooldown_left:.1f}s")
+        if r.last_reason:
+            t.append("\n")
+            t.append(r.last_reason, self.style_of("recovery--label"))
+        return t
+
+
+class FillsPane(TextPane):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "fills--head",
+        "fills--bid",
+        "fills--ask",
+        "fills--flag",
+    }
+
+    def build(self, view: ConsoleView) -> Text:
+        inst = view.instrument
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(
+            f"{'ago':>6} {'side':<4} {'price':>9} {'size':>8} {'tid':>9} {'liq':<5} flag\n",
+            self.style_of("fills--head"),
+        )
+        shown = max(0, self.content_region.height - 1)
+        for f in reversed(view.fills[-shown:] if shown else ()):
+            cls = "fills--bid" if f.side is Side.BID else "fills--ask"
+            tid = "imm" if f.tid is None else str(f.tid)
+            liq = f.liquidity.value if f.liquidity is not None else "-"
+            t.append(
+                f"{fmt.age(view.time - f.time):>6} {f.side.value:<4} "
+                f"{fmt.price(inst, f.price):>9} {fmt.size(inst, f.size):>8} {tid:>9} {liq:<5} ",
+                self.style_of(cls),
+            )
+            t.append(f"{f.flagged}\n", self.style_of("fills--flag"))
+        t.rstrip()
+        return t
+
+
+class EventLog(RowsView):
+    """The event log, newest first, optionally filtered by a cloid or oid (``log_for``)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"log--time", "log--kind", "log--danger", "log--text"}
+    _DANGER = frozenset({"kill", "rejection", "connection", "halt"})
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.filter = ""
+
+    def show(self, view: ConsoleView) -> None:
+        entries = view.log_for(self.filter) if self.filter else view.log
+        rows: list[Row] = []
+        for e in reversed(entries):
+            kind_cls = "log--danger" if e.kind in self._DANGER else "log--kind"
+            ids = ""
+            if e.cloid is not None:
+                ids = f" [{fmt.short_cloid(e.cloid)}]"
+            rows.append(
+                (
+                    (f"{e.time:10.1f} ", "log--time"),
+                    (f"{e.kind:<10.10} ", kind_cls),
+                    (e.text + ids, "log--text"),
+                )
+            )
+        if not rows:
+            rows.append(((f"no log entries match {self.filter!r}", "log--kind"),))
+        self.set_rows(rows)
