@@ -115,6 +115,7 @@ class RecoveryConfig(_Section):
 
 class ReconcileConfig(_Section):
     grace_period_s: float = Field(default=2.0, ge=0)
+    request_lifetime_s: float = Field(default=10.0, gt=0)
     interval_s: float = Field(default=30.0, gt=0)
     late_fill_window_s: float = Field(default=1.0, ge=0)
     position_tolerance: NonNegativeDecimal = Decimal("0")

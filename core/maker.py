@@ -104,6 +104,7 @@ class MakerParams:
     requote_threshold: int = 1
     min_requote_interval: float = 0.05
     grace_period: float = 2.0
+    request_lifetime: float = 10.0
     sync_interval: float = 30.0
     position_tolerance: int = 0
     late_fill_window: float = 1.0
@@ -166,6 +167,7 @@ class MakerParams:
             requote_threshold=s.requote_threshold_ticks,
             min_requote_interval=min(0.05, s.tick_interval_s / 2),
             grace_period=cfg.reconcile.grace_period_s,
+            request_lifetime=cfg.reconcile.request_lifetime_s,
             sync_interval=cfg.reconcile.interval_s,
             position_tolerance=lots(cfg.reconcile.position_tolerance, Rounding.DOWN),
             late_fill_window=cfg.reconcile.late_fill_window_s,
@@ -236,6 +238,7 @@ class MarketMaker:
             late_fill_window=params.late_fill_window,
             retention=params.terminal_retention,
             grace_period=params.grace_period,
+            request_lifetime=params.request_lifetime,
         )
         self.position = Position()
         self.book = LocalBook()

@@ -346,11 +346,13 @@ class OrderTracker:
         late_fill_window: float = 1.0,
         retention: float = 60.0,
         grace_period: float = 2.0,
+        request_lifetime: float = 10.0,
         ledger: FillLedger | None = None,
     ) -> None:
         self.late_fill_window = late_fill_window
         self.retention = retention
         self.grace_period = grace_period
+        self.request_lifetime = request_lifetime
         self.ledger = ledger if ledger is not None else FillLedger()
         self.by_cloid: dict[str, TrackedOrder] = {}
         self.by_oid: dict[int, TrackedOrder] = {}
@@ -580,12 +582,23 @@ class OrderTracker:
             return Outcome(unmatched=ev.status is VenueStatus.OPEN)
         if ev.oid is not None:
             self._bind_oid(order, ev.oid)
-        if ev.status is VenueStatus.NOT_FOUND and now - order.placed_at < self.grace_period:
-            # S10: a query can overtake the placement it asks about; ask again later.
+        if ev.status is VenueStatus.NOT_FOUND and now - order.placed_at < self._not_found_after(
+            order
+        ):
+            # S10, D24: a query can overtake the placement it asks about; ask again later.
             return Outcome(order=order, requery_later=True)
         if ev.status is VenueStatus.OPEN:
             order.unknown_since = None
         return self._apply_status(order, ev.status, ev.raw_status, None, now, "OrderStatusReport")
+
+    def _not_found_after(self, order: TrackedOrder) -> float:
+        """How old an order must be before "the venue does not know it" is believed (D24).  An
+        unanswered placement may still be on its way to the venue for as long as a request can
+        live; believing "not found" sooner re-quotes the intent and lets the late placement
+        rest beside the new one (swarm seed 8)."""
+        if order.state is S.PENDING_NEW and order.oid is None:
+            return max(self.grace_period, self.request_lifetime)
+        return self.grace_period
 
     def on_fill(self, ev: Fill, now: float) -> Outcome:
         """Count the fill once (D4), against the order it belongs to (by cloid first, D2)."""

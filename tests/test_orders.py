@@ -7,6 +7,7 @@ believe about the order and how much position each event moved (``Outcome.positi
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -137,12 +138,19 @@ def lines_executed(action: Callable[[], object]) -> int:
             count += 1
         return tracer
 
+    # A garbage collection inside the action could run other tests' finalizers under the
+    # tracer: collect first, then keep the collector out of the measurement.
+    gc.collect()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
         action()
     finally:
         sys.settrace(previous)
+        if gc_was_enabled:
+            gc.enable()
     return count
 
 

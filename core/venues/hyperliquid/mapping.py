@@ -1,0 +1,458 @@
+"""Hyperliquid answers and stream messages to core events, item by item; commands to wire.
+
+This is the one place where the venue's decimal strings become ticks and lots (through the
+instrument built from ``meta``) and back (D20).  A batch answer is mapped per item (D7): each
+order gets its own ``PlaceAck`` / ``PlaceRejected`` / ``PlaceUnknown``; a placement that traded
+part of its size at once is ``PARTIALLY_FILLED`` with that amount, not ``FILLED`` (D3); an
+unexpected item is an unknown outcome to be resolved by a status query (D8), never a guess.
+Error texts are classified here (D11) and kept raw for the operator.
+
+Every function is pure: no I/O, no clock, no state.  A malformed message raises
+``MappingError``; the venue turns that into a ``VenueNotice`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from core.commands import Cancel, Modify, Place, TimeInForce
+from core.events import (
+    AckStatus,
+    BookSnapshot,
+    CancelAck,
+    CancelRejected,
+    CancelUnknown,
+    Event,
+    Fill,
+    Liquidity,
+    ModifyAck,
+    ModifyRejected,
+    OpenOrders,
+    OrderStatusReport,
+    OrderUpdate,
+    PlaceAck,
+    PlaceRejected,
+    PlaceUnknown,
+    PositionSnapshot,
+    RejectionClass,
+    Side,
+    Trade,
+    VenueOrder,
+    VenueStatus,
+)
+from core.rejections import classify, classify_status, is_order_gone
+from core.units import Instrument, Rounding, UnitError, wire
+from core.venues.hyperliquid.wire import (
+    AssetMeta,
+    CancelByCloidWire,
+    CancelWire,
+    ClearinghouseState,
+    ErrorStatus,
+    FilledStatus,
+    ItemStatus,
+    L2Book,
+    Limit,
+    LimitOrderType,
+    ModifyWire,
+    OpenOrder,
+    OrderStatusAnswer,
+    OrderStatusEntry,
+    OrderWire,
+    RestingStatus,
+    UserFill,
+    WsTrade,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class MappingError(ValueError):
+    """A venue message that does not fit the instrument or the schema."""
+
+
+_VENUE_CANCELS = frozenset({"scheduledCancel", "internalCancel"})
+
+
+def venue_status(raw: str) -> tuple[VenueStatus, RejectionClass | None]:
+    """A status string of ``orderUpdates`` / ``orderStatus`` (reference 6.4), normalised.
+    Unknown strings are ``UNKNOWN``: the maker queries, never guesses (D6)."""
+    if raw in ("open", "triggered"):
+        return VenueStatus.OPEN, None
+    if raw == "filled":
+        return VenueStatus.FILLED, None
+    if raw == "canceled":
+        return VenueStatus.CANCELED, None
+    if raw in _VENUE_CANCELS or raw.endswith("Canceled"):
+        return VenueStatus.VENUE_CANCELED, None
+    if raw == "rejected" or raw.endswith("Rejected"):
+        return VenueStatus.REJECTED, classify_status(raw)
+    if raw == "unknownOid":
+        return VenueStatus.NOT_FOUND, None
+    return VenueStatus.UNKNOWN, None
+
+
+def instrument_from_meta(universe: Sequence[AssetMeta], coin: str) -> Instrument:
+    """The instrument of ``coin``: asset id = its index in ``universe`` (delisted entries
+    included, reference 2.1), grids from ``szDecimals``."""
+    for index, asset in enumerate(universe):
+        if asset.name == coin:
+            if asset.isDelisted:
+                raise MappingError(f"{coin} is delisted on this venue")
+            return Instrument.hyperliquid_perp(coin, asset.szDecimals, asset.maxLeverage, index)
+    names = ", ".join(a.name for a in universe[:12])
+    raise MappingError(f"{coin} is not listed in meta (first coins: {names})")
+
+
+class Translator:
+    """Conversions for one market: the instrument's grids and the coin's asset id."""
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.instrument = instrument
+        self.coin = instrument.symbol
+        self.asset = instrument.asset_id
+
+    # ---- units ------------------------------------------------------------------------
+
+    def price(self, text: str) -> int:
+        """A price from the venue (on the grid: book levels, limit prices, trade prices)."""
+        try:
+            return self.instrument.price_to_ticks(text, Rounding.DOWN)
+        except UnitError as exc:
+            raise MappingError(f"bad price {text!r}: {exc}") from None
+
+    def size(self, text: str) -> int:
+        try:
+            return self.instrument.size_to_lots(text, Rounding.DOWN)
+        except UnitError as exc:
+            raise MappingError(f"bad size {text!r}: {exc}") from None
+
+    def value(self, price: str, size: str) -> int:
+        """price x size in ticks x lots (an average price need not be on the grid)."""
+        try:
+            total = abs(Decimal(price) * Decimal(size)) / self.instrument.value_unit
+            return int(total.to_integral_value())
+        except (InvalidOperation, ValueError) as exc:
+            raise MappingError(f"bad value {price!r} x {size!r}: {exc}") from None
+
+    # ---- commands -> wire -------------------------------------------------------------
+
+    def order_wire(
+        self,
+        side: Side,
+        price: int,
+        size: int,
+        tif: TimeInForce,
+        reduce_only: bool,
+        cloid: str | None,
+    ) -> OrderWire:
+        inst = self.instrument
+        return OrderWire(
+            a=self.asset,
+            b=side is Side.BID,
+            p=wire(inst.ticks_to_price(price)),
+            s=wire(inst.lots_to_size(size)),
+            r=reduce_only,
+            t=LimitOrderType(limit=Limit(tif=tif.value)),
+            c=cloid,
+        )
+
+    def place(self, cmd: Place) -> OrderWire:
+        return self.order_wire(cmd.side, cmd.price, cmd.size, cmd.tif, cmd.reduce_only, cmd.cloid)
+
+    def modify(self, cmd: Modify) -> ModifyWire:
+        """Cancel-and-replace of ``cmd.oid``; the replacement carries the new cloid (D5)."""
+        order = self.order_wire(
+            cmd.side, cmd.price, cmd.size, cmd.tif, cmd.reduce_only, cmd.new_cloid
+        )
+        return ModifyWire(oid=cmd.oid, order=order)
+
+    def cancel(self, cmd: Cancel) -> CancelWire | CancelByCloidWire:
+        """By oid when we know it, else by cloid."""
+        if cmd.oid is not None:
+            return CancelWire(a=self.asset, o=cmd.oid)
+        if cmd.cloid is None:
+            raise MappingError("a cancel needs an oid or a cloid")
+        return CancelByCloidWire(asset=self.asset, cloid=cmd.cloid)
+
+    # ---- /exchange answers -> events ----------------------------------------------------
+
+    def _immediate(
+        self, status: FilledStatus, size: int, tif: TimeInForce
+    ) -> tuple[AckStatus, int, int]:
+        filled = self.size(status.filled.totalSz)
+        value = self.value(status.filled.avgPx, status.filled.totalSz)
+        if filled >= size or tif is TimeInForce.IOC:
+            return AckStatus.FILLED, filled, value  # an IOC's remainder is gone: all there is
+        return AckStatus.PARTIALLY_FILLED, filled, value  # D3: the rest still rests
+
+    def place_answers(
+        self,
+        places: Sequence[Place],
+        statuses: Sequence[ItemStatus],
+        batch_id: int | None,
+        venue_time: float | None = None,
+    ) -> list[Event]:
+        """One event per placement, in order (D7).  A missing or unexpected item is an
+        unknown outcome (D8)."""
+        out: list[Event] = []
+        for i, cmd in enumerate(places):
+            item = statuses[i] if i < len(statuses) else None
+            try:
+                if isinstance(item, RestingStatus):
+                    out.append(
+                        PlaceAck(
+                            cmd.cloid,
+                            item.resting.oid,
+                            AckStatus.RESTING,
+                            0,
+                            0,
+                            batch_id,
+                            venue_time,
+                        )
+                    )
+                    continue
+                if isinstance(item, FilledStatus):
+                    status, filled, value = self._immediate(item, cmd.size, cmd.tif)
+                    out.append(
+                        PlaceAck(
+                            cmd.cloid, item.filled.oid, status, filled, value, batch_id, venue_time
+                        )
+                    )
+                    continue
+            except MappingError as exc:
+                out.append(PlaceUnknown(cmd.cloid, f"unreadable answer: {exc}", batch_id))
+                continue
+            if isinstance(item, ErrorStatus):
+                out.append(
+                    PlaceRejected(cmd.cloid, item.error, classify(item.error), batch_id, venue_time)
+                )
+            else:
+                what = "no status" if item is None else f"unexpected status {item!r}"
+                out.append(PlaceUnknown(cmd.cloid, f"{what} for this order", batch_id))
+        return out
+
+    def modify_answers(
+        self, modifies: Sequence[Modify], statuses: Sequence[ItemStatus], batch_id: int | None
+    ) -> list[Event]:
+        out: list[Event] = []
+        for i, cmd in enumerate(modifies):
+            item = statuses[i] if i < len(statuses) else None
+            try:
+                if isinstance(item, RestingStatus):
+                    out.append(
+                        ModifyAck(
+                            cmd.cloid,
+                            cmd.new_cloid,
+                            item.resting.oid,
+                            AckStatus.RESTING,
+                            0,
+                            0,
+                            batch_id,
+                        )
+                    )
+                    continue
+                if isinstance(item, FilledStatus):
+                    status, filled, value = self._immediate(item, cmd.size, cmd.tif)
+                    out.append(
+                        ModifyAck(
+                            cmd.cloid,
+                            cmd.new_cloid,
+                            item.filled.oid,
+                            status,
+                            filled,
+                            value,
+                            batch_id,
+                        )
+                    )
+                    continue
+            except MappingError as exc:
+                out.extend(self.modify_unknown([cmd], f"unreadable answer: {exc}", batch_id))
+                continue
+            if isinstance(item, ErrorStatus):
+                out.append(self.modify_rejected(cmd, item.error, batch_id))
+            else:
+                what = "no status" if item is None else f"unexpected status {item!r}"
+                out.extend(self.modify_unknown([cmd], f"{what} for this modify", batch_id))
+        return out
+
+    def cancel_answers(
+        self, cancels: Sequence[Cancel], statuses: Sequence[ItemStatus], batch_id: int | None
+    ) -> list[Event]:
+        out: list[Event] = []
+        for i, cmd in enumerate(cancels):
+            item = statuses[i] if i < len(statuses) else None
+            if item == "success":
+                out.append(CancelAck(cmd.cloid, cmd.oid, batch_id))
+            elif isinstance(item, ErrorStatus):
+                out.append(self.cancel_rejected(cmd, item.error, classify(item.error), batch_id))
+            else:
+                what = "no status" if item is None else f"unexpected status {item!r}"
+                out.append(CancelUnknown(cmd.cloid, cmd.oid, f"{what} for this cancel", batch_id))
+        return out
+
+    # ---- whole-action outcomes --------------------------------------------------------
+
+    @staticmethod
+    def place_rejected(
+        places: Iterable[Place], text: str, rclass: RejectionClass, batch_id: int | None
+    ) -> list[Event]:
+        """A top-level error (pre-validation, 429, signature...) applies to every order."""
+        return [PlaceRejected(cmd.cloid, text, rclass, batch_id) for cmd in places]
+
+    @staticmethod
+    def place_unknown(places: Iterable[Place], reason: str, batch_id: int | None) -> list[Event]:
+        return [PlaceUnknown(cmd.cloid, reason, batch_id) for cmd in places]
+
+    @staticmethod
+    def modify_rejected(cmd: Modify, text: str, batch_id: int | None) -> ModifyRejected:
+        return ModifyRejected(
+            cmd.cloid, cmd.new_cloid, text, classify(text), is_order_gone(text), batch_id
+        )
+
+    @staticmethod
+    def modify_unknown(
+        modifies: Iterable[Modify], reason: str, batch_id: int | None
+    ) -> list[Event]:
+        """Either leg may have happened: both are asked about (D8, D24)."""
+        out: list[Event] = []
+        for cmd in modifies:
+            out.append(CancelUnknown(cmd.cloid, cmd.oid, reason, batch_id))
+            out.append(PlaceUnknown(cmd.new_cloid, reason, batch_id))
+        return out
+
+    @staticmethod
+    def cancel_rejected(
+        cmd: Cancel, text: str, rclass: RejectionClass, batch_id: int | None
+    ) -> CancelRejected:
+        return CancelRejected(cmd.cloid, cmd.oid, text, is_order_gone(text), rclass, batch_id)
+
+    @staticmethod
+    def cancel_unknown(cancels: Iterable[Cancel], reason: str, batch_id: int | None) -> list[Event]:
+        return [CancelUnknown(cmd.cloid, cmd.oid, reason, batch_id) for cmd in cancels]
+
+    # ---- /info answers -> events ------------------------------------------------------
+
+    def venue_order(self, row: OpenOrder) -> VenueOrder:
+        size = self.size(row.sz)
+        orig = self.size(row.origSz) if row.origSz is not None else size
+        return VenueOrder(
+            oid=row.oid,
+            cloid=row.cloid,
+            side=Side.BID if row.side == "B" else Side.ASK,
+            price=self.price(row.limitPx),
+            size=size,
+            orig_size=orig,
+            placed_time=row.timestamp / 1000,
+        )
+
+    def open_orders(self, rows: Sequence[OpenOrder], venue_time: float | None) -> OpenOrders:
+        """Our market's open orders (other coins of the account are not ours to judge)."""
+        return OpenOrders(
+            tuple(self.venue_order(r) for r in rows if r.coin == self.coin), venue_time
+        )
+
+    def position(self, state: ClearinghouseState) -> PositionSnapshot:
+        venue_time = state.time / 1000 if state.time is not None else None
+        for asset in state.assetPositions:
+            pos = asset.position
+            if pos.coin != self.coin:
+                continue
+            try:
+                lots = self.instrument.signed_size_to_lots(pos.szi)
+            except UnitError as exc:
+                raise MappingError(f"bad position size {pos.szi!r}: {exc}") from None
+            entry = self.value(pos.entryPx, pos.szi) if pos.entryPx is not None else None
+            return PositionSnapshot(lots, entry, venue_time)
+        return PositionSnapshot(0, 0, venue_time)  # flat coins are absent
+
+    def order_status(
+        self, answer: OrderStatusAnswer, cloid: str | None, oid: int | None
+    ) -> OrderStatusReport:
+        entry = answer.order
+        if answer.status != "order" or entry is None:
+            status, _ = venue_status(answer.status)
+            if status is VenueStatus.UNKNOWN:
+                status = VenueStatus.NOT_FOUND if answer.status == "unknownOid" else status
+            return OrderStatusReport(cloid, oid, status, answer.status)
+        order = entry.order
+        status, _ = venue_status(entry.status)
+        remaining = self.size(order.sz)
+        orig = self.size(order.origSz) if order.origSz is not None else remaining
+        return OrderStatusReport(
+            order.cloid if order.cloid is not None else cloid,
+            order.oid,
+            status,
+            entry.status,
+            remaining if status is VenueStatus.OPEN else 0,
+            max(orig - remaining, 0),
+        )
+
+    # ---- stream -> events ---------------------------------------------------------------
+
+    def book(self, book: L2Book) -> BookSnapshot:
+        bids, asks = book.levels
+        return BookSnapshot(
+            bids=tuple((self.price(lv.px), self.size(lv.sz)) for lv in bids),
+            asks=tuple((self.price(lv.px), self.size(lv.sz)) for lv in asks),
+            venue_time=book.time / 1000,
+        )
+
+    def trades(self, rows: Sequence[WsTrade]) -> list[Event]:
+        return [
+            Trade(
+                Side.BID if t.side == "B" else Side.ASK,
+                self.price(t.px),
+                self.size(t.sz),
+                t.time / 1000,
+            )
+            for t in rows
+            if t.coin == self.coin
+        ]
+
+    def order_updates(self, rows: Sequence[OrderStatusEntry]) -> list[Event]:
+        out: list[Event] = []
+        for row in rows:
+            if row.order.coin != self.coin:
+                continue
+            status, rclass = venue_status(row.status)
+            out.append(
+                OrderUpdate(
+                    row.order.oid,
+                    row.order.cloid,
+                    status,
+                    row.status,
+                    rclass,
+                    row.statusTimestamp / 1000,
+                )
+            )
+        return out
+
+    def fill(self, row: UserFill, *, snapshot: bool) -> Fill:
+        return Fill(
+            tid=row.tid,
+            oid=row.oid,
+            cloid=row.cloid,
+            side=Side.BID if row.side == "B" else Side.ASK,
+            price=self.price(row.px),
+            size=self.size(row.sz),
+            liquidity=Liquidity.TAKER if row.crossed else Liquidity.MAKER,
+            venue_time=row.time / 1000,
+            snapshot=snapshot,
+        )
+
+    def fills(self, rows: Sequence[UserFill], *, snapshot: bool) -> list[Event]:
+        return [self.fill(r, snapshot=snapshot) for r in rows if r.coin == self.coin]
+
+
+def parse_or_raise(model: type[M], data: object) -> M:
+    """Validate ``data`` as ``model``; a schema mismatch becomes a ``MappingError``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top)"
+        raise MappingError(f"{model.__name__}: {where}: {first['msg']}") from None

@@ -1,0 +1,673 @@
+"""HyperliquidVenue: one Hyperliquid perp market behind the async ``Venue`` protocol.
+
+``submit`` returns at once; each batch runs as its own task, so a cancel never queues behind a
+placement (D13).  A batch becomes at most one signed action per kind — all its cancels in one
+``cancel`` (or ``cancelByCloid``), all its placements in one ``order``, all its modifies in one
+``batchModify`` — signed in the signer's thread and sent by WebSocket ``post`` when the socket is
+up, by REST otherwise.  The answers come back on ``events()`` item by item (D7) through
+``mapping``; no answer in time is an unknown outcome (``PlaceUnknown``, ``CancelUnknown``, D8),
+never a failure.  ``CancelAll`` lists the market's open orders at the venue and cancels them all
+in one signed action (D25); ``QueryOrder`` asks ``orderStatus`` by cloid; ``SyncState`` fetches
+open orders and the position.
+
+The stream (l2Book, trades, orderUpdates, userFills, userEvents) is mapped as it arrives.  After
+every reconnect, once the subscriptions are acknowledged, the venue syncs: fills since the last
+one seen, then open orders and the position, then ``Connected`` (D16).  Replayed fills
+(``isSnapshot``) reach the maker as ``Fill(snapshot=True)`` and are de-duplicated there by trade
+id (D4); the very first snapshot is history from before this session, which the start-up
+position already contains, so it only sets the point the next catch-up starts from.
+
+Placements go through the rate budget first: one that would exceed it is refused locally as a
+rate-limit rejection before the exchange has to say 429.  With the dead man's switch enabled,
+``scheduleCancel`` is re-armed periodically so the exchange cancels everything if this process
+dies (Hyperliquid only grants it to accounts with $1,000,000 of traded volume; the refusal is
+shown, and quoting does not depend on it).
+
+This module never decides anything about orders, never retries an action (that could place
+twice) and never lets a malformed message escape as an exception: it becomes a ``VenueNotice``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from core.clock import Clock
+from core.commands import (
+    Batch,
+    Cancel,
+    CancelAll,
+    Modify,
+    Place,
+    QueryOrder,
+    SetLeverage,
+    SyncState,
+)
+from core.events import (
+    CancelAck,
+    CancelAllDone,
+    CancelRejected,
+    Connected,
+    Disconnected,
+    Event,
+    LeverageInfo,
+    OrderUpdate,
+    QueryFailed,
+    RejectionClass,
+    SyncFailed,
+    VenueNotice,
+    VenueStatus,
+)
+from core.rejections import classify, parse_leverage
+from core.units import Instrument
+from core.venues.hyperliquid.budget import RateBudget, exchange_weight
+from core.venues.hyperliquid.keys import abbreviate
+from core.venues.hyperliquid.mapping import MappingError, Translator, parse_or_raise
+from core.venues.hyperliquid.nonces import epoch_ms
+from core.venues.hyperliquid.rest import RestClient, RestRefused, RestUnknown
+from core.venues.hyperliquid.signing import Signer, ecdsa_backend
+from core.venues.hyperliquid.wire import (
+    BatchModifyAction,
+    CancelAction,
+    CancelByCloidAction,
+    CancelByCloidWire,
+    CancelWire,
+    ClearinghouseState,
+    ExchangeAnswer,
+    ItemStatus,
+    L2Book,
+    OkBody,
+    OpenOrder,
+    OrderAction,
+    OrderStatusAnswer,
+    OrderStatusEntry,
+    ScheduleCancelAction,
+    UpdateLeverageAction,
+    UserFill,
+    UserRateLimit,
+    WsTrade,
+    WsUserEvent,
+    WsUserFills,
+    action_dict,
+)
+from core.venues.hyperliquid.ws import NotConnected, PostFailed, PostLost, WsClient
+
+MAINNET_API_URL = "https://api.hyperliquid.xyz"
+TESTNET_API_URL = "https://api.hyperliquid-testnet.xyz"
+_CLOSE_GRACE_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where to talk to, and which network the signatures are for (source "a" or "b")."""
+
+    api_url: str
+    ws_url: str
+    is_mainnet: bool
+
+    @classmethod
+    def for_network(cls, network: str, api_url: str | None = None) -> Endpoints:
+        """The public endpoints of ``network``, or ``api_url`` (the loopback twin, a proxy);
+        only the public mainnet URL signs as mainnet, like the official SDK."""
+        if api_url is None:
+            api_url = MAINNET_API_URL if network == "mainnet" else TESTNET_API_URL
+        api_url = api_url.rstrip("/")
+        ws_url = "ws" + api_url.removeprefix("http") + "/ws"
+        return cls(api_url, ws_url, is_mainnet=network == "mainnet")
+
+
+@dataclass(frozen=True, slots=True)
+class HlSettings:
+    endpoints: Endpoints
+    user: str  # the address whose orders and fills these are (account, or vault)
+    request_timeout_s: float = 5.0
+    ws_ping_interval_s: float = 20.0
+    ws_pong_timeout_s: float = 10.0
+    dead_man_s: float | None = None  # None: no scheduleCancel
+    post_over_ws: bool = True
+
+
+class _Refused(Exception):
+    def __init__(self, text: str, rclass: RejectionClass) -> None:
+        super().__init__(text)
+        self.text = text
+        self.rclass = rclass
+
+
+class _Unknown(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    pass
+
+
+class HyperliquidVenue:
+    """The real exchange, for one coin and one account."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        signer: Signer,
+        settings: HlSettings,
+        clock: Clock,
+        *,
+        name: str = "hyperliquid",
+    ) -> None:
+        self.name = name
+        self.instrument = instrument
+        self.settings = settings
+        self.budget = RateBudget()
+        self.ecdsa_backend = ecdsa_backend()
+        self.dead_man_status = "off" if settings.dead_man_s is None else "not armed yet"
+        self.counters: dict[str, int] = dict.fromkeys(
+            (
+                "actions",
+                "posts_ws",
+                "posts_rest",
+                "unknown",
+                "reconnects",
+                "notices",
+                "history_fills_skipped",
+            ),
+            0,
+        )
+        self._signer = signer
+        self._clock = clock
+        self._tr = Translator(instrument)
+        self._user = settings.user.lower()
+        self._queue: asyncio.Queue[Event | _End] = asyncio.Queue()
+        self._rest: RestClient | None = None
+        self._ws: WsClient | None = None
+        self._ws_task: asyncio.Task[None] | None = None
+        self._dead_man_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._up = asyncio.Event()
+        self._history_seen = False
+        self._history_tids: set[int] = set()  # fills from before this session (D4, D19)
+        self._last_fill_ms: int | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"HyperliquidVenue({self.instrument.symbol}, user={abbreviate(self._user)}, "
+            f"api={self.settings.endpoints.api_url})"
+        )
+
+    @property
+    def account(self) -> str:
+        """The account address, abbreviated for display (D21)."""
+        return abbreviate(self._user)
+
+    # ---- the Venue protocol -------------------------------------------------------------
+
+    async def connect(self) -> None:
+        if self._rest is not None:
+            return
+        s = self.settings
+        self._rest = RestClient(
+            s.endpoints.api_url,
+            timeout_s=s.request_timeout_s,
+            budget=self.budget,
+            clock=self._clock,
+        )
+        self._notice(
+            "signing",
+            f"ECDSA backend {self.ecdsa_backend}; signer {abbreviate(self._signer.address)}, "
+            f"account {abbreviate(self._user)}, "
+            f"{'mainnet' if s.endpoints.is_mainnet else 'testnet'} signatures",
+        )
+        if self.ecdsa_backend != "coincurve":
+            self._notice("signing", "coincurve is missing: each signature costs ~10x more")
+        await self._load_rate_limit()
+        coin, user = self.instrument.symbol, self._user
+        subscriptions: list[dict[str, Any]] = [
+            {"type": "l2Book", "coin": coin},
+            {"type": "trades", "coin": coin},
+            {"type": "orderUpdates", "user": user},
+            {"type": "userFills", "user": user},
+            {"type": "userEvents", "user": user},
+        ]
+        self._ws = WsClient(
+            s.endpoints.ws_url,
+            subscriptions,
+            on_message=self._on_message,
+            on_up=self._on_up,
+            on_down=self._on_down,
+            on_notice=self._notice,
+            clock=self._clock,
+            budget=self.budget,
+            open_timeout_s=s.request_timeout_s,
+            ping_interval_s=s.ws_ping_interval_s,
+            pong_timeout_s=s.ws_pong_timeout_s,
+        )
+        self._ws_task = asyncio.create_task(self._ws.run(), name="hl-ws")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(s.request_timeout_s * 2):
+                await self._up.wait()
+        if not self._up.is_set():
+            self._notice("ws", "the WebSocket is not up yet; still trying")
+        if s.dead_man_s is not None:
+            self._dead_man_task = asyncio.create_task(self._dead_man(s.dead_man_s), name="hl-dms")
+
+    async def events(self) -> AsyncIterator[Event]:
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, _End):
+                return
+            yield item
+
+    async def submit(self, batch: Batch) -> None:
+        if self._closed:
+            return
+        task = asyncio.create_task(self._execute(batch), name=f"hl-batch-{batch.batch_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._dead_man_task is not None:
+            self._dead_man_task.cancel()
+            await asyncio.gather(self._dead_man_task, return_exceptions=True)
+            if self.dead_man_status.startswith("armed"):
+                with contextlib.suppress(_Refused, _Unknown):
+                    await self._send_action(ScheduleCancelAction(), 1, emergency=True)
+                    self.dead_man_status = "cleared"
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=_CLOSE_GRACE_S)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._ws is not None:
+            await self._ws.close()
+        if self._ws_task is not None:
+            self._ws_task.cancel()
+            await asyncio.gather(self._ws_task, return_exceptions=True)
+        if self._rest is not None:
+            await self._rest.aclose()
+        self._signer.close()
+        self._queue.put_nowait(_End())
+
+    # ---- for the view and for tests -----------------------------------------------------
+
+    @property
+    def ws_up(self) -> bool:
+        return self._ws is not None and self._ws.up
+
+    async def drop_connection(self) -> None:
+        """Close the WebSocket as if the network had (it reconnects and resyncs)."""
+        if self._ws is not None:
+            await self._ws.drop()
+
+    # ---- executing a batch --------------------------------------------------------------
+
+    async def _execute(self, batch: Batch) -> None:
+        try:
+            await self._run(batch)
+        except Exception as exc:  # a bug here must not kill the venue silently
+            self._notice("internal", f"batch {batch.batch_id}: {type(exc).__name__}: {exc}")
+
+    async def _run(self, batch: Batch) -> None:
+        """Cancels first (D13), then modifies and placements, then queries and syncs."""
+        bid = batch.batch_id
+        cmds = batch.commands
+        for cmd in cmds:
+            if isinstance(cmd, CancelAll):
+                await self._cancel_all(bid)
+        cancels = [c for c in cmds if isinstance(c, Cancel)]
+        if cancels:
+            await self._cancels(cancels, bid)
+        modifies = [c for c in cmds if isinstance(c, Modify)]
+        if modifies:
+            await self._modifies(modifies, bid)
+        places = [c for c in cmds if isinstance(c, Place)]
+        if places:
+            await self._places(places, bid)
+        for cmd in cmds:
+            if isinstance(cmd, SetLeverage):
+                await self._set_leverage(cmd)
+        questions = [self._query(c) for c in cmds if isinstance(c, QueryOrder)]
+        questions.extend(self._sync() for c in cmds if isinstance(c, SyncState))
+        if questions:
+            await asyncio.gather(*questions)
+
+    async def _send_action(self, action: BaseModel, items: int, *, emergency: bool) -> OkBody:
+        """Sign and send one action; the ``ok`` body, or ``_Refused`` / ``_Unknown``."""
+        ws = self._ws
+        via_ws = self.settings.post_over_ws and ws is not None and ws.up
+        if not emergency:
+            why = self.budget.allows(
+                exchange_weight(items), items, self._clock.now(), via_ws=via_ws
+            )
+            if why is not None:
+                raise _Refused(why, RejectionClass.RATE_LIMIT)
+        body = await self._signer.signed(action_dict(action))
+        self.counters["actions"] += 1
+        self.budget.record_actions(items)
+        timeout = self.settings.request_timeout_s
+        try:
+            raw: Any = None
+            sent = False
+            if via_ws and ws is not None:
+                try:
+                    raw = await ws.post("action", body, timeout)
+                    sent = True
+                    self.counters["posts_ws"] += 1
+                except NotConnected:
+                    sent = False
+            if not sent:
+                assert self._rest is not None
+                raw = await self._rest.exchange(body, items)
+                self.counters["posts_rest"] += 1
+        except PostFailed as exc:
+            raise _Refused(exc.text, _rclass(exc.text)) from None
+        except RestRefused as exc:
+            rclass = RejectionClass.RATE_LIMIT if exc.rate_limited else classify(exc.text)
+            raise _Refused(exc.text, rclass) from None
+        except (PostLost, RestUnknown) as exc:
+            self.counters["unknown"] += 1
+            raise _Unknown(str(exc)) from None
+        try:
+            answer = ExchangeAnswer.model_validate(raw)
+        except ValidationError:
+            self.counters["unknown"] += 1
+            raise _Unknown(f"unreadable answer: {str(raw)[:200]}") from None
+        if isinstance(answer.response, str):
+            text = answer.response
+            raise _Refused(text, classify(text))
+        return answer.response
+
+    @staticmethod
+    def _statuses(body: OkBody) -> Sequence[ItemStatus]:
+        return body.data.statuses if body.data is not None else ()
+
+    async def _places(self, places: list[Place], bid: int) -> None:
+        tr = self._tr
+        action = OrderAction(orders=[tr.place(p) for p in places])
+        try:
+            body = await self._send_action(action, len(places), emergency=False)
+        except _Refused as r:
+            self._put_all(tr.place_rejected(places, r.text, r.rclass, bid))
+        except _Unknown as u:
+            self._put_all(tr.place_unknown(places, str(u), bid))
+        else:
+            self._put_all(tr.place_answers(places, self._statuses(body), bid))
+
+    async def _modifies(self, modifies: list[Modify], bid: int) -> None:
+        tr = self._tr
+        action = BatchModifyAction(modifies=[tr.modify(m) for m in modifies])
+        try:
+            body = await self._send_action(action, len(modifies), emergency=False)
+        except _Refused as r:
+            self._put_all([tr.modify_rejected(m, r.text, bid) for m in modifies])
+        except _Unknown as u:
+            self._put_all(tr.modify_unknown(modifies, str(u), bid))
+        else:
+            self._put_all(tr.modify_answers(modifies, self._statuses(body), bid))
+
+    async def _cancels(self, cancels: list[Cancel], bid: int) -> None:
+        by_oid = [c for c in cancels if c.oid is not None]
+        by_cloid = [c for c in cancels if c.oid is None and c.cloid is not None]
+        asset = self.instrument.asset_id
+        if by_oid:
+            wires = [CancelWire(a=asset, o=c.oid) for c in by_oid if c.oid is not None]
+            await self._send_cancels(CancelAction(cancels=wires), by_oid, bid)
+        if by_cloid:
+            cloid_wires = [
+                CancelByCloidWire(asset=asset, cloid=c.cloid) for c in by_cloid if c.cloid
+            ]
+            await self._send_cancels(CancelByCloidAction(cancels=cloid_wires), by_cloid, bid)
+
+    async def _send_cancels(
+        self, action: BaseModel, cancels: list[Cancel], bid: int | None
+    ) -> list[Event]:
+        tr = self._tr
+        events: list[Event]
+        try:
+            body = await self._send_action(action, len(cancels), emergency=True)
+        except _Refused as r:
+            events = [tr.cancel_rejected(c, r.text, r.rclass, bid) for c in cancels]
+        except _Unknown as u:
+            events = tr.cancel_unknown(cancels, str(u), bid)
+        else:
+            events = tr.cancel_answers(cancels, self._statuses(body), bid)
+        self._put_all(events)
+        return events
+
+    async def _cancel_all(self, bid: int) -> None:
+        """D25: whatever the venue lists for our market, tracked or not, in one action."""
+        try:
+            rows = await self._open_orders()
+        except (_Refused, _Unknown, MappingError) as exc:
+            self._notice("cancel-all", f"could not list open orders: {exc}")
+            return
+        cancels = [Cancel(r.cloid, r.oid) for r in rows if r.coin == self.instrument.symbol]
+        if not cancels:
+            self._put(CancelAllDone(0, 0, bid))
+            return
+        asset = self.instrument.asset_id
+        wires = [CancelWire(a=asset, o=c.oid) for c in cancels if c.oid is not None]
+        events = await self._send_cancels(CancelAction(cancels=wires), cancels, bid)
+        swept = sum(1 for e in events if isinstance(e, CancelAck))
+        gone = sum(1 for e in events if isinstance(e, CancelRejected) and e.gone)
+        self._put(CancelAllDone(swept, len(cancels) - swept - gone, bid))
+
+    async def _set_leverage(self, cmd: SetLeverage) -> None:
+        inst = self.instrument
+        action = UpdateLeverageAction(asset=inst.asset_id, isCross=True, leverage=cmd.leverage)
+        try:
+            await self._send_action(action, 1, emergency=False)
+        except _Refused as r:
+            found = parse_leverage(r.text, 0)
+            if found:
+                self._put(LeverageInfo(found, r.text))  # D14: believe the venue's figure
+            elif cmd.leverage > inst.max_leverage:
+                self._put(LeverageInfo(inst.max_leverage, r.text))
+            else:
+                self._notice("leverage", f"updateLeverage {cmd.leverage}x refused: {r.text}")
+        except _Unknown as u:
+            self._notice("leverage", f"updateLeverage {cmd.leverage}x: outcome unknown ({u})")
+        else:
+            self._put(LeverageInfo(cmd.leverage, "updateLeverage accepted"))
+
+    # ---- info ---------------------------------------------------------------------------
+
+    async def _info(self, body: dict[str, Any]) -> Any:
+        """An ``/info`` request: by WebSocket post when up, else (or if that fails) REST —
+        a query is safe to repeat."""
+        ws = self._ws
+        if self.settings.post_over_ws and ws is not None and ws.up:
+            with contextlib.suppress(NotConnected, PostLost, PostFailed):
+                return await ws.post("info", body, self.settings.request_timeout_s)
+        assert self._rest is not None
+        try:
+            return await self._rest.info(body)
+        except RestRefused as exc:
+            raise _Refused(
+                exc.text, RejectionClass.RATE_LIMIT if exc.rate_limited else classify(exc.text)
+            ) from None
+        except RestUnknown as exc:
+            raise _Unknown(str(exc)) from None
+
+    async def _open_orders(self) -> list[OpenOrder]:
+        raw = await self._info({"type": "openOrders", "user": self._user})
+        if not isinstance(raw, list):
+            raise MappingError(f"openOrders: expected a list, got {str(raw)[:100]}")
+        return [parse_or_raise(OpenOrder, row) for row in raw]
+
+    async def _query(self, cmd: QueryOrder) -> None:
+        key: int | str | None = cmd.cloid if cmd.cloid is not None else cmd.oid
+        try:
+            raw = await self._info({"type": "orderStatus", "user": self._user, "oid": key})
+            answer = parse_or_raise(OrderStatusAnswer, raw)
+            self._put(self._tr.order_status(answer, cmd.cloid, cmd.oid))
+        except (_Refused, _Unknown, MappingError) as exc:
+            self._put(QueryFailed(cmd.cloid, cmd.oid, f"orderStatus: {exc}"))
+
+    async def _sync(self) -> None:
+        """Open orders and the position (answers ``SyncState``)."""
+        try:
+            rows, state = await asyncio.gather(
+                self._open_orders(),
+                self._info({"type": "clearinghouseState", "user": self._user}),
+            )
+            position = self._tr.position(parse_or_raise(ClearinghouseState, state))
+            orders = self._tr.open_orders(rows, None)
+        except (_Refused, _Unknown, MappingError) as exc:
+            self._put(SyncFailed(f"state sync: {exc}"))
+            return
+        self._put(orders)
+        self._put(position)
+
+    async def _load_rate_limit(self) -> None:
+        try:
+            raw = await self._info({"type": "userRateLimit", "user": self._user})
+            limit = parse_or_raise(UserRateLimit, raw)
+        except (_Refused, _Unknown, MappingError) as exc:
+            self._notice("rate limit", f"userRateLimit unavailable: {exc}")
+            return
+        self.budget.set_address(limit.nRequestsUsed, limit.nRequestsCap)
+
+    # ---- the stream ---------------------------------------------------------------------
+
+    async def _on_up(self) -> None:
+        """Subscriptions acknowledged.  After a reconnect: fills since the last one seen, open
+        orders and the position (D16), then ``Connected``."""
+        ws = self._ws
+        if ws is not None and ws.connections > 1:
+            self.counters["reconnects"] += 1
+            await self._catch_up()
+        self._put(Connected(self.name))
+        self._up.set()
+
+    async def _catch_up(self) -> None:
+        try:
+            if self._last_fill_ms is not None:
+                raw = await self._info(
+                    {"type": "userFillsByTime", "user": self._user, "startTime": self._last_fill_ms}
+                )
+                if not isinstance(raw, list):
+                    raise MappingError("userFillsByTime: expected a list")
+                rows = self._this_session([parse_or_raise(UserFill, r) for r in raw])
+                self._put_all(self._tr.fills(rows, snapshot=True))
+                self._saw_fills(rows)
+        except (_Refused, _Unknown, MappingError) as exc:
+            self._notice("resync", f"fills since the last one seen: {exc}")
+        await self._sync()
+
+    def _on_down(self, reason: str) -> None:
+        self._up.clear()
+        self._put(Disconnected(reason))
+
+    def _on_message(self, channel: str, data: Any) -> None:
+        try:
+            events = self._map_stream(channel, data)
+        except (MappingError, ValidationError, TypeError, ValueError) as exc:
+            self._notice("malformed", f"{channel}: {str(exc)[:300]}")
+            return
+        self._put_all(events)
+
+    def _map_stream(self, channel: str, data: Any) -> list[Event]:
+        tr = self._tr
+        if channel == "l2Book":
+            book = parse_or_raise(L2Book, data)
+            return [tr.book(book)] if book.coin == tr.coin else []
+        if channel == "trades":
+            return tr.trades([parse_or_raise(WsTrade, row) for row in _rows(data)])
+        if channel == "orderUpdates":
+            return tr.order_updates([parse_or_raise(OrderStatusEntry, r) for r in _rows(data)])
+        if channel == "userFills":
+            fills = parse_or_raise(WsUserFills, data)
+            if fills.user is not None and fills.user.lower() != self._user:
+                return []
+            if fills.isSnapshot and not self._history_seen:
+                # History from before this session: the start-up position holds it already,
+                # so these fills are never counted, now or when a later replay repeats them.
+                self._history_seen = True
+                self._history_tids.update(f.tid for f in fills.fills)
+                self.counters["history_fills_skipped"] += len(fills.fills)
+                self._saw_fills(fills.fills)
+                return []
+            self._history_seen = True
+            rows = self._this_session(fills.fills)
+            events = tr.fills(rows, snapshot=bool(fills.isSnapshot))
+            self._saw_fills(rows)
+            return events
+        if channel == "user":
+            # Fills also come on userFills (with its replay): taken from there only.
+            user_event = parse_or_raise(WsUserEvent, data)
+            out: list[Event] = []
+            for cancel in user_event.nonUserCancel or ():
+                if cancel.coin == tr.coin:
+                    out.append(
+                        OrderUpdate(cancel.oid, None, VenueStatus.VENUE_CANCELED, "nonUserCancel")
+                    )
+            if user_event.liquidation is not None:
+                out.append(VenueNotice("liquidation", str(user_event.liquidation)[:300]))
+            return out
+        return [VenueNotice("unknown channel", f"{channel}: {str(data)[:200]}")]
+
+    def _this_session(self, rows: Sequence[UserFill]) -> list[UserFill]:
+        history = self._history_tids
+        return [row for row in rows if row.tid not in history]
+
+    def _saw_fills(self, rows: Sequence[UserFill]) -> None:
+        for row in rows:
+            if self._last_fill_ms is None or row.time > self._last_fill_ms:
+                self._last_fill_ms = row.time
+        if self._last_fill_ms is None:
+            self._last_fill_ms = epoch_ms()
+
+    # ---- the dead man's switch ----------------------------------------------------------
+
+    async def _dead_man(self, horizon_s: float) -> None:
+        """Re-arm ``scheduleCancel`` to now + ``horizon_s`` every third of it."""
+        while True:
+            deadline = epoch_ms() + int(horizon_s * 1000)
+            try:
+                await self._send_action(ScheduleCancelAction(time=deadline), 1, emergency=True)
+            except _Refused as r:
+                self.dead_man_status = f"unavailable: {r.text}"
+                self._notice("dead man's switch", r.text)
+                if "enough volume" in r.text:
+                    return  # the $1M volume gate: re-arming cannot succeed today
+            except _Unknown as u:
+                self.dead_man_status = f"unknown: {u}"
+            else:
+                self.dead_man_status = f"armed: cancels all {horizon_s:g}s after we go silent"
+            await asyncio.sleep(horizon_s / 3)
+
+    # ---- output -------------------------------------------------------------------------
+
+    def _put(self, event: Event) -> None:
+        self._queue.put_nowait(event)
+
+    def _put_all(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self._put(event)
+
+    def _notice(self, kind: str, text: str) -> None:
+        self.counters["notices"] += 1
+        self._put(VenueNotice(kind, text))
+
+
+def _rows(data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        raise MappingError(f"expected a list, got {type(data).__name__}")
+    return data
+
+
+def _rclass(text: str) -> RejectionClass:
+    """A WebSocket post error: "429" style texts are rate limits like their HTTP twins."""
+    rclass = classify(text)
+    if rclass is RejectionClass.OTHER and "429" in text:
+        return RejectionClass.RATE_LIMIT
+    return rclass

@@ -1,0 +1,334 @@
+"""Hyperliquid's wire format as pydantic models: what we send, what comes back.
+
+Requests (``/exchange`` actions and their envelope, ``/info`` bodies, WebSocket methods) are
+declared with their keys in the venue's canonical order, because the msgpack of the action is
+what gets signed (reference 4.1): ``action_dict`` dumps a model in that order and leaves unset
+optional keys out.  Request fields are strict (an int is an int), as the venue's own parser is —
+the loopback twin answers a mistyped body with 422, like the real one.
+
+Answers are parsed leniently: unknown keys are ignored (the venue adds fields over time) and
+optional keys may be missing or ``null``.  Prices and sizes stay decimal strings here; they are
+converted to ticks and lots once, in ``mapping``, with the instrument from ``meta``.
+
+This module only describes shapes.  It never converts units, never signs and never does I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+Tif = Literal["Alo", "Ioc", "Gtc"]
+WireSide = Literal["B", "A"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# ---- /exchange actions (canonical key order: reference 4.1) ------------------------------
+
+
+class Limit(_Request):
+    tif: Tif
+
+
+class LimitOrderType(_Request):
+    limit: Limit
+
+
+class OrderWire(_Request):
+    a: StrictInt  # asset id
+    b: StrictBool  # is buy
+    p: StrictStr  # limit price, canonical decimal string
+    s: StrictStr  # size, canonical decimal string
+    r: StrictBool  # reduce only
+    t: LimitOrderType
+    c: StrictStr | None = None  # cloid: 0x + 32 hex
+
+
+class OrderAction(_Request):
+    type: Literal["order"] = "order"
+    orders: list[OrderWire]
+    grouping: Literal["na"] = "na"
+
+
+class CancelWire(_Request):
+    a: StrictInt
+    o: StrictInt
+
+
+class CancelAction(_Request):
+    type: Literal["cancel"] = "cancel"
+    cancels: list[CancelWire]
+
+
+class CancelByCloidWire(_Request):
+    asset: StrictInt
+    cloid: StrictStr
+
+
+class CancelByCloidAction(_Request):
+    type: Literal["cancelByCloid"] = "cancelByCloid"
+    cancels: list[CancelByCloidWire]
+
+
+class ModifyWire(_Request):
+    oid: StrictInt | StrictStr  # an oid, or a cloid string
+    order: OrderWire
+
+
+class BatchModifyAction(_Request):
+    type: Literal["batchModify"] = "batchModify"
+    modifies: list[ModifyWire]
+
+
+class ScheduleCancelAction(_Request):
+    type: Literal["scheduleCancel"] = "scheduleCancel"
+    time: StrictInt | None = None  # absent: clear the dead man's switch
+
+
+class UpdateLeverageAction(_Request):
+    type: Literal["updateLeverage"] = "updateLeverage"
+    asset: StrictInt
+    isCross: StrictBool
+    leverage: StrictInt
+
+
+class NoopAction(_Request):
+    type: Literal["noop"] = "noop"
+
+
+Action = Annotated[
+    OrderAction
+    | CancelAction
+    | CancelByCloidAction
+    | BatchModifyAction
+    | ScheduleCancelAction
+    | UpdateLeverageAction
+    | NoopAction,
+    Field(discriminator="type"),
+]
+
+
+def action_dict(action: BaseModel) -> dict[str, Any]:
+    """The action exactly as it is signed and sent: canonical key order, unset keys absent."""
+    return action.model_dump(exclude_none=True)
+
+
+class Signature(_Request):
+    r: StrictStr
+    s: StrictStr
+    v: StrictInt
+
+
+class ExchangeRequest(_Request):
+    """The ``/exchange`` envelope; ``vaultAddress``/``expiresAfter`` may be absent or null."""
+
+    action: Action
+    nonce: StrictInt
+    signature: Signature
+    vaultAddress: StrictStr | None = None
+    expiresAfter: StrictInt | None = None
+
+
+# ---- /exchange answers -------------------------------------------------------------------
+
+
+class RestingInfo(_Answer):
+    oid: int
+    cloid: str | None = None
+
+
+class FilledInfo(_Answer):
+    totalSz: str
+    avgPx: str
+    oid: int
+    cloid: str | None = None
+
+
+class RestingStatus(_Answer):
+    resting: RestingInfo
+
+
+class FilledStatus(_Answer):
+    filled: FilledInfo
+
+
+class ErrorStatus(_Answer):
+    error: str
+
+
+# A bare string ("success", "waitingForFill", ...) or one of the objects above.
+ItemStatus = RestingStatus | FilledStatus | ErrorStatus | str
+
+
+class StatusesData(_Answer):
+    statuses: list[ItemStatus]
+
+
+class OkBody(_Answer):
+    type: str
+    data: StatusesData | None = None
+
+
+class ExchangeAnswer(_Answer):
+    """``{"status":"ok","response":{...}}`` or ``{"status":"err","response":"<text>"}``."""
+
+    status: Literal["ok", "err"]
+    response: OkBody | str
+
+
+# ---- /info answers -----------------------------------------------------------------------
+
+
+class AssetMeta(_Answer):
+    name: str
+    szDecimals: int
+    maxLeverage: int
+    onlyIsolated: bool = False
+    isDelisted: bool = False
+
+
+class Meta(_Answer):
+    universe: list[AssetMeta]
+
+
+class BookLevel(_Answer):
+    px: str
+    sz: str
+    n: int = 1
+
+
+class L2Book(_Answer):
+    coin: str
+    time: int
+    levels: tuple[list[BookLevel], list[BookLevel]]
+
+
+class OpenOrder(_Answer):
+    """``openOrders`` rows and the ``order`` of ``orderUpdates``; ``sz`` is what still rests."""
+
+    coin: str
+    side: WireSide
+    limitPx: str
+    sz: str
+    oid: int
+    timestamp: int
+    origSz: str | None = None
+    cloid: str | None = None
+    reduceOnly: bool | None = None
+
+
+class LeverageWire(_Answer):
+    type: str
+    value: int
+
+
+class PositionWire(_Answer):
+    coin: str
+    szi: str
+    entryPx: str | None = None
+    leverage: LeverageWire | None = None
+    maxLeverage: int | None = None
+
+
+class AssetPosition(_Answer):
+    type: str = "oneWay"
+    position: PositionWire
+
+
+class ClearinghouseState(_Answer):
+    assetPositions: list[AssetPosition]
+    withdrawable: str | None = None
+    time: int | None = None
+
+
+class UserFill(_Answer):
+    coin: str
+    px: str
+    sz: str
+    side: WireSide
+    time: int
+    startPosition: str = "0"
+    dir: str = ""
+    closedPnl: str = "0"
+    hash: str = ""
+    oid: int
+    crossed: bool
+    fee: str = "0"
+    tid: int
+    feeToken: str = "USDC"
+    cloid: str | None = None
+
+
+class OrderStatusEntry(_Answer):
+    order: OpenOrder
+    status: str
+    statusTimestamp: int
+
+
+class OrderStatusAnswer(_Answer):
+    """``{"status":"order","order":{...}}`` or ``{"status":"unknownOid"}``."""
+
+    status: str
+    order: OrderStatusEntry | None = None
+
+
+class UserRateLimit(_Answer):
+    cumVlm: str
+    nRequestsUsed: int
+    nRequestsCap: int
+
+
+# ---- WebSocket -------------------------------------------------------------------------
+
+
+class WsMessage(_Answer):
+    channel: str
+    data: Any = None
+
+
+class WsTrade(_Answer):
+    coin: str
+    side: WireSide
+    px: str
+    sz: str
+    time: int
+    tid: int
+    hash: str = ""
+
+
+class WsUserFills(_Answer):
+    user: str | None = None
+    isSnapshot: bool | None = None
+    fills: list[UserFill]
+
+
+class NonUserCancel(_Answer):
+    coin: str
+    oid: int
+
+
+class WsUserEvent(_Answer):
+    """Channel ``user`` (the ``userEvents`` subscription): one of these keys is set."""
+
+    fills: list[UserFill] | None = None
+    nonUserCancel: list[NonUserCancel] | None = None
+    funding: dict[str, Any] | None = None
+    liquidation: dict[str, Any] | None = None
+
+
+class PostResponse(_Answer):
+    type: Literal["action", "info", "error"]
+    payload: Any = None
+
+
+class PostData(_Answer):
+    id: int
+    response: PostResponse
