@@ -35,6 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--read-only", action="store_true", help="console: disable every order-affecting key"
     )
+    p.add_argument("--venue", choices=("sim", "hyperliquid"), help="override venue.kind")
+    p.add_argument("--network", choices=("testnet", "mainnet"), help="override venue.network")
+    p.add_argument(
+        "--api-url", help="override venue.api_url (e.g. the loopback twin, http://127.0.0.1:8765)"
+    )
+    p.add_argument(
+        "--confirm-mainnet",
+        action="store_true",
+        help="required to trade Hyperliquid mainnet: real money",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     cfg = sub.add_parser("config", help="check or write a config file")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -43,6 +53,21 @@ def _parser() -> argparse.ArgumentParser:
     init = cfg_sub.add_parser("init", help="write the default config to a file")
     init.add_argument("path", type=Path)
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    twin = sub.add_parser(
+        "sim-server",
+        help="serve the embedded exchange over Hyperliquid's HTTP and WebSocket protocol",
+    )
+    twin.add_argument("--port", type=_non_negative_int, default=8765, help="port on 127.0.0.1")
+    twin.add_argument("--seed", type=int, dest="twin_seed", help="seed (default: [sim] seed)")
+    twin.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        help="an address allowed to sign (default: the key in venue.key_env / venue.key_file)",
+    )
+    twin.add_argument(
+        "--faults", choices=("none", "adversarial"), default="none", help="wire fault plan"
+    )
     swarm = sub.add_parser(
         "swarm", help="run seeded adversarial simulations of the maker and check invariants"
     )
@@ -98,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _config_command(args)
         if args.command == "swarm":
             return _swarm_command(args)
-        config = load(args.config)
+        config = _with_venue_flags(load(args.config), args)
+        if args.command == "sim-server":
+            return _sim_server_command(config, args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -107,6 +134,66 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tui.app import run_console  # the console is the only place Textual is imported
 
     return run_console(config, seed=args.seed, duration=args.duration, read_only=args.read_only)
+
+
+def _with_venue_flags(config: Config, args: argparse.Namespace) -> Config:
+    """``--venue``, ``--network``, ``--api-url`` and ``--confirm-mainnet`` over the file."""
+    update: dict[str, object] = {}
+    if args.venue is not None:
+        update["kind"] = args.venue
+    if args.network is not None:
+        update["network"] = args.network
+    if args.api_url is not None:
+        update["api_url"] = args.api_url
+    if args.confirm_mainnet:
+        update["mainnet_confirmed"] = True
+    if not update:
+        return config
+    venue = config.venue.model_validate(
+        {**config.venue.model_dump(), **update, "mainnet_confirmed": False}
+    ).model_copy(update={"mainnet_confirmed": bool(args.confirm_mainnet)})
+    return config.model_copy(update={"venue": venue})
+
+
+def _sim_server_command(config: Config, args: argparse.Namespace) -> int:
+    """The loopback twin on 127.0.0.1 until Ctrl-C (exit 0)."""
+    from core.venues.hyperliquid.keys import KeySourceError, load_private_key
+    from core.venues.loopback import serve
+    from core.venues.loopback.faults import TwinFaults
+
+    accounts = [a.lower() for a in args.account]
+    if not accounts:
+        try:
+            key = load_private_key(config.venue.key_env, config.venue.key_file)
+        except KeySourceError as exc:
+            print(
+                f"mm-console sim-server: name the account it serves with --account 0x…, or "
+                f"provide the key the client will use ({exc})",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        from eth_account import Account
+
+        accounts = [Account.from_key(key.reveal()).address.lower()]
+    sim = config.sim
+    if args.twin_seed is not None:
+        sim = sim.model_copy(update={"seed": args.twin_seed})
+    try:
+        asyncio.run(
+            serve.run(
+                sim,
+                account=accounts[0],
+                agents=accounts[1:],
+                faults=TwinFaults.preset(args.faults),
+                port=args.port,
+            )
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as exc:
+        print(f"mm-console sim-server: cannot listen on port {args.port}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _config_command(args: argparse.Namespace) -> int:

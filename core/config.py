@@ -43,15 +43,45 @@ class _Section(BaseModel):
 
 
 class VenueConfig(_Section):
-    """Where orders go.  ``sim`` is the embedded exchange; ``hyperliquid`` the real one."""
+    """Where orders go.  ``sim`` is the embedded exchange; ``hyperliquid`` the real one.
+
+    For Hyperliquid: ``account_address`` is the account whose orders these are (default: the
+    key's own address; set it when an API wallet signs for it), ``vault_address`` a vault or
+    sub-account traded on its behalf, ``api_url`` another endpoint for the same protocol (the
+    loopback twin: ``mm-console sim-server``).  The key comes from the ``key_env`` variable or
+    the owner-only ``key_file`` (D21).  ``dead_man_switch`` re-arms Hyperliquid's
+    ``scheduleCancel`` so the exchange cancels every order ``dead_man_timeout_s`` after this
+    process goes silent; Hyperliquid grants it only to accounts with $1,000,000 of traded
+    volume.  ``mainnet_confirmed`` can only be set by ``--confirm-mainnet``.
+    """
 
     kind: Literal["sim", "hyperliquid"] = "sim"
     network: Literal["testnet", "mainnet"] = "testnet"
     account_address: str | None = None
     vault_address: str | None = None
+    api_url: str | None = None
     key_env: str = DEFAULT_KEY_ENV
     key_file: Path | None = None
     request_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    dead_man_switch: bool = False
+    dead_man_timeout_s: float = Field(default=30.0, ge=10, le=3600)
+    mainnet_confirmed: bool = Field(default=False, exclude=True)
+
+    @field_validator("mainnet_confirmed")
+    @classmethod
+    def _only_from_the_command_line(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(
+                "cannot be set in a config file; pass --confirm-mainnet on the command line"
+            )
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+(:\d+)?/?$", value):
+            raise ValueError("must be an http(s) URL of a host, like http://127.0.0.1:8765")
+        return value
 
     @field_validator("account_address", "vault_address")
     @classmethod

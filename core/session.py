@@ -30,13 +30,12 @@ class SessionError(Exception):
     """The session cannot be built (e.g. a venue this build cannot reach)."""
 
 
-def build_session(config: Config, *, seed: int | None = None, clock: Clock | None = None) -> Session:
+def build_session(
+    config: Config, *, seed: int | None = None, clock: Clock | None = None
+) -> Session:
     clock = clock if clock is not None else WallClock()
-    if config.venue.kind != "sim":
-        raise SessionError(
-            f"venue.kind = {config.venue.kind!r} is not available in this build; "
-            "use the embedded exchange (venue.kind = \"sim\")"
-        )
+    if config.venue.kind == "hyperliquid":
+        return _hyperliquid_session(config, clock)
     sim = config.sim if seed is None else config.sim.model_copy(update={"seed": seed})
     venue = SimVenue(sim, clock)
     instrument = venue.instrument
@@ -44,6 +43,53 @@ def build_session(config: Config, *, seed: int | None = None, clock: Clock | Non
     # A fresh cloid prefix per process: ids never repeat across restarts (D2, D22).
     prefix = int.from_bytes(os.urandom(4), "big") if seed is None else (sim.seed & 0xFFFFFFFF)
     maker = MarketMaker(params, instrument, venue=f"sim ({sim.symbol})", cloid_prefix=prefix)
+    runner = Runner(
+        maker,
+        venue,
+        clock,
+        tick_interval=config.strategy.tick_interval_s,
+        publish_hz=config.ui.refresh_hz,
+    )
+    return Session(config, venue, maker, runner, clock)
+
+
+def _hyperliquid_session(config: Config, clock: Clock) -> Session:
+    """The real exchange: refuse mainnet without ``--confirm-mainnet``, load the key (D21),
+    read the instrument from ``meta``, then build the venue, the maker and the runner.  Every
+    failure is a ``SessionError`` with one clear line (the CLI exits 2)."""
+    from core.venues.hyperliquid.keys import KeySourceError, abbreviate, load_private_key
+    from core.venues.hyperliquid.mapping import MappingError
+    from core.venues.hyperliquid.rest import RestRefused, RestUnknown, fetch_instrument
+    from core.venues.hyperliquid.signing import Signer
+    from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
+
+    v = config.venue
+    if v.network == "mainnet" and not v.mainnet_confirmed:
+        raise SessionError(
+            "venue.network = \"mainnet\" trades real money; pass --confirm-mainnet to confirm"
+        )
+    try:
+        key = load_private_key(v.key_env, v.key_file)
+    except KeySourceError as exc:
+        raise SessionError(str(exc)) from None
+    endpoints = Endpoints.for_network(v.network, v.api_url)
+    try:
+        instrument = fetch_instrument(endpoints.api_url, config.market.symbol, v.request_timeout_s)
+    except (RestRefused, RestUnknown, MappingError) as exc:
+        raise SessionError(f"cannot start on Hyperliquid {v.network}: {exc}") from None
+    signer = Signer(key, is_mainnet=endpoints.is_mainnet, vault_address=v.vault_address)
+    user = v.vault_address or v.account_address or signer.address
+    settings = HlSettings(
+        endpoints,
+        user,
+        request_timeout_s=v.request_timeout_s,
+        dead_man_s=v.dead_man_timeout_s if v.dead_man_switch else None,
+    )
+    venue = HyperliquidVenue(instrument, signer, settings, clock)
+    params = MakerParams.from_config(config, instrument, live=True)
+    prefix = int.from_bytes(os.urandom(4), "big")
+    label = f"hyperliquid {v.network} ({instrument.symbol}, {abbreviate(user)})"
+    maker = MarketMaker(params, instrument, venue=label, cloid_prefix=prefix)
     runner = Runner(
         maker,
         venue,

@@ -95,8 +95,12 @@ class TrackerVsVenue(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        # The model's venue handles every request within GRACE: that is its request lifetime.
         self.tracker = OrderTracker(
-            late_fill_window=WINDOW, retention=self.retention, grace_period=GRACE
+            late_fill_window=WINDOW,
+            retention=self.retention,
+            grace_period=GRACE,
+            request_lifetime=GRACE,
         )
         self.now = 0.0
         self.truth: dict[str, Truth] = {}

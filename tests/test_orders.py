@@ -782,8 +782,21 @@ def test_S10_not_found_within_the_grace_period_is_asked_again_D8():
     assert order.state is S.PENDING_NEW
 
 
+def test_S10_not_found_while_the_request_may_still_arrive_is_asked_again_D24():
+    """Swarm seed 8: a status query overtook its placement.  "Not found" for an unanswered
+    placement is believed only once the request can no longer reach the venue."""
+    tracker = OrderTracker(grace_period=2.0, request_lifetime=10.0)
+    order = place(tracker, "c10", now=0.0, level=2)
+    tracker.on_place_unknown(PlaceUnknown("c10", "timeout"), now=1.0)
+    out = report(tracker, VenueStatus.NOT_FOUND, cloid="c10", now=5.0)
+    assert out.requery_later and order.state is S.PENDING_NEW
+    assert tracker.live_for_intent(Side.BID, 2) == [order]  # the intent stays occupied
+    report(tracker, VenueStatus.NOT_FOUND, cloid="c10", now=10.5)
+    assert order.state is S.REJECTED
+
+
 def test_S10_not_found_after_the_grace_period_means_never_placed_D8():
-    tracker = OrderTracker(grace_period=2.0)
+    tracker = OrderTracker(grace_period=2.0, request_lifetime=2.0)
     order = place(tracker, "c10", now=0.0, level=2)
     tracker.on_place_unknown(PlaceUnknown("c10", "timeout"), now=1.0)
     out = report(tracker, VenueStatus.NOT_FOUND, cloid="c10", now=2.5)

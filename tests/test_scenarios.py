@@ -412,8 +412,10 @@ def test_S10_unknown_outcome_then_resting() -> None:
 
 
 def test_S10_unknown_outcome_never_placed() -> None:
-    """S10 (D8, D9): the venue does not know c10 and a snapshot taken past the grace period
-    agrees: c10 is marked never-placed and the intent is placed again with a fresh cloid."""
+    """S10 (D8, D9, D24): the venue does not know c10 and a snapshot taken past the grace period
+    agrees.  While the request could still reach the venue (``request_lifetime``), "not found"
+    is only a reason to ask again; after it, c10 is marked never-placed and the intent is placed
+    again with a fresh cloid."""
     s, c10, t0 = _s10()
     others = tuple(
         VenueOrder(o.oid, o.cloid, o.side, o.price, o.size, o.size)
@@ -423,9 +425,15 @@ def test_S10_unknown_outcome_never_placed() -> None:
     s.handle(OpenOrders(others), t0 + 6.0)
     assert _bid_level2_placements(s.sent[s.sent.index(c10) + 1 :]) == []
     s.handle(OrderStatusReport(c10.cloid, None, VenueStatus.NOT_FOUND, "unknownOid"), t0 + 6.1)
+    assert s.order(c10.cloid).state is OrderState.PENDING_NEW, "may still be on its way"
+    assert _bid_level2_placements(s.tick(t0 + 6.2)) == []
+
+    late = s.order(c10.cloid).placed_at + s.maker.params.request_lifetime + 0.1
+    s.handle(OpenOrders(others), late - 0.05)
+    s.handle(OrderStatusReport(c10.cloid, None, VenueStatus.NOT_FOUND, "unknownOid"), late)
     assert s.order(c10.cloid).state is OrderState.REJECTED
 
-    again = _bid_level2_placements(s.tick(t0 + 6.2))
+    again = _bid_level2_placements(s.tick(late + 0.1))
     assert len(again) == 1 and isinstance(again[0], Place)
     assert again[0].cloid != c10.cloid
 

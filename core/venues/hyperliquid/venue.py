@@ -642,6 +642,8 @@ class HyperliquidVenue:
             except _Unknown as u:
                 self.dead_man_status = f"unknown: {u}"
             else:
+                if not self.dead_man_status.startswith("armed"):
+                    self._notice("dead man's switch", f"armed, re-armed every {horizon_s / 3:g}s")
                 self.dead_man_status = f"armed: cancels all {horizon_s:g}s after we go silent"
             await asyncio.sleep(horizon_s / 3)
 

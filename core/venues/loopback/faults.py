@@ -67,8 +67,15 @@ class FaultState:
         self._next_random_disconnect = self._draw_disconnect(start)
         self.drop_next = 0  # answers to drop, set by tests
         self.counts: dict[str, int] = dict.fromkeys(
-            ("answers_dropped", "answers_delayed", "disconnects", "http_429", "address_limited",
-             "bad_signatures", "bad_nonces"),
+            (
+                "answers_dropped",
+                "answers_delayed",
+                "disconnects",
+                "http_429",
+                "address_limited",
+                "bad_signatures",
+                "bad_nonces",
+            ),
             0,
         )
 
@@ -91,6 +98,10 @@ class FaultState:
     def storm(self, now: float, seconds: float) -> None:
         """Answer every request with 429 for ``seconds`` from ``now``."""
         self._storm_until = max(self._storm_until, now + seconds)
+
+    def end_storm(self) -> None:
+        """End the storm under way (scheduled ones still come)."""
+        self._storm_until = -math.inf
 
     def storming(self, now: float) -> bool:
         while self._storms and self._storms[0] <= now:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import deque
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import h11
 from websockets.frames import Frame, Opcode
@@ -28,10 +30,21 @@ _MAX_HEAD = 64 * 1024
 _MAX_MESSAGE = 16 * 1024 * 1024
 
 
-class HttpReply(Protocol):
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    """One HTTP answer."""
+
     status: int
     content_type: str
     body: bytes
+
+    @classmethod
+    def json(cls, payload: Any) -> HttpReply:
+        return cls(200, "application/json", json.dumps(payload).encode())
+
+    @classmethod
+    def text(cls, status: int, text: str) -> HttpReply:
+        return cls(status, "text/plain; charset=utf-8", text.encode())
 
 
 class Handler(Protocol):
@@ -135,6 +148,7 @@ class LoopbackServer:
         self._port = port
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
 
     @property
     def port(self) -> int:
@@ -154,9 +168,13 @@ class LoopbackServer:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
+        for writer in list(self._writers):
+            writer.transport.abort()
+        if self._connections:
+            _, stragglers = await asyncio.wait(set(self._connections), timeout=1.0)
+            for task in stragglers:
+                task.cancel()
+            await asyncio.gather(*stragglers, return_exceptions=True)
         if server is not None:
             with contextlib.suppress(Exception):
                 await server.wait_closed()
@@ -165,6 +183,7 @@ class LoopbackServer:
         task = asyncio.current_task()
         if task is not None:
             self._connections.add(task)
+        self._writers.add(writer)
         try:
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -178,7 +197,10 @@ class LoopbackServer:
                 await self._http(head, reader, writer)
         except (ConnectionError, OSError):
             pass
+        except asyncio.CancelledError:
+            return  # the server is closing: this connection simply ends
         finally:
+            self._writers.discard(writer)
             with contextlib.suppress(ConnectionError, OSError, RuntimeError):
                 writer.close()
             if task is not None:

@@ -1,0 +1,185 @@
+"""Kill under load: the console (headless, ``App.run_test``) on the real threaded engine, the
+embedded exchange on the wall clock pushing 5,000 and 20,000 events per second; the time from
+the confirming key press to the ``CancelAll`` reaching the venue's ``submit``.
+
+Per load level: an engine (``bench.live.Engine.paced``: a Runner on its own thread, the
+workload's market scaled to the rate) and the real ``ConsoleApp`` at 160x48.  First the app is
+watched for a few seconds untouched: screen updates per second (compositor updates), new views
+per second and the events per second the engine really handled.  Then, repeatedly: wait until
+the maker is quoting (orders resting), wait a random 20-120 ms, press ``k`` (the confirmation
+screen opens), press ``k`` again — the clock starts here — and wait for the ``CancelAll`` at the
+venue; then re-arm (``r``, ``y``) and start over.  Keys go in the way the pilot sends them
+(``bench.live.press``), without the pilot's wait-for-idle, which under a busy engine thread
+waits a full second per key.
+
+Figures: confirm press -> CancelAll at the venue p50/p99/max (targets: p99 <= 20 ms at 5k/s,
+<= 50 ms at 20k/s), the same from the first ``k`` (confirmation screen included), screen
+updates per second (target >= 10 at 5k/s) and the load achieved.
+
+    python -m bench.bench_kill [--quick] [--presses N] [--rates 5000,20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from typing import Any
+
+from bench.live import Engine, console_app, press, wait_until
+from bench.results import Result, pct
+from core.view import Mode
+
+TARGET_P99_MS = {5000: 20.0, 20000: 50.0}
+SCREEN_UPDATES_TARGET = 10.0
+SIZE = (160, 48)
+
+
+def _quoting(app: Any) -> bool:
+    view = app.view
+    return view is not None and view.mode is Mode.RUNNING and bool(view.orders)
+
+
+async def _drive(engine: Engine, presses: int, observe_s: float, seed: int) -> dict[str, Any]:
+    from tui.screens import ConfirmScreen
+
+    rng = random.Random(seed)
+    app = console_app(engine)
+    runner = engine.runner
+    loop = asyncio.get_running_loop()
+    out: dict[str, Any] = {"confirm": [], "first": [], "failed": 0}
+    async with app.run_test(size=SIZE):
+        if not await wait_until(lambda: _quoting(app), 30.0, poll=0.02):
+            raise RuntimeError("the engine never started quoting")
+        await asyncio.sleep(1.0)  # settle
+        f0, v0, e0, t0 = app.frames, app.views, runner.events_handled, time.perf_counter()
+        await asyncio.sleep(observe_s)
+        dt = time.perf_counter() - t0
+        out["frames_per_s"] = (app.frames - f0) / dt
+        out["views_per_s"] = (app.views - v0) / dt
+        out["events_per_s"] = (runner.events_handled - e0) / dt
+        e0, t0 = runner.events_handled, time.perf_counter()
+        for _ in range(presses):
+            if not await wait_until(lambda: _quoting(app), 15.0):
+                out["failed"] += 1
+                break
+            await asyncio.sleep(rng.uniform(0.02, 0.12))
+            arrived: asyncio.Future[float] = loop.create_future()
+
+            def on_cancel_all(t: float, fut: asyncio.Future[float] = arrived) -> None:
+                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(t))
+
+            first = time.perf_counter()
+            press(app, "k")
+            if not await wait_until(lambda: isinstance(app.screen, ConfirmScreen), 5.0):
+                out["failed"] += 1
+                continue
+            engine.venue.on_cancel_all = on_cancel_all
+            confirm = time.perf_counter()
+            press(app, "k")
+            try:
+                at = await asyncio.wait_for(arrived, 5.0)
+            except TimeoutError:
+                out["failed"] += 1
+                continue
+            finally:
+                engine.venue.on_cancel_all = None
+            out["confirm"].append(at - confirm)
+            out["first"].append(at - first)
+            # Re-arm: wait until the app shows KILLED, then r and y.
+            await wait_until(
+                lambda: app.view is not None
+                and app.view.mode is Mode.KILLED
+                and not isinstance(app.screen, ConfirmScreen),
+                5.0,
+            )
+            press(app, "r")
+            if await wait_until(lambda: isinstance(app.screen, ConfirmScreen), 5.0):
+                press(app, "y")
+            await wait_until(lambda: app.view is not None and app.view.mode is not Mode.KILLED, 5.0)
+        out["press_events_per_s"] = (runner.events_handled - e0) / (time.perf_counter() - t0)
+        out["press_seconds"] = time.perf_counter() - t0
+    return out
+
+
+def measure(rate: float, presses: int, observe_s: float, seed: int = 11) -> dict[str, Any]:
+    engine = Engine.paced(rate, seed)
+    engine.start()
+    try:
+        return asyncio.run(_drive(engine, presses, observe_s, seed))
+    finally:
+        engine.stop()
+
+
+def run(
+    quick: bool = False,
+    presses: int | None = None,
+    rates: tuple[int, ...] = (5000, 20000),
+    verbose: bool = True,
+) -> list[Result]:
+    presses = presses if presses is not None else (15 if quick else 200)
+    observe_s = 3.0 if quick else 6.0
+    results: list[Result] = []
+    for rate in rates:
+        out = measure(rate, presses, observe_s)
+        k = f"{rate // 1000}k/s"
+        confirm_ms = [1e3 * x for x in out["confirm"]]
+        first_ms = [1e3 * x for x in out["first"]]
+        n = len(confirm_ms)
+        load = (
+            f"{n} presses in {out['press_seconds']:.0f} s at {out['press_events_per_s']:,.0f} "
+            f"events/s handled"
+            + (f"; {out['failed']} presses timed out" if out["failed"] else "")
+        )
+        if verbose:
+            print(f"  {k}: {load}", flush=True)
+        target = TARGET_P99_MS.get(rate)
+        if n:
+            results += [
+                Result(f"kill @{k}: confirm key -> CancelAll p50", [pct(confirm_ms, 0.5)], "ms",
+                       note=load),
+                Result(
+                    f"kill @{k}: confirm key -> CancelAll p99",
+                    [pct(confirm_ms, 0.99)],
+                    "ms",
+                    target=("<=", target) if target else None,
+                    note=f"n={n}",
+                ),
+                Result(f"kill @{k}: confirm key -> CancelAll max", [max(confirm_ms)], "ms",
+                       note=f"n={n}"),
+                Result(
+                    f"kill @{k}: first k -> CancelAll p99",
+                    [pct(first_ms, 0.99)],
+                    "ms",
+                    note=f"confirmation screen included; p50 {pct(first_ms, 0.5):.1f} ms",
+                ),
+            ]
+        results.append(
+            Result(
+                f"console @{k}: screen updates/s",
+                [out["frames_per_s"]],
+                "/s",
+                target=(">=", SCREEN_UPDATES_TARGET) if rate == 5000 else None,
+                note=(
+                    f"{observe_s:g} s untouched: {out['views_per_s']:.1f} new views/s, "
+                    f"{out['events_per_s']:,.0f} events/s handled"
+                ),
+            )
+        )
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="short smoke run")
+    ap.add_argument("--presses", type=int)
+    ap.add_argument("--rates", default="5000,20000", help="events per second, comma-separated")
+    args = ap.parse_args()
+    rates = tuple(int(r) for r in args.rates.split(","))
+    for r in run(args.quick, args.presses, rates):
+        print(r.line())
+
+
+if __name__ == "__main__":
+    main()

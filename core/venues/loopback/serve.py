@@ -1,0 +1,76 @@
+"""Start the loopback twin: the exchange and its server, together, on 127.0.0.1.
+
+``start_twin`` is what the end-to-end tests and ``mm-console sim-server`` use; ``run`` serves
+until cancelled (Ctrl-C).  It binds to the loopback interface only (D21) and never prints a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from core.clock import Clock, WallClock
+from core.venues.hyperliquid.keys import abbreviate
+from core.venues.loopback.faults import TwinFaults
+from core.venues.loopback.server import LoopbackServer
+from core.venues.loopback.twin import Twin
+from core.venues.sim.config import SimConfig
+
+
+async def start_twin(
+    config: SimConfig,
+    *,
+    account: str,
+    agents: Iterable[str] = (),
+    faults: TwinFaults | None = None,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    clock: Clock | None = None,
+) -> tuple[Twin, LoopbackServer]:
+    """A started twin and its listening server (``port`` 0: a free one, see ``server.port``)."""
+    twin = Twin(config, clock or WallClock(), account=account, agents=agents, faults=faults)
+    await twin.start()
+    server = LoopbackServer(twin, host, port)
+    try:
+        await server.start()
+    except BaseException:
+        await twin.close()
+        raise
+    return twin, server
+
+
+async def stop_twin(twin: Twin, server: LoopbackServer) -> None:
+    await twin.close()
+    await server.close()
+
+
+async def run(
+    config: SimConfig,
+    *,
+    account: str,
+    agents: Iterable[str] = (),
+    faults: TwinFaults | None = None,
+    port: int,
+    host: str = "127.0.0.1",
+    out: TextIO = sys.stdout,
+) -> None:
+    """Serve until cancelled, saying where and for whom."""
+    twin, server = await start_twin(
+        config, account=account, agents=agents, faults=faults, port=port, host=host
+    )
+    inst = twin.instrument
+    print(
+        f"loopback twin of Hyperliquid serving {inst.symbol} (asset {inst.asset_id}, "
+        f"szDecimals {inst.sz_decimals}) for account {abbreviate(twin.account)} on "
+        f"{server.url} (WebSocket {server.url.replace('http', 'ws', 1)}/ws); Ctrl-C stops it",
+        file=out,
+        flush=True,
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        with contextlib.suppress(Exception):
+            await stop_twin(twin, server)
