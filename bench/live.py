@@ -196,14 +196,19 @@ def calibrate(rate: float, seed: int = 11, simulated: float = 3.0) -> float:
 
 def console_app(engine: Engine) -> Any:
     """The real ``ConsoleApp`` on ``engine``, counting screen updates and new views."""
+    from pathlib import Path
+
     from textual.app import App
 
+    import tui.app
     from themes import load_themes
     from tui.app import ConsoleApp
 
     runner = engine.runner
 
     class CountingConsole(ConsoleApp):
+        # Textual resolves a relative CSS_PATH against the subclass's module: pin the original.
+        CSS_PATH = str(Path(tui.app.__file__).with_name(str(ConsoleApp.CSS_PATH)))
         frames = 0
         views = 0
         _last_view: object = None

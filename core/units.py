@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
@@ -79,6 +79,9 @@ class Instrument:
     min_notional: Decimal = Decimal(10)
     max_leverage: int = 20
     asset_id: int = 0
+    # Ticks per whole unit of price (0 when a tick is 1 or more): derived once, because the
+    # significant-figure rule needs it on every quote.
+    _ticks_per_unit: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "min_notional"):
@@ -98,6 +101,7 @@ class Instrument:
                 f"instrument {self.symbol}: a significant-figure rule needs a power-of-ten "
                 f"tick_size, got {self.tick_size}"
             )
+        object.__setattr__(self, "_ticks_per_unit", int(Decimal(1) / self.tick_size))
 
     @classmethod
     def hyperliquid_perp(
@@ -146,7 +150,7 @@ class Instrument:
         """The effective step, in ticks, of the valid-price grid around ``ticks`` (>= 1)."""
         if self.sig_figs == 0 or ticks <= 0:
             return 1
-        one = int(Decimal(1) / self.tick_size)  # ticks per whole unit of price
+        one = self._ticks_per_unit
         if one < 1:
             return 1  # a tick of 10 or more: every price on the tick grid is an integer
         digits = len(str(ticks))  # digits of the tick count

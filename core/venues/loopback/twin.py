@@ -266,7 +266,7 @@ class Twin:
     def take(self, side: Side, lots: int, limit: int | None = None) -> None:
         """A synthetic taker of ``side`` sweeps ``lots`` now (fills our resting orders)."""
         self.exchange.inject_taker(side, lots, limit)
-        self._wake.set()
+        self._advance(self._clock.now())
 
     def send_raw(self, channel: str, data: Any) -> None:
         """Push any message, malformed or unasked-for, to every WebSocket client."""
