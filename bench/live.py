@@ -37,8 +37,7 @@ from core.commands import Batch, CancelAll
 from core.config import Config
 from core.events import Event
 from core.maker import MakerParams, MarketMaker
-from core.runner import RunResult, Runner
-from core.venues.base import Venue
+from core.runner import Runner, RunResult
 from core.venues.sim.config import SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.venue import SimVenue

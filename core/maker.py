@@ -70,7 +70,7 @@ from core.events import (
 )
 from core.executor import Executor, SideMode
 from core.exposure import Position, exposure
-from core.orders import OrderState, OrderTracker, Outcome, TrackedOrder
+from core.orders import OrderState, OrderTracker, Outcome, TrackedOrder, Trigger
 from core.reconcile import Reconciler
 from core.recovery import RecoveryParams, ReduceOnlyRecovery
 from core.rejections import RejectionPolicy, RejectionTracker
@@ -90,6 +90,18 @@ from core.view import (
 )
 
 _CANNOT_MODIFY = "Cannot modify canceled or filled order"
+# Transitions that only the venue's knowledge of an order can cause (D24: evidence that a
+# "not found" answer to an earlier question is stale).
+_SIGNS_OF_LIFE = frozenset(
+    {
+        Trigger.ACK_RESTING,
+        Trigger.ACK_PARTIAL,
+        Trigger.ACK_FILLED,
+        Trigger.PARTIAL_FILL,
+        Trigger.COMPLETE_FILL,
+        Trigger.VENUE_FILLED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +281,8 @@ class MarketMaker:
         self._last_quote = -1e18
         self._answer_deadlines: deque[tuple[float, str]] = deque()
         self._queries: dict[str, float] = {}  # cloid -> when to (re)send its status query
+        self._asked_since: dict[str, float] = {}  # cloid -> first query of the current run
+        self._seen_since_asked: set[str] = set()  # ...and the venue has shown it alive since
         self._fences: dict[Side, tuple[int, float]] = {}  # D23: price a rejected quote hit
         self._consecutive_cancel_failures = 0
         self._position_refresh_asked = False
@@ -611,11 +625,19 @@ class MarketMaker:
         key = ev.cloid or self._cloid_for(ev.oid)
         if key is not None:
             self._queries.pop(key, None)
+            if ev.status is VenueStatus.NOT_FOUND and key in self._seen_since_asked:
+                # D24: the venue showed us this order alive after we asked, so "not found"
+                # answers a question older than that evidence (the query overtook the
+                # placement).  Not definitive: ask again.
+                self._queries[key] = now + self.params.grace_period
+                return []
         outcome = self.tracker.on_status_report(ev, now)
         order = outcome.order
         if outcome.requery_later and order is not None:
             self._queries[order.cloid] = now + self.params.grace_period
             return []
+        if key is not None:
+            self._end_queries(key)  # a definitive answer ends this run of queries
         self._after(outcome, now, f"status {ev.raw_status}")
         if (
             order is not None
@@ -640,6 +662,7 @@ class MarketMaker:
             update = OrderUpdate(vo.oid, order.cloid, VenueStatus.OPEN, "open (snapshot)")
             self._after(self.tracker.on_order_update(update, now), now, "seen in snapshot")
             self._queries.pop(order.cloid, None)
+            self._end_queries(order.cloid)
         for order in plan.query:
             if order.cloid not in self._queries:
                 self._queries[order.cloid] = now
@@ -1057,11 +1080,17 @@ class MarketMaker:
             order = self.tracker.get(cloid)
             if order is None or order.state.is_terminal:
                 del self._queries[cloid]
+                self._end_queries(cloid)
                 continue
             self._queries[cloid] = now + self.params.query_timeout
+            self._asked_since.setdefault(cloid, now)
             self.counters["queries_sent"] += 1
             out.append(QueryOrder(None if order.adopted else cloid, order.oid))
         return out
+
+    def _end_queries(self, cloid: str) -> None:
+        if self._asked_since.pop(cloid, None) is not None:
+            self._seen_since_asked.discard(cloid)
 
     def _sync(self, now: float, reason: str) -> SyncState:
         self.reconciler.sent(now)
@@ -1074,6 +1103,8 @@ class MarketMaker:
         """Log transitions; turn flags into queries and reconcile triggers."""
         t = outcome.transition
         if t is not None:
+            if t.trigger in _SIGNS_OF_LIFE and t.cloid in self._asked_since:
+                self._seen_since_asked.add(t.cloid)
             text = f"{t.old.value} -> {t.new.value} ({t.trigger.value})"
             if reason:
                 text += f": {reason[:160]}"

@@ -270,6 +270,10 @@ class TrackedOrder:
     cancel_sent_at: float | None = None
     filled_at_cancel: int = 0
     cancel_failures: int = 0
+    # A cancel went out before the venue had shown us the order (by cloid alone): a "never
+    # placed" answer may mean that cancel overtook the placement (D24).  Sticky: answers are
+    # not matched to the cancel they answer, so any later "gone" is checked with a query.
+    cancel_before_venue_saw_it: bool = False
     replaces: str | None = None  # cloid of the order this one replaces (modify)
     adopted: bool = False  # found on the venue, not placed by this session
     last_reason: str = ""
@@ -453,6 +457,8 @@ class OrderTracker:
         if order.state is not S.CANCEL_PENDING:
             order.filled_at_cancel = order.filled
         order.cancel_sent_at = now
+        if order.oid is None:
+            order.cancel_before_venue_saw_it = True
         return self._transition(order, T.CANCEL_SENT, now, "Cancel")
 
     # ---- lookups ------------------------------------------------------------------------
@@ -556,6 +562,15 @@ class OrderTracker:
             return Outcome(unmatched=True)
         order.last_reason = ev.reason
         if ev.gone:
+            if order.state is S.CANCEL_PENDING and order.cancel_before_venue_saw_it:
+                # D24: "never placed, already canceled, or filled" may answer a cancel sent
+                # before the venue had shown us the order, and so may mean that the cancel
+                # overtook its own placement, which can still arrive and rest (even if its ack
+                # or update reached us before this answer, and even if a later cancel went out
+                # by oid: answers are not matched to cancels).  Believing it gone would orphan
+                # that order and free its intent for a second one.  Ask instead: the status
+                # query decides (open -> cancel again; not found -> gone).
+                return Outcome(order=order, needs_query=True)
             return self._transition(order, T.CANCEL_GONE, now, "CancelRejected")
         order.cancel_failures += 1
         return self._transition(order, T.CANCEL_FAILED, now, "CancelRejected")
@@ -596,7 +611,8 @@ class OrderTracker:
         unanswered placement may still be on its way to the venue for as long as a request can
         live; believing "not found" sooner re-quotes the intent and lets the late placement
         rest beside the new one (swarm seed 8)."""
-        if order.state is S.PENDING_NEW and order.oid is None:
+        if order.oid is None and order.state in (S.PENDING_NEW, S.CANCEL_PENDING):
+            # (A cancel sent meanwhile changes nothing: the placement may still arrive.)
             return max(self.grace_period, self.request_lifetime)
         return self.grace_period
 

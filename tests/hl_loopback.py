@@ -67,7 +67,11 @@ class Loopback:
     signer: Signer
 
     async def venue(
-        self, *, timeout_s: float = 1.0, post_over_ws: bool = True, dead_man_s: float | None = None,
+        self,
+        *,
+        timeout_s: float = 1.0,
+        post_over_ws: bool = True,
+        dead_man_s: float | None = None,
         signer: Signer | None = None,
     ) -> HyperliquidVenue:
         inst = await asyncio.to_thread(fetch_instrument, self.server.url, "ETH", 5.0)

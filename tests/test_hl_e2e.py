@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 
@@ -23,6 +24,7 @@ from core.events import (
     CancelAck,
     CancelAllDone,
     Connected,
+    Disconnected,
     Fill,
     LeverageInfo,
     OpenOrders,
@@ -37,7 +39,7 @@ from core.events import (
     VenueStatus,
 )
 from core.maker import MakerParams, MarketMaker
-from core.runner import RunResult, Runner
+from core.runner import Runner, RunResult
 from core.venues.hyperliquid.keys import PrivateKey
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import HyperliquidVenue
@@ -127,8 +129,9 @@ def test_fills_missed_in_a_disconnect_are_replayed_and_counted_once_D4_D16() -> 
             lb.twin.take(Side.ASK, 40_000)
             missed = lb.twin.fill_tids
             assert missed - before, "the sweeps should have filled some of our quotes"
-            await view_until(runner, lambda v: venue.counters["reconnects"] >= 1 and v.connected,
-                             timeout=10)
+            await view_until(
+                runner, lambda v: venue.counters["reconnects"] >= 1 and v.connected, timeout=10
+            )
             await view_until(
                 runner,
                 lambda v: missed <= {f.tid for f in maker.fills if f.tid is not None},
@@ -149,7 +152,7 @@ def test_kill_cancels_everything_at_the_venue_D18_D25() -> None:
     async def scenario() -> None:
         async with loopback(lively(seed=4)) as lb:
             venue = await lb.venue()
-            maker, runner = maker_and_runner(venue)
+            _, runner = maker_and_runner(venue)
             task = asyncio.create_task(runner.run())
             await view_until(runner, lambda v: lb.twin.open_order_count() >= 4, timeout=20)
             runner.operate(Kill("test"))
@@ -184,7 +187,11 @@ def test_place_sync_query_and_cancel_over_ws_and_over_rest() -> None:
             ]
             assert (await events.wait_for(PositionSnapshot)).position == 0
             report = await events.wait_for(OrderStatusReport)
-            assert (report.oid, report.status, report.remaining) == (ack.oid, VenueStatus.OPEN, 5000)
+            assert (report.oid, report.status, report.remaining) == (
+                ack.oid,
+                VenueStatus.OPEN,
+                5000,
+            )
             await venue.submit(Batch(3, (Cancel(CLOIDS[0], ack.oid),)))
             assert await events.wait_for(CancelAck) == CancelAck(CLOIDS[0], ack.oid, 3)
             assert lb.twin.open_order_count() == 0
@@ -335,8 +342,10 @@ def test_nonces_are_checked_per_signer_and_malformed_bodies_get_422() -> None:
                     "status": "err",
                     "response": f"Invalid nonce: duplicate nonce {body['nonce']}",
                 }
-                bad = dict(body, action={"type": "updateLeverage", "asset": 0, "isCross": True,
-                                         "leverage": 5.5})
+                bad = dict(
+                    body,
+                    action={"type": "updateLeverage", "asset": 0, "isCross": True, "leverage": 5.5},
+                )
                 reply = await client.post("/exchange", json=bad)
                 assert reply.status_code == 422
                 assert reply.text.startswith("Failed to deserialize the JSON body")
@@ -410,8 +419,12 @@ def test_the_twin_speaks_the_documented_shapes() -> None:
                 assert meta["universe"][0] == {"name": "ETH", "szDecimals": 4, "maxLeverage": 25}
                 book = (await client.post("/info", json={"type": "l2Book", "coin": "ETH"})).json()
                 assert len(book["levels"]) == 2 and set(book["levels"][0][0]) == {"px", "sz", "n"}
-                status = (await client.post("/info", json={
-                    "type": "orderStatus", "user": lb.signer.address, "oid": CLOIDS[9]})).json()
+                status = (
+                    await client.post(
+                        "/info",
+                        json={"type": "orderStatus", "user": lb.signer.address, "oid": CLOIDS[9]},
+                    )
+                ).json()
                 assert status == {"status": "unknownOid"}
                 assert (await client.get("/info")).status_code == 404
             import websockets
@@ -428,5 +441,51 @@ def test_the_twin_speaks_the_documented_shapes() -> None:
                 assert ack["data"]["subscription"]["user"] == lb.signer.address.lower()
                 await ws.send(json.dumps({"method": "subscribe", "subscription": sub}))
                 assert json.loads(await ws.recv())["data"].startswith("Already subscribed")
+
+    asyncio.run(scenario())
+
+
+def test_an_idle_socket_closed_by_the_venue_reconnects_and_resyncs_D16() -> None:
+    """Without pings the venue closes a silent connection (60 s live, 0.3 s here); the
+    connector reconnects with backoff, resubscribes, syncs state, and says Connected again."""
+
+    async def scenario() -> None:
+        async with loopback(faults=TwinFaults(idle_timeout_s=0.3)) as lb:
+            venue, events = await connected_venue(lb)
+            await events.wait_for(Disconnected)
+            second = await events.wait_for(Connected, lambda c: venue.counters["reconnects"] >= 1)
+            assert second == Connected("hyperliquid")
+            assert events.of(OpenOrders) and events.of(PositionSnapshot)  # the resync
+            assert venue.rate_budget.ws_messages_used > 0
+            await venue.close()
+            await events.stop()
+
+    asyncio.run(scenario())
+
+
+def test_app_level_pings_keep_a_quiet_connection_alive() -> None:
+    async def scenario() -> None:
+        async with loopback(faults=TwinFaults(idle_timeout_s=0.3)) as lb:
+            inst_venue = await lb.venue()
+            venue = HyperliquidVenue(
+                inst_venue.instrument,
+                lb.signer,
+                replace(inst_venue.settings, ws_ping_interval_s=0.05),
+                WallClock(),
+            )
+            await venue.connect()
+            events = Collector(venue)
+            await events.wait_for(Connected)
+            await venue.submit(Batch(1, (Place(CLOIDS[0], Side.BID, 200000, 5000),)))
+            await events.wait_for(PlaceAck)
+            sent = venue.rate_budget.ws_messages_used
+            async with asyncio.timeout(5):  # ten pings: well past the 0.3 s idle timeout
+                while venue.rate_budget.ws_messages_used < sent + 10:
+                    await asyncio.sleep(0.02)
+            await venue.submit(Batch(2, (QueryOrder(CLOIDS[0], None),)))
+            await events.wait_for(OrderStatusReport)
+            assert not events.of(Disconnected) and venue.counters["reconnects"] == 0
+            await venue.close()
+            await events.stop()
 
     asyncio.run(scenario())

@@ -65,7 +65,10 @@ def test_instrument_comes_from_meta_with_the_index_as_asset_id_D20() -> None:
     ]
     inst = instrument_from_meta(universe, "ETH")
     assert (inst.asset_id, inst.tick_size, inst.lot_size, inst.max_leverage) == (
-        2, Decimal("0.01"), Decimal("0.0001"), 25
+        2,
+        Decimal("0.01"),
+        Decimal("0.0001"),
+        25,
     )
     with pytest.raises(MappingError, match="not listed"):
         instrument_from_meta(universe, "DOGE")
@@ -76,25 +79,48 @@ def test_instrument_comes_from_meta_with_the_index_as_asset_id_D20() -> None:
 def test_order_wire_is_canonical_decimal_strings_in_signing_order() -> None:
     place = Place(C1, Side.BID, 300010, 5000, TimeInForce.ALO, reduce_only=True)
     assert action_dict(TR.place(place)) == {
-        "a": 4, "b": True, "p": "3000.1", "s": "0.5", "r": True,
-        "t": {"limit": {"tif": "Alo"}}, "c": C1,
+        "a": 4,
+        "b": True,
+        "p": "3000.1",
+        "s": "0.5",
+        "r": True,
+        "t": {"limit": {"tif": "Alo"}},
+        "c": C1,
     }
     assert list(action_dict(TR.place(place))) == ["a", "b", "p", "s", "r", "t", "c"]
     mod = Modify(C1, 77, C2, Side.ASK, 200000, 120000, TimeInForce.GTC)
     assert action_dict(TR.modify(mod)) == {
         "oid": 77,
-        "order": {"a": 4, "b": False, "p": "2000", "s": "12", "r": False,
-                  "t": {"limit": {"tif": "Gtc"}}, "c": C2},
+        "order": {
+            "a": 4,
+            "b": False,
+            "p": "2000",
+            "s": "12",
+            "r": False,
+            "t": {"limit": {"tif": "Gtc"}},
+            "c": C2,
+        },
     }
 
 
 def test_a_mixed_batch_answer_is_mapped_item_by_item_D7() -> None:
     places = [Place(c, Side.BID, 300000, 10000) for c in (C1, C2, C3, C4)]
-    raw = {"status": "ok", "response": {"type": "order", "data": {"statuses": [
-        {"resting": {"oid": 11, "cloid": C1}},
-        {"error": "Post only order would have immediately matched, bbo was 3000@3000.1. asset=4"},
-        "waitingForFill",
-    ]}}}
+    raw = {
+        "status": "ok",
+        "response": {
+            "type": "order",
+            "data": {
+                "statuses": [
+                    {"resting": {"oid": 11, "cloid": C1}},
+                    {
+                        "error": "Post only order would have immediately matched, "
+                        "bbo was 3000@3000.1. asset=4"
+                    },
+                    "waitingForFill",
+                ]
+            },
+        },
+    }
     events = TR.place_answers(places, statuses(raw), batch_id=9)
     assert events[0] == PlaceAck(C1, 11, AckStatus.RESTING, 0, 0, 9)
     assert isinstance(events[1], PlaceRejected)
@@ -107,11 +133,19 @@ def test_a_partial_immediate_fill_is_partially_filled_not_filled_D3() -> None:
     gtc = Place(C1, Side.BID, 300000, 10000, TimeInForce.GTC)
     ioc = Place(C2, Side.BID, 300000, 10000, TimeInForce.IOC)
     full = Place(C3, Side.BID, 300000, 10000, TimeInForce.GTC)
-    raw = {"status": "ok", "response": {"type": "order", "data": {"statuses": [
-        {"filled": {"totalSz": "0.6", "avgPx": "2999.5", "oid": 1}},
-        {"filled": {"totalSz": "0.6", "avgPx": "2999.5", "oid": 2}},
-        {"filled": {"totalSz": "1", "avgPx": "2999.55", "oid": 3}},
-    ]}}}
+    raw = {
+        "status": "ok",
+        "response": {
+            "type": "order",
+            "data": {
+                "statuses": [
+                    {"filled": {"totalSz": "0.6", "avgPx": "2999.5", "oid": 1}},
+                    {"filled": {"totalSz": "0.6", "avgPx": "2999.5", "oid": 2}},
+                    {"filled": {"totalSz": "1", "avgPx": "2999.55", "oid": 3}},
+                ]
+            },
+        },
+    }
     a, b, c = TR.place_answers([gtc, ioc, full], statuses(raw), None)
     assert a == PlaceAck(C1, 1, AckStatus.PARTIALLY_FILLED, 6000, 6000 * 299950, None)
     assert isinstance(b, PlaceAck) and b.status is AckStatus.FILLED and b.filled == 6000
@@ -121,19 +155,35 @@ def test_a_partial_immediate_fill_is_partially_filled_not_filled_D3() -> None:
 
 def test_cancel_and_modify_answers_D5_D24() -> None:
     cancels = [Cancel(C1, 5), Cancel(None, 6), Cancel(C3, None)]
-    raw = {"status": "ok", "response": {"type": "cancel", "data": {"statuses": [
-        "success",
-        {"error": "Order was never placed, already canceled, or filled. asset=4"},
-    ]}}}
+    raw = {
+        "status": "ok",
+        "response": {
+            "type": "cancel",
+            "data": {
+                "statuses": [
+                    "success",
+                    {"error": "Order was never placed, already canceled, or filled. asset=4"},
+                ]
+            },
+        },
+    }
     ok, gone, missing = TR.cancel_answers(cancels, statuses(raw), 3)
     assert ok == CancelAck(C1, 5, 3)
     assert isinstance(gone, CancelRejected) and gone.gone
     assert isinstance(missing, CancelUnknown)
     modifies = [Modify(C1, 5, C2, Side.BID, 300000, 10000), Modify(C3, 6, C4, Side.BID, 1, 1)]
-    raw = {"status": "ok", "response": {"type": "order", "data": {"statuses": [
-        {"resting": {"oid": 99, "cloid": C2}},
-        {"error": "Cannot modify canceled or filled order"},
-    ]}}}
+    raw = {
+        "status": "ok",
+        "response": {
+            "type": "order",
+            "data": {
+                "statuses": [
+                    {"resting": {"oid": 99, "cloid": C2}},
+                    {"error": "Cannot modify canceled or filled order"},
+                ]
+            },
+        },
+    }
     ack, rej = TR.modify_answers(modifies, statuses(raw), 4)
     assert ack == ModifyAck(C1, C2, 99, AckStatus.RESTING, 0, 0, 4)
     assert isinstance(rej, ModifyRejected) and rej.original_gone
@@ -152,42 +202,113 @@ def test_status_strings_normalise_and_unknown_ones_are_not_guessed_D6() -> None:
 
 
 def test_order_status_by_cloid_answer() -> None:
-    found = OrderStatusAnswer.model_validate({"status": "order", "order": {
-        "order": {"coin": "ETH", "side": "A", "limitPx": "3001", "sz": "0.2", "oid": 7,
-                  "timestamp": 1, "origSz": "0.5", "cloid": C1},
-        "status": "open", "statusTimestamp": 2}})
+    found = OrderStatusAnswer.model_validate(
+        {
+            "status": "order",
+            "order": {
+                "order": {
+                    "coin": "ETH",
+                    "side": "A",
+                    "limitPx": "3001",
+                    "sz": "0.2",
+                    "oid": 7,
+                    "timestamp": 1,
+                    "origSz": "0.5",
+                    "cloid": C1,
+                },
+                "status": "open",
+                "statusTimestamp": 2,
+            },
+        }
+    )
     report = TR.order_status(found, C1, None)
     assert (report.oid, report.status, report.remaining, report.filled) == (
-        7, VenueStatus.OPEN, 2000, 3000
+        7,
+        VenueStatus.OPEN,
+        2000,
+        3000,
     )
     missing = TR.order_status(OrderStatusAnswer.model_validate({"status": "unknownOid"}), C2, None)
     assert missing.status is VenueStatus.NOT_FOUND and missing.cloid == C2
 
 
 def test_stream_messages_map_to_events_and_other_coins_are_ignored() -> None:
-    book = TR.book(L2Book.model_validate({"coin": "ETH", "time": 1_700_000_000_000, "levels": [
-        [{"px": "2999.9", "sz": "1.5", "n": 2}], [{"px": "3000", "sz": "0.25", "n": 1}]]}))
+    book = TR.book(
+        L2Book.model_validate(
+            {
+                "coin": "ETH",
+                "time": 1_700_000_000_000,
+                "levels": [
+                    [{"px": "2999.9", "sz": "1.5", "n": 2}],
+                    [{"px": "3000", "sz": "0.25", "n": 1}],
+                ],
+            }
+        )
+    )
     assert book.bids == ((299990, 15000),) and book.asks == ((300000, 2500),)
-    fill = UserFill.model_validate({
-        "coin": "ETH", "px": "3000", "sz": "0.1", "side": "B", "time": 1_700_000_000_123,
-        "oid": 7, "crossed": False, "tid": 123456789, "cloid": C1, "fee": "-0.01"})
+    fill = UserFill.model_validate(
+        {
+            "coin": "ETH",
+            "px": "3000",
+            "sz": "0.1",
+            "side": "B",
+            "time": 1_700_000_000_123,
+            "oid": 7,
+            "crossed": False,
+            "tid": 123456789,
+            "cloid": C1,
+            "fee": "-0.01",
+        }
+    )
     other = fill.model_copy(update={"coin": "BTC"})
     [event] = TR.fills([fill, other], snapshot=True)
     assert (event.tid, event.side, event.price, event.size, event.liquidity, event.snapshot) == (
-        123456789, Side.BID, 300000, 1000, Liquidity.MAKER, True
+        123456789,
+        Side.BID,
+        300000,
+        1000,
+        Liquidity.MAKER,
+        True,
     )
-    updates = TR.order_updates([OrderStatusEntry.model_validate({
-        "order": {"coin": "ETH", "side": "B", "limitPx": "3000", "sz": "0", "oid": 7,
-                  "timestamp": 1}, "status": "badAloPxRejected", "statusTimestamp": 5})])
+    updates = TR.order_updates(
+        [
+            OrderStatusEntry.model_validate(
+                {
+                    "order": {
+                        "coin": "ETH",
+                        "side": "B",
+                        "limitPx": "3000",
+                        "sz": "0",
+                        "oid": 7,
+                        "timestamp": 1,
+                    },
+                    "status": "badAloPxRejected",
+                    "statusTimestamp": 5,
+                }
+            )
+        ]
+    )
     assert updates[0].status is VenueStatus.REJECTED  # type: ignore[union-attr]
 
 
 def test_position_from_clearinghouse_state() -> None:
-    state = ClearinghouseState.model_validate({"assetPositions": [
-        {"type": "oneWay", "position": {"coin": "BTC", "szi": "1", "entryPx": "60000"}},
-        {"type": "oneWay", "position": {"coin": "ETH", "szi": "-0.0335", "entryPx": "2986.3",
-                                        "leverage": {"type": "cross", "value": 20}}}],
-        "time": 1708622398623})
+    state = ClearinghouseState.model_validate(
+        {
+            "assetPositions": [
+                {"type": "oneWay", "position": {"coin": "BTC", "szi": "1", "entryPx": "60000"}},
+                {
+                    "type": "oneWay",
+                    "position": {
+                        "coin": "ETH",
+                        "szi": "-0.0335",
+                        "entryPx": "2986.3",
+                        "leverage": {"type": "cross", "value": 20},
+                    },
+                },
+            ],
+            "time": 1708622398623,
+        }
+    )
     pos = TR.position(state)
     assert pos.position == -335 and pos.entry_value == 335 * 298630
     flat = TR.position(ClearinghouseState.model_validate({"assetPositions": []}))
@@ -198,8 +319,11 @@ def test_malformed_messages_raise_mapping_error_not_something_else() -> None:
     with pytest.raises(MappingError):
         parse_or_raise(L2Book, {"coin": "ETH"})
     with pytest.raises(MappingError):
-        TR.book(L2Book.model_validate({"coin": "ETH", "time": 1, "levels": [
-            [{"px": "not-a-price", "sz": "1"}], []]}))
+        TR.book(
+            L2Book.model_validate(
+                {"coin": "ETH", "time": 1, "levels": [[{"px": "not-a-price", "sz": "1"}], []]}
+            )
+        )
 
 
 def test_request_models_are_strict_like_the_venue() -> None:

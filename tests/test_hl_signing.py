@@ -7,6 +7,7 @@ accepts either form, reference 4.4).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import pickle
 import threading
 from pathlib import Path
@@ -72,30 +73,78 @@ def test_v1_action_hash_and_msgpack_bytes_match_the_sdk_vector() -> None:
 @pytest.mark.parametrize(
     ("name", "action", "vault", "mainnet", "r", "s", "v"),
     [
-        ("V2", V2_ORDER, None, True,
-         "0xd65369825a9df5d80099e513cce430311d7d26ddf477f5b3a33d2806b100d78e",
-         "0x2b54116ff64054968aa237c20ca9ff68000f977c93289157748a3162b6ea940e", 28),
-        ("V2t", V2_ORDER, None, False,
-         "0x82b2ba28e76b3d761093aaded1b1cdad4960b3af30212b343fb2e6cdfa4e3d54",
-         "0x6b53878fc99d26047f4d7e8c90eb98955a109f44209163f52d8dc4278cbbd9f5", 27),
-        ("V3", V3_ORDER, None, True,
-         "0x41ae18e8239a56cacbc5dad94d45d0b747e5da11ad564077fcac71277a946e3",
-         "0x3c61f667e747404fe7eea8f90ab0e76cc12ce60270438b2058324681a00116da", 27),
-        ("V3t", V3_ORDER, None, False,
-         "0xeba0664bed2676fc4e5a743bf89e5c7501aa6d870bdb9446e122c9466c5cd16d",
-         "0x7f3e74825c9114bc59086f1eebea2928c190fdfbfde144827cb02b85bbe90988", 28),
-        ("V4", DUMMY, None, True,
-         "0x53749d5b30552aeb2fca34b530185976545bb22d0b3ce6f62e31be961a59298",
-         "0x755c40ba9bf05223521753995abb2f73ab3229be8ec921f350cb447e384d8ed8", 27),
-        ("V5", DUMMY, "0x1719884eb866cb12b2287399b15f7db5e7d775ea", True,
-         "0x3c548db75e479f8012acf3000ca3a6b05606bc2ec0c29c50c515066a326239",
-         "0x4d402be7396ce74fbba3795769cda45aec00dc3125a984f2a9f23177b190da2c", 28),
-        ("V6", action_dict(ScheduleCancelAction()), None, True,
-         "0x6cdfb286702f5917e76cd9b3b8bf678fcc49aec194c02a73e6d4f16891195df9",
-         "0x6557ac307fa05d25b8d61f21fb8a938e703b3d9bf575f6717ba21ec61261b2a0", 27),
-        ("V6b", action_dict(ScheduleCancelAction(time=123456789)), None, True,
-         "0x609cb20c737945d070716dcc696ba030e9976fcf5edad87afa7d877493109d55",
-         "0x16c685d63b5c7a04512d73f183b3d7a00da5406ff1f8aad33f8ae2163bab758b", 28),
+        (
+            "V2",
+            V2_ORDER,
+            None,
+            True,
+            "0xd65369825a9df5d80099e513cce430311d7d26ddf477f5b3a33d2806b100d78e",
+            "0x2b54116ff64054968aa237c20ca9ff68000f977c93289157748a3162b6ea940e",
+            28,
+        ),
+        (
+            "V2t",
+            V2_ORDER,
+            None,
+            False,
+            "0x82b2ba28e76b3d761093aaded1b1cdad4960b3af30212b343fb2e6cdfa4e3d54",
+            "0x6b53878fc99d26047f4d7e8c90eb98955a109f44209163f52d8dc4278cbbd9f5",
+            27,
+        ),
+        (
+            "V3",
+            V3_ORDER,
+            None,
+            True,
+            "0x41ae18e8239a56cacbc5dad94d45d0b747e5da11ad564077fcac71277a946e3",
+            "0x3c61f667e747404fe7eea8f90ab0e76cc12ce60270438b2058324681a00116da",
+            27,
+        ),
+        (
+            "V3t",
+            V3_ORDER,
+            None,
+            False,
+            "0xeba0664bed2676fc4e5a743bf89e5c7501aa6d870bdb9446e122c9466c5cd16d",
+            "0x7f3e74825c9114bc59086f1eebea2928c190fdfbfde144827cb02b85bbe90988",
+            28,
+        ),
+        (
+            "V4",
+            DUMMY,
+            None,
+            True,
+            "0x53749d5b30552aeb2fca34b530185976545bb22d0b3ce6f62e31be961a59298",
+            "0x755c40ba9bf05223521753995abb2f73ab3229be8ec921f350cb447e384d8ed8",
+            27,
+        ),
+        (
+            "V5",
+            DUMMY,
+            "0x1719884eb866cb12b2287399b15f7db5e7d775ea",
+            True,
+            "0x3c548db75e479f8012acf3000ca3a6b05606bc2ec0c29c50c515066a326239",
+            "0x4d402be7396ce74fbba3795769cda45aec00dc3125a984f2a9f23177b190da2c",
+            28,
+        ),
+        (
+            "V6",
+            action_dict(ScheduleCancelAction()),
+            None,
+            True,
+            "0x6cdfb286702f5917e76cd9b3b8bf678fcc49aec194c02a73e6d4f16891195df9",
+            "0x6557ac307fa05d25b8d61f21fb8a938e703b3d9bf575f6717ba21ec61261b2a0",
+            27,
+        ),
+        (
+            "V6b",
+            action_dict(ScheduleCancelAction(time=123456789)),
+            None,
+            True,
+            "0x609cb20c737945d070716dcc696ba030e9976fcf5edad87afa7d877493109d55",
+            "0x16c685d63b5c7a04512d73f183b3d7a00da5406ff1f8aad33f8ae2163bab758b",
+            28,
+        ),
     ],
 )
 def test_key_a_vectors_v2_to_v6(
@@ -117,8 +166,20 @@ def test_v3_connection_id() -> None:
     ("action", "mainnet", "rsv"),
     [
         (
-            {"type": "order", "orders": [{"a": 1, "b": True, "p": "2000.0", "s": "3.5", "r": False,
-                                          "t": {"limit": {"tif": "Ioc"}}}], "grouping": "na"},
+            {
+                "type": "order",
+                "orders": [
+                    {
+                        "a": 1,
+                        "b": True,
+                        "p": "2000.0",
+                        "s": "3.5",
+                        "r": False,
+                        "t": {"limit": {"tif": "Ioc"}},
+                    }
+                ],
+                "grouping": "na",
+            },
             True,
             "77957e58e70f43b6b68581f2dc42011fc384538a2e5b7bf42d5b936f19fbb67360721a8598727230f6"
             "7080efee48c812a6a4442013fd3b0eed509171bef9f23f1c",
@@ -146,7 +207,9 @@ def test_key_b_vectors_v7(action: dict[str, object], mainnet: bool, rsv: str) ->
 def test_v8_expires_after_and_noop() -> None:
     nonce = 1700000000000
     cancel = action_dict(CancelAction(cancels=[CancelWire(a=0, o=123)]))
-    assert msgpack.packb(cancel).hex() == "82a474797065a663616e63656ca763616e63656c739182a16100a16f7b"
+    assert (
+        msgpack.packb(cancel).hex() == "82a474797065a663616e63656ca763616e63656c739182a16100a16f7b"
+    )
     assert action_hash(cancel, nonce, None, 1700000060000).hex() == (
         "0a26319e31bf39ef0657116215e7a18b1ce3b84a610723920ad096477d21a651"
     )
@@ -192,7 +255,7 @@ def test_nonces_are_unique_and_increasing_across_threads() -> None:
         t.join()
     everything = [n for chunk in seen for n in chunk]
     assert len(set(everything)) == 4000
-    assert all(a < b for chunk in seen for a, b in zip(chunk, chunk[1:], strict=False))
+    assert all(a < b for chunk in seen for a, b in itertools.pairwise(chunk))
     assert min(everything) == 1_700_000_000_000
 
 
@@ -224,9 +287,17 @@ def test_envelope_signs_off_the_event_loop_with_fresh_nonces() -> None:
     assert len(set(nonces)) == 20
     for body in bodies:
         assert body["vaultAddress"] is None and body["expiresAfter"] is None
-        assert recover_signer(
-            V2_ORDER, body["signature"], int(str(body["nonce"])), None, None, is_mainnet=False  # type: ignore[arg-type]
-        ) == ADDRESS_A
+        assert (
+            recover_signer(
+                V2_ORDER,
+                body["signature"],
+                int(str(body["nonce"])),
+                None,
+                None,
+                is_mainnet=False,  # type: ignore[arg-type]
+            )
+            == ADDRESS_A
+        )
 
 
 def test_keys_are_never_shown_D21() -> None:

@@ -32,6 +32,7 @@ from core.events import (
     OrderUpdate,
     PlaceAck,
     PlaceRejected,
+    PlaceUnknown,
     PositionSnapshot,
     QueryFailed,
     RejectionClass,
@@ -818,6 +819,30 @@ def test_D24_unanswered_cancel_becomes_a_status_query_retried_until_definitive()
     assert order.state is OrderState.CANCEL_CONFIRMED
     s.run(s.now + 1.5)
     assert order.state is OrderState.CANCELLED
+
+
+def test_D24_not_found_older_than_the_venues_own_news_is_not_believed() -> None:
+    """D24: a status query can overtake the placement it asks about.  When the venue has shown
+    the order alive after we asked, a "not found" answer is stale: the order stays live, its
+    intent is not placed twice, and the maker asks again until the answer is definitive."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.ack_all(places(first, Side.ASK), 200)
+    t0 = s.now
+    s.handle(PlaceUnknown(bid.cloid, "timeout"), t0 + 0.3)
+    assert [q.cloid for q in queries(s.tick(t0 + 0.4))] == [bid.cloid]
+    s.handle(OrderUpdate(77, bid.cloid, VenueStatus.OPEN, "open"), t0 + 0.6)
+    mark = len(s.sent)
+    stale = OrderStatusReport(bid.cloid, None, VenueStatus.NOT_FOUND, "unknownOid")
+    s.handle(stale, t0 + 2.5)  # older than the grace period, yet older than the news
+    order = s.order(bid.cloid)
+    assert (order.state, order.oid) == (OrderState.RESTING, 77)
+    again = s.run(t0 + 5.0)
+    assert bid.cloid in [q.cloid for q in queries(again)], "asked again"
+    assert places(s.sent[mark:], Side.BID) == [], "no second order for the intent"
+    s.handle(OrderStatusReport(bid.cloid, 77, VenueStatus.OPEN, "open"), s.now + 0.01)
+    assert order.state is OrderState.RESTING
+    assert queries(s.run(s.now + 8.0)) == []
 
 
 def test_D24_cancel_unknown_is_queried() -> None:

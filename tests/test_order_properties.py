@@ -266,10 +266,18 @@ class TrackerVsVenue(RuleBasedStateMachine):
         ),
         immediate=st.integers(0, 12),
         split=st.booleans(),
+        overtake=st.sampled_from([False, False, False, True]),
     )
-    def venue_processes(self, choice: str, immediate: int, split: bool) -> None:
-        """The venue handles the oldest request (requests are processed in order)."""
-        self.process(self.requests.popleft(), choice, immediate, split)
+    def venue_processes(self, choice: str, immediate: int, split: bool, overtake: bool) -> None:
+        """The venue handles the oldest request, or sometimes the one after it: requests are
+        not guaranteed to reach the venue in the order sent, so a cancel can overtake its own
+        placement and be answered "never placed" before the order comes to rest (D24)."""
+        if overtake and len(self.requests) > 1:
+            request = self.requests[1]
+            del self.requests[1]
+        else:
+            request = self.requests.popleft()
+        self.process(request, choice, immediate, split)
         self.tick()
 
     def process(self, request: tuple[str, ...], choice: str, immediate: int, split: bool) -> None:

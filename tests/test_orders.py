@@ -912,6 +912,103 @@ def test_not_found_for_an_acked_order_is_gone_pending_confirmation_D24():
     assert order.state is S.CANCELLED
 
 
+def test_cancel_that_overtook_its_placement_does_not_orphan_it_D24():
+    """An operator cancels an unanswered placement; the cancel reaches the venue first and is
+    answered "never placed".  That is not definitive about an order the venue has never shown
+    us: the placement can still arrive and rest.  Believing it gone would leave it resting
+    unseen and free its intent for a second order."""
+    tracker = OrderTracker(late_fill_window=1.0, grace_period=2.0, request_lifetime=10.0)
+    order = place(tracker, "c1", 10, now=0.0, level=0)
+    tracker.cancel_sent("c1", now=0.1)
+    out = tracker.on_cancel_rejected(CancelRejected("c1", None, GONE_TEXT, gone=True), now=0.2)
+    assert out.needs_query and out.transition is None and out.illegal is None
+    assert order.state is S.CANCEL_PENDING
+    assert tracker.live_for_intent(Side.BID, 0) == [order]  # the intent stays occupied
+    assert tracker.pending_lots[Side.BID] == 10  # and it may still fill
+    # The placement lands after all: still a cancel to make, never silently Cancelled.
+    ack(tracker, "c1", 55, now=0.3)
+    tracker.expire(now=5.0)
+    assert order.state is S.CANCEL_PENDING and order.oid == 55
+    # The query says it rests (the maker cancels again); the second cancel succeeds.
+    report(tracker, VenueStatus.OPEN, cloid="c1", oid=55, now=5.1)
+    assert order.state is S.CANCEL_PENDING
+    tracker.cancel_sent("c1", now=5.2)
+    tracker.on_cancel_ack(CancelAck("c1", 55), now=5.3)
+    tracker.expire(now=6.5)
+    assert order.state is S.CANCELLED
+
+
+def test_overtaken_cancel_answered_after_the_stream_shows_the_order_D24_D10():
+    """Found by the venue model: the cancel overtook the placement, but its "never placed"
+    answer reaches us after the update stream already said the order rests.  What matters is
+    what the venue knew when the cancel went out, not what we know when the answer lands."""
+    tracker = OrderTracker(late_fill_window=1.0)
+    order = place(tracker, "c2", 1, side=Side.ASK, now=0.04)
+    tracker.cancel_sent("c2", now=0.05)
+    update(tracker, VenueStatus.OPEN, "open", cloid="c2", oid=1001, now=0.07)
+    assert order.state is S.CANCEL_PENDING and order.oid == 1001
+    out = tracker.on_cancel_rejected(CancelRejected("c2", None, GONE_TEXT, gone=True), now=0.08)
+    assert out.needs_query and out.transition is None
+    ack(tracker, "c2", 1001, now=0.09)
+    tracker.expire(now=3.1)
+    assert order.state is S.CANCEL_PENDING  # still to be cancelled, never silently Cancelled
+    assert tracker.pending_lots[Side.ASK] == 1
+
+
+def test_stale_gone_answer_after_a_later_cancel_by_oid_is_still_checked_D24():
+    """Found by the venue model: a cancel by cloid overtakes the placement; the order rests
+    and is acked; a second cancel goes out, now by oid; then the first cancel's late "never
+    placed" arrives.  Answers are not matched to the cancel they answer, so it is checked."""
+    tracker = OrderTracker(late_fill_window=1.0)
+    order = place(tracker, "c6", 10, side=Side.ASK, now=0.0)
+    tracker.cancel_sent("c6", now=5.0)  # by cloid: overtakes the placement
+    ack(tracker, "c6", 1004, status=AckStatus.PARTIALLY_FILLED, filled=2, now=18.7)
+    tracker.cancel_sent("c6", now=18.73)  # by oid
+    out = tracker.on_cancel_rejected(CancelRejected("c6", None, GONE_TEXT, gone=True), 18.8)
+    assert out.needs_query and order.state is S.CANCEL_PENDING
+    # The second cancel fails (rate limit): the order is live again, as it is on the venue.
+    tracker.on_cancel_rejected(
+        CancelRejected("c6", 1004, "429", False, RejectionClass.RATE_LIMIT), now=18.85
+    )
+    tracker.expire(now=22.0)
+    assert order.state is S.PARTIAL_FILLED and order.remaining == 8
+
+
+def test_cancel_gone_for_a_placement_that_never_arrives_ends_cancelled_D24():
+    tracker = OrderTracker(late_fill_window=1.0, grace_period=2.0, request_lifetime=10.0)
+    order = place(tracker, "c1", 10, now=0.0, level=0)
+    tracker.cancel_sent("c1", now=0.1)
+    tracker.on_cancel_rejected(CancelRejected("c1", None, GONE_TEXT, gone=True), now=0.2)
+    # "Not found" is believed only once the placement can no longer arrive.
+    assert report(tracker, VenueStatus.NOT_FOUND, cloid="c1", now=5.0).requery_later
+    assert order.state is S.CANCEL_PENDING
+    report(tracker, VenueStatus.NOT_FOUND, cloid="c1", now=10.5)
+    assert order.state is S.CANCEL_CONFIRMED
+    tracker.expire(now=12.0)
+    assert order.state is S.CANCELLED
+    assert tracker.live_for_intent(Side.BID, 0) == []
+
+
+def test_cancel_gone_then_the_placement_is_rejected_D24():
+    tracker = OrderTracker()
+    order = place(tracker, "c1", 10, now=0.0)
+    tracker.cancel_sent("c1", now=0.1)
+    tracker.on_cancel_rejected(CancelRejected("c1", None, GONE_TEXT, gone=True), now=0.2)
+    tracker.on_place_rejected(PlaceRejected("c1", "bad", RejectionClass.PRICE_ERROR), now=0.3)
+    assert order.state is S.REJECTED
+
+
+def test_cancel_gone_after_a_fill_before_the_ack_is_believed_D24():
+    """The venue has shown us the order (a fill bound its oid): "gone" means filled or
+    cancelled there, so it is confirmed and waits for late fills as usual."""
+    tracker = OrderTracker()
+    order = place(tracker, "c1", 10, now=0.0)
+    fill(tracker, 1, 4, cloid="c1", oid=55, now=0.05)
+    tracker.cancel_sent("c1", now=0.1)
+    tracker.on_cancel_rejected(CancelRejected("c1", 55, GONE_TEXT, gone=True), now=0.2)
+    assert order.state is S.CANCEL_CONFIRMED
+
+
 # ---- S4, S5 --------------------------------------------------------------------------------
 
 

@@ -65,7 +65,7 @@ from core.events import (
 )
 from core.rejections import classify, parse_leverage
 from core.units import Instrument
-from core.venues.hyperliquid.budget import RateBudget, exchange_weight
+from core.venues.hyperliquid.budget import BudgetView, RateBudget, exchange_weight
 from core.venues.hyperliquid.keys import abbreviate
 from core.venues.hyperliquid.mapping import MappingError, Translator, parse_or_raise
 from core.venues.hyperliquid.nonces import epoch_ms
@@ -297,6 +297,11 @@ class HyperliquidVenue:
         self._queue.put_nowait(_End())
 
     # ---- for the view and for tests -----------------------------------------------------
+
+    @property
+    def rate_budget(self) -> BudgetView:
+        """How close we are to the venue's rate limits, now (for the console)."""
+        return self.budget.view(self._clock.now())
 
     @property
     def ws_up(self) -> bool:
