@@ -4,8 +4,9 @@ Two traps, one ledger:
 
 * A trade id (tid) seen twice is a replay (reconnects replay fills): ignore it.  Memory is
   bounded both by count and by age — a market maker runs for weeks, and an unbounded set of tids
-  is a slow leak.  A replay older than the retention would be counted again, so the retention is
-  sized well beyond any venue's replay window (Hyperliquid replays at most its recent fills).
+  is a slow leak.  A replay of a forgotten tid would be counted again, and venues bound their
+  replays by *count*, not age (Hyperliquid's userFills snapshot is its most recent fills, however
+  old): so age never evicts the newest ``min_keep`` tids, which exceed any venue's replay.
 * A placement answer reports an immediate fill as a total without tids; the stream later reports
   the same trades again with tids.  The ledger remembers the immediate *amount* per order and
   skips that much of the order's later stream fills: ``skip = min(remaining_immediate, size)``.
@@ -21,13 +22,17 @@ from collections import OrderedDict
 class FillLedger:
     """Trade-id de-duplication with bounded memory, and immediate-fill amounts per order."""
 
-    __slots__ = ("_immediate", "_tids", "duplicates", "max_tids", "retention")
+    __slots__ = ("_immediate", "_tids", "duplicates", "max_tids", "min_keep", "retention")
 
-    def __init__(self, max_tids: int = 200_000, retention: float = 6 * 3600.0) -> None:
-        if max_tids < 1 or retention <= 0:
-            raise ValueError("FillLedger needs max_tids >= 1 and retention > 0")
+    def __init__(
+        self, max_tids: int = 200_000, retention: float = 6 * 3600.0, min_keep: int | None = None
+    ) -> None:
+        keep = min(10_000, max_tids) if min_keep is None else min_keep
+        if max_tids < 1 or retention <= 0 or not 0 <= keep <= max_tids:
+            raise ValueError("FillLedger needs max_tids >= 1, retention > 0, 0 <= min_keep <= max")
         self.max_tids = max_tids
         self.retention = retention
+        self.min_keep = keep
         self._tids: OrderedDict[int, float] = OrderedDict()
         self._immediate: dict[str, int] = {}
         self.duplicates = 0
@@ -49,7 +54,7 @@ class FillLedger:
 
     def _forget_older_than(self, horizon: float) -> None:
         tids = self._tids
-        while tids:
+        while len(tids) > self.min_keep:
             oldest_tid = next(iter(tids))
             if tids[oldest_tid] >= horizon:
                 return

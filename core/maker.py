@@ -296,6 +296,7 @@ class MarketMaker:
                 "book_updates",
                 "fills",
                 "duplicate_fills",
+                "history_fills",
                 "unmatched_fills",
                 "late_fills",
                 "illegal_transitions",
@@ -481,6 +482,12 @@ class MarketMaker:
     # ---- fills and answers --------------------------------------------------------------
 
     def _on_fill(self, ev: Fill, now: float) -> None:
+        if ev.snapshot and self.starting and self._startup_position is None:
+            # History from before this session: the venue's start-up position already holds
+            # it (D19).  Remember its trade ids so that a later replay is never counted (D4).
+            self.tracker.ledger.first_sighting(ev.tid, now)
+            self.counters["history_fills"] += 1
+            return
         outcome = self.tracker.on_fill(ev, now)
         if outcome.duplicate:
             self.counters["duplicate_fills"] += 1

@@ -78,7 +78,7 @@ def test_tid_memory_is_bounded_by_count_D4():
 
 
 def test_tid_memory_is_bounded_by_age_D4():
-    ledger = FillLedger(max_tids=1_000_000, retention=60.0)
+    ledger = FillLedger(max_tids=1_000_000, retention=60.0, min_keep=0)
     for tid in range(100):
         ledger.first_sighting(tid, now=float(tid) * 0.1)  # t = 0 .. 9.9
     assert len(ledger) == 100
@@ -92,11 +92,22 @@ def test_tid_memory_is_bounded_by_age_D4():
 
 def test_a_duplicate_does_not_refresh_its_age_D4():
     """Retention counts from the first sighting: a replay storm cannot pin tids forever."""
-    ledger = FillLedger(retention=10.0)
+    ledger = FillLedger(retention=10.0, min_keep=0)
     ledger.first_sighting(1, now=0.0)
     assert not ledger.first_sighting(1, now=9.0)
     ledger.first_sighting(2, now=10.5)
     assert ledger.first_sighting(1, now=10.6)
+
+
+def test_age_never_forgets_the_newest_tids_a_venue_may_replay_D4():
+    """Venues bound replays by count (Hyperliquid's snapshot is its most recent fills, however
+    old): after a quiet day the last fills are still known, so their replay is not counted."""
+    ledger = FillLedger(max_tids=1000, retention=60.0, min_keep=50)
+    for tid in range(200):
+        ledger.first_sighting(tid, now=float(tid))
+    ledger.first_sighting(10_000, now=86_400.0)  # a day later
+    assert len(ledger) == 50
+    assert all(not ledger.first_sighting(tid, now=86_401.0) for tid in range(151, 200))
 
 
 def test_ledger_memory_stays_flat_over_a_long_run_D4():

@@ -769,8 +769,8 @@ def test_D23_no_alo_quote_ever_crosses_the_touch(steps: list) -> None:
             else:
                 out = s.handle(PlaceAck(cloid, oid, AckStatus.RESTING))
             _check_maker_only(s, out)
-        for cmd in cancels(pending):
-            s.handle(CancelAck(cmd.cloid, cmd.oid))
+        for cancel in cancels(pending):
+            s.handle(CancelAck(cancel.cloid, cancel.oid))
         if answer == "fill":
             live = [o for o in s.maker.tracker.non_terminal() if o.state.is_active]
             if live:
@@ -1168,3 +1168,21 @@ def test_D28_pause_with_cancel_sweeps_and_resume_quotes_again() -> None:
     assert placements(s.run(s.now + 2)) == []
     s.operate(Resume(), s.now + 0.01)
     assert places(s.run(s.now + 0.3))
+
+
+def test_D19_history_replayed_at_start_up_is_not_counted_twice() -> None:
+    """D19, D4: fills replayed as history when the stream opens (``snapshot=True``) are already
+    in the venue's start-up position; they are remembered, not counted, and a later replay of
+    the same trade ids after a reconnect changes nothing."""
+    from core.events import Fill, Liquidity, OpenOrders, PositionSnapshot
+
+    maker = MarketMaker(make_params(), INSTRUMENT)
+    maker.start(0.0)
+    history = Fill(9, 77, None, Side.BID, 10_000, 5, Liquidity.MAKER, snapshot=True)
+    maker.handle(history, 0.01)
+    maker.handle(OpenOrders(()), 0.02)
+    maker.handle(PositionSnapshot(5, 50_000), 0.03)
+    assert maker.position.lots == 5
+    maker.handle(history, 5.0)  # replayed again after a reconnect
+    assert maker.position.lots == 5
+    assert maker.counters["history_fills"] == 1
