@@ -2,7 +2,8 @@
 
 ``run_seed`` builds one seed's scenario (``core.sim.scenario``), runs the real ``MarketMaker``
 behind a ``Probe`` (``core.sim.invariants``) against a ``SimExchange`` in virtual time, plays the
-operator script, ends the fault plan, lets the maker settle, and judges quiescence.  It stops at
+operator script, ends the fault plan, lets the maker settle (pausing it halfway, orders kept,
+so quoting stops churning), and judges quiescence.  It stops at
 the first violation and returns a report with the recent history and the one command that
 replays exactly that run with a trace.  ``run_swarm`` runs many seeds in worker processes and
 sums them up into ``Summary``; ``render_summary`` and ``render_violation`` are the plain-text
@@ -18,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from core.actions import Pause
 from core.clock import VirtualClock
 from core.maker import MakerParams, MarketMaker
 from core.sim.invariants import Probe
@@ -116,8 +118,12 @@ def run_seed(
     if run_to(duration):
         exchange.end_faults(duration)
         if run_to(duration + settle / 2):
-            problem = probe.converged(duration)
+            # Quiescence: the operator pauses (orders stay), so quoting stops churning and
+            # everything in flight is answered; then belief and venue must agree.
             t = duration + settle / 2
+            for batch in probe.operate(Pause(cancel_orders=False), t):
+                exchange.submit(batch, t)
+            problem = probe.converged(t)
             while problem is not None and t < end and probe.violation is None:
                 t = min(end, t + _SAMPLE)
                 loop.run_until(t)
