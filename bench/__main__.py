@@ -1,19 +1,25 @@
 """``python -m bench``: run every benchmark, print the table, write ``bench/RESULTS.md``.
 
     python -m bench              # the suite (about 10 minutes on a 2-core machine)
-    python -m bench --quick      # a short smoke run of every benchmark (about 2 minutes)
+    python -m bench --quick      # a short smoke run of every benchmark (about 2 minutes;
+                                 # prints only, writes nothing)
     python -m bench --long       # what RESULTS.md reports: 10M-event memory run, 200 kill
                                  # presses per load level (about 30 minutes)
     python -m bench --only maker,book   # some of them (names: see --help)
 
-Every benchmark also runs alone: ``python -m bench.bench_<name> [--quick]``.  ``RESULTS.md``
-is rewritten from the run (machine, date, load, table, per-benchmark notes); the hand-written
-analysis below its ``ANALYSIS`` marker is kept.  ``--no-write`` leaves it alone.
+Every benchmark also runs alone: ``python -m bench.bench_<name> [--quick]``.  The figures
+are stored in ``bench/results.json`` per benchmark (with the command, date and load of the run
+that measured them) and ``RESULTS.md`` is rendered from it, so ``--only`` replaces the rows of
+the benchmarks it ran and keeps the others; the hand-written analysis below the ``ANALYSIS``
+marker of ``RESULTS.md`` is kept too.  ``--no-write`` leaves both files alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -32,6 +38,7 @@ from bench import (
 from bench.results import Result, load_average, machine, markdown_table, table
 
 RESULTS_PATH = Path(__file__).with_name("RESULTS.md")
+JSON_PATH = Path(__file__).with_name("results.json")
 MARKER = "<!-- ANALYSIS: everything below this line is kept by `python -m bench` -->"
 
 Runner = Callable[[argparse.Namespace], list[Result]]
@@ -102,7 +109,8 @@ def main() -> None:
     print(f"load average at start: {info['load average (1/5/15 min) at start']}", flush=True)
     start = time.perf_counter()
     all_results: list[Result] = []
-    sections: list[tuple[str, str, float, str, str]] = []
+    sections: dict[str, dict[str, object]] = {}
+    command = " ".join(["python -m bench", *sys.argv[1:]])
     for name in names:
         title, runner = BENCHMARKS[name]
         print(f"\n== {name}: {title}", flush=True)
@@ -118,39 +126,74 @@ def main() -> None:
             print(r.line(), flush=True)
         print(f"   ({elapsed:.0f} s)", flush=True)
         all_results.extend(results)
-        sections.append((name, title, elapsed, load_before, load_average()))
+        sections[name] = {
+            "title": title,
+            "command": command,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "seconds": round(elapsed, 1),
+            "load_before": load_before,
+            "load_after": load_average(),
+            "results": [dataclasses.asdict(r) for r in results],
+        }
     total = time.perf_counter() - start
     info["load average (1/5/15 min) at end"] = load_average()
     print()
     print("\n".join(table(all_results)))
     missed = [r.name for r in all_results if r.met is False]
     print(f"\n{len(all_results)} figures, {len(missed)} targets missed, {total / 60:.1f} min")
-    if not args.no_write:
-        write_results(args.output, info, mode, all_results, sections, total)
-        print(f"wrote {args.output}")
+    if args.quick:
+        print("(--quick: RESULTS.md and results.json left alone)")
+    elif not args.no_write:
+        machine_info = {k: v for k, v in info.items() if not k.startswith("load average")}
+        stored = merge(args.output.with_name(JSON_PATH.name), machine_info, sections)
+        write_results(args.output, stored)
+        print(f"wrote {args.output} and {JSON_PATH.name}")
 
 
-def write_results(
-    path: Path,
-    info: dict[str, str],
-    mode: str,
-    results: list[Result],
-    sections: list[tuple[str, str, float, str, str]],
-    total: float,
-) -> None:
+def merge(
+    path: Path, info: dict[str, str], sections: dict[str, dict[str, object]]
+) -> dict[str, object]:
+    """Replace the benchmarks just run in the stored figures; keep the others."""
+    stored: dict[str, object] = {"machine": info, "benchmarks": {}}
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+        stored["benchmarks"] = dict(old.get("benchmarks", {}))
+    benchmarks = stored["benchmarks"]
+    assert isinstance(benchmarks, dict)
+    benchmarks.update(sections)
+    stored["benchmarks"] = {name: benchmarks[name] for name in BENCHMARKS if name in benchmarks}
+    path.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
+    return stored
+
+
+def _result(data: dict[str, object]) -> Result:
+    fields = dict(data)
+    target = fields.get("target")
+    fields["target"] = tuple(target) if isinstance(target, list) else target
+    return Result(**fields)  # type: ignore[arg-type]
+
+
+def write_results(path: Path, stored: dict[str, object]) -> None:
     kept = ""
     if path.exists():
         old = path.read_text(encoding="utf-8")
         if MARKER in old:
             kept = old.split(MARKER, 1)[1].lstrip("\n")
-    command = "python -m bench" + ("" if mode == "default" else f" {mode}")
+    info = stored["machine"]
+    benchmarks = stored["benchmarks"]
+    assert isinstance(info, dict) and isinstance(benchmarks, dict)
+    results = [_result(r) for b in benchmarks.values() for r in b["results"]]
+    commands = sorted({str(b["command"]) for b in benchmarks.values()})
     lines = [
         "# Benchmark results",
         "",
-        f"Produced by `{command}` ({total / 60:.1f} min). Every figure is the median over "
-        "repeated runs with its spread (min..max, n); ratios are measured in the same run. "
-        "The machine is shared (see the load average), so absolute times are noisy; "
-        "targets are from issue 8.",
+        f"Produced by {', '.join(f'`{c}`' for c in commands)} (which benchmark ran in which "
+        "run: see Runs). Every figure is the median over repeated runs with its spread "
+        "(min..max, n); ratios are measured in the same run. The machine is shared (see the "
+        "load averages), so absolute times are noisy. Targets are from issue 8.",
         "",
         "## Machine",
         "",
@@ -162,11 +205,12 @@ def write_results(
         "",
         "## Runs",
         "",
-        "| benchmark | what | wall time | load average before | after |",
-        "|---|---|---|---|---|",
+        "| benchmark | what | command | date | wall time | load average before | after |",
+        "|---|---|---|---|---|---|---|",
         *(
-            f"| {name} | {title} | {elapsed:.0f} s | {before} | {after} |"
-            for name, title, elapsed, before, after in sections
+            f"| {name} | {b['title']} | `{b['command']}` | {b['date']} | {b['seconds']:.0f} s "
+            f"| {b['load_before']} | {b['load_after']} |"
+            for name, b in benchmarks.items()
         ),
         "",
         MARKER,

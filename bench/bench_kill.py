@@ -9,7 +9,10 @@ per second and the events per second the engine really handled.  Then, repeatedl
 the maker is quoting (orders resting), wait a random 20-120 ms, press ``k``, wait until the
 confirmation dialog is painted, wait a random 50-250 ms (the operator reads it), press ``k``
 again — the clock starts here — and wait for the ``CancelAll`` at the venue; then re-arm
-(``r``, ``y``) and start over.  Keys go in the way the pilot sends them
+(``r``, ``y``) and start over.  A press that cannot be timed (the dialog's 2 s window ran out
+on a loaded machine, no CancelAll within 5 s, ...) is counted by reason and the app brought
+back to a known state; a console that crashes is replaced by a fresh app on the same engine.
+Both are reported next to the figures.  Keys go in the way the pilot sends them
 (``bench.live.press``), without the pilot's wait-for-idle, which under a busy engine thread
 waits a full second per key.
 
@@ -35,6 +38,42 @@ from core.view import Mode
 TARGET_P99_MS = {5000: 20.0, 20000: 50.0}
 SCREEN_UPDATES_TARGET = 10.0
 SIZE = (160, 48)
+
+
+MAX_FAILURES = 40
+
+
+async def _rearm(app: Any) -> bool:
+    """Re-arm through the keys (r, then y in the dialog), as an operator would."""
+    from tui.screens import ConfirmScreen
+
+    for _ in range(3):
+        await wait_until(
+            lambda: (
+                app.view is not None
+                and app.view.mode is Mode.KILLED
+                and not isinstance(app.screen, ConfirmScreen)
+            ),
+            5.0,
+        )
+        press(app, "r")
+        if await wait_until(lambda: isinstance(app.screen, ConfirmScreen), 5.0):
+            press(app, "y")
+        if await wait_until(lambda: app.view is not None and app.view.mode is not Mode.KILLED, 5.0):
+            return True
+    return False
+
+
+async def _fail(app: Any, out: dict[str, Any], reason: str) -> None:
+    """Count a press that could not be timed and bring the app back to a known state."""
+    from tui.screens import ConfirmScreen
+
+    out["failed"][reason] = out["failed"].get(reason, 0) + 1
+    if isinstance(app.screen, ConfirmScreen):
+        press(app, "escape")
+        await wait_until(lambda: not isinstance(app.screen, ConfirmScreen), 5.0)
+    if app.view is not None and app.view.mode is Mode.KILLED:
+        await _rearm(app)
 
 
 def _quoting(app: Any) -> bool:
@@ -64,10 +103,10 @@ async def _drive(
             out["views_per_s"] = (app.views - v0) / dt
             out["events_per_s"] = (runner.events_handled - e0) / dt
         e0, t0 = runner.events_handled, time.perf_counter()
-        while len(out["confirm"]) < presses and out["failed"] < 10:
+        while len(out["confirm"]) < presses and sum(out["failed"].values()) < MAX_FAILURES:
             if not await wait_until(lambda: _quoting(app), 15.0):
-                out["failed"] += 1
-                break
+                await _fail(app, out, "the maker was not quoting again within 15 s")
+                continue
             await asyncio.sleep(rng.uniform(0.02, 0.12))
             arrived: asyncio.Future[float] = loop.create_future()
 
@@ -81,35 +120,26 @@ async def _drive(
                 lambda: isinstance(app.screen, ConfirmScreen) and app.screen.is_mounted, 5.0
             ) and await wait_until(lambda n=painted: app.frames > n, 5.0)
             if not shown:
-                out["failed"] += 1
+                await _fail(app, out, "the confirmation dialog was not painted within 5 s")
                 continue
             out["dialog"].append(time.perf_counter() - first)
             # The operator reads the dialog, then confirms.
             await asyncio.sleep(rng.uniform(0.05, 0.25))
+            if not isinstance(app.screen, ConfirmScreen):
+                await _fail(app, out, "the dialog's 2 s window ran out before the confirm key")
+                continue
             engine.venue.on_cancel_all = on_cancel_all
             confirm = time.perf_counter()
             press(app, "k")
             try:
                 at = await asyncio.wait_for(arrived, 5.0)
             except TimeoutError:
-                out["failed"] += 1
+                await _fail(app, out, "no CancelAll at the venue within 5 s of the confirm key")
                 continue
             finally:
                 engine.venue.on_cancel_all = None
             out["confirm"].append(at - confirm)
-            # Re-arm: wait until the app shows KILLED, then r and y.
-            await wait_until(
-                lambda: (
-                    app.view is not None
-                    and app.view.mode is Mode.KILLED
-                    and not isinstance(app.screen, ConfirmScreen)
-                ),
-                5.0,
-            )
-            press(app, "r")
-            if await wait_until(lambda: isinstance(app.screen, ConfirmScreen), 5.0):
-                press(app, "y")
-            await wait_until(lambda: app.view is not None and app.view.mode is not Mode.KILLED, 5.0)
+            await _rearm(app)
             out["press_events"] += runner.events_handled - e0
             out["press_seconds"] += time.perf_counter() - t0
             e0, t0 = runner.events_handled, time.perf_counter()
@@ -124,7 +154,7 @@ def measure(rate: float, presses: int, observe_s: float, seed: int = 11) -> dict
     out: dict[str, Any] = {
         "confirm": [],
         "dialog": [],
-        "failed": 0,
+        "failed": {},
         "crashes": [],
         "press_events": 0,
         "press_seconds": 0.0,
@@ -135,7 +165,7 @@ def measure(rate: float, presses: int, observe_s: float, seed: int = 11) -> dict
                 asyncio.run(_drive(engine, presses, observe_s, rng, out))
             except Exception as exc:
                 out["crashes"].append(f"{type(exc).__name__}: {exc}")
-            if len(out["confirm"]) >= presses or out["failed"] >= 10:
+            if len(out["confirm"]) >= presses or sum(out["failed"].values()) >= MAX_FAILURES:
                 break
             observe_s = 0.0 if "frames_per_s" in out else observe_s
         return out
@@ -161,7 +191,9 @@ def run(
         rate_seen = out["press_events"] / max(out["press_seconds"], 1e-9)
         load = f"{n} presses in {out['press_seconds']:.0f} s at {rate_seen:,.0f} events/s handled"
         if out["failed"]:
-            load += f"; {out['failed']} presses timed out"
+            load += "; presses not timed: " + ", ".join(
+                f"{n}x {reason}" for reason, n in out["failed"].items()
+            )
         if out["crashes"]:
             load += (
                 f"; the console crashed {len(out['crashes'])}x ({out['crashes'][0]}) "
