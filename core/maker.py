@@ -19,6 +19,7 @@ killed, halted or sweeping; place a second order for an intent whose first one i
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections import deque
 from dataclasses import dataclass
@@ -266,6 +267,7 @@ class MarketMaker:
         self.next_cloid = CloidSource(cloid_prefix)
         self.executor = Executor(self.next_cloid, params.requote_threshold)
         self.leverage = params.leverage
+        self.strategy = params.strategy  # sized for the leverage the venue really applies
         self.connected = False
         self.paused = False
         self.halted_reason = ""
@@ -410,9 +412,7 @@ class MarketMaker:
                 else:
                     out.append(SyncState("start-up retry"))
         elif isinstance(event, LeverageInfo):
-            if event.leverage != self.leverage:
-                self._log(now, "risk", f"venue leverage {event.leverage}x ({event.source})")
-            self.leverage = event.leverage
+            self._believe_leverage(event, now)
         elif isinstance(event, Connected):
             self.connected = True
             self._log(now, "connection", f"connected to {event.venue}")
@@ -478,6 +478,32 @@ class MarketMaker:
             self._log(now, "operator", f"stopping: {action.reason}; cancelling every order")
             out.extend(self._begin_sweep("quit", now))
         return self._batches(now, out) if out else []
+
+    def _believe_leverage(self, event: LeverageInfo, now: float) -> None:
+        """D14: the venue's leverage wins over the configured one, and quotes are sized with
+        it: the margin a ladder needs grows as leverage falls, so sizes and the position limit
+        shrink in proportion (never grow past what was configured)."""
+        if event.leverage != self.leverage:
+            self._log(now, "risk", f"venue leverage {event.leverage}x ({event.source[:120]})")
+        self.leverage = event.leverage
+        base = self.params.strategy
+        planned = max(1, self.params.leverage)
+        if event.leverage >= planned:
+            self.strategy = base
+            return
+        scale = Fraction(event.leverage, planned)
+        self.strategy = dataclasses.replace(
+            base,
+            size_lots=max(1, int(base.size_lots * scale)),
+            size_step_lots=int(base.size_step_lots * scale),
+            max_position_lots=max(1, int(base.max_position_lots * scale)),
+        )
+        self._log(
+            now,
+            "risk",
+            f"quotes sized for {event.leverage}x instead of {planned}x: "
+            f"size {self.strategy.size_lots} lots, limit {self.strategy.max_position_lots} lots",
+        )
 
     # ---- fills and answers --------------------------------------------------------------
 
@@ -968,7 +994,7 @@ class MarketMaker:
                 self.book.best_bid,
                 self.book.best_ask,
                 self.position.lots,
-                self.params.strategy,
+                self.strategy,
                 bid_size=self.book.size_at(Side.BID, self.book.best_bid or 0),
                 ask_size=self.book.size_at(Side.ASK, self.book.best_ask or 0),
             )

@@ -330,6 +330,20 @@ def test_D14_venue_leverage_replaces_the_configured_one() -> None:
     assert any("3x" in e.text for e in s.view().log)
 
 
+def test_D14_quotes_are_sized_with_the_venues_leverage() -> None:
+    """D14: "size with it": at 3x instead of the configured 5x a ladder needs 5/3 the margin,
+    so quote sizes and the position limit shrink to 3/5; a higher figure never grows them."""
+    s, _ = running_maker()
+    planned = s.maker.params.strategy
+    s.handle(LeverageInfo(3, "Max leverage at current position size is 3x"), s.now + 0.01)
+    assert s.maker.strategy.size_lots == max(1, planned.size_lots * 3 // 5)
+    assert s.maker.strategy.max_position_lots == max(1, planned.max_position_lots * 3 // 5)
+    sent = s.tick(s.now + 1.0)
+    assert all(p.size <= s.maker.strategy.size_lots for p in placements(sent) if p.level == 0)
+    s.handle(LeverageInfo(20, "venue"), s.now + 1.1)
+    assert s.maker.strategy == planned
+
+
 # ==== D15: stuck reduce-only recovery (beyond S12) ==============================================
 
 
