@@ -82,6 +82,8 @@ class Instrument:
     # Ticks per whole unit of price (0 when a tick is 1 or more): derived once, because the
     # significant-figure rule needs it on every quote.
     _ticks_per_unit: int = field(init=False, repr=False, compare=False, default=0)
+    # min_notional in ticks x lots, as an exact fraction (numerator, denominator).
+    _min_value: tuple[int, int] = field(init=False, repr=False, compare=False, default=(0, 1))
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "min_notional"):
@@ -102,6 +104,8 @@ class Instrument:
                 f"tick_size, got {self.tick_size}"
             )
         object.__setattr__(self, "_ticks_per_unit", int(Decimal(1) / self.tick_size))
+        need = Fraction(self.min_notional) / Fraction(self.value_unit)
+        object.__setattr__(self, "_min_value", (need.numerator, need.denominator))
 
     @classmethod
     def hyperliquid_perp(
@@ -222,8 +226,8 @@ class Instrument:
         """Smallest size in lots whose notional at ``ticks`` reaches ``min_notional``."""
         if ticks <= 0:
             raise UnitError("price must be greater than 0")
-        need = Fraction(self.min_notional) / Fraction(self.value_unit)
-        return max(math.ceil(need / ticks), 1)
+        num, den = self._min_value
+        return max(-(-num // (den * ticks)), 1)  # exact ceiling, integers only
 
 
 def _canonical(d: Decimal) -> Decimal:
