@@ -502,6 +502,10 @@ def run_console(
         return EXIT_USAGE
     runner = session.runner
     outcome: dict[str, Any] = {}
+    # Two busy threads share one GIL: the screen and the engine.  Python hands the GIL over
+    # every 5 ms by default, so a key press or a kill could wait behind a frame being painted;
+    # a 1 ms switch interval bounds that wait (the cost is a little more switching).
+    sys.setswitchinterval(0.001)
 
     def engine() -> None:
         try:

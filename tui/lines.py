@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+_UNSTYLED = Style()
 
 Cell = tuple[str, str]
 Row = tuple[Cell, ...]
@@ -40,14 +43,23 @@ class RowsView(ScrollView):
         return self._rows
 
     def set_rows(self, rows: list[Row]) -> None:
+        """Replace the rows; repaint only the visible rows that changed.  Rows outside the
+        viewport are not refreshed (they are drawn from ``_rows`` when scrolled into view), and
+        when most visible rows changed (a log that shifted) one full refresh is cheaper than
+        many line refreshes."""
         old = self._rows
         self._rows = rows
         if len(old) != len(rows):
             self.virtual_size = Size(self.size.width, len(rows))
             self.refresh()
             return
-        for y, (before, after) in enumerate(zip(old, rows, strict=True)):
-            if before != after:
+        top = self.scroll_offset.y
+        height = self.size.height
+        changed = [y for y in range(top, min(len(rows), top + height)) if old[y] != rows[y]]
+        if len(changed) > height // 2:
+            self.refresh()
+        else:
+            for y in changed:
                 self.refresh_line(y)
 
     def notify_style_update(self) -> None:
@@ -64,10 +76,18 @@ class RowsView(ScrollView):
         key = (row, width)
         strip = self._cache.get(key)
         if strip is None:
-            segments = [
-                Segment(text, base + self.get_component_rich_style(cls) if cls else base)
-                for text, cls in row
-            ]
+            styled = True
+            segments = []
+            for text, cls in row:
+                style = base
+                if cls:
+                    # Component styles exist only after the first styling pass; a row drawn
+                    # before it is shown unstyled once and not cached.
+                    part = self.get_component_rich_style(cls, default=_UNSTYLED)
+                    styled = styled and part is not _UNSTYLED
+                    style = base + part
+                segments.append(Segment(text, style))
             strip = Strip(segments).crop_extend(0, width, base)
-            self._cache[key] = strip
+            if styled:
+                self._cache[key] = strip
         return strip

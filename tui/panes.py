@@ -19,6 +19,7 @@ from core.view import ConsoleView, Mode
 from tui import fmt
 from tui.lines import Row, RowsView
 
+_UNSTYLED = Style()
 _MODE_CLASS = {
     Mode.STARTING: "header--starting",
     Mode.RUNNING: "header--running",
@@ -62,7 +63,9 @@ class TextPane(Static):
         raise NotImplementedError
 
     def style_of(self, name: str) -> Style | str:
-        return self.get_component_rich_style(name, partial=True) if name else ""
+        # Before the first styling pass the component styles do not exist yet (a view can
+        # arrive between mount and that pass): draw unstyled for that one frame.
+        return self.get_component_rich_style(name, partial=True, default=_UNSTYLED) if name else ""
 
 
 class HeaderPane(TextPane):
