@@ -25,7 +25,7 @@ class FillLedger:
     __slots__ = ("_immediate", "_tids", "duplicates", "max_tids", "min_keep", "retention")
 
     def __init__(
-        self, max_tids: int = 200_000, retention: float = 6 * 3600.0, min_keep: int | None = None
+        self, max_tids: int = 50_000, retention: float = 6 * 3600.0, min_keep: int | None = None
     ) -> None:
         keep = min(10_000, max_tids) if min_keep is None else min_keep
         if max_tids < 1 or retention <= 0 or not 0 <= keep <= max_tids:

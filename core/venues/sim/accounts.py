@@ -17,7 +17,7 @@ from core.venues.sim.book import BookOrder
 
 # How long a closed order stays queryable.  Bounded so that a console left running for days
 # does not grow without limit.
-ORDER_RETENTION_S = 3600.0
+ORDER_RETENTION_S = 600.0
 
 
 class AccountOrder(BookOrder):
