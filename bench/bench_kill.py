@@ -31,7 +31,7 @@ import random
 import time
 from typing import Any
 
-from bench.live import Engine, console_app, press, wait_until
+from bench.live import Engine, console_app, console_process, press, wait_until
 from bench.results import Result, pct
 from core.view import Mode
 
@@ -148,6 +148,11 @@ async def _drive(
 def measure(rate: float, presses: int, observe_s: float, seed: int = 11) -> dict[str, Any]:
     """One engine at ``rate``; console sessions until ``presses`` kills were timed (a session
     that crashes is counted and replaced by a fresh app on the same engine)."""
+    with console_process():
+        return _measure(rate, presses, observe_s, seed)
+
+
+def _measure(rate: float, presses: int, observe_s: float, seed: int) -> dict[str, Any]:
     engine = Engine.paced(rate, seed)
     engine.start()
     rng = random.Random(seed)

@@ -24,10 +24,12 @@ and ``press`` delivers a key the way Textual's pilot does, minus the pilot's wai
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from bench.bench_maker import record
@@ -43,6 +45,18 @@ from core.venues.sim.exchange import SimExchange
 from core.venues.sim.venue import SimVenue
 
 BASE_EVENT_RATE = 430.0  # events per simulated second of ``mix_config`` at rate_scale 1
+SWITCH_INTERVAL = 0.001  # the GIL switch interval ``tui.app.run_console`` sets
+
+
+@contextlib.contextmanager
+def console_process() -> Iterator[None]:
+    """The process settings ``run_console`` makes for the console and the engine threads."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 class InstrumentedVenue:
@@ -162,6 +176,10 @@ class Engine:
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    @property
+    def thread_ident(self) -> int | None:
+        return self._thread.ident
 
     def stop(self, timeout: float = 20.0) -> None:
         if self._thread.is_alive():
