@@ -8,6 +8,7 @@ a line-API ``RowsView`` because it can hold hundreds of lines and is filtered by
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar
 
 from rich.style import Style
@@ -59,8 +60,9 @@ class TextPane(Static):
             self._last = None
             self.call_after_refresh(self.show, self._view)
 
+    @abstractmethod
     def build(self, view: ConsoleView) -> Text:
-        raise NotImplementedError
+        """The pane's text for one view (each pane defines it)."""
 
     def style_of(self, name: str) -> Style | str:
         # Before the first styling pass the component styles do not exist yet (a view can
