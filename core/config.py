@@ -208,7 +208,7 @@ class Config(_Section):
         if self.venue.kind == "sim" and self.market.symbol != self.sim.symbol:
             raise ValueError(
                 f"market.symbol ({self.market.symbol!r}) must equal sim.symbol "
-                f"({self.sim.symbol!r}) when venue.kind is \"sim\""
+                f'({self.sim.symbol!r}) when venue.kind is "sim"'
             )
         return self
 

@@ -66,7 +66,7 @@ def _hyperliquid_session(config: Config, clock: Clock) -> Session:
     v = config.venue
     if v.network == "mainnet" and not v.mainnet_confirmed:
         raise SessionError(
-            "venue.network = \"mainnet\" trades real money; pass --confirm-mainnet to confirm"
+            'venue.network = "mainnet" trades real money; pass --confirm-mainnet to confirm'
         )
     try:
         key = load_private_key(v.key_env, v.key_file)
