@@ -19,7 +19,7 @@ class Pause:
 
 @dataclass(frozen=True, slots=True)
 class Resume:
-    pass
+    """Quote again after a pause (ignored while stopping)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Kill:
 
 @dataclass(frozen=True, slots=True)
 class Rearm:
-    pass
+    """Re-arm the kill switch; quoting resumes once any sweep in flight is verified."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,13 @@ report (the CLI may draw a progress bar on top; nothing here imports rich or tex
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from core.actions import Pause
-from core.clock import VirtualClock
+from core.clock import VirtualClock, WallClock
 from core.maker import MakerParams, MarketMaker
 from core.sim.invariants import Probe
 from core.sim.loop import SimLoop
@@ -31,6 +30,7 @@ from core.venues.sim.faults import FAULT_KINDS
 DEFAULT_DURATION = 120.0
 DEFAULT_SETTLE = 30.0
 _STEP = 1.0  # run in slices this long, so a violation stops the run promptly
+_WALL = WallClock()  # wall time of the runs, for the report only (the runs are virtual)
 _SAMPLE = 0.25  # quiescence is sampled this often during the second half of the settle phase
 
 
@@ -83,7 +83,7 @@ def run_seed(
     trace: TextIO | None = None,
 ) -> SeedResult:
     """One seeded run, checked after every event and at quiescence."""
-    wall0 = time.perf_counter()
+    wall0 = _WALL.now()
     scenario = build(seed, duration, faults, settle)
     config = scenario.config
     exchange = SimExchange(config.sim)
@@ -145,7 +145,7 @@ def run_seed(
         seed=seed,
         events=loop.events,
         simulated_s=loop.clock.now(),
-        wall_s=time.perf_counter() - wall0,
+        wall_s=_WALL.now() - wall0,
         fault_counts=exchange.fault_counts,
         invariant=None if violation is None else violation.invariant,
         report=report,
@@ -163,7 +163,7 @@ def run_swarm(
     """Run ``seeds`` in ``jobs`` worker processes (1: in this process); results are summed in
     seed order of completion, and ``on_result`` sees each one as it arrives."""
     summary = Summary()
-    wall0 = time.perf_counter()
+    wall0 = _WALL.now()
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     results: Iterator[SeedResult]
     if jobs <= 1:
@@ -174,7 +174,7 @@ def run_swarm(
         summary.add(result)
         if on_result is not None:
             on_result(result)
-    summary.wall_s = time.perf_counter() - wall0
+    summary.wall_s = _WALL.now() - wall0
     summary.violations.sort(key=lambda r: r.seed)
     return summary
 

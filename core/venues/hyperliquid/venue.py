@@ -140,12 +140,12 @@ class _Refused(Exception):
 
 
 class _Unknown(Exception):
-    pass
+    """A request whose outcome we do not know (timeout, lost connection): never a failure."""
 
 
 @dataclass(frozen=True, slots=True)
 class _End:
-    pass
+    """Marks the end of the event stream."""
 
 
 class HyperliquidVenue:
