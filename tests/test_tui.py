@@ -253,3 +253,27 @@ async def test_k_still_kills_while_the_log_filter_has_focus() -> None:
         await pilot.press("slash", "1", "k", "y")
         await pilot.pause()
     assert engine.actions == [Kill("console key")]
+
+
+@pytest.mark.asyncio
+async def test_keys_queued_behind_the_kill_answer_do_not_pop_the_console() -> None:
+    """Two confirm keys handled before the dialog is gone (a held or doubled key under load)
+    answer once: the second must not pop the console underneath (ScreenStackError seen in the
+    kill benchmark)."""
+    from textual import events
+
+    from tui.screens import ConfirmScreen
+
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        dialog.on_key(events.Key("y", "y"))
+        dialog.on_key(events.Key("y", "y"))
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert engine.actions.count(Kill("console key")) + engine.actions.count(Kill()) <= 1
+    assert any(isinstance(a, Kill) for a in engine.actions)

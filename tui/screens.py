@@ -43,6 +43,15 @@ class ConfirmScreen(ModalScreen[bool]):
         self._clock = clock
         self._window = window
         self._deadline = clock() + window
+        self._answered = False
+
+    def _answer(self, confirmed: bool) -> None:
+        """Dismiss exactly once: keys queued behind the first answer (a held or doubled key)
+        must not pop the screen underneath."""
+        if self._answered:
+            return
+        self._answered = True
+        self.dismiss(confirmed)
 
     def compose(self) -> ComposeResult:
         keys = " or ".join(self._keys)
@@ -59,15 +68,15 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def _expire(self) -> None:
         if self.is_current:
-            self.dismiss(False)
+            self._answer(False)
 
     def on_key(self, event: events.Key) -> None:
         event.stop()
         key = event.key
         if key in self._keys:
-            self.dismiss(self._clock() <= self._deadline)
+            self._answer(self._clock() <= self._deadline)
         elif key in ("escape", "n"):
-            self.dismiss(False)
+            self._answer(False)
 
 
 class HelpScreen(ModalScreen[None]):
