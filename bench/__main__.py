@@ -4,7 +4,7 @@
     python -m bench --quick      # a short smoke run of every benchmark (about 2 minutes;
                                  # prints only, writes nothing)
     python -m bench --long       # what RESULTS.md reports: 10M-event memory run, 200 kill
-                                 # presses per load level (about 30 minutes)
+                                 # presses per load level (about 20 minutes)
     python -m bench --only maker,book   # some of them (names: see --help)
 
 Every benchmark also runs alone: ``python -m bench.bench_<name> [--quick]``.  The figures
@@ -94,10 +94,20 @@ def main() -> None:
         "--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}", default=""
     )
     ap.add_argument("--no-write", action="store_true", help="do not rewrite RESULTS.md")
+    ap.add_argument(
+        "--render",
+        action="store_true",
+        help="run nothing: re-render RESULTS.md from bench/results.json",
+    )
     ap.add_argument("--output", type=Path, default=RESULTS_PATH, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.quick and args.long:
         ap.error("--quick and --long exclude each other")
+    if args.render:
+        stored = json.loads(args.output.with_name(JSON_PATH.name).read_text(encoding="utf-8"))
+        write_results(args.output, stored)
+        print(f"wrote {args.output}")
+        return
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
@@ -144,7 +154,10 @@ def main() -> None:
     if args.quick:
         print("(--quick: RESULTS.md and results.json left alone)")
     elif not args.no_write:
-        machine_info = {k: v for k, v in info.items() if not k.startswith("load average")}
+        # Load and date belong to each benchmark's run (see Runs), not to the machine.
+        machine_info = {
+            k: v for k, v in info.items() if not k.startswith("load average") and k != "date"
+        }
         stored = merge(args.output.with_name(JSON_PATH.name), machine_info, sections)
         write_results(args.output, stored)
         print(f"wrote {args.output} and {JSON_PATH.name}")
@@ -181,10 +194,10 @@ def write_results(path: Path, stored: dict[str, object]) -> None:
     if path.exists():
         old = path.read_text(encoding="utf-8")
         if MARKER in old:
-            kept = old.split(MARKER, 1)[1].lstrip("\n")
-    info = stored["machine"]
+            kept = old.split(MARKER, 1)[1].strip("\n") + "\n"
+    info = {k: v for k, v in dict(stored["machine"]).items() if k != "date"}  # type: ignore[call-overload]
     benchmarks = stored["benchmarks"]
-    assert isinstance(info, dict) and isinstance(benchmarks, dict)
+    assert isinstance(benchmarks, dict)
     results = [_result(r) for b in benchmarks.values() for r in b["results"]]
     commands = sorted({str(b["command"]) for b in benchmarks.values()})
     lines = [
@@ -214,6 +227,7 @@ def write_results(path: Path, stored: dict[str, object]) -> None:
         ),
         "",
         MARKER,
+        "",
         "",
     ]
     path.write_text("\n".join(lines) + kept, encoding="utf-8")

@@ -83,6 +83,8 @@ async def _attached(engine: Engine, seconds: float, warmup: float) -> dict[str, 
         events, engine_cpu, wall = meter.take()
         ui_cpu = time.thread_time() - c0
         frames = app.frames - f0
+        if app.return_code is not None:  # the app died during the window: not a measurement
+            raise RuntimeError(f"the console exited with code {app.return_code}")
         return {
             "events": events,
             "engine_cpu": engine_cpu,

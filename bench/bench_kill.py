@@ -11,7 +11,9 @@ confirmation dialog is painted, wait a random 50-250 ms (the operator reads it),
 again — the clock starts here — and wait for the ``CancelAll`` at the venue; then re-arm
 (``r``, ``y``) and start over.  A press that cannot be timed (the dialog's 2 s window ran out
 on a loaded machine, no CancelAll within 5 s, ...) is counted by reason and the app brought
-back to a known state; a console that crashes is replaced by a fresh app on the same engine.
+back to a known state; a console that crashes (its ``return_code`` is set: ``run_test`` only
+re-raises the app's exception when the session ends) is replaced by a fresh app on the same
+engine.
 Both are reported next to the figures.  Keys go in the way the pilot sends them
 (``bench.live.press``), without the pilot's wait-for-idle, which under a busy engine thread
 waits a full second per key.
@@ -104,6 +106,9 @@ async def _drive(
             out["events_per_s"] = (runner.events_handled - e0) / dt
         e0, t0 = runner.events_handled, time.perf_counter()
         while len(out["confirm"]) < presses and sum(out["failed"].values()) < MAX_FAILURES:
+            if app.return_code is not None:
+                # The app died (run_test re-raises its exception when this session ends).
+                raise RuntimeError(f"the console exited with code {app.return_code}")
             if not await wait_until(lambda: _quoting(app), 15.0):
                 await _fail(app, out, "the maker was not quoting again within 15 s")
                 continue
