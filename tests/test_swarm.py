@@ -18,6 +18,7 @@ from core.actions import CancelAllOrders, Kill
 from core.cli import main
 from core.commands import CancelAll, Place, TimeInForce
 from core.events import Fill, Liquidity, Side
+from core.orders import OrderState
 from core.sim import invariants
 from core.sim.invariants import Probe
 from core.sim.scenario import build
@@ -112,6 +113,41 @@ def test_orphan_on_the_venue_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     price = (probe.maker.book.best_bid or 1_000) - 50
     probe.exchange.inject_account_order(Side.BID, price, 100)
     assert "orphans on the venue" in (probe.converged(20.0) or "")
+
+
+def test_unsound_orders_are_caught_overfill_at_once_resurrection_within_the_stride(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """D1, D3: the incremental check still catches every kind of unsound order: an overfill
+    on a live order after the very event, a terminal order changing state within
+    ``FULL_SCAN_EVERY`` events, and at quiescence at once."""
+    made = _probes(monkeypatch)
+    assert run_seed(5, 10.0, "instant", settle=10.0).invariant is None
+    maker = made[0].maker
+    orders = maker.tracker.by_cloid
+    live = next(o for o in orders.values() if not o.state.is_terminal)
+    done = next(o for o in orders.values() if o.state.is_terminal)
+
+    watch = invariants.OrderWatch()
+    assert invariants.order_state_sound(maker, watch, full=True) is None
+    live.filled = live.size + 1
+    assert "filled" in (invariants.order_state_sound(maker, watch) or "")
+    live.filled = 0
+
+    watch = invariants.OrderWatch()
+    assert invariants.order_state_sound(maker, watch, full=True) is None
+    done.state = OrderState.RESTING
+    verdicts = [
+        invariants.order_state_sound(maker, watch)
+        for _ in range(invariants.OrderWatch.FULL_SCAN_EVERY)
+    ]
+    assert any(v is not None and "terminal order" in v for v in verdicts)
+    assert "terminal order" in (invariants.order_state_sound(maker, watch, full=True) or "")
+
+    watch = invariants.OrderWatch()
+    assert invariants.order_state_sound(maker, watch, full=True) is None
+    maker.tracker.pending_lots[Side.ASK] = -1
+    assert "negative" in (invariants.order_state_sound(maker, watch) or "")
 
 
 def test_a_maker_that_raises_is_a_violation(monkeypatch: pytest.MonkeyPatch) -> None:

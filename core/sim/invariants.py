@@ -21,10 +21,11 @@ from core.actions import Action, CancelAllOrders, Kill
 from core.commands import Batch, CancelAll, Command, Modify, Place, TimeInForce
 from core.events import BookDelta, BookSnapshot, Event, Fill, Side, Trade
 from core.maker import MarketMaker
-from core.orders import OrderState
+from core.orders import OrderState, TrackedOrder
 from core.venues.sim.exchange import SimExchange
 
 _MARKET_DATA = (BookDelta, BookSnapshot, Trade)
+_TERMINAL_STATES = frozenset(state for state in OrderState if state.is_terminal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,20 +91,56 @@ def cancels_never_wait(
 # ---- per-event state invariants -----------------------------------------------------------
 
 
-def order_state_sound(maker: MarketMaker, terminal: dict[str, OrderState]) -> str | None:
+class OrderWatch:
+    """What ``order_state_sound`` remembers between checks: every order seen terminal (kept
+    after the tracker prunes it, so a resurrected cloid is caught), the orders not yet seen
+    terminal, and every cloid seen at all (to find the tracker's new orders cheaply)."""
+
+    FULL_SCAN_EVERY = 64  # checks between walks over every tracked order
+
+    def __init__(self) -> None:
+        self.terminal: dict[str, OrderState] = {}
+        self.live: dict[str, TrackedOrder] = {}
+        self.known: set[str] = set()
+        self.checks = 0
+
+
+def order_state_sound(maker: MarketMaker, watch: OrderWatch, *, full: bool = False) -> str | None:
     """D1, D3, D22: no order has negative remaining size or more filled than its size, and no
-    terminal order ever changes state or becomes live again.  ``terminal`` remembers every
-    order seen terminal (including those pruned since)."""
-    for cloid, order in maker.tracker.by_cloid.items():
+    terminal order ever changes state or becomes live again.
+
+    After every event it checks every order not yet seen terminal (the only ones a correct
+    tracker changes) and the orders new since the last check.  Every ``FULL_SCAN_EVERY``
+    checks, and when ``full`` (at quiescence), it walks every tracked order, so an order that
+    left a terminal state is caught within that many events even if no table row let it."""
+    by_cloid = maker.tracker.by_cloid
+    watch.checks += 1
+    orders: Iterable[tuple[str, TrackedOrder]]
+    if full or watch.checks % watch.FULL_SCAN_EVERY == 0:
+        watch.known.update(by_cloid)
+        orders = by_cloid.items()
+    else:
+        for cloid in reversed(by_cloid):
+            if cloid in watch.known:
+                break
+            watch.known.add(cloid)
+            watch.live[cloid] = by_cloid[cloid]
+        orders = list(watch.live.items())
+    terminal, live = watch.terminal, watch.live
+    for cloid, order in orders:
+        filled = order.filled
+        if filled < 0 or filled > order.size:
+            return f"order {cloid}: filled {filled} of size {order.size}"
         state = order.state
-        if order.filled < 0 or order.filled > order.size:
-            return f"order {cloid}: filled {order.filled} of size {order.size}"
         seen = terminal.get(cloid)
-        if seen is not None:
-            if state is not seen:
-                return f"terminal order {cloid} went {seen.value} -> {state.value}"
-        elif state.is_terminal:
-            terminal[cloid] = state
+        if seen is None:
+            if state in _TERMINAL_STATES:
+                terminal[cloid] = state
+                live.pop(cloid, None)
+            else:
+                live[cloid] = order
+        elif state is not seen:
+            return f"terminal order {cloid} went {seen.value} -> {state.value}"
     for side, lots in maker.tracker.pending_lots.items():
         if lots < 0:
             return f"pending exposure on {side.value} is negative ({lots} lots)"
@@ -128,17 +165,17 @@ def one_venue_order_per_intent(maker: MarketMaker, exchange: SimExchange) -> str
     across retries, modifies, timeouts and reconnects."""
     intents: dict[tuple[Side, int], int] = {}
     by_cloid = maker.tracker.by_cloid
-    for vo in exchange.open_orders():
-        order = by_cloid.get(vo.cloid) if vo.cloid is not None else None
+    for oid, cloid in exchange.resting_cloids():
+        order = by_cloid.get(cloid) if cloid is not None else None
         if order is None or order.level is None:
             continue
         key = (order.side, order.level)
         if key in intents:
             return (
-                f"venue holds oids {intents[key]} and {vo.oid} for intent "
+                f"venue holds oids {intents[key]} and {oid} for intent "
                 f"{order.side.value} level {order.level}"
             )
-        intents[key] = vo.oid
+        intents[key] = oid
     return None
 
 
@@ -193,7 +230,7 @@ class Probe:
         self.history: deque[tuple[float, str, object]] = deque(maxlen=history)
         self.checks = 0
         self._trace = trace
-        self._terminal: dict[str, OrderState] = {}
+        self._orders = OrderWatch()
         self._tids: set[int] = set()
         self._killed_at: float | None = None
         self._runaway_since: float | None = None
@@ -233,7 +270,7 @@ class Probe:
             return
         maker = self.maker
         self.checks += 1
-        if not self._check("order_state_sound", now, order_state_sound(maker, self._terminal)):
+        if not self._check("order_state_sound", now, order_state_sound(maker, self._orders)):
             return
         if not self._check(
             "one_venue_order_per_intent", now, one_venue_order_per_intent(maker, self.exchange)
@@ -243,6 +280,11 @@ class Probe:
         self._check_runaway(now)
 
     def converged(self, now: float) -> str | None:
+        """Whether belief and venue agree yet (``None`` when they do); an unsound order found
+        by the full walk is a violation at once, not a reason to wait."""
+        self._check(
+            "order_state_sound", now, order_state_sound(self.maker, self._orders, full=True)
+        )
         return converged(self.maker, self.exchange)
 
     def fail(self, invariant: str, now: float, detail: str) -> None:

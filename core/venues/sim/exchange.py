@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import assert_never
 
@@ -299,6 +300,12 @@ class SimExchange:
 
     def open_orders(self) -> tuple[VenueOrder, ...]:
         return self._account.open_orders_at(self.instrument.symbol, self._now)
+
+    def resting_cloids(self) -> Iterator[tuple[int, str | None]]:
+        """(oid, cloid) of every order resting right now: ``open_orders`` without building
+        the snapshot, for checks that run after every event (the swarm's invariants)."""
+        for order in self._account.exposure(self.instrument.symbol).open.values():
+            yield order.oid, order.cloid
 
     def order_status(self, oid: int | None, cloid: str | None) -> OrderStatusReport:
         """What a ``QueryOrder`` would answer right now, without latency or faults."""
