@@ -31,18 +31,17 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.theme import Theme
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from core.actions import (
     Action,
-    CancelAllOrders,
     CancelOrder,
-    Kill,
     Pause,
     Rearm,
     Resume,
@@ -51,6 +50,15 @@ from core.config import Config, UiConfig
 from core.runner import RunResult
 from core.view import ConsoleView, Mode
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
+from tui.emergency import (
+    CONFIRM_WINDOW_S,
+    JUDGED,
+    EmergencyKeyHandled,
+    EmergencyKeys,
+    Outcome,
+    Press,
+    with_emergency_keys,
+)
 from tui.ladder import Ladder
 from tui.orders import OrdersView, shown_orders
 from tui.panes import (
@@ -68,7 +76,6 @@ from tui.state import StateStore, state_path, user_theme_dir
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_HALTED = 3
-CANCEL_DEBOUNCE_S = 1.0
 NARROW_COLUMNS = 150
 SHORT_LINES = 34
 _TEARDOWN_GRACE_S = 3.0
@@ -110,6 +117,19 @@ _FOOTER_LABEL = {
     "quit": "Quit",
 }
 _KEY_NAMES = {"question_mark": "?", "slash": "/"}
+KILL_PROMPT_SIZE = (62, 7)
+
+
+def _kill_prompt(keys: list[str]) -> Text:
+    """The kill confirmation: always mounted, shown by a class (no screen to push)."""
+    confirm = " or ".join([*keys, "y"])
+    text = Text(no_wrap=True)
+    text.append("KILL: cancel every order and stop quoting?", "bold")
+    text.append("\nThe kill switch stays latched until you re-arm it (r).")
+    text.append(f"\n\npress {confirm} within {CONFIRM_WINDOW_S:g} s to confirm · escape aborts")
+    return text
+
+
 ORDER_ACTIONS = frozenset(k.id for k in KEYS if k.order_affecting)
 
 
@@ -165,8 +185,7 @@ class ConsoleApp(App[None]):
         self._clock = clock
         self.view: ConsoleView | None = None
         self.quitting = False
-        self._kill_sent = False
-        self._last_cancel_press = -1e18
+        self._prompt_timer: Any = None
         self._sweep_watch = ""  # "" | "sent" | "seen": waiting for a cancel-all's verification
         theme_set = themes if themes is not None else load_themes(None)
         self._theme_problems = theme_set.problems
@@ -175,6 +194,16 @@ class ConsoleApp(App[None]):
         chosen = theme or (state.theme() if state is not None else None) or self._ui.theme
         self.theme = chosen if chosen in self.available_themes else DEFAULT_THEME
         self.set_keymap(dict(self._ui.keys))
+        self.emergency = EmergencyKeys(
+            self._operate,
+            clock,
+            kill_keys=self._keys_of("kill"),
+            cancel_all_keys=self._keys_of("cancel_all"),
+            enabled=not self._read_only,
+        )
+        self.emergency.consumes = self._focused_consumes
+        self.driver_class = with_emergency_keys(self.driver_class, self.emergency)
+        self.kill_prompt = Static(_kill_prompt(self._keys_of("kill")), id="kill-prompt")
         self.header_pane = HeaderPane(id="header")
         self.body = Vertical(id="body")
         self.ladder = Ladder(id="ladder")
@@ -222,6 +251,7 @@ class ConsoleApp(App[None]):
                 with self.logbox:
                     yield self.filter_box
                     yield self.log_pane
+        yield self.kill_prompt
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
@@ -254,6 +284,8 @@ class ConsoleApp(App[None]):
         body = self.body
         body.set_class(width < NARROW_COLUMNS, "-narrow")
         body.set_class(height < SHORT_LINES, "-short")
+        w, h = KILL_PROMPT_SIZE
+        self.kill_prompt.styles.offset = (max(0, (width - w) // 2), max(0, (height - h) // 2))
 
     # ---- the frame ------------------------------------------------------------------------
 
@@ -272,6 +304,9 @@ class ConsoleApp(App[None]):
             return
         previous = self.view
         self.view = view
+        if view.mode is Mode.KILLED and not self.emergency.killed:
+            self.emergency.latch()
+            self._hide_prompt()
         with self.batch_update():
             for pane in self._panes:
                 pane.show(view)
@@ -302,8 +337,8 @@ class ConsoleApp(App[None]):
     # ---- which keys apply -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if isinstance(self.screen, ConfirmScreen) and action in ("kill", "rearm"):
-            return False  # the confirmation screen reads these keys itself
+        if isinstance(self.screen, ConfirmScreen) and action == "rearm":
+            return False  # the confirmation screen reads this key itself
         if action not in ORDER_ACTIONS:
             return True
         view = self.view
@@ -315,7 +350,7 @@ class ConsoleApp(App[None]):
         if action == "cancel_selected":
             return True if self.orders.selected_order is not None else None
         if action == "kill":
-            return None if mode is Mode.KILLED or self._kill_sent else True
+            return None if mode is Mode.KILLED or self.emergency.killed else True
         if action == "rearm":
             return True if mode is Mode.KILLED else None
         return True
@@ -348,18 +383,10 @@ class ConsoleApp(App[None]):
             self.notify("paused and cancel-all sent · p resumes quoting")
 
     def action_cancel_all(self) -> None:
-        now = self._clock()
-        recent = now - self._last_cancel_press < CANCEL_DEBOUNCE_S
-        self._last_cancel_press = now
-        if recent:
-            return
-        if self._send(CancelAllOrders("console key")):
-            self._sweep_watch = "sent"
-            live = len(shown_orders(self.view)) if self.view is not None else 0
-            self.notify(
-                f"cancel-all sent to the venue ({live} live orders); waiting for verification",
-                title="cancel all",
-            )
+        """The binding's action (footer click, palette); the key itself is judged earlier."""
+        press = self.emergency.cancel_all_key()
+        if press is not None:
+            self._emergency_done(press)
 
     def action_cancel_selected(self) -> None:
         order = self.orders.selected_order
@@ -370,23 +397,47 @@ class ConsoleApp(App[None]):
             self.notify(f"cancel sent for {order.cloid} (oid {order.oid})")
 
     def action_kill(self) -> None:
-        keys = [*self._keys_of("kill"), "y"]
-        self.push_screen(
-            ConfirmScreen(
-                "KILL: cancel every order and stop quoting?",
-                "The kill switch stays latched until you re-arm it (r).",
-                keys,
-                clock=self._clock,
-            ),
-            self._kill_answered,
-        )
+        """The binding's action (footer click, palette); the key itself is judged earlier."""
+        press = self.emergency.kill_key()
+        if press is not None:
+            self._emergency_done(press)
 
-    def _kill_answered(self, confirmed: bool | None) -> None:
-        if not confirmed:
-            self.notify("kill aborted")
-            return
-        if self._send(Kill("console key")):
-            self._kill_sent = True
+    # ---- the emergency keys (tui/emergency.py) --------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key reaches the app here first: one the terminal driver has not already
+        shown the emergency guard (tests, the pilot) is judged now, before any binding,
+        screen or widget sees it."""
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and not getattr(event, JUDGED, False)
+        ):
+            press = self.emergency.press(event.key, event.character)
+            if press is not None:
+                event.stop()
+                self._emergency_done(press)
+                return
+        await super().on_event(event)
+
+    def on_emergency_key_handled(self, message: EmergencyKeyHandled) -> None:
+        self._emergency_done(message.press)
+
+    def _focused_consumes(self, key: str, character: str | None) -> bool:
+        """Whether the focused widget types this key (read from the driver's thread too)."""
+        try:
+            focused = self.focused
+        except Exception:  # no screen yet, or the app is closing
+            return False
+        return focused is not None and focused.check_consume_key(key, character)
+
+    def _emergency_done(self, press: Press) -> None:
+        """Paint what the guard did; everything order-related was already sent."""
+        outcome = press.outcome
+        if outcome is Outcome.KILL_ARMED:
+            self._show_prompt()
+        elif outcome is Outcome.KILL_SENT:
+            self._hide_prompt()
             self._sweep_watch = "sent"
             self.refresh_bindings()
             self.notify(
@@ -395,6 +446,51 @@ class ConsoleApp(App[None]):
                 severity="error",
                 timeout=8,
             )
+        elif outcome is Outcome.KILL_ABORTED:
+            self._hide_prompt()
+            self.notify("kill aborted")
+        elif outcome is Outcome.CANCEL_ALL_SENT:
+            self._sweep_watch = "sent"
+            live = len(shown_orders(self.view)) if self.view is not None else 0
+            self.notify(
+                f"cancel-all sent to the venue ({live} live orders); waiting for verification",
+                title="cancel all",
+            )
+        elif outcome is Outcome.NOT_SENT:
+            self._hide_prompt()
+            self.notify(f"not sent: {press.error}", severity="error")
+
+    def _show_prompt(self) -> None:
+        self.kill_prompt.add_class("-armed")
+        self.call_after_refresh(self._prompt_painted)
+
+    def _prompt_painted(self) -> None:
+        deadline = self.emergency.shown()
+        if deadline is not None:
+            self._schedule_prompt_check(deadline)
+
+    def _schedule_prompt_check(self, deadline: float) -> None:
+        if self._prompt_timer is not None:
+            self._prompt_timer.stop()
+        wait = max(0.05, deadline - self._clock())
+        self._prompt_timer = self.set_timer(wait, self._prompt_check)
+
+    def _prompt_check(self) -> None:
+        self._prompt_timer = None
+        deadline = self.emergency.deadline
+        if deadline is None:
+            self._hide_prompt()
+        elif self.emergency.expire():
+            self._hide_prompt()
+            self.notify("kill not confirmed in time: nothing sent", severity="warning")
+        else:
+            self._schedule_prompt_check(deadline)
+
+    def _hide_prompt(self) -> None:
+        if self._prompt_timer is not None:
+            self._prompt_timer.stop()
+            self._prompt_timer = None
+        self.kill_prompt.remove_class("-armed")
 
     def action_rearm(self) -> None:
         keys = [*self._keys_of("rearm"), "y"]
@@ -413,7 +509,7 @@ class ConsoleApp(App[None]):
             self.notify("re-arm aborted")
             return
         if self._send(Rearm()):
-            self._kill_sent = False
+            self.emergency.rearmed()
             self.refresh_bindings()
             self.notify("kill switch re-armed: quoting resumes once the venue is verified empty")
 

@@ -41,6 +41,14 @@ def age(seconds: float | None) -> str:
         return "-"
     if seconds < 10:
         return f"{seconds:.1f}s"
+    return ago(seconds)
+
+
+def ago(seconds: float | None) -> str:
+    """How long ago, in whole seconds: for history (fills, rejections), whose rows then change
+    once a second instead of on every frame."""
+    if seconds is None:
+        return "-"
     if seconds < 600:
         return f"{seconds:.0f}s"
     if seconds < 36000:

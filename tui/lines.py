@@ -33,10 +33,14 @@ class RowsView(ScrollView):
     RowsView { overflow-x: hidden; overflow-y: auto; scrollbar-size-vertical: 1; }
     """
 
+    VIRTUAL_STEP = 1
+
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._rows: list[Row] = []
         self._cache: LRUCache[tuple[Row, int], Strip] = LRUCache(2048)
+        self._styles: dict[str, Style] = {}
+        self._base: Style | None = None
 
     @property
     def rows(self) -> Sequence[Row]:
@@ -50,7 +54,7 @@ class RowsView(ScrollView):
         old = self._rows
         self._rows = rows
         if len(old) != len(rows):
-            self.virtual_size = Size(self.size.width, len(rows))
+            self._fit_virtual_size()
             self.refresh()
             return
         top = self.scroll_offset.y
@@ -62,14 +66,50 @@ class RowsView(ScrollView):
             for y in changed:
                 self.refresh_line(y)
 
+    def _fit_virtual_size(self) -> None:
+        """Scroll range for the rows.  Setting ``virtual_size`` re-lays out the whole screen,
+        so it is never lower than the viewport (a row count that changes while every row fits,
+        orders coming and going, costs a repaint, not a layout pass) and grows in steps of
+        ``VIRTUAL_STEP`` rows (a growing log re-lays out once per step, not once per entry)."""
+        step = self.VIRTUAL_STEP
+        height = max(-(-len(self._rows) // step) * step, self.size.height)
+        if self.virtual_size.height != height or self.virtual_size.width != self.size.width:
+            self.virtual_size = Size(self.size.width, height)
+
+    def on_resize(self) -> None:
+        self._fit_virtual_size()
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._styles.clear()
+        self._base = None
+
+    def _style(self, cls: str) -> Style | None:
+        """The base style plus component class ``cls``, computed once per styling pass
+        (``rich_style`` walks the ancestors: far too slow to ask per line).  ``None`` before
+        the first styling pass, when component styles do not exist yet."""
+        style = self._styles.get(cls)
+        if style is None:
+            base = self._base_style()
+            if not cls:
+                return base
+            part = self.get_component_rich_style(cls, default=_UNSTYLED)
+            if part is _UNSTYLED:
+                return None
+            style = self._styles[cls] = base + part
+        return style
+
+    def _base_style(self) -> Style:
+        base = self._base
+        if base is None:
+            base = self._base = self.rich_style
+        return base
 
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if index >= len(self._rows):
             return Strip.blank(width, base)
         row = self._rows[index]
@@ -79,13 +119,11 @@ class RowsView(ScrollView):
             styled = True
             segments = []
             for text, cls in row:
-                style = base
-                if cls:
-                    # Component styles exist only after the first styling pass; a row drawn
-                    # before it is shown unstyled once and not cached.
-                    part = self.get_component_rich_style(cls, default=_UNSTYLED)
-                    styled = styled and part is not _UNSTYLED
-                    style = base + part
+                style = self._style(cls)
+                if style is None:
+                    # Drawn before the first styling pass: unstyled once, and not cached.
+                    styled = False
+                    style = base
                 segments.append(Segment(text, style))
             strip = Strip(segments).crop_extend(0, width, base)
             if styled:

@@ -41,13 +41,18 @@ class TextPane(Static):
         super().__init__(id=id, classes=classes)
         self._last: Text | None = None
         self._view: ConsoleView | None = None
+        self._styles: dict[str, Style] = {}
 
     def show(self, view: ConsoleView) -> None:
         self._view = view
         text = self.build(view)
-        if self._last is None or text.plain != self._last.plain or text.spans != self._last.spans:
+        last = self._last
+        if last is None or text.plain != last.plain or text.spans != last.spans:
+            # A layout pass re-arranges and repaints the whole screen; only a change in the
+            # number of lines can change this pane's size (auto height at 80x24).
+            layout = last is None or text.plain.count("\n") != last.plain.count("\n")
             self._last = text
-            self.update(text)
+            self.update(text, layout=layout)
 
     def on_resize(self) -> None:
         if self._view is not None:
@@ -56,6 +61,7 @@ class TextPane(Static):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         if self._view is not None:
             self._last = None
             self.call_after_refresh(self.show, self._view)
@@ -65,9 +71,18 @@ class TextPane(Static):
         """The pane's text for one view (each pane defines it)."""
 
     def style_of(self, name: str) -> Style | str:
-        # Before the first styling pass the component styles do not exist yet (a view can
-        # arrive between mount and that pass): draw unstyled for that one frame.
-        return self.get_component_rich_style(name, partial=True, default=_UNSTYLED) if name else ""
+        """A component class's style, computed once per styling pass.  Before the first pass
+        the component styles do not exist yet (a view can arrive between mount and that
+        pass): that frame is drawn unstyled and nothing is remembered."""
+        if not name:
+            return ""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(name, partial=True, default=_UNSTYLED)
+            if style is _UNSTYLED:
+                return style
+            self._styles[name] = style
+        return style
 
 
 class HeaderPane(TextPane):
@@ -194,7 +209,7 @@ class RejectionsPane(TextPane):
         for r in reversed(view.rejection_texts[-shown:] if shown else ()):
             side = r.side.value if r.side is not None else "-"
             t.append(
-                f"{fmt.age(view.time - r.time):>6} {side} ", self.style_of("rejections--label")
+                f"{fmt.ago(view.time - r.time):>6} {side} ", self.style_of("rejections--label")
             )
             t.append(f"{r.rclass.value}: {r.text}\n", self.style_of("rejections--text"))
         t.rstrip()
@@ -242,7 +257,7 @@ class FillsPane(TextPane):
             tid = "imm" if f.tid is None else str(f.tid)
             liq = f.liquidity.value if f.liquidity is not None else "-"
             t.append(
-                f"{fmt.age(view.time - f.time):>6} {f.side.value:<4} "
+                f"{fmt.ago(view.time - f.time):>6} {f.side.value:<4} "
                 f"{fmt.price(inst, f.price):>9} {fmt.size(inst, f.size):>8} {tid:>9} {liq:<5} ",
                 self.style_of(cls),
             )
@@ -256,13 +271,22 @@ class EventLog(RowsView):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"log--time", "log--kind", "log--danger", "log--text"}
     _DANGER = frozenset({"kill", "rejection", "connection", "halt"})
+    VIRTUAL_STEP = 64
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.filter = ""
+        self._shown: tuple[str, int, object] | None = None
 
     def show(self, view: ConsoleView) -> None:
         entries = view.log_for(self.filter) if self.filter else view.log
+        # The log only grows at its end: the same filter, length and newest entry mean the
+        # same rows (the log is rebuilt only when something was logged).
+        newest = entries[-1] if entries else None
+        shown = self._shown
+        if shown and shown[0] == self.filter and shown[1] == len(entries) and shown[2] is newest:
+            return
+        self._shown = (self.filter, len(entries), newest)
         rows: list[Row] = []
         for e in reversed(entries):
             kind_cls = "log--danger" if e.kind in self._DANGER else "log--kind"

@@ -1,0 +1,188 @@
+"""The emergency keys' own path (tui/emergency.py): kill and cancel-all judged and sent on the
+thread that reads the key, never behind the app's event loop (D13, D18).
+
+The guard is a plain object with an injected clock and ``operate``; the driver wrapper is
+tested on a stand-in for Textual's driver (whatever ``process_message`` forwards is what the
+app's queue would receive).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from textual import events
+
+from core.actions import Action, CancelAllOrders, Kill
+from tui.emergency import JUDGED, EmergencyKeyHandled, EmergencyKeys, Outcome, with_emergency_keys
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Operate:
+    def __init__(self) -> None:
+        self.actions: list[Action] = []
+        self.threads: list[int] = []
+
+    def __call__(self, action: Action) -> None:
+        self.actions.append(action)
+        self.threads.append(threading.get_ident())
+
+
+def guard(clock: Clock | None = None, operate: Operate | None = None, **kw: Any) -> EmergencyKeys:
+    return EmergencyKeys(
+        operate if operate is not None else Operate(),
+        clock if clock is not None else Clock(),
+        kill_keys=["k"],
+        cancel_all_keys=["c"],
+        **kw,
+    )
+
+
+def outcomes(keys: EmergencyKeys, *pressed: str) -> list[Outcome | None]:
+    results = []
+    for key in pressed:
+        press = keys.press(key, key if len(key) == 1 else None)
+        results.append(None if press is None else press.outcome)
+    return results
+
+
+def test_kill_needs_a_second_key_within_the_window_D18() -> None:
+    clock, operate = Clock(), Operate()
+    keys = guard(clock, operate)
+    assert outcomes(keys, "k") == [Outcome.KILL_ARMED]
+    assert operate.actions == []
+    clock.now += 1.9
+    assert outcomes(keys, "y") == [Outcome.KILL_SENT]
+    assert operate.actions == [Kill("console key")]
+
+
+def test_a_late_confirm_arms_again_and_sends_nothing() -> None:
+    clock, operate = Clock(), Operate()
+    keys = guard(clock, operate)
+    keys.press("k")
+    clock.now += 2.01
+    assert outcomes(keys, "k") == [Outcome.KILL_ARMED]
+    assert operate.actions == []
+    assert not outcomes(keys, "x")[0]  # not ours: the app gets it
+
+
+def test_the_window_runs_from_when_the_prompt_was_painted() -> None:
+    clock, operate = Clock(), Operate()
+    keys = guard(clock, operate)
+    keys.press("k")
+    clock.now += 1.5  # a slow screen: the prompt appears 1.5 s after the press
+    assert keys.shown() == clock.now + 2.0
+    clock.now += 1.9
+    assert outcomes(keys, "k") == [Outcome.KILL_SENT]
+
+
+def test_escape_aborts_and_held_keys_never_kill_twice_D18() -> None:
+    operate = Operate()
+    keys = guard(operate=operate)
+    assert outcomes(keys, "k", "escape") == [Outcome.KILL_ARMED, Outcome.KILL_ABORTED]
+    assert outcomes(keys, "escape", "y") == [None, None]  # nothing armed: not ours
+    assert outcomes(keys, "k", "k", "k", "k", "y") == [
+        Outcome.KILL_ARMED,
+        Outcome.KILL_SENT,
+        Outcome.KILL_HELD,
+        Outcome.KILL_HELD,
+        None,
+    ]
+    assert operate.actions == [Kill("console key")]
+    keys.rearmed()
+    assert outcomes(keys, "k") == [Outcome.KILL_ARMED]
+
+
+def test_a_kill_by_the_engine_latches_the_key_too() -> None:
+    keys = guard()
+    keys.press("k")
+    keys.latch()  # the view says KILLED (risk kill while the prompt was open)
+    assert not keys.armed
+    assert outcomes(keys, "k", "y") == [Outcome.KILL_HELD, None]
+
+
+def test_cancel_all_goes_at_once_and_a_repeat_within_the_debounce_sends_nothing_D13() -> None:
+    clock, operate = Clock(), Operate()
+    keys = guard(clock, operate)
+    assert outcomes(keys, "c", "c") == [Outcome.CANCEL_ALL_SENT, Outcome.CANCEL_ALL_REPEAT]
+    clock.now += 0.9
+    assert outcomes(keys, "c") == [Outcome.CANCEL_ALL_REPEAT]  # still held down
+    clock.now += 1.1
+    assert outcomes(keys, "c") == [Outcome.CANCEL_ALL_SENT]
+    assert operate.actions == [CancelAllOrders("console key")] * 2
+
+
+def test_keys_the_focused_input_types_are_never_taken() -> None:
+    operate = Operate()
+    keys = guard(operate=operate)
+    keys.consumes = lambda key, character: character is not None and character in "0123456789abc"
+    assert outcomes(keys, "c") == [None]  # typed into the filter
+    assert outcomes(keys, "k", "y") == [Outcome.KILL_ARMED, Outcome.KILL_SENT]
+    assert operate.actions == [Kill("console key")]
+
+
+def test_read_only_takes_no_key() -> None:
+    operate = Operate()
+    keys = guard(operate=operate, enabled=False)
+    assert outcomes(keys, "k", "k", "c") == [None, None, None]
+    assert operate.actions == []
+
+
+def test_a_refused_operate_is_reported_not_raised() -> None:
+    def refuse(action: Action) -> None:
+        raise RuntimeError("the runner is not running")
+
+    keys = EmergencyKeys(refuse, Clock(), kill_keys=["k"], cancel_all_keys=["c"])
+    press = keys.press("c", "c")
+    assert press is not None and press.outcome is Outcome.NOT_SENT
+    assert "not running" in press.error
+    keys.press("k", "k")
+    press = keys.press("k", "k")
+    assert press is not None and press.outcome is Outcome.NOT_SENT
+    assert not keys.killed  # nothing was sent: the key still works
+
+
+class RecordingDriver:
+    """Stands in for Textual's driver: what it forwards is what the app's queue receives."""
+
+    def __init__(self) -> None:
+        self.forwarded: list[Any] = []
+
+    def process_message(self, message: Any) -> None:
+        self.forwarded.append(message)
+
+
+def test_the_driver_sends_the_kill_on_its_own_thread_before_the_app_sees_the_key() -> None:
+    """D18: on a real terminal the kill leaves from the input thread; the app's loop (busy
+    painting, or blocked) only hears about it afterwards, as a message."""
+    operate = Operate()
+    keys = guard(operate=operate)
+    driver = with_emergency_keys(RecordingDriver, keys)()  # type: ignore[arg-type]
+
+    def input_thread() -> None:
+        for key in ("k", "x", "k"):
+            driver.process_message(events.Key(key, key))
+
+    reader = threading.Thread(target=input_thread)
+    reader.start()
+    reader.join()
+    assert operate.actions == [Kill("console key")]
+    assert operate.threads == [reader.ident]
+    armed, other, sent = driver.forwarded
+    assert isinstance(armed, EmergencyKeyHandled) and armed.press.outcome is Outcome.KILL_ARMED
+    assert isinstance(other, events.Key) and getattr(other, JUDGED)  # the app won't judge it
+    assert isinstance(sent, EmergencyKeyHandled) and sent.press.outcome is Outcome.KILL_SENT
+
+
+def test_non_key_messages_pass_the_driver_untouched() -> None:
+    driver = with_emergency_keys(RecordingDriver, guard())()  # type: ignore[arg-type]
+    resize = events.Resize.from_dimensions((80, 24), None)
+    driver.process_message(resize)
+    assert driver.forwarded == [resize]

@@ -1,0 +1,223 @@
+"""The emergency keys' own path: kill and cancel-all act the moment the key is read (D13, D18).
+
+Textual reads the terminal on a thread of its own and queues every key for the app's event
+loop.  That loop may be painting a frame (tens of milliseconds when the engine thread is busy
+and both share the GIL), opening a screen, or waiting for a repaint before a dialog's answer is
+delivered; a kill must wait for none of it.  ``EmergencyKeys`` is a small thread-safe state
+machine for the two keys that protect money:
+
+* cancel-all (``c``): sent at once; a repeat within ``debounce`` s (auto-repeat, a double
+  press) sends nothing;
+* kill (``k``): the first press arms it, a confirm key (the kill key again or ``y``) before
+  the deadline sends ``Kill`` at once, ``escape``/``n`` aborts.  The deadline is ``window`` s
+  after the press, extended to ``window`` s after the app has painted the prompt (``shown``),
+  so a slow screen never eats the operator's time to read it.  Once sent, the kill is latched
+  here until the operator re-arms (``rearmed``): held keys never send it twice.
+
+Keys reach it two ways and whichever sees a key first decides: ``with_emergency_keys`` wraps
+the terminal driver so the input thread asks it as soon as a key is parsed (a real terminal),
+and the app asks it for keys that arrive as messages (tests, the pilot).  A key the driver has
+judged is marked so the app never judges it twice; a key it acted on reaches the app only as an
+``EmergencyKeyHandled`` message, which the app uses to paint the prompt or a toast.  A key the
+focused widget types (a text input) is never taken, exactly as Textual skips priority bindings
+for it.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from textual import events
+from textual.driver import Driver
+from textual.message import Message
+
+from core.actions import Action, CancelAllOrders, Kill
+
+CONFIRM_WINDOW_S = 2.0
+CANCEL_DEBOUNCE_S = 1.0
+CONFIRM_KEYS = ("y",)
+ABORT_KEYS = ("escape", "n")
+JUDGED = "_mm_emergency_judged"  # set on a Key event the driver already showed the guard
+
+
+class Outcome(enum.Enum):
+    KILL_ARMED = "kill armed"
+    KILL_SENT = "kill sent"
+    KILL_ABORTED = "kill aborted"
+    KILL_HELD = "kill already sent"  # a kill key while latched: nothing sent
+    CANCEL_ALL_SENT = "cancel-all sent"
+    CANCEL_ALL_REPEAT = "cancel-all repeat"  # within the debounce: nothing sent
+    NOT_SENT = "not sent"  # operate refused (the engine is not running)
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    outcome: Outcome
+    at: float
+    deadline: float | None = None  # KILL_ARMED: confirm before this (the guard's clock)
+    error: str = ""
+
+
+class EmergencyKeyHandled(Message):
+    """Posted to the app for a key the guard acted on (from whichever thread saw it)."""
+
+    def __init__(self, press: Press) -> None:
+        super().__init__()
+        self.press = press
+
+
+class EmergencyKeys:
+    """Kill and cancel-all, judged and sent on the thread that reads the key."""
+
+    def __init__(
+        self,
+        operate: Callable[[Action], None],
+        clock: Callable[[], float],
+        *,
+        kill_keys: Iterable[str],
+        cancel_all_keys: Iterable[str],
+        enabled: bool = True,
+        window: float = CONFIRM_WINDOW_S,
+        debounce: float = CANCEL_DEBOUNCE_S,
+    ) -> None:
+        self._operate = operate
+        self._clock = clock
+        self._kill_keys = frozenset(kill_keys)
+        self._confirm_keys = self._kill_keys | frozenset(CONFIRM_KEYS)
+        self._cancel_all_keys = frozenset(cancel_all_keys)
+        self._window = window
+        self._debounce = debounce
+        self._lock = threading.Lock()
+        self.enabled = enabled
+        self.consumes: Callable[[str, str | None], bool] = lambda key, character: False
+        self._deadline: float | None = None
+        self._killed = False
+        self._last_cancel_all = float("-inf")
+
+    # ---- what the app reads ---------------------------------------------------------------
+
+    @property
+    def armed(self) -> bool:
+        deadline = self._deadline
+        return deadline is not None and self._clock() <= deadline
+
+    @property
+    def deadline(self) -> float | None:
+        return self._deadline
+
+    @property
+    def killed(self) -> bool:
+        return self._killed
+
+    # ---- keys -----------------------------------------------------------------------------
+
+    def press(self, key: str, character: str | None = None) -> Press | None:
+        """Judge one key; ``None`` when it is not ours (let the app have it)."""
+        if not self.enabled:
+            return None
+        if self._is_ours(key) and self.consumes(key, character):
+            return None
+        with self._lock:
+            return self._judge(key)
+
+    def kill_key(self) -> Press | None:
+        """The kill action from elsewhere (a footer click, the command palette)."""
+        with self._lock:
+            return self._judge(next(iter(sorted(self._kill_keys))))
+
+    def cancel_all_key(self) -> Press | None:
+        with self._lock:
+            return self._judge(next(iter(sorted(self._cancel_all_keys))))
+
+    def _is_ours(self, key: str) -> bool:
+        return (
+            key in self._kill_keys
+            or key in self._cancel_all_keys
+            or (self._deadline is not None and (key in CONFIRM_KEYS or key in ABORT_KEYS))
+        )
+
+    def _judge(self, key: str) -> Press | None:
+        now = self._clock()
+        if key in self._cancel_all_keys:
+            recent = now - self._last_cancel_all < self._debounce
+            self._last_cancel_all = now
+            if recent:
+                return Press(Outcome.CANCEL_ALL_REPEAT, now)
+            return self._send(CancelAllOrders("console key"), Outcome.CANCEL_ALL_SENT, now)
+        deadline = self._deadline
+        if deadline is not None:
+            if now > deadline:
+                self._deadline = deadline = None  # ran out: this key starts afresh
+            elif key in self._confirm_keys:
+                self._deadline = None
+                press = self._send(Kill("console key"), Outcome.KILL_SENT, now)
+                self._killed = press.outcome is Outcome.KILL_SENT
+                return press
+            elif key in ABORT_KEYS:
+                self._deadline = None
+                return Press(Outcome.KILL_ABORTED, now)
+        if key in self._kill_keys:
+            if self._killed:
+                return Press(Outcome.KILL_HELD, now)
+            self._deadline = now + self._window
+            return Press(Outcome.KILL_ARMED, now, deadline=self._deadline)
+        return None
+
+    def _send(self, action: Action, outcome: Outcome, now: float) -> Press:
+        try:
+            self._operate(action)
+        except RuntimeError as exc:
+            return Press(Outcome.NOT_SENT, now, error=str(exc))
+        return Press(outcome, now)
+
+    # ---- what the app tells it ------------------------------------------------------------
+
+    def shown(self) -> float | None:
+        """The prompt is on screen: the operator gets the full window from now.  Returns the
+        new deadline (``None`` when no kill is armed any more)."""
+        with self._lock:
+            if self._deadline is None:
+                return None
+            self._deadline = max(self._deadline, self._clock() + self._window)
+            return self._deadline
+
+    def expire(self) -> bool:
+        """Drop an arm whose deadline passed; True when one was dropped."""
+        with self._lock:
+            if self._deadline is not None and self._clock() > self._deadline:
+                self._deadline = None
+                return True
+            return False
+
+    def latch(self) -> None:
+        """The engine is killed (by this console or by itself): kill keys send nothing."""
+        with self._lock:
+            self._killed = True
+            self._deadline = None
+
+    def rearmed(self) -> None:
+        """The operator re-armed the kill switch: the kill key arms again."""
+        with self._lock:
+            self._killed = False
+
+
+def with_emergency_keys(base: type[Driver], keys: EmergencyKeys) -> type[Driver]:
+    """``base`` (Textual's terminal driver) asking ``keys`` about every key on its input
+    thread, before the key is queued for the app."""
+
+    class EmergencyDriver(base):  # type: ignore[misc, valid-type]
+        def process_message(self, message: Any) -> None:
+            if isinstance(message, events.Key):
+                press = keys.press(message.key, message.character)
+                if press is not None:
+                    message = EmergencyKeyHandled(press)
+                else:
+                    setattr(message, JUDGED, True)
+            super().process_message(message)
+
+    EmergencyDriver.__name__ = f"Emergency{base.__name__}"
+    return EmergencyDriver
