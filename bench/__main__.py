@@ -29,6 +29,7 @@ from bench import (
     bench_book,
     bench_console,
     bench_kill,
+    bench_kill_tty,
     bench_maker,
     bench_memory,
     bench_startup,
@@ -75,6 +76,11 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     "kill": (
         "kill under load: key press to CancelAll at the venue, 5k and 20k events/s",
         lambda a: bench_kill.run(a.quick, 200 if a.long else (None if a.quick else 60)),
+    ),
+    "kill_tty": (
+        "kill through a real terminal: the console on a pty with Textual's Linux driver, "
+        "key byte to CancelAll at the venue, 5k and 20k events/s",
+        lambda a: bench_kill_tty.run(a.quick, 200 if a.long else (None if a.quick else 60)),
     ),
 }
 

@@ -71,6 +71,9 @@ async def _fail(app: Any, out: dict[str, Any], reason: str) -> None:
     from tui.screens import ConfirmScreen
 
     out["failed"][reason] = out["failed"].get(reason, 0) + 1
+    if app.emergency.armed:
+        press(app, "escape")
+        await wait_until(lambda: not app.emergency.armed, 5.0)
     if isinstance(app.screen, ConfirmScreen):
         press(app, "escape")
         await wait_until(lambda: not isinstance(app.screen, ConfirmScreen), 5.0)
@@ -88,8 +91,6 @@ async def _drive(
 ) -> None:
     """One console session: observe (if ``observe_s``), then press until ``out`` holds
     ``presses`` timings.  Results go into ``out`` as they come, so they survive a crash."""
-    from tui.screens import ConfirmScreen
-
     app = console_app(engine)
     runner = engine.runner
     loop = asyncio.get_running_loop()
@@ -122,7 +123,7 @@ async def _drive(
             press(app, "k")
             painted = app.frames
             shown = await wait_until(
-                lambda: isinstance(app.screen, ConfirmScreen) and app.screen.is_mounted, 5.0
+                lambda: app.kill_prompt.has_class("-armed"), 5.0
             ) and await wait_until(lambda n=painted: app.frames > n, 5.0)
             if not shown:
                 await _fail(app, out, "the confirmation dialog was not painted within 5 s")
@@ -130,7 +131,7 @@ async def _drive(
             out["dialog"].append(time.perf_counter() - first)
             # The operator reads the dialog, then confirms.
             await asyncio.sleep(rng.uniform(0.05, 0.25))
-            if not isinstance(app.screen, ConfirmScreen):
+            if not app.emergency.armed:
                 await _fail(app, out, "the dialog's 2 s window ran out before the confirm key")
                 continue
             engine.venue.on_cancel_all = on_cancel_all

@@ -8,6 +8,7 @@ injected so the 2 s confirmation window is tested without sleeping.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,37 @@ async def test_the_kill_prompt_shows_while_armed_and_escape_hides_it() -> None:
         assert not app.kill_prompt.has_class("-armed")
         assert not app.emergency.armed
     assert engine.actions == []
+
+
+@pytest.mark.asyncio
+async def test_a_stale_killed_view_after_a_rearm_does_not_latch_the_kill_key_again() -> None:
+    """D18: a view published before the re-arm reached the engine still says KILLED; the kill
+    key must work once quoting resumes (the real-terminal kill benchmark found it dead)."""
+    engine = quoting()
+    stale: list[object] = []
+
+    def views() -> object:
+        # The first poll after the re-arm still sees a view published before it.
+        if stale and engine.actions[-1] == Rearm():
+            return stale.pop()
+        return engine.latest_view()
+
+    app = make_app(engine)
+    app._view_source = views  # type: ignore[assignment]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k", "k")
+        engine.run_until(60.0)
+        await pilot.pause(0.2)
+        killed_view = engine.latest_view()
+        assert killed_view.mode is Mode.KILLED
+        stale.append(dataclasses.replace(killed_view))  # a new object: the app applies it
+        await pilot.press("r", "y")
+        await pilot.pause(0.3)
+        assert engine.actions[-1] == Rearm()
+        assert not stale, "the stale view was shown"
+        engine.run_until(70.0)
+        await pilot.pause(0.2)
+        assert engine.latest_view().mode is Mode.RUNNING
+        await pilot.press("k", "k")
+        await pilot.pause()
+    assert engine.actions.count(Kill("console key")) == 2

@@ -1,10 +1,12 @@
 """The console app and ``run_console``: the engine on its own thread, Textual on the main one.
 
 ``run_console`` builds a session, runs ``Runner.run`` in ``asyncio.run`` on a thread of its own
-(painting, a slow SSH link or an open modal can never stall quoting, cancels or the kill) and
-runs ``ConsoleApp`` on the main thread.  The app pulls ``runner.latest_view`` on a timer at
-``ui.refresh_hz`` (conflated: a frame whose view object did not change is skipped) and sends
-operator actions with ``runner.operate``.  It never reaches into the maker.
+(painting or a slow SSH link never stalls quoting) and runs ``ConsoleApp`` on the main thread.
+The app pulls ``runner.latest_view`` on a timer at ``ui.refresh_hz`` (conflated: a frame whose
+view object did not change is skipped) and sends operator actions with ``runner.operate``.  It
+never reaches into the maker.  Kill and cancel-all do not wait for the app's loop at all: the
+terminal driver hands their keys to ``tui.emergency.EmergencyKeys`` on its input thread, which
+sends them at once; the app only paints what was done.
 
 Stopping: ``q`` asks the runner to stop (the runner cancels every order and verifies the venue
 is empty first); the app exits when the engine thread ends, as it does when a ``--duration``
@@ -304,7 +306,10 @@ class ConsoleApp(App[None]):
             return
         previous = self.view
         self.view = view
-        if view.mode is Mode.KILLED and not self.emergency.killed:
+        if view.mode is Mode.KILLED and (previous is None or previous.mode is not Mode.KILLED):
+            # Killed by the engine itself (risk) or by this console: kill keys send nothing
+            # until a re-arm.  Only the change into KILLED latches: a view published before a
+            # re-arm reached the engine still says KILLED and must not latch it again.
             self.emergency.latch()
             self._hide_prompt()
         with self.batch_update():
