@@ -122,9 +122,9 @@ async def _drive(
             first = time.perf_counter()
             press(app, "k")
             painted = app.frames
-            shown = await wait_until(
-                lambda: app.kill_prompt.has_class("-armed"), 5.0
-            ) and await wait_until(lambda n=painted: app.frames > n, 5.0)
+            shown = await wait_until(lambda: app.kill_prompt_shown, 5.0) and await wait_until(
+                lambda n=painted: app.frames > n, 5.0
+            )
             if not shown:
                 await _fail(app, out, "the confirmation dialog was not painted within 5 s")
                 continue

@@ -38,6 +38,7 @@ from core.clock import Clock, VirtualClock, WallClock
 from core.commands import Batch, CancelAll
 from core.config import Config
 from core.events import Event
+from core.gcpolicy import quiet_collector
 from core.maker import MakerParams, MarketMaker
 from core.runner import Runner, RunResult
 from core.venues.sim.config import SimConfig
@@ -250,6 +251,7 @@ def console_app(engine: Engine) -> Any:
         operate=runner.operate,
         request_stop=runner.request_stop,
         engine_finished=lambda: not engine.alive,
+        started=quiet_collector,  # as run_console does
         ui=engine.config.ui,
         themes=load_themes(None),
         state=None,

@@ -240,6 +240,7 @@ def _swarm_command(args: argparse.Namespace) -> int:
 
 
 def run_headless(config: Config, args: argparse.Namespace) -> int:
+    from core.gcpolicy import quiet_collector
     from core.reporter import HeadlessReporter
     from core.session import SessionError, build_session
 
@@ -250,6 +251,7 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     reporter = HeadlessReporter(session.maker.instrument, json_lines=args.json, out=sys.stdout)
     session.runner.on_view = reporter.on_view
+    quiet_collector()
     result = asyncio.run(session.runner.run(args.duration, install_signals=True))
     summary = reporter.summary(session.runner.latest_view, result)
     if args.json:

@@ -267,10 +267,10 @@ async def test_keys_queued_behind_the_kill_answer_send_one_kill_and_keep_the_con
         screen = app.screen
         await pilot.press("k")
         await pilot.pause()
-        assert app.kill_prompt.has_class("-armed")
+        assert app.kill_prompt_shown
         await pilot.press("y", "y", "k", "k", "y")
         await pilot.pause(0.2)
-        assert not app.kill_prompt.has_class("-armed")
+        assert not app.kill_prompt_shown
         assert app.screen is screen
     assert engine.actions == [Kill("console key")]
 
@@ -280,14 +280,14 @@ async def test_the_kill_prompt_shows_while_armed_and_escape_hides_it() -> None:
     engine = quoting()
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
-        assert not app.kill_prompt.has_class("-armed")
+        assert not app.kill_prompt_shown
         await pilot.press("k")
         await pilot.pause()
-        assert app.kill_prompt.has_class("-armed")
+        assert app.kill_prompt_shown
         assert app.emergency.armed
         await pilot.press("escape")
         await pilot.pause()
-        assert not app.kill_prompt.has_class("-armed")
+        assert not app.kill_prompt_shown
         assert not app.emergency.armed
     assert engine.actions == []
 

@@ -33,13 +33,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.theme import Theme
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from core.actions import (
     Action,
@@ -49,6 +48,7 @@ from core.actions import (
     Resume,
 )
 from core.config import Config, UiConfig
+from core.gcpolicy import quiet_collector
 from core.runner import RunResult
 from core.view import ConsoleView, Mode
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
@@ -81,6 +81,7 @@ EXIT_HALTED = 3
 NARROW_COLUMNS = 150
 SHORT_LINES = 34
 _TEARDOWN_GRACE_S = 3.0
+STARTED_AFTER_S = 2.0
 _ID_CHARACTERS = frozenset("0123456789abcdefABCDEFxX")
 
 
@@ -119,17 +120,16 @@ _FOOTER_LABEL = {
     "quit": "Quit",
 }
 _KEY_NAMES = {"question_mark": "?", "slash": "/"}
-KILL_PROMPT_SIZE = (62, 7)
+KILL_PROMPT_TITLE = "cancel every order and stop quoting?"
 
 
-def _kill_prompt(keys: list[str]) -> Text:
-    """The kill confirmation: always mounted, shown by a class (no screen to push)."""
+def _kill_prompt(keys: list[str]) -> tuple[str, str]:
+    """The kill confirmation, drawn in the header while a kill is armed (no screen to push)."""
     confirm = " or ".join([*keys, "y"])
-    text = Text(no_wrap=True)
-    text.append("KILL: cancel every order and stop quoting?", "bold")
-    text.append("\nThe kill switch stays latched until you re-arm it (r).")
-    text.append(f"\n\npress {confirm} within {CONFIRM_WINDOW_S:g} s to confirm · escape aborts")
-    return text
+    return (
+        KILL_PROMPT_TITLE,
+        f"press {confirm} within {CONFIRM_WINDOW_S:g} s · escape aborts · latched until r re-arms",
+    )
 
 
 ORDER_ACTIONS = frozenset(k.id for k in KEYS if k.order_affecting)
@@ -168,6 +168,7 @@ class ConsoleApp(App[None]):
         request_stop: Callable[[str], None],
         engine_finished: Callable[[], bool] | None = None,
         terminal_gone: Callable[[], bool] | None = None,
+        started: Callable[[], None] | None = None,
         ui: UiConfig | None = None,
         read_only: bool = False,
         themes: ThemeSet | None = None,
@@ -181,6 +182,7 @@ class ConsoleApp(App[None]):
         self._request_stop = request_stop
         self._engine_finished = engine_finished
         self._terminal_gone = terminal_gone
+        self._started = started
         self._ui = ui if ui is not None else UiConfig()
         self._read_only = read_only or self._ui.read_only
         self._state = state
@@ -205,7 +207,7 @@ class ConsoleApp(App[None]):
         )
         self.emergency.consumes = self._focused_consumes
         self.driver_class = with_emergency_keys(self.driver_class, self.emergency)
-        self.kill_prompt = Static(_kill_prompt(self._keys_of("kill")), id="kill-prompt")
+        self._kill_prompt = _kill_prompt(self._keys_of("kill"))
         self.header_pane = HeaderPane(id="header")
         self.body = Vertical(id="body")
         self.ladder = Ladder(id="ladder")
@@ -253,7 +255,6 @@ class ConsoleApp(App[None]):
                 with self.logbox:
                     yield self.filter_box
                     yield self.log_pane
-        yield self.kill_prompt
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
@@ -278,6 +279,9 @@ class ConsoleApp(App[None]):
             self.notify("read-only: order-affecting keys are disabled", timeout=5)
         self._poll()
         self.set_interval(1.0 / self._ui.refresh_hz, self._poll)
+        if self._started is not None:
+            # Once the widget tree, styles and first frames exist (core/gcpolicy.py).
+            self.set_timer(STARTED_AFTER_S, self._started)
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
@@ -286,8 +290,6 @@ class ConsoleApp(App[None]):
         body = self.body
         body.set_class(width < NARROW_COLUMNS, "-narrow")
         body.set_class(height < SHORT_LINES, "-short")
-        w, h = KILL_PROMPT_SIZE
-        self.kill_prompt.styles.offset = (max(0, (width - w) // 2), max(0, (height - h) // 2))
 
     # ---- the frame ------------------------------------------------------------------------
 
@@ -465,8 +467,12 @@ class ConsoleApp(App[None]):
             self._hide_prompt()
             self.notify(f"not sent: {press.error}", severity="error")
 
+    @property
+    def kill_prompt_shown(self) -> bool:
+        return self.header_pane.prompt is not None
+
     def _show_prompt(self) -> None:
-        self.kill_prompt.add_class("-armed")
+        self.header_pane.show_prompt(self._kill_prompt)
         self.call_after_refresh(self._prompt_painted)
 
     def _prompt_painted(self) -> None:
@@ -495,7 +501,7 @@ class ConsoleApp(App[None]):
         if self._prompt_timer is not None:
             self._prompt_timer.stop()
             self._prompt_timer = None
-        self.kill_prompt.remove_class("-armed")
+        self.header_pane.show_prompt(None)
 
     def action_rearm(self) -> None:
         keys = [*self._keys_of("rearm"), "y"]
@@ -640,6 +646,7 @@ def run_console(
         request_stop=runner.request_stop,
         engine_finished=lambda: not thread.is_alive(),
         terminal_gone=gone,
+        started=quiet_collector,
         ui=config.ui,
         read_only=read_only,
         themes=load_themes(user_theme_dir()),

@@ -21,6 +21,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 _UNSTYLED = Style()
+# Rendered rows kept per pane: a few screens' worth.  Every cached Strip holds its segments and
+# a handful of small caches, all tracked by the garbage collector; at 2,048 rows per pane they
+# were most of the process's objects and made each full collection a ~90 ms pause.
+STRIP_CACHE_ROWS = 256
 
 Cell = tuple[str, str]
 Row = tuple[Cell, ...]
@@ -38,7 +42,7 @@ class RowsView(ScrollView):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._rows: list[Row] = []
-        self._cache: LRUCache[tuple[Row, int], Strip] = LRUCache(2048)
+        self._cache: LRUCache[tuple[Row, int], Strip] = LRUCache(STRIP_CACHE_ROWS)
         self._styles: dict[str, Style] = {}
         self._base: Style | None = None
 

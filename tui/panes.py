@@ -94,7 +94,23 @@ class HeaderPane(TextPane):
         "header--good",
     }
 
+    prompt: tuple[str, str] | None = None  # the kill confirmation, while one is armed
+
+    def show_prompt(self, prompt: tuple[str, str] | None) -> None:
+        """Show the kill confirmation in place of the header (``None`` restores it).  The
+        header repaints two lines: no screen, no layout pass, so it appears within a frame."""
+        self.prompt = prompt
+        if self._view is not None:
+            self.show(self._view)
+
     def build(self, view: ConsoleView) -> Text:
+        if self.prompt is not None:
+            title, keys = self.prompt
+            t = Text(no_wrap=True, overflow="ellipsis")
+            t.append(" KILL? ", self.style_of("header--killed"))
+            t.append(f" {title}", self.style_of("header--danger"))
+            t.append(f"\n {keys}", self.style_of("header--warn"))
+            return t
         inst = view.instrument
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f" {view.mode.value} ", self.style_of(_MODE_CLASS[view.mode]))
