@@ -172,7 +172,7 @@ KEY_ACTIONS = (
 
 class UiConfig(_Section):
     theme: str = Field(default="mm-dark", min_length=1)
-    refresh_hz: float = Field(default=10.0, ge=1, le=60)
+    refresh_hz: float = Field(default=11.0, ge=1, le=60)
     read_only: bool = False
     keys: dict[str, str] = Field(default_factory=dict)
 
