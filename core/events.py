@@ -182,6 +182,7 @@ class ModifyAck:
     filled: int = 0
     filled_value: int = 0
     batch_id: int | None = None
+    venue_time: float | None = None  # when it traded, if ``filled`` (D16 lines fills up by it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,7 +72,7 @@ from core.events import (
 from core.executor import Executor, SideMode
 from core.exposure import Position, exposure
 from core.orders import OrderState, OrderTracker, Outcome, TrackedOrder, Trigger
-from core.reconcile import Reconciler
+from core.reconcile import PositionMoves, Reconciler
 from core.recovery import RecoveryParams, ReduceOnlyRecovery
 from core.rejections import RejectionPolicy, RejectionTracker
 from core.risk import KillSwitch, RiskLimits, kill_reason, notional_blocks_increase
@@ -254,6 +254,7 @@ class MarketMaker:
             request_lifetime=params.request_lifetime,
         )
         self.position = Position()
+        self.position_moves = PositionMoves()  # lines our position up with the venue's (D16)
         self.book = LocalBook()
         self.rejections = RejectionTracker(params.rejection)
         self.recovery = ReduceOnlyRecovery(params.recovery)
@@ -299,6 +300,7 @@ class MarketMaker:
                 "fills",
                 "duplicate_fills",
                 "history_fills",
+                "fills_in_adopted_position",
                 "unmatched_fills",
                 "late_fills",
                 "illegal_transitions",
@@ -531,7 +533,7 @@ class MarketMaker:
             self.reconciler.trigger("fill beyond order size")
             flagged = "overfill"
         if outcome.position_delta:
-            self._count_fill(outcome.position_delta, outcome.value_delta)
+            self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
         if ev.liquidity is Liquidity.TAKER:
             self.counters["taker_fills"] += 1
         self.fills.append(
@@ -543,8 +545,15 @@ class MarketMaker:
             self._log(now, "fill", f"{flagged} fill tid {ev.tid}", ev.cloid, ev.oid)
         self._after(outcome, now)
 
-    def _count_fill(self, position_delta: int, value_delta: int) -> None:
+    def _count_fill(self, position_delta: int, value_delta: int, venue_time: float | None) -> None:
+        """Move the position by a fill the tracker counted once (D4) -- unless the venue made
+        it no later than the venue position we adopted, which holds it already (D16: a fill
+        still on the wire, or replayed after a reconnect, when that position was taken)."""
+        if self.position_moves.included(venue_time):
+            self.counters["fills_in_adopted_position"] += 1
+            return
         self.position.apply(position_delta, value_delta)
+        self.position_moves.record(venue_time, position_delta, value_delta)
         self.counters["fills"] += 1
         self.rejections.on_position(self.position.lots)
 
@@ -555,17 +564,19 @@ class MarketMaker:
         if order is None:
             self.reconciler.trigger("ack for an unknown order")
             return
-        self._record_immediate(order, outcome, now)
+        self._record_immediate(order, outcome, now, ev.venue_time)
         self.rejections.record_accepted(order.side, now, ev.batch_id)
         if order.tif is TimeInForce.IOC:
             self.recovery.on_ioc_result(ev.filled, now)
         elif order.reduce_only:
             self.recovery.on_reduce_only_accepted()
 
-    def _record_immediate(self, order: TrackedOrder, outcome: Outcome, now: float) -> None:
+    def _record_immediate(
+        self, order: TrackedOrder, outcome: Outcome, now: float, venue_time: float | None
+    ) -> None:
         if not outcome.position_delta:
             return
-        self._count_fill(outcome.position_delta, outcome.value_delta)
+        self._count_fill(outcome.position_delta, outcome.value_delta, venue_time)
         lots = abs(outcome.position_delta)
         price = abs(outcome.value_delta) // lots
         liquidity = Liquidity.MAKER if order.tif is TimeInForce.ALO else Liquidity.TAKER
@@ -626,7 +637,7 @@ class MarketMaker:
         self._after(old, now)
         self._after(new, now)
         if new.order is not None:
-            self._record_immediate(new.order, new, now)
+            self._record_immediate(new.order, new, now, ev.venue_time)
             self.rejections.record_accepted(new.order.side, now, ev.batch_id)
 
     def _on_modify_rejected(self, ev: ModifyRejected, now: float) -> None:
@@ -734,17 +745,39 @@ class MarketMaker:
             self._startup_position = ev
             self.rejections.on_position_refreshed(ev.position)
             return self._maybe_finish_startup_sync(now)
-        verdict = self.reconciler.judge_position(
-            ev.position, self.position.lots, self.counters["fills"]
-        )
+        after = self.position_moves.after(ev.venue_time)
+        if after is None:
+            # Older than the position we adopted (answers overtake each other) or than the
+            # moves we remember: it cannot be lined up with ours; the next sync judges afresh.
+            self._log(now, "reconcile", "position snapshot too old to line up with ours; ignored")
+            return []
+        # D16: compare like with like -- our position as of the snapshot's venue time.  Fills
+        # from before it that are still on their way show as drift, which a second look
+        # usually clears; if it is confirmed anyway, adopting is still exact (see below).
+        local_then = self.position.lots - sum(lots for lots, _ in after)
+        verdict = self.reconciler.judge_position(ev.position, local_then, self.counters["fills"])
         if verdict.text:
             self._log(now, "reconcile", verdict.text)
             if not verdict.correct:
                 self.reconciler.trigger("position drift")  # D16: drift triggers a sync
         if verdict.correct:
-            self.position.reset(ev.position, ev.entry_value)
+            self._adopt_position(ev, after)
         self.rejections.on_position_refreshed(self.position.lots)
         return []
+
+    def _adopt_position(self, ev: PositionSnapshot, after: list[tuple[int, int]]) -> None:
+        """Take the venue's position as of ``ev.venue_time`` (D16, D19), plus the moves we
+        counted after that time, which it does not hold.  From now on a fill the venue made
+        up to that time is in the position already and never moves it again (D4): adopting
+        while fills were still on the wire used to count them twice (swarm seed 1004877)."""
+        position = self.position
+        realized, fills, volume = position.realized, position.fills, position.volume
+        position.reset(ev.position, ev.entry_value)
+        for lots, value in after:
+            position.apply(lots, value)
+        # Re-applied moves were counted (and realised) once already.
+        position.realized, position.fills, position.volume = realized, fills, volume
+        self.position_moves.adopted(ev.venue_time)
 
     def _startup_answer(self, received: OpenOrders | PositionSnapshot | None) -> bool:
         """Is this snapshot an answer to the start-up sync (D19)?  Before the start-up sweep
@@ -756,8 +789,10 @@ class MarketMaker:
         orders, pos = self._startup_orders, self._startup_position
         if orders is None or pos is None:
             return []
-        self.position.reset(pos.position, pos.entry_value)
-        self.rejections.on_position_refreshed(pos.position)
+        # Fills counted while the start-up answers were on their way: the ones after the
+        # snapshot's venue time are not in it (an older snapshot cannot happen here).
+        self._adopt_position(pos, self.position_moves.after(pos.venue_time) or [])
+        self.rejections.on_position_refreshed(self.position.lots)
         self._log(
             now,
             "reconcile",

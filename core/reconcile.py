@@ -6,12 +6,18 @@ removes an order on a snapshot's word alone — it asks the venue about that ord
 definitive answer (D24) — and it corrects the position only when the same drift shows twice,
 with no fill in between.
 
+A venue position is a position *as of* the venue time it was taken, and fills the venue made
+before that time may still be on their way to us (a backed-up stream, a disconnect followed by
+a replay).  ``PositionMoves`` lines the two up: our position as of that time is compared, and
+once the venue's is adopted, a fill from before it is never counted on top of it (D4).
+
 It decides; the maker acts.  Every decision is returned as a ``SnapshotPlan`` or
 ``PositionVerdict`` so that the maker stays the only thing that changes state.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from core.events import OpenOrders, VenueOrder
@@ -165,3 +171,80 @@ class Reconciler:
             )
         self._drift_seen = (drift, fills_counted)
         return PositionVerdict(drift, False, f"position drift {drift:+d} lots; re-checking")
+
+
+# How far back (venue seconds) the moves of our position are remembered for lining a position
+# snapshot up with them: far more than any answer takes to reach us.  An older snapshot cannot
+# be compared and is ignored (a fresh one follows: drift is judged on every sync).
+MOVES_HORIZON_S = 120.0
+
+
+class PositionMoves:
+    """What moved our position, by venue time, since the venue's position was last adopted
+    (D4, D16).
+
+    A ``PositionSnapshot`` is the venue's position at its ``venue_time`` T, and it already holds
+    every fill the venue made up to T, including fills still on their way to us: the stream can
+    lag the request answer by seconds, and a disconnect holds fills back until the replay on
+    reconnect.  Counting such a fill after adopting the snapshot counts it twice (swarm seeds
+    1004877, 1002048, 1003238: the same drift was seen twice while the stream was behind, so it
+    was "confirmed", and the late fills were then added on top).  So:
+
+    * moves at or before the adopted time (``adopted_at``) are already in the position and are
+      never counted again (``included``);
+    * moves after T that we already counted are not in the snapshot: they are compared as
+      ``local - after(T)`` and re-applied on top of the venue's position when it is adopted.
+
+    Moves without a venue time (a venue that gives none) cannot be placed: they are counted as
+    they come and taken to be in any later snapshot, as before."""
+
+    __slots__ = ("_moves", "_newest", "adopted_at", "covers_since", "horizon")
+
+    def __init__(self, horizon: float = MOVES_HORIZON_S) -> None:
+        self.horizon = horizon
+        self.adopted_at: float | None = None  # venue time of the position last adopted
+        self.covers_since = -float("inf")  # moves before this venue time were forgotten
+        self._moves: deque[tuple[float, int, int]] = deque()  # (venue time, lots, value)
+        self._newest = -float("inf")
+
+    def __len__(self) -> int:
+        return len(self._moves)
+
+    def included(self, venue_time: float | None) -> bool:
+        """Is a move at ``venue_time`` already part of the position we adopted?"""
+        return (
+            venue_time is not None and self.adopted_at is not None and venue_time <= self.adopted_at
+        )
+
+    def record(self, venue_time: float | None, lots: int, value: int) -> None:
+        """A move we counted (signed lots, signed ticks x lots)."""
+        if venue_time is None or not lots:
+            return
+        moves = self._moves
+        moves.append((venue_time, lots, value))
+        if venue_time > self._newest:
+            self._newest = venue_time
+        horizon = self._newest - self.horizon
+        while moves and moves[0][0] < horizon:
+            self.covers_since = max(self.covers_since, moves.popleft()[0])
+
+    def after(self, venue_time: float | None) -> list[tuple[int, int]] | None:
+        """The counted moves (lots, value) later than ``venue_time``, in counting order; None
+        when a snapshot taken then cannot be lined up with our position (older than the one
+        we adopted, or than what we remember).  No time: compare as of now (nothing after)."""
+        if venue_time is None:
+            return []
+        if self.adopted_at is not None and venue_time <= self.adopted_at:
+            return None
+        if venue_time < self.covers_since:
+            return None
+        return [(lots, value) for t, lots, value in self._moves if t > venue_time]
+
+    def adopted(self, venue_time: float | None) -> None:
+        """The venue's position as of ``venue_time`` is now ours (plus the moves after it)."""
+        if venue_time is None:
+            # Untimed: every move so far is taken to be in it; an earlier adopted time stays.
+            self._moves.clear()
+            return
+        self.adopted_at = venue_time
+        self._moves = deque(m for m in self._moves if m[0] > venue_time)

@@ -43,6 +43,7 @@ from core.events import (
 )
 from core.maker import MarketMaker, SweepPhase
 from core.orders import OrderState
+from core.reconcile import PositionMoves
 from core.recovery import RecoveryState
 from core.view import Mode
 from tests.maker_harness import (
@@ -428,6 +429,88 @@ def test_D16_drift_with_a_fill_between_is_not_corrected() -> None:
     assert s.maker.position.lots == 2
     s.handle(PositionSnapshot(5), s.now + 1.0)
     assert s.maker.position.lots == 5
+
+
+def _resting_bid(s: Session, first: list[Command]) -> tuple[Place, int]:
+    """The first ladder's bid, acknowledged as resting; returns it and its oid."""
+    oids = s.ack_all(first, 700, s.now + 0.01)
+    bid = places(first, Side.BID)[0]
+    return bid, oids[bid.cloid]
+
+
+def test_D16_fill_on_the_wire_when_the_venue_position_is_adopted_counts_once() -> None:
+    """D16, D4 (swarm seeds 1004877, 1002048, 1003238): a position snapshot taken at venue
+    time T already holds every fill the venue made up to T, including fills still on their
+    way to us (a backed-up stream, a disconnect before the replay).  While the stream is
+    behind, the same drift shows twice with no fill in between and is adopted; the fills that
+    then arrive from before T must not move the position again.  A fill after T still does."""
+    s, first = running_maker()
+    settle(s)
+    bid, oid = _resting_bid(s, first)
+    t0 = s.now
+    on_the_wire = Fill(6100, oid, bid.cloid, Side.BID, bid.price, 5, Liquidity.MAKER, venue_time=t0)
+    s.handle(PositionSnapshot(5, 5 * bid.price, venue_time=t0 + 0.5), t0 + 0.6)
+    assert s.maker.position.lots == 0, "one look at a drift is not enough (D16)"
+    s.handle(PositionSnapshot(5, 5 * bid.price, venue_time=t0 + 1.5), t0 + 1.6)
+    assert s.maker.position.lots == 5, "the same drift twice: the venue's position is adopted"
+    s.handle(on_the_wire, t0 + 1.7)
+    assert s.maker.position.lots == 5, "a fill from before the adopted snapshot counts once"
+    order = s.maker.tracker.get(bid.cloid)
+    assert order is not None and order.filled == 5, "the order still learns that it traded"
+    later = Fill(6101, oid, bid.cloid, Side.BID, bid.price, 2, Liquidity.MAKER, venue_time=t0 + 2)
+    s.handle(later, t0 + 2.1)
+    assert s.maker.position.lots == 7, "a fill after the snapshot is not in it"
+    s.handle(PositionSnapshot(7, 7 * bid.price, venue_time=t0 + 2.5), t0 + 2.6)
+    assert s.maker.position.lots == 7
+
+
+def test_D16_drift_is_judged_as_of_the_snapshots_venue_time() -> None:
+    """D16: a fill the stream brought before the snapshot's answer, but made after the venue
+    took the snapshot, is not drift: ours is compared as of the snapshot's time.  (Before, the
+    same apparent drift twice was adopted and the fill vanished from the position.)"""
+    s, first = running_maker()
+    settle(s)
+    bid, oid = _resting_bid(s, first)
+    t0 = s.now
+    s.handle(Fill(6200, oid, bid.cloid, Side.BID, bid.price, 3, Liquidity.MAKER, venue_time=t0))
+    assert s.maker.position.lots == 3
+    for look in (1, 2, 3):
+        s.handle(PositionSnapshot(0, 0, venue_time=t0 - 0.1), t0 + look)
+        assert s.maker.position.lots == 3
+    assert not [e for e in s.maker.log if "drift" in e.text]
+
+
+def test_D16_snapshot_older_than_the_adopted_one_is_ignored() -> None:
+    """D16: answers overtake each other; a position snapshot older than the one adopted
+    cannot be lined up with ours and never moves the position."""
+    s, _ = running_maker()
+    settle(s)
+    t0 = s.now
+    s.handle(PositionSnapshot(4, venue_time=t0 + 0.1), t0 + 0.2)
+    s.handle(PositionSnapshot(4, venue_time=t0 + 0.3), t0 + 0.4)
+    assert s.maker.position.lots == 4
+    for look in (1, 2):
+        s.handle(PositionSnapshot(9, venue_time=t0 + 0.05), t0 + 0.4 + look)
+    assert s.maker.position.lots == 4
+
+
+def test_D16_position_moves_line_up_by_venue_time_within_their_horizon() -> None:
+    """D16: ``PositionMoves`` returns the moves after a snapshot's time, refuses a snapshot
+    older than what it remembers or than the adopted one, and after adopting treats moves up
+    to that time as already in the position.  Untimed moves are never placed in time."""
+    moves = PositionMoves(horizon=10.0)
+    moves.record(1.0, 3, 300)
+    moves.record(None, 7, 700)
+    moves.record(5.0, -2, -200)
+    assert moves.after(0.5) == [(3, 300), (-2, -200)]
+    assert moves.after(None) == []
+    moves.record(12.0, 1, 100)  # 1.0 is now beyond the horizon
+    assert moves.after(0.5) is None
+    assert moves.after(4.0) == [(-2, -200), (1, 100)]
+    moves.adopted(6.0)
+    assert moves.included(6.0) and not moves.included(6.5) and not moves.included(None)
+    assert moves.after(5.5) is None
+    assert moves.after(7.0) == [(1, 100)]
 
 
 @pytest.mark.parametrize(
@@ -1200,3 +1283,19 @@ def test_D19_history_replayed_at_start_up_is_not_counted_twice() -> None:
     maker.handle(history, 5.0)  # replayed again after a reconnect
     assert maker.position.lots == 5
     assert maker.counters["history_fills"] == 1
+
+
+def test_D19_history_arriving_after_the_start_up_position_is_not_counted() -> None:
+    """D19, D16, D4: the stream's history can reach us after the start-up position (they come
+    on different channels); a trade the venue made before that position's venue time is in
+    it already.  A fill made after it is not, and still counts."""
+    maker = MarketMaker(make_params(), INSTRUMENT)
+    maker.start(0.0)
+    maker.handle(OpenOrders(()), 0.02)
+    maker.handle(PositionSnapshot(5, 50_000, venue_time=0.025), 0.03)
+    history = Fill(9, 77, None, Side.BID, 10_000, 5, Liquidity.MAKER, 0.001, snapshot=True)
+    maker.handle(history, 0.04)
+    assert maker.position.lots == 5
+    fresh = Fill(10, 78, None, Side.ASK, 10_010, 2, Liquidity.MAKER, 0.035)
+    maker.handle(fresh, 0.05)
+    assert maker.position.lots == 3

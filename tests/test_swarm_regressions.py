@@ -20,3 +20,40 @@ def test_seed_8_not_found_while_placement_in_flight() -> None:
     (``reconcile.request_lifetime_s``, D24)."""
     result = run_seed(8)
     assert result.invariant is None, "\n".join(result.report)
+
+
+# Seeds 1004877, 1002048 and 1003238 share one cause (D16, D4): a position snapshot is the
+# venue's position *as of* its venue time and already holds the fills still on their way to
+# us.  The maker adopted it once the same drift showed twice with no fill counted in between,
+# which is exactly what a stream that is seconds behind (or down) looks like; the fills then
+# arrived and were counted on top.  Fixed: ``PositionMoves`` (core/reconcile.py) compares our
+# position as of the snapshot's time, and a fill from before an adopted snapshot never moves
+# the position again.
+
+
+def test_seed_1004877_fills_on_a_lagging_stream_counted_after_adoption() -> None:
+    """Seed 1004877 (latency, stale snapshots, timeouts...): converged failed at quiescence,
+    local -900 vs venue -800.  At 129.55 s and 130.55 s two snapshots both said -1100 while the
+    FIFO stream was ~4 s behind with -100 lots of fills from before them (venue time 126.8 s
+    on); no fill was counted between the looks, so -1100 was adopted at 130.55 s and the
+    late fills took it to -1200 (the drift survived the settle: periodic sync every 10 s)."""
+    result = run_seed(1004877)
+    assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1002048_adopted_position_then_counted_the_fills_in_it() -> None:
+    """Seed 1002048 (latency, stale snapshots): local -13047 vs venue -12149.  At 103.69 s and
+    104.70 s the venue said -9579 and we had -8108, with -1471 lots of fills on the wire both
+    times; -9579 was adopted and those 1,471 lots were counted again when they arrived."""
+    result = run_seed(1002048)
+    assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1003238_fills_replayed_after_a_disconnect_counted_twice() -> None:
+    """Seed 1003238 (latency, disconnect, timeout): local -3854 vs venue +24724.  During an
+    outage the stream dropped -28578 lots of fills; two syncs (35.0 s, 36.0 s) both showed the
+    drift and -20350 was adopted; on reconnect the venue replayed the fills (snapshot=True, new
+    tids to us) and they were counted on top.  The busy market then kept a fill between every
+    two looks, so the 28,578-lot error was not corrected for 116 s."""
+    result = run_seed(1003238)
+    assert result.invariant is None, "\n".join(result.report)

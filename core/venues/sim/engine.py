@@ -183,6 +183,7 @@ class MatchingEngine:
                 placed.filled,
                 placed.value,
                 batch_id,
+                now,
             )
         )
 
