@@ -114,33 +114,41 @@ def order_state_sound(maker: MarketMaker, watch: OrderWatch, *, full: bool = Fal
     checks, and when ``full`` (at quiescence), it walks every tracked order, so an order that
     left a terminal state is caught within that many events even if no table row let it."""
     by_cloid = maker.tracker.by_cloid
+    terminal, live = watch.terminal, watch.live
     watch.checks += 1
-    orders: Iterable[tuple[str, TrackedOrder]]
     if full or watch.checks % watch.FULL_SCAN_EVERY == 0:
         watch.known.update(by_cloid)
-        orders = by_cloid.items()
+        for cloid, order in by_cloid.items():
+            filled = order.filled
+            if filled < 0 or filled > order.size:
+                return f"order {cloid}: filled {filled} of size {order.size}"
+            state = order.state
+            seen = terminal.get(cloid)
+            if seen is None:
+                if state in _TERMINAL_STATES:
+                    terminal[cloid] = state
+                    live.pop(cloid, None)
+                else:
+                    live[cloid] = order
+            elif state is not seen:
+                return f"terminal order {cloid} went {seen.value} -> {state.value}"
     else:
+        known = watch.known
         for cloid in reversed(by_cloid):
-            if cloid in watch.known:
+            if cloid in known:
                 break
-            watch.known.add(cloid)
-            watch.live[cloid] = by_cloid[cloid]
-        orders = list(watch.live.items())
-    terminal, live = watch.terminal, watch.live
-    for cloid, order in orders:
-        filled = order.filled
-        if filled < 0 or filled > order.size:
-            return f"order {cloid}: filled {filled} of size {order.size}"
-        state = order.state
-        seen = terminal.get(cloid)
-        if seen is None:
-            if state in _TERMINAL_STATES:
-                terminal[cloid] = state
-                live.pop(cloid, None)
-            else:
-                live[cloid] = order
-        elif state is not seen:
-            return f"terminal order {cloid} went {seen.value} -> {state.value}"
+            known.add(cloid)
+            live[cloid] = by_cloid[cloid]
+        # ``live`` and ``terminal`` never share a cloid: no terminal lookup is needed here.
+        done: list[str] = []
+        for cloid, order in live.items():
+            filled = order.filled
+            if filled < 0 or filled > order.size:
+                return f"order {cloid}: filled {filled} of size {order.size}"
+            if order.state in _TERMINAL_STATES:
+                done.append(cloid)
+        for cloid in done:
+            terminal[cloid] = live.pop(cloid).state
     for side, lots in maker.tracker.pending_lots.items():
         if lots < 0:
             return f"pending exposure on {side.value} is negative ({lots} lots)"
