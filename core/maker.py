@@ -301,6 +301,7 @@ class MarketMaker:
                 "duplicate_fills",
                 "history_fills",
                 "fills_in_adopted_position",
+                "untimed_fills",
                 "unmatched_fills",
                 "late_fills",
                 "illegal_transitions",
@@ -555,6 +556,8 @@ class MarketMaker:
         self.position.apply(position_delta, value_delta)
         self.position_moves.record(venue_time, position_delta, value_delta)
         self.counters["fills"] += 1
+        if venue_time is None:
+            self.counters["untimed_fills"] += 1
         self.rejections.on_position(self.position.lots)
 
     def _on_place_ack(self, ev: PlaceAck, now: float) -> None:
@@ -755,7 +758,9 @@ class MarketMaker:
         # from before it that are still on their way show as drift, which a second look
         # usually clears; if it is confirmed anyway, adopting is still exact (see below).
         local_then = self.position.lots - sum(lots for lots, _ in after)
-        verdict = self.reconciler.judge_position(ev.position, local_then, self.counters["fills"])
+        verdict = self.reconciler.judge_position(
+            ev.position, local_then, self.counters["untimed_fills"]
+        )
         if verdict.text:
             self._log(now, "reconcile", verdict.text)
             if not verdict.correct:

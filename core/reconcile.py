@@ -4,7 +4,7 @@ A snapshot is evidence, not truth: it can be older than our newest placement (D9
 position can differ for a moment because a fill is still on the wire.  So this module never
 removes an order on a snapshot's word alone — it asks the venue about that order and acts on the
 definitive answer (D24) — and it corrects the position only when the same drift shows twice,
-with no fill in between.
+with no untimed fill in between.
 
 A venue position is a position *as of* the venue time it was taken, and fills the venue made
 before that time may still be on their way to us (a backed-up stream, a disconnect followed by
@@ -155,21 +155,27 @@ class Reconciler:
                 plan.query.append(order)
         return plan
 
-    def judge_position(self, venue: int, local: int, fills_counted: int) -> PositionVerdict:
+    def judge_position(self, venue: int, local: int, untimed_moves: int) -> PositionVerdict:
         """D16: drift beyond tolerance is reported at once and corrected only when the same
-        drift is seen again with no fill counted in between (so a fill still on the wire is
-        never counted twice)."""
+        drift is seen again with no untimed move of our position counted in between.
+
+        ``local`` is our position as of the snapshot's venue time (``PositionMoves``), so a
+        fill with a venue time cannot make the comparison wrong, and once adopted it is never
+        counted again; a move without a venue time (an immediate fill the venue did not
+        time) may or may not be in the snapshot, so one in between means look again.  (The
+        rule used to be "no fill at all in between": in a busy market that left a real drift
+        uncorrected for minutes.)"""
         drift = venue - local
         if abs(drift) <= self.position_tolerance:
             self._drift_seen = None
             return PositionVerdict(drift, False, "")
         seen = self._drift_seen
-        if seen is not None and seen == (drift, fills_counted):
+        if seen is not None and seen == (drift, untimed_moves):
             self._drift_seen = None
             return PositionVerdict(
                 drift, True, f"position drift {drift:+d} lots confirmed; adopting the venue's"
             )
-        self._drift_seen = (drift, fills_counted)
+        self._drift_seen = (drift, untimed_moves)
         return PositionVerdict(drift, False, f"position drift {drift:+d} lots; re-checking")
 
 

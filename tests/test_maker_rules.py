@@ -431,6 +431,22 @@ def test_D16_drift_with_a_fill_between_is_not_corrected() -> None:
     assert s.maker.position.lots == 5
 
 
+def test_D16_a_timed_fill_between_two_looks_does_not_hold_back_the_correction() -> None:
+    """D16: with the snapshots and the fill lined up by venue time, a fill between two equal
+    drifts cannot be the cause of the drift: it is corrected at the second look (a busy
+    market no longer leaves a real drift standing), and the fill is neither lost nor doubled."""
+    s, _ = running_maker()
+    settle(s)
+    t = s.now
+    s.handle(PositionSnapshot(3, 0, t), t + 0.01)  # venue 3 at t, local 0: drift +3
+    fill = Fill(6001, None, None, Side.BID, BID, 2, Liquidity.TAKER, venue_time=t + 0.5)
+    s.handle(fill, t + 0.6)  # local 2
+    s.handle(PositionSnapshot(5, 0, t + 1.0), t + 1.01)  # venue 5 at t+1: drift +3 again
+    assert s.maker.position.lots == 5
+    s.handle(fill, t + 1.2)  # a replay of the same trade moves nothing (D4)
+    assert s.maker.position.lots == 5
+
+
 def _resting_bid(s: Session, first: list[Command]) -> tuple[Place, int]:
     """The first ladder's bid, acknowledged as resting; returns it and its oid."""
     oids = s.ack_all(first, 700, s.now + 0.01)
