@@ -184,6 +184,55 @@ def _measure(rate: float, presses: int, observe_s: float, seed: int) -> dict[str
         engine.stop()
 
 
+def failures_note(out: dict[str, Any], crashed: str, restarted: str) -> str:
+    """The presses that could not be timed, and the crashes, for a figure's note."""
+    note = ""
+    if out["failed"]:
+        note += "; presses not timed: " + ", ".join(
+            f"{n}x {reason}" for reason, n in out["failed"].items()
+        )
+    if out["crashes"]:
+        note += f"; {crashed} {len(out['crashes'])}x ({out['crashes'][0]}) and was {restarted}"
+    return note
+
+
+def kill_results(
+    name: str,
+    k: str,
+    confirm_ms: list[float],
+    dialog_ms: list[float],
+    load: str,
+    target: float | None,
+) -> list[Result]:
+    """The figures of one load level of a kill benchmark (``name`` says which way in)."""
+    n = len(confirm_ms)
+    results = [
+        Result(
+            f"{name} @{k}: confirm key -> CancelAll p50", [pct(confirm_ms, 0.5)], "ms", note=load
+        ),
+        Result(
+            f"{name} @{k}: confirm key -> CancelAll p99",
+            [pct(confirm_ms, 0.99)],
+            "ms",
+            target=("<=", target) if target else None,
+            note=f"n={n}",
+        ),
+        Result(
+            f"{name} @{k}: confirm key -> CancelAll max", [max(confirm_ms)], "ms", note=f"n={n}"
+        ),
+    ]
+    if dialog_ms:
+        results.append(
+            Result(
+                f"{name} @{k}: first k -> dialog painted p99",
+                [pct(dialog_ms, 0.99)],
+                "ms",
+                note=f"p50 {pct(dialog_ms, 0.5):.1f} ms, max {max(dialog_ms):.1f} ms",
+            )
+        )
+    return results
+
+
 def run(
     quick: bool = False,
     presses: int | None = None,
@@ -201,46 +250,11 @@ def run(
         n = len(confirm_ms)
         rate_seen = out["press_events"] / max(out["press_seconds"], 1e-9)
         load = f"{n} presses in {out['press_seconds']:.0f} s at {rate_seen:,.0f} events/s handled"
-        if out["failed"]:
-            load += "; presses not timed: " + ", ".join(
-                f"{n}x {reason}" for reason, n in out["failed"].items()
-            )
-        if out["crashes"]:
-            load += (
-                f"; the console crashed {len(out['crashes'])}x ({out['crashes'][0]}) "
-                "and was restarted on the same engine"
-            )
+        load += failures_note(out, "the console crashed", "restarted on the same engine")
         if verbose:
             print(f"  {k}: {load}", flush=True)
-        target = TARGET_P99_MS.get(rate)
         if n:
-            results += [
-                Result(
-                    f"kill @{k}: confirm key -> CancelAll p50",
-                    [pct(confirm_ms, 0.5)],
-                    "ms",
-                    note=load,
-                ),
-                Result(
-                    f"kill @{k}: confirm key -> CancelAll p99",
-                    [pct(confirm_ms, 0.99)],
-                    "ms",
-                    target=("<=", target) if target else None,
-                    note=f"n={n}",
-                ),
-                Result(
-                    f"kill @{k}: confirm key -> CancelAll max",
-                    [max(confirm_ms)],
-                    "ms",
-                    note=f"n={n}",
-                ),
-                Result(
-                    f"kill @{k}: first k -> dialog painted p99",
-                    [pct(dialog_ms, 0.99)],
-                    "ms",
-                    note=f"p50 {pct(dialog_ms, 0.5):.1f} ms, max {max(dialog_ms):.1f} ms",
-                ),
-            ]
+            results += kill_results("kill", k, confirm_ms, dialog_ms, load, TARGET_P99_MS.get(rate))
         if "frames_per_s" not in out:
             results.append(Result.skipped_because(f"console @{k}: screen updates/s", load))
             continue

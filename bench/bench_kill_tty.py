@@ -55,13 +55,13 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from bench.results import Result, pct
+from bench.bench_kill import TARGET_P99_MS, failures_note, kill_results
+from bench.results import Result
 
-TARGET_P99_MS = {5000: 20.0, 20000: 50.0}
 SIZE = (160, 48)  # columns, lines
 MAX_FAILURES = 40
 MAX_SESSIONS = 4
@@ -75,6 +75,22 @@ QUIT_TIMEOUT_S = 20.0
 POLL_S = 0.02
 
 _ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
+
+
+def _chunks(fd: int, halt: threading.Event) -> Iterator[bytes]:
+    """What arrives on ``fd`` until ``halt`` is set or the other side is gone (EOF, or EIO
+    once every holder of a pty's slave side has closed it)."""
+    while not halt.is_set():
+        try:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            return
+        if not chunk:
+            return
+        yield chunk
 
 
 class ChildDied(RuntimeError):
@@ -127,16 +143,7 @@ class PtyOutput(threading.Thread):
         self._halt.set()
 
     def run(self) -> None:
-        while not self._halt.is_set():
-            try:
-                ready, _, _ = select.select([self.fd], [], [], 0.1)
-                if not ready:
-                    continue
-                chunk = os.read(self.fd, 1 << 16)
-            except OSError:  # EIO: every holder of the slave side has closed it
-                return
-            if not chunk:
-                return
+        for chunk in _chunks(self.fd, self._halt):
             now = time.perf_counter()
             if self.dump is not None:
                 self.dump.write(chunk)
@@ -176,16 +183,7 @@ class Reports(threading.Thread):
 
     def run(self) -> None:
         pending = b""
-        while not self._halt.is_set():
-            try:
-                ready, _, _ = select.select([self.fd], [], [], 0.1)
-                if not ready:
-                    continue
-                chunk = os.read(self.fd, 1 << 16)
-            except OSError:
-                return
-            if not chunk:
-                return
+        for chunk in _chunks(self.fd, self._halt):
             pending += chunk
             *lines, pending = pending.split(b"\n")
             with self.changed:
@@ -471,15 +469,7 @@ def run(
             f"{n} presses in {out['press_seconds']:.0f} s at {rate_seen:,.0f} events/s handled; "
             f"pty {SIZE[0]}x{SIZE[1]}, real Linux driver"
         )
-        if out["failed"]:
-            load += "; presses not timed: " + ", ".join(
-                f"{n}x {reason}" for reason, n in out["failed"].items()
-            )
-        if out["crashes"]:
-            load += (
-                f"; the console process failed {len(out['crashes'])}x ({out['crashes'][0]}) "
-                "and was restarted"
-            )
+        load += failures_note(out, "the console process failed", "restarted")
         if verbose:
             print(f"  {k}: {load}", flush=True)
         if not n:
@@ -487,37 +477,9 @@ def run(
                 Result.skipped_because(f"kill (tty) @{k}: confirm key -> CancelAll", load)
             )
             continue
-        target = TARGET_P99_MS.get(rate)
-        results += [
-            Result(
-                f"kill (tty) @{k}: confirm key -> CancelAll p50",
-                [pct(confirm_ms, 0.5)],
-                "ms",
-                note=load,
-            ),
-            Result(
-                f"kill (tty) @{k}: confirm key -> CancelAll p99",
-                [pct(confirm_ms, 0.99)],
-                "ms",
-                target=("<=", target) if target else None,
-                note=f"n={n}",
-            ),
-            Result(
-                f"kill (tty) @{k}: confirm key -> CancelAll max",
-                [max(confirm_ms)],
-                "ms",
-                note=f"n={n}",
-            ),
-        ]
-        if dialog_ms:
-            results.append(
-                Result(
-                    f"kill (tty) @{k}: first k -> dialog painted p99",
-                    [pct(dialog_ms, 0.99)],
-                    "ms",
-                    note=f"p50 {pct(dialog_ms, 0.5):.1f} ms, max {max(dialog_ms):.1f} ms",
-                )
-            )
+        results += kill_results(
+            "kill (tty)", k, confirm_ms, dialog_ms, load, TARGET_P99_MS.get(rate)
+        )
     return results
 
 
