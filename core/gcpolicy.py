@@ -14,12 +14,17 @@ from __future__ import annotations
 import gc
 
 FULL_COLLECTION_THRESHOLD = 100  # generation-1 collections between full ones (CPython: 10)
+_quieted = False
 
 
 def quiet_collector() -> None:
     """Call once, when start-up is over.  Frozen objects are still freed by reference
     counting; only a cycle among them, once garbage, is never collected.  No collection runs
     first: a full one here would be the very pause this avoids (a key pressed then waits)."""
+    global _quieted
+    if _quieted:  # once per process: a second freeze would pin what has died since
+        return
+    _quieted = True
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_THRESHOLD)

@@ -552,6 +552,8 @@ class MarketMaker:
         still on the wire, or replayed after a reconnect, when that position was taken)."""
         if self.position_moves.included(venue_time):
             self.counters["fills_in_adopted_position"] += 1
+            # If the venue's position did not hold it after all, the next look shows drift.
+            self.reconciler.trigger("a fill already in the adopted position")
             return
         self.position.apply(position_delta, value_delta)
         self.position_moves.record(venue_time, position_delta, value_delta)
@@ -742,18 +744,20 @@ class MarketMaker:
         return out
 
     def _on_position_snapshot(self, ev: PositionSnapshot, now: float) -> list[Command]:
-        self.recovery.on_position_refreshed()
         self._position_refresh_asked = False
         if self._startup_answer(self._startup_position):
+            self.recovery.on_position_refreshed()
             self._startup_position = ev
             self.rejections.on_position_refreshed(ev.position)
             return self._maybe_finish_startup_sync(now)
         after = self.position_moves.after(ev.venue_time)
         if after is None:
             # Older than the position we adopted (answers overtake each other) or than the
-            # moves we remember: it cannot be lined up with ours; the next sync judges afresh.
+            # moves we remember: it cannot be lined up with ours and refreshes nothing (D26
+            # recovery asks again); the next sync judges afresh.
             self._log(now, "reconcile", "position snapshot too old to line up with ours; ignored")
             return []
+        self.recovery.on_position_refreshed()
         # D16: compare like with like -- our position as of the snapshot's venue time.  Fills
         # from before it that are still on their way show as drift, which a second look
         # usually clears; if it is confirmed anyway, adopting is still exact (see below).
@@ -765,10 +769,26 @@ class MarketMaker:
             self._log(now, "reconcile", verdict.text)
             if not verdict.correct:
                 self.reconciler.trigger("position drift")  # D16: drift triggers a sync
-        if verdict.correct:
+        if verdict.correct and self._untimed_fill_may_follow():
+            # An answer that may carry an immediate fill without a venue time is still out:
+            # it cannot be lined up, and if the snapshot holds its trade, counting it on
+            # arrival would count it twice.  Look again once it is answered.
+            self._log(now, "reconcile", "drift confirmed, but an IOC is unanswered; re-checking")
+            self.reconciler.trigger("position drift")
+        elif verdict.correct:
             self._adopt_position(ev, after)
         self.rejections.on_position_refreshed(self.position.lots)
         return []
+
+    def _untimed_fill_may_follow(self) -> bool:
+        """Is an order that can trade on arrival (not post-only) still unanswered?  Venues
+        may not time such answers (Hyperliquid does not), so its fill cannot be placed
+        before or after a snapshot (D16)."""
+        return any(
+            order.tif is not TimeInForce.ALO
+            and (order.state is OrderState.PENDING_NEW or order.unknown_since is not None)
+            for order in self.tracker.non_terminal()
+        )
 
     def _adopt_position(self, ev: PositionSnapshot, after: list[tuple[int, int]]) -> None:
         """Take the venue's position as of ``ev.venue_time`` (D16, D19), plus the moves we

@@ -137,6 +137,9 @@ class Runner:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.venue.close()
             self._publish()
+            # From here an action could only be queued on a loop that never runs it again:
+            # ``operate`` now refuses, so the caller can say it was not sent.
+            self._loop = None
         return self._result()
 
     async def _shutdown(self) -> None:

@@ -447,6 +447,23 @@ def test_D16_a_timed_fill_between_two_looks_does_not_hold_back_the_correction() 
     assert s.maker.position.lots == 5
 
 
+def test_D16_no_adoption_while_an_untimed_immediate_fill_may_still_arrive() -> None:
+    """D16, D4: an IOC traded at the venue, and its answer (Hyperliquid gives it no venue
+    time) is slow: two snapshots show the trade as drift.  Adopting them and then counting
+    the answer's fill would count it twice; the maker waits for the answer instead."""
+    s, _ = running_maker()
+    settle(s)
+    ioc = Place("0x00000000000000000000000000000ioc", Side.BID, BID, 5, TimeInForce.IOC)
+    s.maker.tracker.track_place(ioc, s.now)
+    s.handle(PositionSnapshot(5), s.now + 0.01)
+    s.handle(PositionSnapshot(5), s.now + 1.0)
+    assert s.maker.position.lots == 0  # not adopted while the IOC is unanswered
+    s.handle(PlaceAck(ioc.cloid, 9001, AckStatus.FILLED, 5, 5 * BID), s.now + 0.1)
+    assert s.maker.position.lots == 5  # counted once, from the answer
+    s.handle(PositionSnapshot(5), s.now + 1.0)
+    assert s.maker.position.lots == 5
+
+
 def _resting_bid(s: Session, first: list[Command]) -> tuple[Place, int]:
     """The first ladder's bid, acknowledged as resting; returns it and its oid."""
     oids = s.ack_all(first, 700, s.now + 0.01)

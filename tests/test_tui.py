@@ -20,6 +20,7 @@ from core.view import Mode
 from tests.test_tui_engine import Engine, quoting
 from themes import load_themes
 from tui.app import ConsoleApp
+from tui.emergency import EmergencyKeyHandled
 from tui.orders import OrdersView
 from tui.panes import EventLog
 from tui.state import StateStore
@@ -324,3 +325,18 @@ async def test_a_stale_killed_view_after_a_rearm_does_not_latch_the_kill_key_aga
         await pilot.press("k", "k")
         await pilot.pause()
     assert engine.actions.count(Kill("console key")) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_kill_armed_just_before_the_engine_killed_itself_leaves_no_stale_prompt() -> None:
+    """The input thread arms a kill; before the app paints the prompt the engine's own kill
+    arrives and latches the keys: the prompt must not appear over the KILLED header."""
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        press = app.emergency.press("k", "k")  # as the driver's thread would
+        assert press is not None
+        app.emergency.latch()  # the view said KILLED first
+        app.post_message(EmergencyKeyHandled(press))
+        await pilot.pause()
+        assert not app.kill_prompt_shown

@@ -63,13 +63,14 @@ def test_kill_needs_a_second_key_within_the_window_D18() -> None:
     assert operate.actions == [Kill("console key")]
 
 
-def test_a_late_confirm_arms_again_and_sends_nothing() -> None:
+def test_a_late_confirm_says_so_and_sends_nothing() -> None:
     clock, operate = Clock(), Operate()
     keys = guard(clock, operate)
     keys.press("k")
     clock.now += 2.01
-    assert outcomes(keys, "k") == [Outcome.KILL_ARMED]
+    assert outcomes(keys, "k") == [Outcome.KILL_TOO_LATE]  # said, and nothing sent
     assert operate.actions == []
+    assert outcomes(keys, "k") == [Outcome.KILL_ARMED]  # a fresh press arms afresh
     assert not outcomes(keys, "x")[0]  # not ours: the app gets it
 
 
@@ -167,8 +168,10 @@ def test_the_driver_sends_the_kill_on_its_own_thread_before_the_app_sees_the_key
     driver = with_emergency_keys(RecordingDriver, keys)()  # type: ignore[arg-type]
 
     def input_thread() -> None:
-        for key in ("k", "x", "k"):
+        for key in ("k", "x"):
             driver.process_message(events.Key(key, key))
+        keys.handled()  # the app has handled the x
+        driver.process_message(events.Key("k", "k"))
 
     reader = threading.Thread(target=input_thread)
     reader.start()
@@ -186,3 +189,55 @@ def test_non_key_messages_pass_the_driver_untouched() -> None:
     resize = events.Resize.from_dimensions((80, 24), None)
     driver.process_message(resize)
     assert driver.forwarded == [resize]
+
+
+def test_keys_behind_an_unhandled_one_are_left_to_the_app_in_order() -> None:
+    """Whether c is typed depends on the focus, which a key still on its way can change: / then
+    c typed faster than the app handles the / must type c into the filter, not cancel all."""
+    operate = Operate()
+    keys = guard(operate=operate)
+    filter_open = [False]
+    keys.consumes = lambda key, character: filter_open[0] and character in "0123456789abcdef"
+    driver = with_emergency_keys(RecordingDriver, keys)()  # type: ignore[arg-type]
+    driver.process_message(events.Key("slash", "/"))
+    driver.process_message(events.Key("c", "c"))  # the app has not opened the filter yet
+    slash, c = driver.forwarded
+    assert getattr(slash, JUDGED) and not getattr(c, JUDGED)  # c waits for the app's turn
+    assert operate.actions == []
+    filter_open[0] = True  # the app handles "/": the filter takes focus
+    keys.handled()
+    assert keys.press(c.key, c.character) is None  # judged in order: typed into the filter
+    keys.handled()
+    driver.process_message(events.Key("c", "c"))  # nothing queued now: judged at once
+    assert operate.actions == []  # still typing into the filter
+    filter_open[0] = False
+    keys.handled()
+    driver.process_message(events.Key("c", "c"))
+    assert operate.actions == [CancelAllOrders("console key")]
+
+
+def test_caps_lock_does_not_disable_the_emergency_keys() -> None:
+    operate = Operate()
+    keys = guard(operate=operate, reserved=["P"])
+    assert outcomes(keys, "K", "Y", "C") == [
+        Outcome.KILL_ARMED,
+        Outcome.KILL_SENT,
+        Outcome.CANCEL_ALL_SENT,
+    ]
+    remapped = EmergencyKeys(
+        Operate(), Clock(), kill_keys=["p"], cancel_all_keys=["c"], reserved=["P"]
+    )
+    assert remapped.press("P", "P") is None  # shift+p is bound to something else
+
+
+def test_a_guard_that_raises_never_takes_the_input_thread_down() -> None:
+    keys = guard()
+
+    def broken(key: str, character: str | None) -> bool:
+        raise RuntimeError("widget gone")
+
+    keys.consumes = broken
+    driver = with_emergency_keys(RecordingDriver, keys)()  # type: ignore[arg-type]
+    driver.process_message(events.Key("k", "k"))
+    (key,) = driver.forwarded
+    assert isinstance(key, events.Key) and not getattr(key, JUDGED)  # the app judges it

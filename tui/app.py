@@ -54,6 +54,7 @@ from core.view import ConsoleView, Mode
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
 from tui.emergency import (
     CONFIRM_WINDOW_S,
+    DRIVER,
     JUDGED,
     EmergencyKeyHandled,
     EmergencyKeys,
@@ -203,6 +204,12 @@ class ConsoleApp(App[None]):
             clock,
             kill_keys=self._keys_of("kill"),
             cancel_all_keys=self._keys_of("cancel_all"),
+            reserved=[
+                key
+                for k in KEYS
+                if k.id not in ("kill", "cancel_all")
+                for key in self._keys_of(k.id)
+            ],
             enabled=not self._read_only,
         )
         self.emergency.consumes = self._focused_consumes
@@ -413,19 +420,23 @@ class ConsoleApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         """Every key reaches the app here first: one the terminal driver has not already
-        shown the emergency guard (tests, the pilot) is judged now, before any binding,
-        screen or widget sees it."""
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and not getattr(event, JUDGED, False)
-        ):
-            press = self.emergency.press(event.key, event.character)
-            if press is not None:
-                event.stop()
-                self._emergency_done(press)
-                return
-        await super().on_event(event)
+        judged (tests, the pilot, or keys queued behind others) is judged now, before any
+        binding, screen or widget sees it."""
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        try:
+            if not getattr(event, JUDGED, False):
+                press = self.emergency.press(event.key, event.character)
+                if press is not None:
+                    event.stop()
+                    self._emergency_done(press)
+                    return
+            await super().on_event(event)
+        finally:
+            if getattr(event, DRIVER, False):
+                # After whatever the key queued (a focus change) has run.
+                self.call_later(self.emergency.handled)
 
     def on_emergency_key_handled(self, message: EmergencyKeyHandled) -> None:
         self._emergency_done(message.press)
@@ -434,15 +445,16 @@ class ConsoleApp(App[None]):
         """Whether the focused widget types this key (read from the driver's thread too)."""
         try:
             focused = self.focused
-        except Exception:  # no screen yet, or the app is closing
+            return focused is not None and focused.check_consume_key(key, character)
+        except Exception:  # no screen yet, the app is closing, a widget going away
             return False
-        return focused is not None and focused.check_consume_key(key, character)
 
     def _emergency_done(self, press: Press) -> None:
         """Paint what the guard did; everything order-related was already sent."""
         outcome = press.outcome
         if outcome is Outcome.KILL_ARMED:
-            self._show_prompt()
+            if self.emergency.deadline is not None:  # not dropped since (a kill, a latch)
+                self._show_prompt()
         elif outcome is Outcome.KILL_SENT:
             self._hide_prompt()
             self._sweep_watch = "sent"
@@ -456,6 +468,9 @@ class ConsoleApp(App[None]):
         elif outcome is Outcome.KILL_ABORTED:
             self._hide_prompt()
             self.notify("kill aborted")
+        elif outcome is Outcome.KILL_TOO_LATE:
+            self._hide_prompt()
+            self.notify("kill not confirmed in time: nothing sent", severity="warning")
         elif outcome is Outcome.CANCEL_ALL_SENT:
             self._sweep_watch = "sent"
             live = len(shown_orders(self.view)) if self.view is not None else 0
@@ -477,7 +492,9 @@ class ConsoleApp(App[None]):
 
     def _prompt_painted(self) -> None:
         deadline = self.emergency.shown()
-        if deadline is not None:
+        if deadline is None:
+            self._hide_prompt()  # the arm was dropped before the prompt got on screen
+        else:
             self._schedule_prompt_check(deadline)
 
     def _schedule_prompt_check(self, deadline: float) -> None:

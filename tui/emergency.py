@@ -42,6 +42,7 @@ CANCEL_DEBOUNCE_S = 1.0
 CONFIRM_KEYS = ("y",)
 ABORT_KEYS = ("escape", "n")
 JUDGED = "_mm_emergency_judged"  # set on a Key event the driver already showed the guard
+DRIVER = "_mm_from_driver"  # set on a Key event the driver passed on (the app reports it handled)
 
 
 class Outcome(enum.Enum):
@@ -49,6 +50,7 @@ class Outcome(enum.Enum):
     KILL_SENT = "kill sent"
     KILL_ABORTED = "kill aborted"
     KILL_HELD = "kill already sent"  # a kill key while latched: nothing sent
+    KILL_TOO_LATE = "kill not confirmed in time"  # a confirm key after the deadline
     CANCEL_ALL_SENT = "cancel-all sent"
     CANCEL_ALL_REPEAT = "cancel-all repeat"  # within the debounce: nothing sent
     NOT_SENT = "not sent"  # operate refused (the engine is not running)
@@ -80,15 +82,19 @@ class EmergencyKeys:
         *,
         kill_keys: Iterable[str],
         cancel_all_keys: Iterable[str],
+        reserved: Iterable[str] = (),
         enabled: bool = True,
         window: float = CONFIRM_WINDOW_S,
         debounce: float = CANCEL_DEBOUNCE_S,
     ) -> None:
         self._operate = operate
         self._clock = clock
-        self._kill_keys = frozenset(kill_keys)
-        self._confirm_keys = self._kill_keys | frozenset(CONFIRM_KEYS)
-        self._cancel_all_keys = frozenset(cancel_all_keys)
+        # Caps Lock turns k into K: a lower-case letter is also taken in upper case unless
+        # that is ``reserved`` (bound to something else), so the key never silently dies.
+        taken = frozenset(reserved)
+        self._kill_keys = _both_cases(kill_keys, taken)
+        self._confirm_keys = self._kill_keys | _both_cases(CONFIRM_KEYS, taken)
+        self._cancel_all_keys = _both_cases(cancel_all_keys, taken)
         self._window = window
         self._debounce = debounce
         self._lock = threading.Lock()
@@ -97,6 +103,7 @@ class EmergencyKeys:
         self._deadline: float | None = None
         self._killed = False
         self._last_cancel_all = float("-inf")
+        self._queued = 0  # keys the driver passed on untaken that the app has not handled yet
 
     # ---- what the app reads ---------------------------------------------------------------
 
@@ -119,19 +126,46 @@ class EmergencyKeys:
         """Judge one key; ``None`` when it is not ours (let the app have it)."""
         if not self.enabled:
             return None
-        if self._is_ours(key) and self.consumes(key, character):
-            return None
         with self._lock:
+            if self._is_ours(key) and self.consumes(key, character):
+                return None
             return self._judge(key)
+
+    def press_from_driver(self, key: str, character: str | None) -> Press | bool | None:
+        """The input thread's question: the press if the guard took the key, ``None`` if it
+        judged the key not its own, ``False`` if it cannot judge it yet.
+
+        Whether a letter is typed into a text field depends on the focus, and keys already on
+        their way to the app can move it (``/`` opens the log filter, ``t`` the theme picker):
+        judged now, ``/`` then ``c`` typed fast would cancel everything.  So while keys the
+        driver passed on are unhandled, the app judges the next ones itself, in order."""
+        with self._lock:
+            if self._queued:
+                self._queued += 1
+                return False
+        press = self.press(key, character)
+        if press is None:
+            with self._lock:
+                self._queued += 1
+        return press
+
+    def handled(self) -> None:
+        """The app has handled a key the driver passed on (and any focus change it made)."""
+        with self._lock:
+            self._queued = max(0, self._queued - 1)
 
     def kill_key(self) -> Press | None:
         """The kill action from elsewhere (a footer click, the command palette)."""
+        if not self.enabled:
+            return None
         with self._lock:
-            return self._judge(next(iter(sorted(self._kill_keys))))
+            return self._judge(min(self._kill_keys))
 
     def cancel_all_key(self) -> Press | None:
+        if not self.enabled:
+            return None
         with self._lock:
-            return self._judge(next(iter(sorted(self._cancel_all_keys))))
+            return self._judge(min(self._cancel_all_keys))
 
     def _is_ours(self, key: str) -> bool:
         return (
@@ -151,7 +185,9 @@ class EmergencyKeys:
         deadline = self._deadline
         if deadline is not None:
             if now > deadline:
-                self._deadline = deadline = None  # ran out: this key starts afresh
+                self._deadline = None  # ran out: nothing is sent, whatever the key
+                if key in self._confirm_keys or key in ABORT_KEYS:
+                    return Press(Outcome.KILL_TOO_LATE, now)
             elif key in self._confirm_keys:
                 self._deadline = None
                 press = self._send(Kill("console key"), Outcome.KILL_SENT, now)
@@ -205,6 +241,12 @@ class EmergencyKeys:
             self._killed = False
 
 
+def _both_cases(keys: Iterable[str], reserved: frozenset[str]) -> frozenset[str]:
+    found = set(keys)
+    upper = {k.upper() for k in found if len(k) == 1 and k.islower()}
+    return frozenset(found | (upper - reserved))
+
+
 def with_emergency_keys(base: type[Driver], keys: EmergencyKeys) -> type[Driver]:
     """``base`` (Textual's terminal driver) asking ``keys`` about every key on its input
     thread, before the key is queued for the app."""
@@ -212,11 +254,15 @@ def with_emergency_keys(base: type[Driver], keys: EmergencyKeys) -> type[Driver]
     class EmergencyDriver(base):  # type: ignore[misc, valid-type]
         def process_message(self, message: Any) -> None:
             if isinstance(message, events.Key):
-                press = keys.press(message.key, message.character)
-                if press is not None:
-                    message = EmergencyKeyHandled(press)
+                try:
+                    press = keys.press_from_driver(message.key, message.character)
+                except Exception:  # never take the input thread down: the app judges it
+                    press = False
+                if press:
+                    message = EmergencyKeyHandled(press)  # type: ignore[arg-type]
                 else:
-                    setattr(message, JUDGED, True)
+                    setattr(message, DRIVER, True)
+                    setattr(message, JUDGED, press is None)
             super().process_message(message)
 
     EmergencyDriver.__name__ = f"Emergency{base.__name__}"

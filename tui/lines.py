@@ -75,8 +75,9 @@ class RowsView(ScrollView):
         so it is never lower than the viewport (a row count that changes while every row fits,
         orders coming and going, costs a repaint, not a layout pass) and grows in steps of
         ``VIRTUAL_STEP`` rows (a growing log re-lays out once per step, not once per entry)."""
+        rows, viewport = len(self._rows), self.size.height
         step = self.VIRTUAL_STEP
-        height = max(-(-len(self._rows) // step) * step, self.size.height)
+        height = viewport if rows <= viewport else max(-(-rows // step) * step, viewport)
         if self.virtual_size.height != height or self.virtual_size.width != self.size.width:
             self.virtual_size = Size(self.size.width, height)
 

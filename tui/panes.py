@@ -102,15 +102,20 @@ class HeaderPane(TextPane):
         self.prompt = prompt
         if self._view is not None:
             self.show(self._view)
+        elif prompt is not None:  # armed before the first view arrived: show it anyway
+            self.update(self._prompt_text(prompt))
+
+    def _prompt_text(self, prompt: tuple[str, str]) -> Text:
+        title, keys = prompt
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(" KILL? ", self.style_of("header--killed"))
+        t.append(f" {title}", self.style_of("header--danger"))
+        t.append(f"\n {keys}", self.style_of("header--warn"))
+        return t
 
     def build(self, view: ConsoleView) -> Text:
         if self.prompt is not None:
-            title, keys = self.prompt
-            t = Text(no_wrap=True, overflow="ellipsis")
-            t.append(" KILL? ", self.style_of("header--killed"))
-            t.append(f" {title}", self.style_of("header--danger"))
-            t.append(f"\n {keys}", self.style_of("header--warn"))
-            return t
+            return self._prompt_text(self.prompt)
         inst = view.instrument
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f" {view.mode.value} ", self.style_of(_MODE_CLASS[view.mode]))
