@@ -340,3 +340,23 @@ async def test_a_kill_armed_just_before_the_engine_killed_itself_leaves_no_stale
         app.post_message(EmergencyKeyHandled(press))
         await pilot.pause()
         assert not app.kill_prompt_shown
+
+
+@pytest.mark.asyncio
+async def test_keys_typed_faster_than_the_app_handles_them_type_into_the_filter() -> None:
+    """/ then c typed in one burst (queued before the app has handled the /): the c is text
+    for the log filter, never a cancel-all (the real-terminal run cancelled everything)."""
+    from textual import events
+
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        for key, character in (("slash", "/"), ("c", "c"), ("3", "3")):
+            app.post_message(events.Key(key, character))
+        await pilot.pause(0.2)
+        assert app.query_one(EventLog).filter == "c3"
+        for key, character in (("escape", None), ("t", "t"), ("c", "c"), ("k", "k")):
+            app.post_message(events.Key(key, character))
+        await pilot.pause(0.2)
+        await pilot.press("escape")
+    assert engine.actions == []

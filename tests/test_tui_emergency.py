@@ -168,10 +168,8 @@ def test_the_driver_sends_the_kill_on_its_own_thread_before_the_app_sees_the_key
     driver = with_emergency_keys(RecordingDriver, keys)()  # type: ignore[arg-type]
 
     def input_thread() -> None:
-        for key in ("k", "x"):
+        for key in ("k", "x", "k"):
             driver.process_message(events.Key(key, key))
-        keys.handled()  # the app has handled the x
-        driver.process_message(events.Key("k", "k"))
 
     reader = threading.Thread(target=input_thread)
     reader.start()
@@ -191,29 +189,36 @@ def test_non_key_messages_pass_the_driver_untouched() -> None:
     assert driver.forwarded == [resize]
 
 
-def test_keys_behind_an_unhandled_one_are_left_to_the_app_in_order() -> None:
-    """Whether c is typed depends on the focus, which a key still on its way can change: / then
-    c typed faster than the app handles the / must type c into the filter, not cancel all."""
+def test_text_fields_opened_by_keys_are_followed_in_key_order() -> None:
+    """Whether c is typed depends on the focus, which keys still on their way to the app
+    move: / then c typed faster than the app handles the / must type c into the log filter,
+    not cancel everything; t then "cancel" types into the theme picker.  The guard sees the
+    keys in order, so it follows the fields they open until escape or enter."""
     operate = Operate()
-    keys = guard(operate=operate)
-    filter_open = [False]
-    keys.consumes = lambda key, character: filter_open[0] and character in "0123456789abcdef"
-    driver = with_emergency_keys(RecordingDriver, keys)()  # type: ignore[arg-type]
-    driver.process_message(events.Key("slash", "/"))
-    driver.process_message(events.Key("c", "c"))  # the app has not opened the filter yet
-    slash, c = driver.forwarded
-    assert getattr(slash, JUDGED) and not getattr(c, JUDGED)  # c waits for the app's turn
-    assert operate.actions == []
-    filter_open[0] = True  # the app handles "/": the filter takes focus
-    keys.handled()
-    assert keys.press(c.key, c.character) is None  # judged in order: typed into the filter
-    keys.handled()
-    driver.process_message(events.Key("c", "c"))  # nothing queued now: judged at once
-    assert operate.actions == []  # still typing into the filter
-    filter_open[0] = False
-    keys.handled()
-    driver.process_message(events.Key("c", "c"))
+    keys = guard(
+        operate=operate,
+        text_fields={
+            "slash": lambda ch: ch is not None and ch in "0123456789abcdefx",
+            "t": lambda ch: ch is not None and ch.isprintable(),
+        },
+    )
+    assert outcomes(keys, "slash", "c", "3") == [None, None, None]  # typed into the filter
+    assert outcomes(keys, "k") == [Outcome.KILL_ARMED]  # not an id character: still kills
+    assert outcomes(keys, "escape") == [Outcome.KILL_ABORTED]  # the armed kill comes first
+    assert outcomes(keys, "escape") == [None]  # closes the filter
+    assert outcomes(keys, "c") == [Outcome.CANCEL_ALL_SENT]
+    assert outcomes(keys, "t", *"cancel", "k", "enter") == [None] * 9  # the theme picker
+    assert keys.typing is False
     assert operate.actions == [CancelAllOrders("console key")]
+
+
+def test_a_field_closed_without_a_key_gives_the_keys_back() -> None:
+    operate = Operate()
+    keys = guard(operate=operate, text_fields={"t": lambda ch: True})
+    keys.press("t", "t")
+    assert keys.typing
+    keys.stop_typing()  # the app saw the picker closed by a click
+    assert outcomes(keys, "c") == [Outcome.CANCEL_ALL_SENT]
 
 
 def test_caps_lock_does_not_disable_the_emergency_keys() -> None:

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.theme import Theme
 from textual.widgets import Footer, Input
@@ -54,7 +55,6 @@ from core.view import ConsoleView, Mode
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
 from tui.emergency import (
     CONFIRM_WINDOW_S,
-    DRIVER,
     JUDGED,
     EmergencyKeyHandled,
     EmergencyKeys,
@@ -83,6 +83,7 @@ NARROW_COLUMNS = 150
 SHORT_LINES = 34
 _TEARDOWN_GRACE_S = 3.0
 STARTED_AFTER_S = 2.0
+FIELD_GRACE_S = 0.5  # a key-opened field not seen open after this long is taken as closed
 _ID_CHARACTERS = frozenset("0123456789abcdefABCDEFxX")
 
 
@@ -103,9 +104,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("pause_cancel", "P", "Pause quoting and cancel resting orders", True),
     KeySpec("cancel_selected", "x", "Cancel the selected order", True),
     KeySpec("rearm", "r", "Re-arm after a kill", True),
-    KeySpec("filter_log", "slash", "Filter the event log by cloid or oid", False),
+    KeySpec("filter_log", "slash", "Filter the event log by cloid or oid", False, priority=True),
     KeySpec("help", "question_mark,f1", "This help", False),
-    KeySpec("theme", "t", "Pick a theme", False),
+    KeySpec("theme", "t", "Pick a theme", False, priority=True),
     KeySpec("quit", "q", "Quit: cancel every order, then exit", False),
 )
 _FOOTER_LABEL = {
@@ -136,12 +137,20 @@ def _kill_prompt(keys: list[str]) -> tuple[str, str]:
 ORDER_ACTIONS = frozenset(k.id for k in KEYS if k.order_affecting)
 
 
+def _id_character(character: str | None) -> bool:
+    return character is not None and character in _ID_CHARACTERS
+
+
+def _printable(character: str | None) -> bool:
+    return character is not None and character.isprintable()
+
+
 class FilterInput(Input):
     """The log filter.  It claims only the characters an id can hold, so any other key (k to
     kill, p, q ...) still reaches the app's bindings while the filter has focus."""
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
-        return character is not None and character in _ID_CHARACTERS
+        return _id_character(character)
 
 
 class ConsoleApp(App[None]):
@@ -191,6 +200,7 @@ class ConsoleApp(App[None]):
         self.view: ConsoleView | None = None
         self.quitting = False
         self._prompt_timer: Any = None
+        self._declined_key = False  # a key the emergency guard declined is being dispatched
         self._sweep_watch = ""  # "" | "sent" | "seen": waiting for a cancel-all's verification
         theme_set = themes if themes is not None else load_themes(None)
         self._theme_problems = theme_set.problems
@@ -210,6 +220,10 @@ class ConsoleApp(App[None]):
                 if k.id not in ("kill", "cancel_all")
                 for key in self._keys_of(k.id)
             ],
+            text_fields={
+                **dict.fromkeys(self._keys_of("filter_log"), _id_character),
+                **dict.fromkeys([*self._keys_of("theme"), "ctrl+p"], _printable),
+            },
             enabled=not self._read_only,
         )
         self.emergency.consumes = self._focused_consumes
@@ -310,6 +324,7 @@ class ConsoleApp(App[None]):
             if self._engine_finished is None:
                 self.exit()
             return
+        self._forget_closed_field()
         view = self._view_source()
         if view is None or view is self.view:
             return
@@ -327,6 +342,15 @@ class ConsoleApp(App[None]):
         self._follow_sweep(view)
         if previous is None or previous.mode is not view.mode:
             self.refresh_bindings()
+
+    def _forget_closed_field(self) -> None:
+        """A field a key opened and something else closed (a click, a theme picked with
+        the mouse): the emergency keys must not stay text for good."""
+        guard = self.emergency
+        if guard.typing and guard.typing_for() > FIELD_GRACE_S:
+            field_open = self.filter_box.has_focus or isinstance(self.screen, CommandPalette)
+            if not field_open:
+                guard.stop_typing()
 
     def _follow_sweep(self, view: ConsoleView) -> None:
         if not self._sweep_watch:
@@ -398,6 +422,8 @@ class ConsoleApp(App[None]):
 
     def action_cancel_all(self) -> None:
         """The binding's action (footer click, palette); the key itself is judged earlier."""
+        if self._declined_key:
+            return
         press = self.emergency.cancel_all_key()
         if press is not None:
             self._emergency_done(press)
@@ -412,6 +438,8 @@ class ConsoleApp(App[None]):
 
     def action_kill(self) -> None:
         """The binding's action (footer click, palette); the key itself is judged earlier."""
+        if self._declined_key:
+            return
         press = self.emergency.kill_key()
         if press is not None:
             self._emergency_done(press)
@@ -420,23 +448,23 @@ class ConsoleApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         """Every key reaches the app here first: one the terminal driver has not already
-        judged (tests, the pilot, or keys queued behind others) is judged now, before any
-        binding, screen or widget sees it."""
+        shown the guard (tests, the pilot) is judged now, before any binding, screen or
+        widget sees it.  A kill or cancel-all key the guard declined (text for a field, or
+        latched) must not then fire through its binding."""
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
             return
+        if not getattr(event, JUDGED, False):
+            press = self.emergency.press(event.key, event.character)
+            if press is not None:
+                event.stop()
+                self._emergency_done(press)
+                return
+        self._declined_key = True
         try:
-            if not getattr(event, JUDGED, False):
-                press = self.emergency.press(event.key, event.character)
-                if press is not None:
-                    event.stop()
-                    self._emergency_done(press)
-                    return
             await super().on_event(event)
         finally:
-            if getattr(event, DRIVER, False):
-                # After whatever the key queued (a focus change) has run.
-                self.call_later(self.emergency.handled)
+            self._declined_key = False
 
     def on_emergency_key_handled(self, message: EmergencyKeyHandled) -> None:
         self._emergency_done(message.press)
@@ -444,6 +472,10 @@ class ConsoleApp(App[None]):
     def _focused_consumes(self, key: str, character: str | None) -> bool:
         """Whether the focused widget types this key (read from the driver's thread too)."""
         try:
+            if isinstance(self.screen, CommandPalette):
+                # Its search field types every printable key, even before it is mounted
+                # and focused (t then a theme name typed fast).
+                return character is not None and character.isprintable()
             focused = self.focused
             return focused is not None and focused.check_consume_key(key, character)
         except Exception:  # no screen yet, the app is closing, a widget going away
@@ -545,7 +577,9 @@ class ConsoleApp(App[None]):
         self.body.add_class("-log-open")
         box = self.filter_box
         box.add_class("-open")
-        box.focus()
+        # At once, not on the next turn of the loop as ``focus()`` does: the keys typed right
+        # after / are judged against this focus (a c must type, not cancel everything).
+        self.screen.set_focus(box)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         log = self.log_pane

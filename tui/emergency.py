@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +42,7 @@ CANCEL_DEBOUNCE_S = 1.0
 CONFIRM_KEYS = ("y",)
 ABORT_KEYS = ("escape", "n")
 JUDGED = "_mm_emergency_judged"  # set on a Key event the driver already showed the guard
-DRIVER = "_mm_from_driver"  # set on a Key event the driver passed on (the app reports it handled)
+CLOSE_KEYS = ("escape", "enter")  # leave a text field opened by a key
 
 
 class Outcome(enum.Enum):
@@ -83,6 +83,7 @@ class EmergencyKeys:
         kill_keys: Iterable[str],
         cancel_all_keys: Iterable[str],
         reserved: Iterable[str] = (),
+        text_fields: Mapping[str, Callable[[str | None], bool]] | None = None,
         enabled: bool = True,
         window: float = CONFIRM_WINDOW_S,
         debounce: float = CANCEL_DEBOUNCE_S,
@@ -103,7 +104,10 @@ class EmergencyKeys:
         self._deadline: float | None = None
         self._killed = False
         self._last_cancel_all = float("-inf")
-        self._queued = 0  # keys the driver passed on untaken that the app has not handled yet
+        # key that opens a text field -> which characters that field types (``_typed``)
+        self._openers = dict(text_fields or {})
+        self._typing: Callable[[str | None], bool] | None = None
+        self._typing_since = 0.0
 
     # ---- what the app reads ---------------------------------------------------------------
 
@@ -123,36 +127,53 @@ class EmergencyKeys:
     # ---- keys -----------------------------------------------------------------------------
 
     def press(self, key: str, character: str | None = None) -> Press | None:
-        """Judge one key; ``None`` when it is not ours (let the app have it)."""
+        """Judge one key; ``None`` when it is not ours (let the app have it).  Every key
+        must be shown here exactly once, in the order typed (the text fields opened by keys
+        are tracked here, see ``_typed``)."""
         if not self.enabled:
             return None
         with self._lock:
-            if self._is_ours(key) and self.consumes(key, character):
+            if self._typed(key, character):
                 return None
             return self._judge(key)
 
-    def press_from_driver(self, key: str, character: str | None) -> Press | bool | None:
-        """The input thread's question: the press if the guard took the key, ``None`` if it
-        judged the key not its own, ``False`` if it cannot judge it yet.
+    @property
+    def typing(self) -> bool:
+        return self._typing is not None
 
-        Whether a letter is typed into a text field depends on the focus, and keys already on
-        their way to the app can move it (``/`` opens the log filter, ``t`` the theme picker):
-        judged now, ``/`` then ``c`` typed fast would cancel everything.  So while keys the
-        driver passed on are unhandled, the app judges the next ones itself, in order."""
+    def stop_typing(self) -> None:
+        """The field a key opened is gone without a key closing it (a mouse click)."""
         with self._lock:
-            if self._queued:
-                self._queued += 1
-                return False
-        press = self.press(key, character)
-        if press is None:
-            with self._lock:
-                self._queued += 1
-        return press
+            self._typing = None
 
-    def handled(self) -> None:
-        """The app has handled a key the driver passed on (and any focus change it made)."""
-        with self._lock:
-            self._queued = max(0, self._queued - 1)
+    def typing_for(self) -> float:
+        """Seconds since a key opened the text field being typed into (0 when none)."""
+        return 0.0 if self._typing is None else max(0.0, self._clock() - self._typing_since)
+
+    def _typed(self, key: str, character: str | None) -> bool:
+        """Is this key text for a field rather than a command?
+
+        Focus alone cannot tell on the input thread: keys still on their way to the app move
+        it (``/`` opens the log filter, ``t`` the theme picker), and ``/`` then ``c`` typed
+        fast would cancel everything.  So the fields that keys open are followed here, in key
+        order: from the opening key until ``escape`` or ``enter``, the characters the field
+        takes are text.  A field focused another way (a click) is asked about (``consumes``).
+        A kill's confirm and abort keys are never text while it is armed."""
+        if self._deadline is not None and (key in self._confirm_keys or key in ABORT_KEYS):
+            return False
+        typing = self._typing
+        if typing is not None:
+            if key in CLOSE_KEYS:
+                self._typing = None
+                return True
+            if typing(character):
+                return True
+        opens = self._openers.get(key)
+        if opens is not None:
+            self._typing = opens
+            self._typing_since = self._clock()
+            return True
+        return self._is_ours(key) and self.consumes(key, character)
 
     def kill_key(self) -> Press | None:
         """The kill action from elsewhere (a footer click, the command palette)."""
@@ -255,14 +276,14 @@ def with_emergency_keys(base: type[Driver], keys: EmergencyKeys) -> type[Driver]
         def process_message(self, message: Any) -> None:
             if isinstance(message, events.Key):
                 try:
-                    press = keys.press_from_driver(message.key, message.character)
+                    press = keys.press(message.key, message.character)
+                    judged = True
                 except Exception:  # never take the input thread down: the app judges it
-                    press = False
-                if press:
-                    message = EmergencyKeyHandled(press)  # type: ignore[arg-type]
+                    press, judged = None, False
+                if press is not None:
+                    message = EmergencyKeyHandled(press)
                 else:
-                    setattr(message, DRIVER, True)
-                    setattr(message, JUDGED, press is None)
+                    setattr(message, JUDGED, judged)
             super().process_message(message)
 
     EmergencyDriver.__name__ = f"Emergency{base.__name__}"
