@@ -71,7 +71,7 @@ from core.events import (
 )
 from core.executor import Executor, SideMode
 from core.exposure import Position, exposure
-from core.orders import OrderState, OrderTracker, Outcome, TrackedOrder, Trigger
+from core.orders import OrderState, OrderTracker, Outcome, TrackedOrder
 from core.reconcile import PositionMoves, Reconciler
 from core.recovery import RecoveryParams, ReduceOnlyRecovery
 from core.rejections import RejectionPolicy, RejectionTracker
@@ -91,18 +91,6 @@ from core.view import (
 )
 
 _CANNOT_MODIFY = "Cannot modify canceled or filled order"
-# Transitions that only the venue's knowledge of an order can cause (D24: evidence that a
-# "not found" answer to an earlier question is stale).
-_SIGNS_OF_LIFE = frozenset(
-    {
-        Trigger.ACK_RESTING,
-        Trigger.ACK_PARTIAL,
-        Trigger.ACK_FILLED,
-        Trigger.PARTIAL_FILL,
-        Trigger.COMPLETE_FILL,
-        Trigger.VENUE_FILLED,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,8 +272,9 @@ class MarketMaker:
         self._last_quote = -1e18
         self._answer_deadlines: deque[tuple[float, str]] = deque()
         self._queries: dict[str, float] = {}  # cloid -> when to (re)send its status query
-        self._asked_since: dict[str, float] = {}  # cloid -> first query of the current run
-        self._seen_since_asked: set[str] = set()  # ...and the venue has shown it alive since
+        # cloid -> send times (oldest first) of its status queries whose answers may still
+        # arrive (D24: a "not found" may answer any of them; see ``_query_answered``)
+        self._asked: dict[str, list[float]] = {}
         self._fences: dict[Side, tuple[int, float]] = {}  # D23: price a rejected quote hit
         self._consecutive_cancel_failures = 0
         self._position_refresh_asked = False
@@ -397,6 +386,7 @@ class MarketMaker:
         elif isinstance(event, QueryFailed):
             key = event.cloid or self._cloid_for(event.oid)
             if key is not None:
+                self._query_answered(key, now)
                 self._queries[key] = now + min(1.0, self.params.query_timeout)
             self._log(now, "reconcile", f"status query failed, retrying: {event.reason}")
         elif isinstance(event, OpenOrders):
@@ -672,21 +662,17 @@ class MarketMaker:
 
     def _on_status_report(self, ev: OrderStatusReport, now: float) -> list[Command]:
         key = ev.cloid or self._cloid_for(ev.oid)
+        asked_at: float | None = None
         if key is not None:
             self._queries.pop(key, None)
-            if ev.status is VenueStatus.NOT_FOUND and key in self._seen_since_asked:
-                # D24: the venue showed us this order alive after we asked, so "not found"
-                # answers a question older than that evidence (the query overtook the
-                # placement).  Not definitive: ask again.
-                self._queries[key] = now + self.params.grace_period
-                return []
-        outcome = self.tracker.on_status_report(ev, now)
+            asked_at = self._query_answered(key, now)
+        # D24: a "not found" that may answer a query sent before the venue first showed us the
+        # order (it overtook the placement) is stale, not definitive: the tracker says ask again.
+        outcome = self.tracker.on_status_report(ev, now, asked_at=asked_at)
         order = outcome.order
         if outcome.requery_later and order is not None:
             self._queries[order.cloid] = now + self.params.grace_period
             return []
-        if key is not None:
-            self._end_queries(key)  # a definitive answer ends this run of queries
         self._after(outcome, now, f"status {ev.raw_status}")
         if (
             order is not None
@@ -710,8 +696,9 @@ class MarketMaker:
         for order, vo in plan.confirm_live:
             update = OrderUpdate(vo.oid, order.cloid, VenueStatus.OPEN, "open (snapshot)")
             self._after(self.tracker.on_order_update(update, now), now, "seen in snapshot")
+            # No need to ask any more, but a query already sent is still unanswered, and its
+            # answer may be older than this snapshot: ``_asked`` keeps it (D24, seed 1003829).
             self._queries.pop(order.cloid, None)
-            self._end_queries(order.cloid)
         for order in plan.query:
             if order.cloid not in self._queries:
                 self._queries[order.cloid] = now
@@ -1173,17 +1160,38 @@ class MarketMaker:
             order = self.tracker.get(cloid)
             if order is None or order.state.is_terminal:
                 del self._queries[cloid]
-                self._end_queries(cloid)
+                self._asked.pop(cloid, None)  # no answer can move a terminal order (D1)
                 continue
             self._queries[cloid] = now + self.params.query_timeout
-            self._asked_since.setdefault(cloid, now)
+            self._asked.setdefault(cloid, []).append(now)
             self.counters["queries_sent"] += 1
             out.append(QueryOrder(None if order.adopted else cloid, order.oid))
         return out
 
-    def _end_queries(self, cloid: str) -> None:
-        if self._asked_since.pop(cloid, None) is not None:
-            self._seen_since_asked.discard(cloid)
+    def _query_answered(self, cloid: str, now: float) -> float | None:
+        """One answer to a status query about ``cloid`` arrived (a report or a failure).
+        Returns when the oldest query it may be answering was sent, or None if none is known.
+
+        Answers are not matched to the queries they answer and can arrive in any order (D10),
+        so the answer is counted against the newest query: the older ones stay "may still be
+        answered" until their own answers arrive or they are older than a request can live
+        (``request_lifetime``).  That is the conservative reading: a "not found" is judged
+        against the oldest question it may be answering (D24).  Nothing that happens meanwhile
+        (a snapshot listing the order, an "open" answer) ends a query that is still out:
+        swarm seed 1003829 believed a stale "not found" because a snapshot had."""
+        sent = self._asked.get(cloid)
+        if not sent:
+            return None
+        horizon = now - self.params.request_lifetime
+        alive = [t for t in sent if t >= horizon]
+        oldest = alive[0] if alive else None
+        if alive:
+            alive.pop()
+        if alive:
+            self._asked[cloid] = alive
+        else:
+            del self._asked[cloid]
+        return oldest
 
     def _sync(self, now: float, reason: str) -> SyncState:
         self.reconciler.sent(now)
@@ -1196,8 +1204,6 @@ class MarketMaker:
         """Log transitions; turn flags into queries and reconcile triggers."""
         t = outcome.transition
         if t is not None:
-            if t.trigger in _SIGNS_OF_LIFE and t.cloid in self._asked_since:
-                self._seen_since_asked.add(t.cloid)
             text = f"{t.old.value} -> {t.new.value} ({t.trigger.value})"
             if reason:
                 text += f": {reason[:160]}"

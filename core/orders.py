@@ -275,6 +275,10 @@ class TrackedOrder:
     # not matched to the cancel they answer, so any later "gone" is checked with a query.
     cancel_before_venue_saw_it: bool = False
     replaces: str | None = None  # cloid of the order this one replaces (modify)
+    # When the venue first showed us this order (ack, update, fill, snapshot, status): its
+    # placement had reached the venue by then, so a status query sent later cannot have
+    # overtaken it, and one sent earlier may have (D24, see ``on_status_report``).
+    venue_seen_at: float | None = None
     adopted: bool = False  # found on the venue, not placed by this session
     last_reason: str = ""
 
@@ -438,6 +442,7 @@ class OrderTracker:
             oid=oid,
             state=S.RESTING,
             state_changed_at=now,
+            venue_seen_at=now,
             adopted=True,
         )
         self.by_cloid[key] = order
@@ -493,6 +498,7 @@ class OrderTracker:
         if order is None:
             return Outcome(unmatched=True, needs_query=True)
         self._bind_oid(order, ev.oid)
+        self._venue_shows(order, now)
         order.unknown_since = None
         return self._apply_ack(order, ev.status, ev.filled, ev.filled_value, now, "PlaceAck")
 
@@ -508,6 +514,7 @@ class OrderTracker:
         if new is None:
             return old_outcome, Outcome(unmatched=True, needs_query=True)
         self._bind_oid(new, ev.oid)
+        self._venue_shows(new, now)
         new.unknown_since = None
         new_outcome = self._apply_ack(new, ev.status, ev.filled, ev.filled_value, now, "ModifyAck")
         return old_outcome, new_outcome
@@ -589,19 +596,37 @@ class OrderTracker:
             return Outcome(unmatched=True)
         if ev.oid is not None:
             self._bind_oid(order, ev.oid)
+        self._venue_shows(order, now)
         return self._apply_status(order, ev.status, ev.raw_status, ev.rclass, now, "OrderUpdate")
 
-    def on_status_report(self, ev: OrderStatusReport, now: float) -> Outcome:
+    def on_status_report(
+        self, ev: OrderStatusReport, now: float, *, asked_at: float | None = None
+    ) -> Outcome:
+        """``asked_at``: when the oldest status query for this order whose answer may still
+        be on its way was sent (the maker keeps them; answers are not matched to queries), or
+        None when unknown."""
         order = self.get(ev.cloid, ev.oid)
         if order is None:
             return Outcome(unmatched=ev.status is VenueStatus.OPEN)
         if ev.oid is not None:
             self._bind_oid(order, ev.oid)
-        if ev.status is VenueStatus.NOT_FOUND and now - order.placed_at < self._not_found_after(
-            order
-        ):
-            # S10, D24: a query can overtake the placement it asks about; ask again later.
-            return Outcome(order=order, requery_later=True)
+        if ev.status is VenueStatus.NOT_FOUND:
+            if now - order.placed_at < self._not_found_after(order):
+                # S10, D24: a query can overtake the placement it asks about; ask again later.
+                return Outcome(order=order, requery_later=True)
+            if (
+                asked_at is not None
+                and order.venue_seen_at is not None
+                and asked_at < order.venue_seen_at
+            ):
+                # D24, D10 (swarm seed 1003829): this may answer a query sent before the venue
+                # first showed us the order, which overtook its placement: the answer is older
+                # than the venue's own news, however late it lands and however old the order.
+                # Believing it frees the intent for a second order beside the live one (D22).
+                # Not definitive: ask again (a query sent now is answered truthfully).
+                return Outcome(order=order, requery_later=True)
+        else:
+            self._venue_shows(order, now)
         if ev.status is VenueStatus.OPEN:
             order.unknown_since = None
         return self._apply_status(order, ev.status, ev.raw_status, None, now, "OrderStatusReport")
@@ -628,6 +653,7 @@ class OrderTracker:
             )
         if ev.oid is not None and order.oid is None:
             self._bind_oid(order, ev.oid)
+        self._venue_shows(order, now)
         skip = self.ledger.consume_immediate(order.cloid, ev.size)
         counted = ev.size - skip
         order.fill_tids.append(ev.tid)
@@ -790,6 +816,12 @@ class OrderTracker:
         if order.oid is None:
             return S.PENDING_NEW
         return S.PARTIAL_FILLED if order.filled > 0 else S.RESTING
+
+    @staticmethod
+    def _venue_shows(order: TrackedOrder, now: float) -> None:
+        """The venue has shown us ``order`` (it knows it): remember when it first did."""
+        if order.venue_seen_at is None:
+            order.venue_seen_at = now
 
     def _bind_oid(self, order: TrackedOrder, oid: int) -> None:
         if order.oid == oid:

@@ -66,6 +66,7 @@ from tests.maker_harness import (
     running_maker,
     settle,
     syncs,
+    venue_order,
 )
 
 MARGIN = "Insufficient margin to place order. asset=0"
@@ -973,6 +974,57 @@ def test_D24_not_found_older_than_the_venues_own_news_is_not_believed() -> None:
     s.handle(OrderStatusReport(bid.cloid, 77, VenueStatus.OPEN, "open"), s.now + 0.01)
     assert order.state is OrderState.RESTING
     assert queries(s.run(s.now + 8.0)) == []
+
+
+def test_D24_not_found_asked_before_a_snapshot_listed_the_order_is_not_believed() -> None:
+    """D24, D9, D22 (swarm seed 1003829): a status query overtakes the placement it asks about,
+    and before its "not found" lands, an open-orders snapshot lists the order.  The snapshot
+    settles the question but not the query: that answer is still on its way and older than the
+    snapshot's news.  Believing it freed the intent, and a second order rested beside the
+    first."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.ack_all(places(first, Side.ASK), 200)
+    t0 = s.now
+    s.handle(PlaceUnknown(bid.cloid, "timeout"), t0 + 0.3)
+    assert [q.cloid for q in queries(s.tick(t0 + 0.4))] == [bid.cloid]
+    s.handle(OpenOrders((*s.venue_orders(), venue_order(bid, 77))), t0 + 0.6)
+    order = s.order(bid.cloid)
+    assert (order.state, order.oid) == (OrderState.RESTING, 77)
+    mark = len(s.sent)
+    stale = OrderStatusReport(bid.cloid, None, VenueStatus.NOT_FOUND, "unknownOid")
+    s.handle(stale, t0 + 2.5)  # past the grace period, but the question predates the snapshot
+    assert (order.state, order.oid) == (OrderState.RESTING, 77)
+    again = s.run(t0 + 5.0)
+    assert bid.cloid in [q.cloid for q in queries(again)], "asked again"
+    assert places(s.sent[mark:], Side.BID) == [], "no second order for the intent"
+    s.handle(OrderStatusReport(bid.cloid, 77, VenueStatus.OPEN, "open"), s.now + 0.01)
+    assert order.state is OrderState.RESTING
+    assert queries(s.run(s.now + 8.0)) == []
+
+
+def test_D24_not_found_answered_after_a_later_query_said_open_is_not_believed() -> None:
+    """D24, D10: answers are not matched to the queries they answer, and they can arrive in
+    any order.  A query leaves before the venue has shown us the order, a second one after;
+    the "open" answer lands first, then the first query's stale "not found".  One answer
+    accounts for one query only: the older query may still be the one being answered."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.ack_all(places(first, Side.ASK), 200)
+    t0 = s.now
+    s.handle(PlaceUnknown(bid.cloid, "timeout"), t0 + 0.3)
+    assert [q.cloid for q in queries(s.tick(t0 + 0.4))] == [bid.cloid]
+    s.handle(OrderUpdate(77, bid.cloid, VenueStatus.OPEN, "open"), t0 + 0.6)
+    resent = s.run(t0 + 0.4 + s.maker.params.query_timeout + 0.1)
+    assert [q.cloid for q in queries(resent)] == [bid.cloid], "unanswered: asked again"
+    s.handle(OrderStatusReport(bid.cloid, 77, VenueStatus.OPEN, "open"), s.now + 0.01)
+    mark = len(s.sent)
+    stale = OrderStatusReport(bid.cloid, None, VenueStatus.NOT_FOUND, "unknownOid")
+    s.handle(stale, s.now + 0.05)
+    order = s.order(bid.cloid)
+    assert (order.state, order.oid) == (OrderState.RESTING, 77)
+    s.run(s.now + 3.0)
+    assert places(s.sent[mark:], Side.BID) == [], "no second order for the intent"
 
 
 def test_D24_cancel_unknown_is_queried() -> None:

@@ -912,6 +912,42 @@ def test_not_found_for_an_acked_order_is_gone_pending_confirmation_D24():
     assert order.state is S.CANCELLED
 
 
+def test_not_found_asked_before_the_venue_showed_the_order_is_asked_again_D24():
+    """Swarm seed 1003829: a "not found" that may answer a query sent before the venue first
+    showed us the order is older than the venue's news (the query overtook the placement),
+    however late it lands: not believed, the intent stays occupied.  One asked after the venue
+    showed it is definitive."""
+    tracker = OrderTracker(grace_period=2.0, request_lifetime=10.0)
+    order = place(tracker, "c", 10, now=0.0, level=2)
+    ack(tracker, "c", 5, now=0.6)
+    assert order.venue_seen_at == 0.6
+    stale = OrderStatusReport("c", None, VenueStatus.NOT_FOUND, "unknownOid")
+    out = tracker.on_status_report(stale, 5.0, asked_at=0.4)
+    assert out.requery_later and out.transition is None
+    assert order.state is S.RESTING
+    assert tracker.live_for_intent(Side.BID, 2) == [order]
+    tracker.on_status_report(stale, 5.5, asked_at=0.7)
+    assert order.state is S.CANCEL_CONFIRMED
+
+
+def test_venue_seen_at_is_the_first_time_the_venue_showed_the_order_D24():
+    tracker = OrderTracker(grace_period=2.0)
+    a = place(tracker, "a", 10, now=0.0)
+    tracker.on_status_report(OrderStatusReport("a", None, VenueStatus.NOT_FOUND, "x"), 0.5)
+    assert a.venue_seen_at is None, "not found is no sign that the venue knows it"
+    update(tracker, VenueStatus.OPEN, "open", cloid="a", oid=1, now=0.7)
+    ack(tracker, "a", 1, now=0.9)
+    assert a.venue_seen_at == 0.7
+    b = place(tracker, "b", 10, now=0.0)
+    fill(tracker, 1, 3, cloid="b", now=0.3)
+    assert b.venue_seen_at == 0.3
+    c = place(tracker, "c", 10, now=0.0)
+    report(tracker, VenueStatus.OPEN, cloid="c", oid=3, now=0.4)
+    assert c.venue_seen_at == 0.4
+    d = tracker.adopt(oid=4, cloid=None, side=Side.ASK, price=100, size=1, now=0.8)
+    assert d.venue_seen_at == 0.8
+
+
 def test_cancel_that_overtook_its_placement_does_not_orphan_it_D24():
     """An operator cancels an unanswered placement; the cancel reaches the venue first and is
     answered "never placed".  That is not definitive about an order the venue has never shown

@@ -57,3 +57,20 @@ def test_seed_1003238_fills_replayed_after_a_disconnect_counted_twice() -> None:
     two looks, so the 28,578-lot error was not corrected for 116 s."""
     result = run_seed(1003238)
     assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1003829_not_found_asked_before_a_snapshot_listed_the_order() -> None:
+    """Seed 1003829 (latency, late answers, timeouts): one_venue_order_per_intent at
+    t=122.18 s, venue oids 100986 and 100992 both on ask level 2.  Batch 906 (120.20 s) modifies
+    ask level 2 into cloid ..463; its request takes 1.2 s and reaches the venue at 121.43 s.
+    The answer timeout (1 s) fires at 121.20 s and the maker asks for ..463 by cloid; that
+    query overtakes batch 906, so the venue truthfully says "unknownOid", and the answer lands
+    late, at 122.08 s.  Meanwhile a sync taken at 121.47 s lists ..463 resting as oid 100986
+    (121.53 s), then its ack (122.00 s) and update (122.03 s) arrive.  The snapshot ended the
+    maker's query bookkeeping although that query was still unanswered, so the stale "not
+    found" was believed (older than the 0.5 s grace period): ..463 went CancelConfirmed, ask
+    level 2 was placed again as ..474 (122.10 s, oid 100992) beside it.  Fixed: the maker keeps
+    every status query whose answer may still arrive, and a "not found" is not believed while
+    one of them left before the venue first showed us the order (D24)."""
+    result = run_seed(1003829)
+    assert result.invariant is None, "\n".join(result.report)
