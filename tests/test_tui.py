@@ -360,3 +360,15 @@ async def test_keys_typed_faster_than_the_app_handles_them_type_into_the_filter(
         await pilot.pause(0.2)
         await pilot.press("escape")
     assert engine.actions == []
+
+
+@pytest.mark.asyncio
+async def test_a_held_cancel_key_sends_once_and_says_so_once() -> None:
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c", "c", "c", "c")
+        await pilot.pause()
+        notices = [n.message for n in app._notifications]
+    assert engine.actions == [CancelAllOrders("console key")]
+    assert sum("already sent" in m for m in notices) == 1

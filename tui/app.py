@@ -83,6 +83,7 @@ NARROW_COLUMNS = 150
 SHORT_LINES = 34
 _TEARDOWN_GRACE_S = 3.0
 STARTED_AFTER_S = 2.0
+REPEAT_NOTICE_S = 2.0  # at most one "nothing new was sent" notice this often
 FIELD_GRACE_S = 0.5  # a key-opened field not seen open after this long is taken as closed
 _ID_CHARACTERS = frozenset("0123456789abcdefABCDEFxX")
 
@@ -201,6 +202,7 @@ class ConsoleApp(App[None]):
         self.quitting = False
         self._prompt_timer: Any = None
         self._declined_key = False  # a key the emergency guard declined is being dispatched
+        self._last_repeat_notice = float("-inf")
         self._sweep_watch = ""  # "" | "sent" | "seen": waiting for a cancel-all's verification
         theme_set = themes if themes is not None else load_themes(None)
         self._theme_problems = theme_set.problems
@@ -510,6 +512,16 @@ class ConsoleApp(App[None]):
                 f"cancel-all sent to the venue ({live} live orders); waiting for verification",
                 title="cancel all",
             )
+        elif outcome in (Outcome.CANCEL_ALL_REPEAT, Outcome.KILL_HELD):
+            # A held key repeats many times a second: say once a while that nothing new went.
+            if press.at - self._last_repeat_notice >= REPEAT_NOTICE_S:
+                self._last_repeat_notice = press.at
+                what = (
+                    "cancel-all already sent: waiting for the venue"
+                    if outcome is Outcome.CANCEL_ALL_REPEAT
+                    else "already killed: r re-arms"
+                )
+                self.notify(what, timeout=2)
         elif outcome is Outcome.NOT_SENT:
             self._hide_prompt()
             self.notify(f"not sent: {press.error}", severity="error")
