@@ -246,3 +246,16 @@ def test_a_guard_that_raises_never_takes_the_input_thread_down() -> None:
     driver.process_message(events.Key("k", "k"))
     (key,) = driver.forwarded
     assert isinstance(key, events.Key) and not getattr(key, JUDGED)  # the app judges it
+
+
+def test_escape_and_a_key_read_as_one_alt_key_count_as_both() -> None:
+    """Without the kitty keyboard protocol, escape then k within ~100 ms reaches Textual as
+    alt+k: the kill must neither be lost nor confirmed by the escape's key."""
+    operate = Operate()
+    keys = guard(operate=operate)
+    assert outcomes(keys, "k", "alt+k") == [Outcome.KILL_ARMED, Outcome.KILL_ARMED]  # abort, arm
+    assert operate.actions == []
+    assert outcomes(keys, "alt+y") == [Outcome.KILL_ABORTED]  # escape aborted; y is not ours
+    assert outcomes(keys, "alt+c") == [Outcome.CANCEL_ALL_SENT]
+    assert outcomes(keys, "alt+x") == [None]
+    assert operate.actions == [CancelAllOrders("console key")]

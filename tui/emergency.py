@@ -43,6 +43,7 @@ CONFIRM_KEYS = ("y",)
 ABORT_KEYS = ("escape", "n")
 JUDGED = "_mm_emergency_judged"  # set on a Key event the driver already showed the guard
 CLOSE_KEYS = ("escape", "enter")  # leave a text field opened by a key
+ALT = "alt+"
 
 
 class Outcome(enum.Enum):
@@ -133,9 +134,19 @@ class EmergencyKeys:
         if not self.enabled:
             return None
         with self._lock:
-            if self._typed(key, character):
-                return None
-            return self._judge(key)
+            if key.startswith(ALT) and len(key) == len(ALT) + 1:
+                # Without the kitty keyboard protocol a bare escape and the key typed within
+                # ~100 ms after it reach Textual as one alt+key: judge them as the two keys
+                # they were (escape aborts or leaves a field, then the key acts).
+                first = self._press_one("escape", None)
+                second = self._press_one(key[len(ALT) :], key[len(ALT) :])
+                return second if second is not None else first
+            return self._press_one(key, character)
+
+    def _press_one(self, key: str, character: str | None) -> Press | None:
+        if self._typed(key, character):
+            return None
+        return self._judge(key)
 
     @property
     def typing(self) -> bool:
