@@ -94,7 +94,7 @@ def _chunks(fd: int, halt: threading.Event) -> Iterator[bytes]:
 
 
 class ChildDied(RuntimeError):
-    pass
+    """The console process ended while a press was being timed (counted, then replaced)."""
 
 
 class _Watch:
