@@ -445,3 +445,33 @@ def test_our_aggressor_never_trades_with_our_own_resting_order() -> None:
         (VenueStatus.VENUE_CANCELED, "selfTradeCanceled")
     ]
     assert exchange.position == 300
+
+
+def test_a_calmed_market_trades_no_more_with_resting_orders_and_fair_stands_still() -> None:
+    """The swarm's quiescence (D22): after ``calm_market`` nothing fills a resting order of
+    ours, so the fills already on the wire drain and belief can be compared exactly."""
+    busy = FlowConfig(taker_rate_per_s=50.0, volatility_bps=5.0, jump_rate_per_min=30.0)
+    exchange = SimExchange(SimConfig(seed=7, flow=busy, faults=FaultConfig.profile("instant")))
+    exchange.connect(0.0)
+    exchange.advance(0.0)
+
+    def quote_inside(t: float, tag: str) -> None:
+        bid, ask = exchange.book.best_bid(), exchange.book.best_ask()
+        assert bid is not None and ask is not None
+        acks = send(
+            exchange,
+            Place(f"b{tag}", BID, bid + 10, 5_000, ALO),
+            Place(f"a{tag}", ASK, ask - 10, 5_000, ALO),
+            t=t,
+        )
+        assert [a.status for a in only(acks, PlaceAck)] == [AckStatus.RESTING] * 2
+
+    quote_inside(1.0, "1")
+    assert only(exchange.advance(10.0), Fill), "a busy market trades with resting orders"
+    exchange.calm_market(10.0)
+    quote_inside(10.0, "2")
+    fair, position = exchange.fair_price, exchange.position
+    later = exchange.advance(70.0)
+    assert not only(later, Fill) and not only(later, Trade)
+    assert exchange.fair_price == fair and exchange.position == position
+    assert {"b2", "a2"} <= {o.cloid for o in exchange.open_orders()}

@@ -3,11 +3,12 @@
 ``run_seed`` builds one seed's scenario (``core.sim.scenario``), runs the real ``MarketMaker``
 behind a ``Probe`` (``core.sim.invariants``) against a ``SimExchange`` in virtual time, plays the
 operator script, ends the fault plan, lets the maker settle (pausing it halfway, orders kept,
-so quoting stops churning), and judges quiescence.  It stops at
-the first violation and returns a report with the recent history and the one command that
-replays exactly that run with a trace.  ``run_swarm`` runs many seeds in worker processes and
-sums them up into ``Summary``; ``render_summary`` and ``render_violation`` are the plain-text
-report (the CLI may draw a progress bar on top; nothing here imports rich or textual).
+so quoting stops churning, and calming the market so nothing fills them), and judges
+quiescence.  It stops at the first violation and returns a report with the recent history and
+the one command that replays exactly that run with a trace.  ``run_swarm`` runs many seeds in
+worker processes and sums them up into ``Summary``; ``render_summary`` and
+``render_violation`` are the plain-text report (the CLI may draw a progress bar on top;
+nothing here imports rich or textual).
 """
 
 from __future__ import annotations
@@ -118,11 +119,14 @@ def run_seed(
     if run_to(duration):
         exchange.end_faults(duration)
         if run_to(duration + settle / 2):
-            # Quiescence: the operator pauses (orders stay), so quoting stops churning and
-            # everything in flight is answered; then belief and venue must agree.
+            # Quiescence: the operator pauses (orders stay), so quoting stops churning, and the
+            # market calms (nothing trades with the resting orders any more), so everything in
+            # flight is delivered and answered; then belief and venue must agree exactly.  In
+            # a busy market a lagging stream always has fills on the wire (seed 1024197).
             t = duration + settle / 2
             for batch in probe.operate(Pause(cancel_orders=False), t):
                 exchange.submit(batch, t)
+            exchange.calm_market(t)
             problem = probe.converged(t)
             while problem is not None and t < end and probe.violation is None:
                 t = min(end, t + _SAMPLE)

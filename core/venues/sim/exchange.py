@@ -321,6 +321,13 @@ class SimExchange:
         self._faults.quiesce(now)
         self._due = None
 
+    def calm_market(self, now: float) -> None:
+        """No more takers and no price moves from ``now`` on (``SyntheticFlow.calm``): orders
+        still rest, nothing trades with them, and the messages in flight drain."""
+        self._check_time(now)
+        self._flow.calm()
+        self._due = None
+
     # ---- test hooks: they act at the exchange's current time, the last ``advance`` ------
 
     def inject_account_order(

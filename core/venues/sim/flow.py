@@ -140,6 +140,16 @@ class SyntheticFlow:
             self._next_taker = self._after(t, self._taker_rate, self._taker_rng)
         self.next_time = min(self._next_cycle, self._next_taker)
 
+    def calm(self) -> None:
+        """From now on no taker trades and fair stands still (the other makers only change
+        their sizes), so nothing fills a resting order of ours any more: what is in flight
+        drains and belief can be compared with the venue exactly (the swarm's quiescence)."""
+        self._taker_rate = 0.0
+        self._next_taker = _INF
+        self._sigma = 0.0
+        self._jump_p = 0.0
+        self.next_time = min(self._next_cycle, self._next_taker)
+
     @staticmethod
     def _after(t: float, rate: float, rng: random.Random) -> float:
         return t + rng.expovariate(rate) if rate > 0 else _INF
