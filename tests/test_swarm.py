@@ -119,8 +119,8 @@ def test_unsound_orders_are_caught_overfill_at_once_resurrection_within_the_stri
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """D1, D3: the incremental check still catches every kind of unsound order: an overfill
-    on a live order after the very event, a terminal order changing state within
-    ``FULL_SCAN_EVERY`` events, and at quiescence at once."""
+    on a live order after the very event, a terminal order changing state (or an order
+    changing on a quiet event) within ``FULL_SCAN_EVERY`` events, and at quiescence at once."""
     made = _probes(monkeypatch)
     assert run_seed(5, 10.0, "instant", settle=10.0).invariant is None
     maker = made[0].maker
@@ -143,6 +143,17 @@ def test_unsound_orders_are_caught_overfill_at_once_resurrection_within_the_stri
     ]
     assert any(v is not None and "terminal order" in v for v in verdicts)
     assert "terminal order" in (invariants.order_state_sound(maker, watch, full=True) or "")
+
+    watch = invariants.OrderWatch()
+    assert invariants.order_state_sound(maker, watch, full=True) is None
+    live.filled = live.size + 1  # changed on market data the maker sent nothing for
+    assert invariants.order_state_sound(maker, watch, quiet=True) is None
+    verdicts = [
+        invariants.order_state_sound(maker, watch, quiet=True)
+        for _ in range(invariants.OrderWatch.FULL_SCAN_EVERY)
+    ]
+    assert any(v is not None and "filled" in v for v in verdicts)
+    live.filled = 0
 
     watch = invariants.OrderWatch()
     assert invariants.order_state_sound(maker, watch, full=True) is None

@@ -96,7 +96,7 @@ class OrderWatch:
     after the tracker prunes it, so a resurrected cloid is caught), the orders not yet seen
     terminal, and every cloid seen at all (to find the tracker's new orders cheaply)."""
 
-    FULL_SCAN_EVERY = 64  # checks between walks over every tracked order
+    FULL_SCAN_EVERY = 256  # checks between walks over every tracked order
 
     def __init__(self) -> None:
         self.terminal: dict[str, OrderState] = {}
@@ -105,14 +105,18 @@ class OrderWatch:
         self.checks = 0
 
 
-def order_state_sound(maker: MarketMaker, watch: OrderWatch, *, full: bool = False) -> str | None:
+def order_state_sound(
+    maker: MarketMaker, watch: OrderWatch, *, full: bool = False, quiet: bool = False
+) -> str | None:
     """D1, D3, D22: no order has negative remaining size or more filled than its size, and no
     terminal order ever changes state or becomes live again.
 
     After every event it checks every order not yet seen terminal (the only ones a correct
-    tracker changes) and the orders new since the last check.  Every ``FULL_SCAN_EVERY``
-    checks, and when ``full`` (at quiescence), it walks every tracked order, so an order that
-    left a terminal state is caught within that many events even if no table row let it."""
+    tracker changes) and the orders new since the last check, unless the event was ``quiet``
+    (market data the maker sent nothing for: its orders cannot have changed).  Every
+    ``FULL_SCAN_EVERY`` checks, and when ``full`` (at quiescence), it walks every tracked
+    order, so an order that left a terminal state, or changed on a quiet event, is caught
+    within that many events even if no table row let it."""
     by_cloid = maker.tracker.by_cloid
     terminal, live = watch.terminal, watch.live
     watch.checks += 1
@@ -132,7 +136,7 @@ def order_state_sound(maker: MarketMaker, watch: OrderWatch, *, full: bool = Fal
                     live[cloid] = order
             elif state is not seen:
                 return f"terminal order {cloid} went {seen.value} -> {state.value}"
-    else:
+    elif not quiet:
         known = watch.known
         for cloid in reversed(by_cloid):
             if cloid in known:
@@ -239,6 +243,7 @@ class Probe:
         self.checks = 0
         self._trace = trace
         self._orders = OrderWatch()
+        self._quiet = False  # the last event was market data the maker sent nothing for
         self._tids: set[int] = set()
         self._killed_at: float | None = None
         self._runaway_since: float | None = None
@@ -253,6 +258,7 @@ class Probe:
         self._note(now, "event", event)
         before = self.maker.position.lots
         batches = self._call("handle", event, now, lambda: self.maker.handle(event, now))
+        self._quiet = not batches and isinstance(event, _MARKET_DATA)
         if self.violation is None:
             moved = self.maker.position.lots - before
             self._check("fill_counted_once", now, fill_counted_once(event, self._tids, moved))
@@ -278,7 +284,8 @@ class Probe:
             return
         maker = self.maker
         self.checks += 1
-        if not self._check("order_state_sound", now, order_state_sound(maker, self._orders)):
+        sound = order_state_sound(maker, self._orders, quiet=self._quiet)
+        if not self._check("order_state_sound", now, sound):
             return
         if not self._check(
             "one_venue_order_per_intent", now, one_venue_order_per_intent(maker, self.exchange)
