@@ -86,7 +86,29 @@ def _parser() -> argparse.ArgumentParser:
     swarm.add_argument(
         "--trace", action="store_true", help="print every event and command (runs in-process)"
     )
+    swarm.add_argument(
+        "--without",
+        type=_shrinkable_parts,
+        default=(),
+        metavar="PARTS",
+        help="switch these parts of each seed's plan off, comma-separated (a shrunk replay): "
+        "latency, late_answer, stale_snapshot, disconnect, timeout, lost_request, "
+        "rate_limit_storm, mixed_reject, operator",
+    )
     return p
+
+
+def _shrinkable_parts(text: str) -> tuple[str, ...]:
+    from core.sim.scenario import SHRINKABLE
+
+    parts = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in parts if part not in SHRINKABLE]
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(unknown) or repr(text)} is not a part of the plan; "
+            f"choose from {', '.join(SHRINKABLE)}"
+        )
+    return parts
 
 
 def _positive_int(text: str) -> int:
@@ -215,7 +237,9 @@ def _swarm_command(args: argparse.Namespace) -> int:
     if args.trace:
         failed = False
         for seed in seeds:
-            result = run_seed(seed, args.duration, args.faults, trace=sys.stdout)
+            result = run_seed(
+                seed, args.duration, args.faults, trace=sys.stdout, without=args.without
+            )
             print("\n".join(result.report) or f"seed {seed}: no violation", flush=True)
             failed = failed or result.invariant is not None
         return 1 if failed else EXIT_OK
@@ -229,7 +253,14 @@ def _swarm_command(args: argparse.Namespace) -> int:
         else:
             progress, finish = progress_bar(args.seeds)
     try:
-        summary = run_swarm(seeds, args.duration, args.faults, jobs=args.jobs, on_result=progress)
+        summary = run_swarm(
+            seeds,
+            args.duration,
+            args.faults,
+            jobs=args.jobs,
+            on_result=progress,
+            without=args.without,
+        )
     finally:
         if finish is not None:
             finish()

@@ -179,3 +179,87 @@ def test_cli_swarm_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     for row in ("seeds run", "simulated hours", "events processed", "violations", "seeds/min"):
         assert row in out
     assert "fault: disconnect" in out
+
+
+def _seed_with(*parts: str, operator: bool = True) -> int:
+    """The first seed whose own plan has ``parts`` on (and an operator script if asked)."""
+    return next(
+        seed
+        for seed in range(100, 10_000)
+        if set(parts) <= set((s := build(seed)).faults_on) and bool(s.actions) == operator
+    )
+
+
+def test_without_switches_a_part_off_and_leaves_every_other_draw_as_it_was() -> None:
+    """Shrinking needs the same run minus one part: the market, the maker's config, the other
+    faults' strengths and the operator's times must not move when one part goes."""
+    seed = _seed_with("disconnect", "timeout")
+    full = build(seed)
+    less = build(seed, without=("disconnect", "operator"))
+    assert "disconnect" not in less.faults_on and "timeout" in less.faults_on
+    assert less.actions == () and full.actions
+    assert less.config.sim.flow == full.config.sim.flow
+    assert less.config.strategy == full.config.strategy
+    assert less.config.reconcile == full.config.reconcile
+    faults, dropped = full.config.sim.faults, less.config.sim.faults
+    assert dropped.disconnects_at == () and dropped.disconnect_rate_per_min == 0.0
+    assert dropped.timeout_rate == faults.timeout_rate > 0
+    assert dropped.request_timeout_s == faults.request_timeout_s
+    assert less.describe()[-1] == "switched off: disconnect, operator"
+    assert build(seed, without=()) == full
+    with pytest.raises(ValueError, match="cannot switch off"):
+        build(seed, without=("gremlins",))
+
+
+def test_a_failing_seed_is_shrunk_to_the_fault_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 6: the report says the least of the plan that still fails, and how to replay it.
+    Here the maker is broken on purpose so that it raises on a disconnect."""
+    from core.events import Disconnected
+    from core.maker import MarketMaker
+
+    real = MarketMaker.handle
+
+    def fragile(self: MarketMaker, event: object, now: float) -> list[Any]:
+        if isinstance(event, Disconnected):
+            raise RuntimeError("cannot bear a disconnect")
+        return real(self, event, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MarketMaker, "handle", fragile)
+    seed = _seed_with("disconnect", "latency")
+    summary = run_swarm([seed], 20.0, jobs=1)
+    (violation,) = summary.violations
+    assert violation.invariant == "maker_never_raises"
+    report = violation.report
+    shrunk = next(line for line in report if line.startswith("  shrunk:"))
+    assert "still fails with only disconnect " in shrunk
+    assert "latency" in shrunk.split("switched off:")[1] and "operator" in shrunk
+    assert report[-1].startswith("  replay shrunk: mm-console swarm --seeds 1 --start")
+    assert "--without " in report[-1] and report[-1].endswith("--trace")
+    off = report[-1].split("--without ")[1].split()[0].split(",")
+    assert "disconnect" not in off
+    again = run_seed(seed, 20.0, without=off)
+    assert again.invariant == "maker_never_raises"
+
+
+def test_cli_without_names_what_may_be_switched_off(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["swarm", "--seeds", "1", "--without", "latency,gremlins"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "gremlins is not a part of the plan" in err and "mixed_reject, operator" in err
+    code = main(
+        [
+            "swarm",
+            "--seeds",
+            "1",
+            "--start",
+            "3",
+            "--duration",
+            "5",
+            "--jobs",
+            "1",
+            "--without",
+            "operator",
+        ]
+    )
+    assert code == 0

@@ -14,11 +14,16 @@ draws, from ``random.Random(seed)`` only:
 Faults run for ``duration`` simulated seconds; then the plan ends and the maker gets ``settle``
 seconds on a clean exchange to converge before the quiescence invariants are checked (D22).
 The same seed always gives the same scenario, byte for byte.
+
+``without`` switches faults (or the operator script) of a seed off while every other draw stays
+as it was: the same market, config, strengths of the faults left on and operator times.  That is
+what shrinking a failing seed needs (``core.sim.swarm.shrink``): a smaller plan, same run.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -29,6 +34,24 @@ from core.venues.sim.config import Delay, FaultConfig, FaultProfile, FlowConfig
 
 FaultChoice = Literal["swarm", "instant", "calm", "adversarial"]
 FAULT_CHOICES: tuple[FaultChoice, ...] = ("swarm", "instant", "calm", "adversarial")
+OPERATOR = "operator"  # the operator script, as a part a failing seed may be shrunk without
+# The fault knobs each swarm fault sets; dropping a fault puts them back to their defaults.
+_KNOBS: dict[str, tuple[str, ...]] = {
+    "latency": ("request_latency", "answer_latency", "stream_latency"),
+    "late_answer": ("late_answer_rate",),
+    "stale_snapshot": ("stale_snapshot_rate", "stale_snapshot_lag_s"),
+    "disconnect": ("disconnect_rate_per_min", "disconnects_at", "replay_fills", "outage"),
+    "timeout": ("timeout_rate",),
+    "lost_request": ("lost_request_rate",),
+    "rate_limit_storm": (
+        "rate_limit_storm_rate_per_min",
+        "rate_limit_storms_at",
+        "rate_limit_storm_s",
+    ),
+    "mixed_reject": ("mixed_reject_rate",),
+}
+SHRINKABLE: tuple[str, ...] = (*_KNOBS, OPERATOR)
+_QUICK_REQUESTS = Delay(median_s=0.01, p99_s=0.04)  # request latency when "latency" is off
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +64,12 @@ class Scenario:
     config: Config
     faults_on: tuple[str, ...]  # the fault knobs this seed switched on (swarm testing)
     actions: tuple[tuple[float, Action], ...]  # operator script, times in seconds
+    without: tuple[str, ...] = ()  # what was switched off of the seed's own draw
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """What a shrink may switch off: the faults on, and the operator script if any."""
+        return (*(f for f in self.faults_on if f in _KNOBS), *((OPERATOR,) if self.actions else ()))
 
     def describe(self) -> list[str]:
         s = self.config.strategy
@@ -56,19 +85,29 @@ class Scenario:
             f"max position {r.max_position}, backoff {self.config.backoff.base_s}s.."
             f"{self.config.backoff.cap_s}s, sync every {self.config.reconcile.interval_s}s",
             f"operator: {script}",
+            *([f"switched off: {', '.join(self.without)}"] if self.without else []),
         ]
 
 
 def build(
-    seed: int, duration: float = 120.0, faults: FaultChoice = "swarm", settle: float = 30.0
+    seed: int,
+    duration: float = 120.0,
+    faults: FaultChoice = "swarm",
+    settle: float = 30.0,
+    without: Iterable[str] = (),
 ) -> Scenario:
     """The scenario of ``seed``.  ``faults="swarm"`` draws a fault mix; a profile name uses that
-    preset for every seed (the market, config and operator script are still drawn)."""
+    preset for every seed (the market, config and operator script are still drawn).  The parts
+    named in ``without`` (``SHRINKABLE``) are switched off; nothing else changes."""
     if faults not in FAULT_CHOICES:
         raise ValueError(f"unknown fault choice {faults!r}; choose one of {FAULT_CHOICES}")
+    off = tuple(sorted(set(without)))
+    unknown = [part for part in off if part not in SHRINKABLE]
+    if unknown:
+        raise ValueError(f"cannot switch off {unknown}; choose from {SHRINKABLE}")
     rng = random.Random(f"swarm:{seed}")
     if faults == "swarm":
-        fault_config, on = _fault_mix(rng, duration)
+        fault_config, on = _fault_mix(rng, duration, off)
     else:
         profile: FaultProfile = faults
         fault_config, on = FaultConfig.profile(profile), (f"profile {faults}",)
@@ -80,11 +119,16 @@ def build(
         "faults": fault_config.model_dump(),
     }
     config = Config.model_validate(data)
-    return Scenario(seed, duration, settle, config, on, _script(rng, duration))
+    script = _script(rng, duration)  # always drawn, so switching it off shifts no draw
+    actions = () if OPERATOR in off else script
+    return Scenario(seed, duration, settle, config, on, actions, off)
 
 
-def _fault_mix(rng: random.Random, duration: float) -> tuple[FaultConfig, tuple[str, ...]]:
-    """Each fault on with probability one half, at a drawn strength."""
+def _fault_mix(
+    rng: random.Random, duration: float, off: tuple[str, ...] = ()
+) -> tuple[FaultConfig, tuple[str, ...]]:
+    """Each fault on with probability one half, at a drawn strength; the faults in ``off`` are
+    drawn too (so every later draw is the same) and then switched off."""
     knobs: dict[str, Any] = {}
     on: list[str] = []
 
@@ -99,7 +143,7 @@ def _fault_mix(rng: random.Random, duration: float) -> tuple[FaultConfig, tuple[
         for key in ("request_latency", "answer_latency", "stream_latency"):
             knobs[key] = Delay(median_s=median, p99_s=median * rng.choice((1.5, 4.0, 10.0)))
     else:
-        knobs["request_latency"] = Delay(median_s=0.01, p99_s=0.04)
+        knobs["request_latency"] = _QUICK_REQUESTS
     if maybe("late_answer"):
         knobs["late_answer_rate"] = rng.choice((0.02, 0.1, 0.3))
     if maybe("stale_snapshot"):
@@ -123,7 +167,14 @@ def _fault_mix(rng: random.Random, duration: float) -> tuple[FaultConfig, tuple[
         knobs["rate_limit_storm_s"] = rng.choice((1.0, 3.0, 8.0))
     if maybe("mixed_reject"):
         knobs["mixed_reject_rate"] = rng.choice((0.05, 0.3, 0.7))
-    return FaultConfig.model_validate(knobs), tuple(on)
+    for name in off:
+        for key in _KNOBS.get(name, ()):
+            knobs.pop(key, None)
+    if "latency" in off:
+        knobs["request_latency"] = _QUICK_REQUESTS
+    if not {"timeout", "lost_request"} & (set(on) - set(off)):
+        knobs.pop("request_timeout_s", None)
+    return FaultConfig.model_validate(knobs), tuple(name for name in on if name not in off)
 
 
 def _regime(rng: random.Random) -> FlowConfig:

@@ -5,10 +5,10 @@ behind a ``Probe`` (``core.sim.invariants``) against a ``SimExchange`` in virtua
 operator script, ends the fault plan, lets the maker settle (pausing it halfway, orders kept,
 so quoting stops churning, and calming the market so nothing fills them), and judges
 quiescence.  It stops at the first violation and returns a report with the recent history and
-the one command that replays exactly that run with a trace.  ``run_swarm`` runs many seeds in
-worker processes and sums them up into ``Summary``; ``render_summary`` and
-``render_violation`` are the plain-text report (the CLI may draw a progress bar on top;
-nothing here imports rich or textual).
+the one command that replays exactly that run with a trace; ``shrink`` finds the least of a
+failing seed's plan that still fails.  ``run_swarm`` runs many seeds in worker processes and
+sums them up into ``Summary``; ``render_summary`` is the plain-text table (the CLI may draw a
+progress bar on top; nothing here imports rich or textual).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from core.actions import Pause
@@ -65,13 +65,18 @@ class Summary:
             self.violations.append(result)
 
 
-def replay_command(seed: int, duration: float, faults: FaultChoice) -> str:
+def replay_command(
+    seed: int, duration: float, faults: FaultChoice, without: Iterable[str] = ()
+) -> str:
     """The one command that replays exactly this seed's run, with a trace."""
     cmd = f"mm-console swarm --seeds 1 --start {seed}"
     if duration != DEFAULT_DURATION:
         cmd += f" --duration {duration:g}"
     if faults != "swarm":
         cmd += f" --faults {faults}"
+    off = sorted(without)
+    if off:
+        cmd += f" --without {','.join(off)}"
     return cmd + " --trace"
 
 
@@ -82,10 +87,12 @@ def run_seed(
     *,
     settle: float = DEFAULT_SETTLE,
     trace: TextIO | None = None,
+    without: Iterable[str] = (),
 ) -> SeedResult:
-    """One seeded run, checked after every event and at quiescence."""
+    """One seeded run, checked after every event and at quiescence (``without``: the parts of
+    the seed's plan switched off, see ``core.sim.scenario.build``)."""
     wall0 = _WALL.now()
-    scenario = build(seed, duration, faults, settle)
+    scenario = build(seed, duration, faults, settle, without)
     config = scenario.config
     exchange = SimExchange(config.sim)
     instrument = exchange.instrument
@@ -143,7 +150,7 @@ def run_seed(
             *(f"  {line}" for line in scenario.describe()),
             f"  last {len(probe.history)} events and commands before it:",
             *(f"    {line}" for line in probe.recent()),
-            f"  replay: {replay_command(seed, duration, faults)}",
+            f"  replay: {replay_command(seed, duration, faults, scenario.without)}",
         )
     return SeedResult(
         seed=seed,
@@ -156,6 +163,59 @@ def run_seed(
     )
 
 
+def shrink(
+    seed: int,
+    duration: float = DEFAULT_DURATION,
+    faults: FaultChoice = "swarm",
+    *,
+    settle: float = DEFAULT_SETTLE,
+    without: Iterable[str] = (),
+    first: SeedResult | None = None,
+) -> tuple[tuple[str, ...], SeedResult]:
+    """The least of a failing seed's plan that still breaks the same invariant: what was
+    switched off (``without`` to start with), and the run without it (``first``: that run, if
+    already done).
+
+    Greedy, one part at a time (each fault the seed switched on, then the operator script):
+    a part stays off when the run without it still violates the same invariant, and passes
+    repeat until none can go.  A seed that does not fail comes back as it ran."""
+    off = tuple(without)
+    best = run_seed(seed, duration, faults, settle=settle, without=off) if first is None else first
+    invariant = best.invariant
+    changed = invariant is not None
+    while changed:
+        changed = False
+        for part in build(seed, duration, faults, settle, off).parts:
+            trial = run_seed(seed, duration, faults, settle=settle, without=(*off, part))
+            if trial.invariant == invariant:
+                best, off, changed = trial, (*off, part), True
+    return off, best
+
+
+def _run_shrunk(
+    seed: int, duration: float, faults: FaultChoice, without: tuple[str, ...] = ()
+) -> SeedResult:
+    """A worker's run: the seed as drawn (its counts are the summary's); a violation report
+    ends with the smallest plan that still fails and the command that replays that."""
+    result = run_seed(seed, duration, faults, without=without)
+    if result.invariant is None:
+        return result
+    off, smallest = shrink(seed, duration, faults, without=without, first=result)
+    if off == without:
+        return replace(result, report=(*result.report, "  shrunk: no part could be switched off"))
+    kept = build(seed, duration, faults, without=off).parts
+    return replace(
+        result,
+        report=(
+            *result.report,
+            f"  shrunk: {result.invariant} still fails with only "
+            f"{', '.join(kept) or 'the market and the maker'} "
+            f"(switched off: {', '.join(sorted(off))}): {smallest.report[0]}",
+            f"  replay shrunk: {replay_command(seed, duration, faults, off)}",
+        ),
+    )
+
+
 def run_swarm(
     seeds: Iterable[int],
     duration: float = DEFAULT_DURATION,
@@ -163,17 +223,19 @@ def run_swarm(
     *,
     jobs: int | None = None,
     on_result: Callable[[SeedResult], None] | None = None,
+    without: tuple[str, ...] = (),
 ) -> Summary:
     """Run ``seeds`` in ``jobs`` worker processes (1: in this process); results are summed in
-    seed order of completion, and ``on_result`` sees each one as it arrives."""
+    seed order of completion, and ``on_result`` sees each one as it arrives.  ``without``
+    switches those parts of every seed's plan off."""
     summary = Summary()
     wall0 = _WALL.now()
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     results: Iterator[SeedResult]
     if jobs <= 1:
-        results = (run_seed(seed, duration, faults) for seed in seeds)
+        results = (_run_shrunk(seed, duration, faults, without) for seed in seeds)
     else:
-        results = _parallel(seeds, duration, faults, jobs)
+        results = _parallel(seeds, duration, faults, jobs, without)
     for result in results:
         summary.add(result)
         if on_result is not None:
@@ -184,14 +246,18 @@ def run_swarm(
 
 
 def _parallel(
-    seeds: Iterable[int], duration: float, faults: FaultChoice, jobs: int
+    seeds: Iterable[int],
+    duration: float,
+    faults: FaultChoice,
+    jobs: int,
+    without: tuple[str, ...],
 ) -> Iterator[SeedResult]:
     """A bounded window of futures, so a million seeds never sit in memory at once."""
     pending: set[Future[SeedResult]] = set()
     todo = iter(seeds)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for seed in todo:
-            pending.add(pool.submit(run_seed, seed, duration, faults))
+            pending.add(pool.submit(_run_shrunk, seed, duration, faults, without))
             if len(pending) >= jobs * 4:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
