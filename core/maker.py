@@ -728,6 +728,12 @@ class MarketMaker:
             out.append(Cancel(None, order.oid))
             self.counters["cancels_sent"] += 1
             self._log(now, "reconcile", "venue still lists it; cancelling", order.cloid, order.oid)
+        for vo in plan.forgotten:
+            out.append(Cancel(None, vo.oid))
+            self.counters["cancels_sent"] += 1
+            self._log(
+                now, "reconcile", "venue lists an order we finished; cancelling", vo.cloid, vo.oid
+            )
         return out
 
     def _on_position_snapshot(self, ev: PositionSnapshot, now: float) -> list[Command]:

@@ -345,6 +345,12 @@ class TrackerError(ValueError):
     """A programming error in how the tracker is used (duplicate cloid, unknown order)."""
 
 
+# How long (seconds) the ids of pruned orders are remembered: far longer than any answer takes
+# to reach us, so a late snapshot that still lists an order we finished and forgot is known
+# for what it is (swarm seed 1033300).
+FORGOTTEN_HORIZON_S = 600.0
+
+
 class OrderTracker:
     """All our orders, indexed by cloid and oid, with O(1) exposure and state bookkeeping."""
 
@@ -374,6 +380,9 @@ class OrderTracker:
         self.pruned = 0
         self._windows: deque[tuple[float, str]] = deque()
         self._terminal: deque[tuple[float, str]] = deque()
+        # Pruned orders' cloids and oids, oldest first, until FORGOTTEN_HORIZON_S has passed.
+        self._forgotten: dict[str | int, None] = {}
+        self._forgotten_queue: deque[tuple[float, str, int | None]] = deque()
 
     # ---- registration -------------------------------------------------------------------
 
@@ -476,6 +485,14 @@ class OrderTracker:
         if oid is not None:
             return self.by_oid.get(oid)
         return None
+
+    def forgotten(self, cloid: str | None, oid: int | None) -> bool:
+        """Whether this is one of our orders that finished and was pruned (D1, D9): a snapshot
+        that lists it is older than our news of its end, or the venue still holds an order we
+        believed gone.  Never a stranger to adopt."""
+        return (cloid is not None and cloid in self._forgotten) or (
+            oid is not None and oid in self._forgotten
+        )
 
     def __len__(self) -> int:
         return len(self.by_cloid)
@@ -715,7 +732,17 @@ class OrderTracker:
             self.state_counts[order.state] -= 1
             self.ledger.forget_order(cloid)
             self.pruned += 1
+            self._forgotten[cloid] = None
+            if order.oid is not None:
+                self._forgotten[order.oid] = None
+            self._forgotten_queue.append((now, cloid, order.oid))
         terminal.extend(deferred)
+        queue = self._forgotten_queue
+        while queue and queue[0][0] <= now - FORGOTTEN_HORIZON_S:
+            _, cloid, oid = queue.popleft()
+            self._forgotten.pop(cloid, None)
+            if oid is not None:
+                self._forgotten.pop(oid, None)
         return outcomes
 
     # ---- internals ----------------------------------------------------------------------

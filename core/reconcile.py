@@ -39,6 +39,9 @@ class SnapshotPlan:
     kept_fresh: int = 0  # missing, but younger than the grace period (D9)
     untracked: list[VenueOrder] = field(default_factory=list)  # on the venue, unknown to us
     recancel: list[TrackedOrder] = field(default_factory=list)  # we cancelled, venue lists it
+    # Ours, finished and already pruned, yet listed: the snapshot is older than our news (a
+    # late answer), or the order outlived our belief; cancelled again, never adopted (D1, D9).
+    forgotten: list[VenueOrder] = field(default_factory=list)
     venue_count: int = 0
 
 
@@ -133,7 +136,10 @@ class Reconciler:
         for vo in snapshot.orders:
             order = tracker.get(vo.cloid, vo.oid)
             if order is None:
-                plan.untracked.append(vo)
+                if tracker.forgotten(vo.cloid, vo.oid):
+                    plan.forgotten.append(vo)
+                else:
+                    plan.untracked.append(vo)
                 continue
             seen.add(order.cloid)
             if order.state is OrderState.PENDING_NEW:

@@ -63,6 +63,7 @@ from tests.maker_harness import (
     placements,
     places,
     queries,
+    resting_ack,
     running_maker,
     settle,
     syncs,
@@ -135,6 +136,35 @@ def test_D9_grace_period_is_the_configured_one() -> None:
     s.handle(PlaceAck(bid.cloid, 80, AckStatus.RESTING), s.now + 0.01)
     s.handle(OpenOrders(()), s.now + 0.7)
     assert bid.cloid in [q.cloid for q in queries(s.tick(s.now + 0.05))]
+
+
+@pytest.mark.parametrize("policy", ["adopt", "cancel"])
+def test_D9_late_snapshot_listing_an_order_we_finished_and_forgot_never_resurrects_it(
+    policy: str,
+) -> None:
+    """D9, D1 (swarm seed 1033300): a snapshot answered at venue time T can reach us long after
+    T.  By then an order it lists may have been cancelled, become terminal and been pruned from
+    the tracker; it is ours and finished, not a stranger: never adopted (that was a ghost
+    order, resurrected from Cancelled), only cancelled again in case the venue really kept it."""
+    config = make_config(
+        reconcile={
+            "unknown_orders": policy,
+            "terminal_retention_s": 10.0,
+            "late_fill_window_s": 0.2,
+        }
+    )
+    s, first = running_maker(make_params(config=config))
+    (bid,) = places(first, Side.BID)
+    s.handle(resting_ack(bid, 80), s.now + 0.05)
+    listed = venue_order(bid, 80)
+    s.handle(OrderUpdate(80, bid.cloid, VenueStatus.CANCELED, "canceled"), s.now + 0.1)
+    s.run(s.now + 12.0)
+    assert bid.cloid not in s.maker.tracker.by_cloid, "pruned after terminal_retention_s"
+    sent = s.handle(OpenOrders((listed,), venue_time=1.0))
+    assert bid.cloid not in s.maker.tracker.by_cloid
+    assert all(o.oid != 80 for o in s.maker.tracker.by_cloid.values())
+    assert [(c.cloid, c.oid) for c in cancels(sent)] == [(None, 80)]
+    assert s.maker.untracked_venue_orders == 0
 
 
 # ==== D10: fills and order updates are independent ==============================================

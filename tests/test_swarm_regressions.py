@@ -86,3 +86,15 @@ def test_seed_1024197_quiescence_judged_while_a_lagging_stream_still_carried_fil
     what is in flight drains and belief is compared with the venue exactly."""
     result = run_seed(1024197)
     assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1033300_late_snapshot_resurrected_an_order_we_had_forgotten() -> None:
+    """Seed 1033300 (latency, late answers; shrunk: mixed rejects not needed): order_state_sound
+    at 52.33 s, order ...95 went Cancelled -> Resting.  It was cancelled at venue time 41.48 s,
+    Cancelled at 42 s and pruned at 52 s (terminal_retention_s 10); at 52.25 s the answer to a
+    sync from venue time 41.27 s arrived, 11 s late, still listing it.  The maker no longer knew
+    the order, took it for a stranger and (unknown_orders = "adopt") adopted it: a ghost order,
+    resurrected.  Fixed: the tracker remembers pruned orders' ids (``FORGOTTEN_HORIZON_S``), and
+    a snapshot that lists one gets a cancel, never an adoption (D1, D9)."""
+    result = run_seed(1033300)
+    assert result.invariant is None, "\n".join(result.report)
