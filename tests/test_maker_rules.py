@@ -982,28 +982,42 @@ def test_D24_unanswered_cancel_becomes_a_status_query_retried_until_definitive()
     assert order.state is OrderState.CANCELLED
 
 
-def test_D24_not_found_older_than_the_venues_own_news_is_not_believed() -> None:
-    """D24: a status query can overtake the placement it asks about.  When the venue has shown
-    the order alive after we asked, a "not found" answer is stale: the order stays live, its
-    intent is not placed twice, and the maker asks again until the answer is definitive."""
+def _bid_placement_unknown_and_asked_about() -> tuple[Session, Place, float]:
+    """A running maker whose first bid timed out (outcome unknown) and was asked about."""
     s, first = running_maker()
     (bid,) = places(first, Side.BID)
     s.ack_all(places(first, Side.ASK), 200)
     t0 = s.now
     s.handle(PlaceUnknown(bid.cloid, "timeout"), t0 + 0.3)
     assert [q.cloid for q in queries(s.tick(t0 + 0.4))] == [bid.cloid]
+    return s, bid, t0
+
+
+def _asked_again_until_definitive_never_placed_twice(
+    s: Session, bid: Place, t0: float, mark: int
+) -> None:
+    """After a stale "not found": asked again, no second order for the intent, and the
+    definitive "open" ends the questions."""
+    again = s.run(t0 + 5.0)
+    assert bid.cloid in [q.cloid for q in queries(again)], "asked again"
+    assert places(s.sent[mark:], Side.BID) == [], "no second order for the intent"
+    s.handle(OrderStatusReport(bid.cloid, 77, VenueStatus.OPEN, "open"), s.now + 0.01)
+    assert s.order(bid.cloid).state is OrderState.RESTING
+    assert queries(s.run(s.now + 8.0)) == []
+
+
+def test_D24_not_found_older_than_the_venues_own_news_is_not_believed() -> None:
+    """D24: a status query can overtake the placement it asks about.  When the venue has shown
+    the order alive after we asked, a "not found" answer is stale: the order stays live, its
+    intent is not placed twice, and the maker asks again until the answer is definitive."""
+    s, bid, t0 = _bid_placement_unknown_and_asked_about()
     s.handle(OrderUpdate(77, bid.cloid, VenueStatus.OPEN, "open"), t0 + 0.6)
     mark = len(s.sent)
     stale = OrderStatusReport(bid.cloid, None, VenueStatus.NOT_FOUND, "unknownOid")
     s.handle(stale, t0 + 2.5)  # older than the grace period, yet older than the news
     order = s.order(bid.cloid)
     assert (order.state, order.oid) == (OrderState.RESTING, 77)
-    again = s.run(t0 + 5.0)
-    assert bid.cloid in [q.cloid for q in queries(again)], "asked again"
-    assert places(s.sent[mark:], Side.BID) == [], "no second order for the intent"
-    s.handle(OrderStatusReport(bid.cloid, 77, VenueStatus.OPEN, "open"), s.now + 0.01)
-    assert order.state is OrderState.RESTING
-    assert queries(s.run(s.now + 8.0)) == []
+    _asked_again_until_definitive_never_placed_twice(s, bid, t0, mark)
 
 
 def test_D24_not_found_asked_before_a_snapshot_listed_the_order_is_not_believed() -> None:
@@ -1012,12 +1026,7 @@ def test_D24_not_found_asked_before_a_snapshot_listed_the_order_is_not_believed(
     settles the question but not the query: that answer is still on its way and older than the
     snapshot's news.  Believing it freed the intent, and a second order rested beside the
     first."""
-    s, first = running_maker()
-    (bid,) = places(first, Side.BID)
-    s.ack_all(places(first, Side.ASK), 200)
-    t0 = s.now
-    s.handle(PlaceUnknown(bid.cloid, "timeout"), t0 + 0.3)
-    assert [q.cloid for q in queries(s.tick(t0 + 0.4))] == [bid.cloid]
+    s, bid, t0 = _bid_placement_unknown_and_asked_about()
     s.handle(OpenOrders((*s.venue_orders(), venue_order(bid, 77))), t0 + 0.6)
     order = s.order(bid.cloid)
     assert (order.state, order.oid) == (OrderState.RESTING, 77)
@@ -1025,12 +1034,7 @@ def test_D24_not_found_asked_before_a_snapshot_listed_the_order_is_not_believed(
     stale = OrderStatusReport(bid.cloid, None, VenueStatus.NOT_FOUND, "unknownOid")
     s.handle(stale, t0 + 2.5)  # past the grace period, but the question predates the snapshot
     assert (order.state, order.oid) == (OrderState.RESTING, 77)
-    again = s.run(t0 + 5.0)
-    assert bid.cloid in [q.cloid for q in queries(again)], "asked again"
-    assert places(s.sent[mark:], Side.BID) == [], "no second order for the intent"
-    s.handle(OrderStatusReport(bid.cloid, 77, VenueStatus.OPEN, "open"), s.now + 0.01)
-    assert order.state is OrderState.RESTING
-    assert queries(s.run(s.now + 8.0)) == []
+    _asked_again_until_definitive_never_placed_twice(s, bid, t0, mark)
 
 
 def test_D24_not_found_answered_after_a_later_query_said_open_is_not_believed() -> None:
@@ -1038,12 +1042,7 @@ def test_D24_not_found_answered_after_a_later_query_said_open_is_not_believed() 
     any order.  A query leaves before the venue has shown us the order, a second one after;
     the "open" answer lands first, then the first query's stale "not found".  One answer
     accounts for one query only: the older query may still be the one being answered."""
-    s, first = running_maker()
-    (bid,) = places(first, Side.BID)
-    s.ack_all(places(first, Side.ASK), 200)
-    t0 = s.now
-    s.handle(PlaceUnknown(bid.cloid, "timeout"), t0 + 0.3)
-    assert [q.cloid for q in queries(s.tick(t0 + 0.4))] == [bid.cloid]
+    s, bid, t0 = _bid_placement_unknown_and_asked_about()
     s.handle(OrderUpdate(77, bid.cloid, VenueStatus.OPEN, "open"), t0 + 0.6)
     resent = s.run(t0 + 0.4 + s.maker.params.query_timeout + 0.1)
     assert [q.cloid for q in queries(resent)] == [bid.cloid], "unanswered: asked again"
