@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 import tomli_w
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,8 +30,22 @@ from pydantic import (
 
 from core.venues.sim.config import SimConfig
 
-PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+_EXPONENT = 30  # sizes, limits and prices between 1e-30 and 1e30: anything else is a typo
+
+
+def _sane_magnitude(value: Decimal) -> Decimal:
+    """Refuse 1e-999999999 and the like here: exact unit arithmetic on them takes minutes."""
+    if value and not -_EXPONENT <= value.adjusted() < _EXPONENT:
+        raise ValueError(f"must be between 1e-{_EXPONENT} and 1e{_EXPONENT}")
+    return value
+
+
+PositiveDecimal = Annotated[
+    Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(_sane_magnitude)
+]
+NonNegativeDecimal = Annotated[
+    Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_sane_magnitude)
+]
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _SECRET_WORDS = ("private_key", "secret", "mnemonic", "seed_phrase", "api_secret", "password")
 DEFAULT_KEY_ENV = "MM_CONSOLE_PRIVATE_KEY"

@@ -34,6 +34,9 @@ class Rounding(enum.Enum):
     EXACT = "exact"
 
 
+_MAX_EXPONENT = 100  # decimal exponents beyond this are no price, size or notional
+
+
 def _as_decimal(value: Decimal | str | int, what: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
         raise UnitError(f"{what} must be a Decimal, str or int, got {type(value).__name__}")
@@ -43,6 +46,9 @@ def _as_decimal(value: Decimal | str | int, what: str) -> Decimal:
         raise UnitError(f"{what} is not a number: {value!r}") from exc
     if not d.is_finite():
         raise UnitError(f"{what} must be finite, got {value!r}")
+    if d and not -_MAX_EXPONENT <= d.adjusted() <= _MAX_EXPONENT:
+        # Exact arithmetic on 1e999999999 would take minutes: an input no market can mean.
+        raise UnitError(f"{what} is out of any market's range: {value!r}")
     return d
 
 

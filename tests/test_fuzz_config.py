@@ -34,7 +34,10 @@ HOSTILE = st.one_of(
     st.just(-math.inf),
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["NaN", "inf", "-1", "1e999", "0", "", "0.0000001", "3000", "ETH", "sim"]),
+    st.sampled_from(
+        ["NaN", "inf", "-1", "1e999", "1e999999999", "1e-999999999", "0", "", "0.0000001", "3000"]
+    ),
+    st.sampled_from(["1e-29", "9e29", "ETH", "sim"]),
     st.text(max_size=12),
     st.booleans(),
     st.lists(st.integers(min_value=-5, max_value=5), max_size=3),
@@ -129,3 +132,20 @@ def test_huge_decimal_size_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as info:
         parse({"sim": {"flow": {"level_size": "1e999"}}})
     assert any("level_size" in line for line in info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("strategy", "size", "1e999999999"),
+        ("risk", "max_position", "1e-999999999"),
+        ("risk", "loss_limit", "1e31"),
+    ],
+)
+def test_absurd_magnitudes_are_a_clear_error_not_a_hang(section: str, key: str, value: str) -> None:
+    """Exact unit arithmetic on 1e-999999999 used to take minutes before the maker even started
+    (the fuzz of the Hyperliquid wire found the same in the venue's numbers)."""
+    with pytest.raises(ConfigError) as info:
+        parse({section: {key: value}})
+    assert f"{section}.{key}: must be between 1e-30 and 1e30, got '{value}'" in str(info.value)
+    assert parse({section: {key: "1e-29" if key != "loss_limit" else "9e29"}})

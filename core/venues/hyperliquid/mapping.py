@@ -14,7 +14,7 @@ Every function is pure: no I/O, no clock, no state.  A malformed message raises
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -120,23 +120,30 @@ class Translator:
     def price(self, text: str) -> int:
         """A price from the venue (on the grid: book levels, limit prices, trade prices)."""
         try:
-            return self.instrument.price_to_ticks(text, Rounding.DOWN)
+            ticks = self.instrument.price_to_ticks(text, Rounding.DOWN)
         except UnitError as exc:
             raise MappingError(f"bad price {text!r}: {exc}") from None
+        return _held(ticks, f"price {text!r}")
 
-    def size(self, text: str) -> int:
+    def size(self, text: str, *, positive: bool = False) -> int:
+        """A size from the venue; ``positive`` where nothing is no size at all (a fill, a
+        trade, a book level)."""
         try:
-            return self.instrument.size_to_lots(text, Rounding.DOWN)
+            lots = self.instrument.size_to_lots(text, Rounding.DOWN)
         except UnitError as exc:
             raise MappingError(f"bad size {text!r}: {exc}") from None
+        if positive and lots <= 0:
+            raise MappingError(f"bad size {text!r}: less than one lot")
+        return _held(lots, f"size {text!r}")
 
     def value(self, price: str, size: str) -> int:
         """price x size in ticks x lots (an average price need not be on the grid)."""
         try:
             total = abs(Decimal(price) * Decimal(size)) / self.instrument.value_unit
-            return int(total.to_integral_value())
-        except (InvalidOperation, ValueError) as exc:
-            raise MappingError(f"bad value {price!r} x {size!r}: {exc}") from None
+            value = int(total.to_integral_value())
+        except (ArithmeticError, ValueError) as exc:  # NaN, infinities, decimal overflow
+            raise MappingError(f"bad value {price!r} x {size!r}: {exc!r}") from None
+        return _held(value, f"value {price!r} x {size!r}")
 
     # ---- commands -> wire -------------------------------------------------------------
 
@@ -184,6 +191,9 @@ class Translator:
         self, status: FilledStatus, size: int, tif: TimeInForce
     ) -> tuple[AckStatus, int, int]:
         filled = self.size(status.filled.totalSz)
+        if filled > size:
+            # D3: never more than the order's size; such an answer is asked about instead.
+            raise MappingError(f"filled {status.filled.totalSz} is more than the order's size")
         value = self.value(status.filled.avgPx, status.filled.totalSz)
         if filled >= size or tif is TimeInForce.IOC:
             return AckStatus.FILLED, filled, value  # an IOC's remainder is gone: all there is
@@ -365,6 +375,7 @@ class Translator:
                 lots = self.instrument.signed_size_to_lots(pos.szi)
             except UnitError as exc:
                 raise MappingError(f"bad position size {pos.szi!r}: {exc}") from None
+            _held(abs(lots), f"position size {pos.szi!r}")
             entry = self.value(pos.entryPx, pos.szi) if pos.entryPx is not None else None
             return PositionSnapshot(lots, entry, venue_time)
         return PositionSnapshot(0, 0, venue_time)  # flat coins are absent
@@ -396,8 +407,8 @@ class Translator:
     def book(self, book: L2Book) -> BookSnapshot:
         bids, asks = book.levels
         return BookSnapshot(
-            bids=tuple((self.price(lv.px), self.size(lv.sz)) for lv in bids),
-            asks=tuple((self.price(lv.px), self.size(lv.sz)) for lv in asks),
+            bids=tuple((self.price(lv.px), self.size(lv.sz, positive=True)) for lv in bids),
+            asks=tuple((self.price(lv.px), self.size(lv.sz, positive=True)) for lv in asks),
             venue_time=book.time / 1000,
         )
 
@@ -406,7 +417,7 @@ class Translator:
             Trade(
                 Side.BID if t.side == "B" else Side.ASK,
                 self.price(t.px),
-                self.size(t.sz),
+                self.size(t.sz, positive=True),
                 t.time / 1000,
             )
             for t in rows
@@ -438,7 +449,7 @@ class Translator:
             cloid=row.cloid,
             side=Side.BID if row.side == "B" else Side.ASK,
             price=self.price(row.px),
-            size=self.size(row.sz),
+            size=self.size(row.sz, positive=True),
             liquidity=Liquidity.TAKER if row.crossed else Liquidity.MAKER,
             venue_time=row.time / 1000,
             snapshot=snapshot,
@@ -446,6 +457,17 @@ class Translator:
 
     def fills(self, rows: Sequence[UserFill], *, snapshot: bool) -> list[Event]:
         return [self.fill(r, snapshot=snapshot) for r in rows if r.coin == self.coin]
+
+
+# Ticks, lots or values a signed 64-bit integer cannot hold: no venue sends such a number,
+# so a message carrying one is corrupt (it would otherwise make nonsense of PnL and limits).
+_MAX_UNITS = 2**63
+
+
+def _held(units: int, what: str) -> int:
+    if units >= _MAX_UNITS:
+        raise MappingError(f"bad {what}: beyond any venue's range")
+    return units
 
 
 def parse_or_raise(model: type[M], data: object) -> M:

@@ -601,9 +601,9 @@ class HyperliquidVenue:
                 self.counters["history_fills_skipped"] += len(fills.fills)
                 self._saw_fills(fills.fills)
                 return []
-            self._history_seen = True
             rows = self._this_session(fills.fills)
-            events = tr.fills(rows, snapshot=bool(fills.isSnapshot))
+            events = tr.fills(rows, snapshot=bool(fills.isSnapshot))  # may turn it away: first
+            self._history_seen = True
             self._saw_fills(rows)
             return events
         if channel == "user":

@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 Tif = Literal["Alo", "Ioc", "Gtc"]
 WireSide = Literal["B", "A"]
+# What the venue's ids and millisecond times can be: whole, not negative, within 64 bits.  A
+# negative trade id or a time no clock can show is a corrupt message, turned away here.
+Id = Annotated[StrictInt, Field(ge=0, lt=2**63)]
+Millis = Annotated[StrictInt, Field(ge=0, lt=2**63)]
 
 
 class _Request(BaseModel):
@@ -141,14 +145,14 @@ class ExchangeRequest(_Request):
 
 
 class RestingInfo(_Answer):
-    oid: int
+    oid: Id
     cloid: str | None = None
 
 
 class FilledInfo(_Answer):
     totalSz: str
     avgPx: str
-    oid: int
+    oid: Id
     cloid: str | None = None
 
 
@@ -207,7 +211,7 @@ class BookLevel(_Answer):
 
 class L2Book(_Answer):
     coin: str
-    time: int
+    time: Millis
     levels: tuple[list[BookLevel], list[BookLevel]]
 
 
@@ -218,8 +222,8 @@ class OpenOrder(_Answer):
     side: WireSide
     limitPx: str
     sz: str
-    oid: int
-    timestamp: int
+    oid: Id
+    timestamp: Millis
     origSz: str | None = None
     cloid: str | None = None
     reduceOnly: bool | None = None
@@ -246,7 +250,7 @@ class AssetPosition(_Answer):
 class ClearinghouseState(_Answer):
     assetPositions: list[AssetPosition]
     withdrawable: str | None = None
-    time: int | None = None
+    time: Millis | None = None
 
 
 class UserFill(_Answer):
@@ -254,15 +258,15 @@ class UserFill(_Answer):
     px: str
     sz: str
     side: WireSide
-    time: int
+    time: Millis
     startPosition: str = "0"
     dir: str = ""
     closedPnl: str = "0"
     hash: str = ""
-    oid: int
-    crossed: bool
+    oid: Id
+    crossed: StrictBool
     fee: str = "0"
-    tid: int
+    tid: Id
     feeToken: str = "USDC"
     cloid: str | None = None
 
@@ -270,7 +274,7 @@ class UserFill(_Answer):
 class OrderStatusEntry(_Answer):
     order: OpenOrder
     status: str
-    statusTimestamp: int
+    statusTimestamp: Millis
 
 
 class OrderStatusAnswer(_Answer):
@@ -299,8 +303,8 @@ class WsTrade(_Answer):
     side: WireSide
     px: str
     sz: str
-    time: int
-    tid: int
+    time: Millis
+    tid: Id
     hash: str = ""
 
 
@@ -312,7 +316,7 @@ class WsUserFills(_Answer):
 
 class NonUserCancel(_Answer):
     coin: str
-    oid: int
+    oid: Id
 
 
 class WsUserEvent(_Answer):

@@ -209,7 +209,7 @@ class WsClient:
     def _dispatch(self, text: str) -> None:
         try:
             message = WsMessage.model_validate(json.loads(text))
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):  # nested too deep to read
             self._on_notice("malformed", text[:300])
             return
         channel = message.channel
