@@ -40,6 +40,7 @@ from core.commands import (
 )
 from core.config import Config
 from core.events import (
+    AckStatus,
     BookDelta,
     BookSnapshot,
     CancelAck,
@@ -292,6 +293,7 @@ class MarketMaker:
                 "fills_in_adopted_position",
                 "untimed_fills",
                 "unmatched_fills",
+                "strays_cancelled",
                 "late_fills",
                 "illegal_transitions",
                 "venue_notices",
@@ -360,6 +362,8 @@ class MarketMaker:
             self._on_fill(event, now)
         elif isinstance(event, PlaceAck):
             self._on_place_ack(event, now)
+            if event.status is not AckStatus.FILLED:
+                out.extend(self._claim_stray(event.cloid, event.oid, now))
         elif isinstance(event, PlaceRejected):
             self._on_place_rejected(event, now)
         elif isinstance(event, PlaceUnknown):
@@ -377,12 +381,18 @@ class MarketMaker:
             self._after(self.tracker.on_cancel_unknown(event, now), now, event.reason)
         elif isinstance(event, ModifyAck):
             self._on_modify_ack(event, now)
+            if event.status is not AckStatus.FILLED:
+                out.extend(self._claim_stray(event.new_cloid, event.oid, now))
         elif isinstance(event, ModifyRejected):
             self._on_modify_rejected(event, now)
         elif isinstance(event, OrderUpdate):
             self._on_order_update(event, now)
+            if event.status is VenueStatus.OPEN:
+                out.extend(self._claim_stray(event.cloid, event.oid, now))
         elif isinstance(event, OrderStatusReport):
             out.extend(self._on_status_report(event, now))
+            if event.status is VenueStatus.OPEN:
+                out.extend(self._claim_stray(event.cloid, event.oid, now))
         elif isinstance(event, QueryFailed):
             key = event.cloid or self._cloid_for(event.oid)
             if key is not None:
@@ -1114,6 +1124,24 @@ class MarketMaker:
             bound = p
             out.append(Quote(q.side, q.level, p, q.size, q.reduce_only) if p != q.price else q)
         return tuple(out)
+
+    def _claim_stray(self, cloid: str | None, oid: int | None, now: float) -> list[Command]:
+        """D22, D24: the venue says an order rests that we had given up on (Rejected: its
+        placement outlived every "not found").  Its intent may already be quoted again (swarm
+        seed 1038750: a placement reached the venue 14.6 s late and, 0.1 s after its ack was
+        ignored, a second order was placed for the same intent).  It is tracked again as a
+        stray of that intent, which keeps the intent occupied, and cancelled at once."""
+        if cloid is None or oid is None:
+            return []
+        order = self.tracker.by_cloid.get(cloid)
+        if order is None or order.state is not OrderState.REJECTED:
+            return []
+        stray = self.tracker.track_stray(order, oid, now)
+        if stray is None:
+            return []
+        self.counters["strays_cancelled"] += 1
+        self._log(now, "reconcile", "venue rests an order we gave up on; cancelling", cloid, oid)
+        return [self._cancel(stray, now)]
 
     def _cancel(self, order: TrackedOrder, now: float) -> Cancel:
         outcome = self.tracker.cancel_sent(order.cloid, now)

@@ -460,6 +460,37 @@ class OrderTracker:
         self._add_exposure(order)
         return order
 
+    def track_stray(self, gone: TrackedOrder, oid: int, now: float) -> TrackedOrder | None:
+        """The venue says ``gone`` rests under ``oid`` after we believed it rejected (D24: its
+        placement arrived after every "not found" we had, or the venue contradicted itself).
+        The rejected record never comes back (D1); the venue order is tracked again as a stray
+        of the same intent, keyed by its oid, so that the intent stays occupied until the stray
+        is cancelled (D22: never two orders for one intent).  None if already tracked."""
+        key = f"stray-{oid}"
+        if key in self.by_cloid:
+            return None
+        order = TrackedOrder(
+            cloid=key,
+            side=gone.side,
+            price=gone.price,
+            size=gone.size,
+            placed_at=now,
+            level=gone.level,
+            tif=gone.tif,
+            reduce_only=gone.reduce_only,
+            oid=oid,
+            state=S.RESTING,
+            state_changed_at=now,
+            venue_seen_at=now,
+            adopted=True,
+        )
+        self.by_cloid[key] = order
+        self.by_oid[oid] = order
+        self.state_counts[S.RESTING] += 1
+        self._add_exposure(order)
+        self._add_intent(order)
+        return order
+
     def cancel_sent(self, cloid: str, now: float) -> Outcome:
         order = self.by_cloid.get(cloid)
         if order is None:

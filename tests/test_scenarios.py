@@ -7,6 +7,10 @@ lots).  "t=0" is the moment the maker sent the order.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from core.actions import CancelOrder, Kill, Rearm
 from core.commands import Cancel, Modify, Place, TimeInForce
 from core.events import (
@@ -18,6 +22,7 @@ from core.events import (
     Disconnected,
     OpenOrders,
     OrderStatusReport,
+    OrderUpdate,
     PlaceAck,
     PlaceRejected,
     PlaceUnknown,
@@ -436,6 +441,49 @@ def test_S10_unknown_outcome_never_placed() -> None:
     again = _bid_level2_placements(s.tick(late + 0.1))
     assert len(again) == 1 and isinstance(again[0], Place)
     assert again[0].cloid != c10.cloid
+
+
+def _given_up(s: Session, c10: Place, t0: float) -> float:
+    """S10 up to the point where c10 is believed never placed; returns that time."""
+    others = tuple(
+        VenueOrder(o.oid, o.cloid, o.side, o.price, o.size, o.size)
+        for o in s.maker.tracker.non_terminal()
+        if o.oid is not None
+    )
+    late = s.order(c10.cloid).placed_at + s.maker.params.request_lifetime + 0.1
+    s.handle(OpenOrders(others), late - 0.05)
+    s.handle(OrderStatusReport(c10.cloid, None, VenueStatus.NOT_FOUND, "unknownOid"), late)
+    assert s.order(c10.cloid).state is OrderState.REJECTED
+    return late
+
+
+@pytest.mark.parametrize(
+    "news",
+    [
+        PlaceAck("c10", 77, AckStatus.RESTING),
+        OrderUpdate(77, "c10", VenueStatus.OPEN, "open"),
+        OrderStatusReport("c10", 77, VenueStatus.OPEN, "open"),
+    ],
+    ids=["ack", "order update", "status answer"],
+)
+def test_S10_the_placement_given_up_on_arrives_after_all_D22_D24(news: object) -> None:
+    """S10, then worse (swarm seed 1038750): c10's request reaches the venue after every "not
+    found" and after its lifetime, and the venue says it rests.  It is cancelled at once, and
+    its intent stays occupied until the venue confirms the cancel: never a second order for
+    (bid, level 2) while c10 may rest.  (The late ack used to be ignored as news for a
+    rejected order, and the intent was placed again 0.1 s later.)"""
+    s, c10, t0 = _s10()
+    late = _given_up(s, c10, t0)
+    news = replace(news, cloid=c10.cloid)  # type: ignore[type-var]
+    sent = s.handle(news, late + 0.02)  # type: ignore[arg-type]
+    assert cancels(sent) == [Cancel("stray-77", 77)]
+    assert s.order(c10.cloid).state is OrderState.REJECTED, "D1: the record stays terminal"
+    assert _bid_level2_placements(s.run(late + 1.0)) == [], "held while the stray may rest"
+    repeated = s.handle(OrderUpdate(77, c10.cloid, VenueStatus.OPEN, "open"), late + 1.05)
+    assert cancels(repeated) == [], "claimed once"
+    s.handle(CancelAck("stray-77", 77), late + 1.1)
+    again = _bid_level2_placements(s.run(late + 3.0))
+    assert len(again) == 1 and isinstance(again[0], Place)
 
 
 # ---- S11 ------------------------------------------------------------------------------------

@@ -98,3 +98,15 @@ def test_seed_1033300_late_snapshot_resurrected_an_order_we_had_forgotten() -> N
     a snapshot that lists one gets a cancel, never an adoption (D1, D9)."""
     result = run_seed(1033300)
     assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1038750_a_placement_given_up_on_rested_beside_its_successor() -> None:
+    """Seed 1038750 (latency, late answers, disconnect, mixed rejects; shrinking kept all four):
+    one_venue_order_per_intent at 89.66 s, oids 100643 and 100654 both for ask level 3.  Batch
+    299 left at 74.25 s and reached the venue at 88.83 s, 14.6 s later; four queries in between
+    all said "not found", the request lifetime (10 s) passed and the order was marked never
+    placed.  Its ack arrived at 89.30 s and was ignored as news for a rejected order; at 89.40 s
+    the freed intent was placed again, and both rested.  Fixed: such an order is tracked again
+    as a stray of its intent (which stays occupied) and cancelled at once (D22, D24)."""
+    result = run_seed(1038750)
+    assert result.invariant is None, "\n".join(result.report)
