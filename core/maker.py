@@ -734,10 +734,13 @@ class MarketMaker:
                     out.append(Cancel(vo.cloid, vo.oid))
                     self.counters["cancels_sent"] += 1
                     self._log(now, "reconcile", "cancelling unknown venue order", vo.cloid, vo.oid)
-        for order in plan.recancel:
-            out.append(Cancel(None, order.oid))
+        for order, vo in plan.recancel:
+            if order.state is OrderState.REJECTED and order.level is not None:
+                out.extend(self._claim_stray(order.cloid, vo.oid, now))  # keeps its intent
+                continue
+            out.append(Cancel(None, vo.oid))
             self.counters["cancels_sent"] += 1
-            self._log(now, "reconcile", "venue still lists it; cancelling", order.cloid, order.oid)
+            self._log(now, "reconcile", "venue still lists it; cancelling", order.cloid, vo.oid)
         for vo in plan.forgotten:
             out.append(Cancel(None, vo.oid))
             self.counters["cancels_sent"] += 1

@@ -380,6 +380,7 @@ class OrderTracker:
         self.pruned = 0
         self._windows: deque[tuple[float, str]] = deque()
         self._terminal: deque[tuple[float, str]] = deque()
+        self._strays: set[int] = set()  # oids tracked again by ``track_stray``
         # Pruned orders' cloids and oids, oldest first, until FORGOTTEN_HORIZON_S has passed.
         self._forgotten: dict[str | int, None] = {}
         self._forgotten_queue: deque[tuple[float, str, int | None]] = deque()
@@ -486,6 +487,7 @@ class OrderTracker:
         )
         self.by_cloid[key] = order
         self.by_oid[oid] = order
+        self._strays.add(oid)
         self.state_counts[S.RESTING] += 1
         self._add_exposure(order)
         self._add_intent(order)
@@ -509,6 +511,13 @@ class OrderTracker:
     # ---- lookups ------------------------------------------------------------------------
 
     def get(self, cloid: str | None = None, oid: int | None = None) -> TrackedOrder | None:
+        """The order an event or a venue row is about: by cloid, else by oid -- except that a
+        stray claimed under its oid (``track_stray``) wins over the rejected record that
+        shares its cloid, so the venue's news about it moves the order that may rest."""
+        if oid is not None and oid in self._strays:
+            stray = self.by_oid.get(oid)
+            if stray is not None:
+                return stray
         if cloid is not None:
             order = self.by_cloid.get(cloid)
             if order is not None:
@@ -760,6 +769,7 @@ class OrderTracker:
             del self.by_cloid[cloid]
             if order.oid is not None and self.by_oid.get(order.oid) is order:
                 del self.by_oid[order.oid]
+                self._strays.discard(order.oid)
             self.state_counts[order.state] -= 1
             self.ledger.forget_order(cloid)
             self.pruned += 1

@@ -38,7 +38,9 @@ class SnapshotPlan:
     query: list[TrackedOrder] = field(default_factory=list)  # missing past the grace period
     kept_fresh: int = 0  # missing, but younger than the grace period (D9)
     untracked: list[VenueOrder] = field(default_factory=list)  # on the venue, unknown to us
-    recancel: list[TrackedOrder] = field(default_factory=list)  # we cancelled, venue lists it
+    # We believe it gone (cancelled, or rejected: never placed), the venue lists it: the order
+    # and the venue's row (its oid: a placement we gave up on never told us one).
+    recancel: list[tuple[TrackedOrder, VenueOrder]] = field(default_factory=list)
     # Ours, finished and already pruned, yet listed: the snapshot is older than our news (a
     # late answer), or the order outlived our belief; cancelled again, never adopted (D1, D9).
     forgotten: list[VenueOrder] = field(default_factory=list)
@@ -150,7 +152,7 @@ class Reconciler:
             ):
                 # We believe it gone; the venue lists it.  A snapshot older than our news is
                 # expected (D9); past the grace period it is an order we must cancel again.
-                plan.recancel.append(order)
+                plan.recancel.append((order, vo))
         for order in tracker.non_terminal():
             if order.cloid in seen or order.state not in _EXPECTED_ON_VENUE:
                 continue

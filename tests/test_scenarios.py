@@ -486,6 +486,24 @@ def test_S10_the_placement_given_up_on_arrives_after_all_D22_D24(news: object) -
     assert len(again) == 1 and isinstance(again[0], Place)
 
 
+def test_S10_a_snapshot_lists_the_placement_given_up_on_D9_D24() -> None:
+    """The same late placement, seen first in an open-orders snapshot: it is cancelled by the
+    oid the snapshot gives (the cancel used to carry neither oid nor cloid: a rejected order
+    never told us its oid) and claimed as a stray of its intent."""
+    s, c10, t0 = _s10()
+    late = _given_up(s, c10, t0)
+    s.run(late + 2.5)
+    listed = VenueOrder(77, c10.cloid, c10.side, c10.price, c10.size, c10.size)
+    rows = tuple(
+        VenueOrder(o.oid, o.cloid, o.side, o.price, o.size, o.size)
+        for o in s.maker.tracker.non_terminal()
+        if o.oid is not None
+    )
+    sent = s.handle(OpenOrders((*rows, listed)), late + 2.6)
+    assert cancels(sent) == [Cancel("stray-77", 77)]
+    assert s.maker.tracker.get(c10.cloid, 77) is s.order("stray-77")
+
+
 # ---- S11 ------------------------------------------------------------------------------------
 
 
