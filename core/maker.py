@@ -671,7 +671,8 @@ class MarketMaker:
             self._placement_rejected(outcome.order, rclass, ev.raw_status, None, now)
 
     def _on_status_report(self, ev: OrderStatusReport, now: float) -> list[Command]:
-        key = ev.cloid or self._cloid_for(ev.oid)
+        about = self.tracker.get(ev.cloid, ev.oid)  # a stray is asked by oid, answered by cloid
+        key = about.cloid if about is not None else ev.cloid or self._cloid_for(ev.oid)
         asked_at: float | None = None
         if key is not None:
             self._queries.pop(key, None)

@@ -466,9 +466,11 @@ class OrderTracker:
         placement arrived after every "not found" we had, or the venue contradicted itself).
         The rejected record never comes back (D1); the venue order is tracked again as a stray
         of the same intent, keyed by its oid, so that the intent stays occupied until the stray
-        is cancelled (D22: never two orders for one intent).  None if already tracked."""
+        is cancelled (D22: never two orders for one intent).  From then on the oid is the
+        stray's: news about it moves the stray, never the record.  None if already tracked,
+        or if the record's late fills already filled it."""
         key = f"stray-{oid}"
-        if key in self.by_cloid:
+        if key in self.by_cloid or gone.filled >= gone.size:
             return None
         order = TrackedOrder(
             cloid=key,
@@ -482,6 +484,8 @@ class OrderTracker:
             oid=oid,
             state=S.RESTING,
             state_changed_at=now,
+            filled=gone.filled,  # late fills counted on the record: only the rest may rest
+            fill_value=gone.fill_value,
             venue_seen_at=now,
             adopted=True,
         )
@@ -893,6 +897,10 @@ class OrderTracker:
 
     def _bind_oid(self, order: TrackedOrder, oid: int) -> None:
         if order.oid == oid:
+            return
+        if oid in self._strays and self.by_oid.get(oid) is not order:
+            # The rejected record's own late ack names the oid its stray holds: the stray
+            # keeps it, or every answer about the oid would go to a terminal record.
             return
         if order.oid is not None and self.by_oid.get(order.oid) is order:
             del self.by_oid[order.oid]

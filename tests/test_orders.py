@@ -795,6 +795,26 @@ def test_S10_not_found_while_the_request_may_still_arrive_is_asked_again_D24():
     assert order.state is S.REJECTED
 
 
+def test_a_stray_occupies_its_intent_with_what_is_left_and_keeps_its_oid_D22_D24():
+    """A placement given up on that the venue then rests: tracked again as a stray of its
+    intent, carrying the fills already counted on the rejected record (only the rest may rest),
+    and the oid stays the stray's even when the record's own late ack names it."""
+    tracker = OrderTracker(grace_period=2.0, request_lifetime=2.0)
+    gone = place(tracker, "c10", now=0.0, level=2)
+    tracker.on_place_unknown(PlaceUnknown("c10", "timeout"), now=1.0)
+    report(tracker, VenueStatus.NOT_FOUND, cloid="c10", now=5.0)
+    assert gone.state is S.REJECTED and tracker.live_for_intent(Side.BID, 2) == []
+    gone.filled = 4
+    stray = tracker.track_stray(gone, 77, now=6.0)
+    assert stray is not None and stray.filled == 4 and stray.level == 2
+    assert tracker.live_for_intent(Side.BID, 2) == [stray]
+    assert tracker.track_stray(gone, 77, now=6.1) is None, "claimed once"
+    tracker.on_place_ack(PlaceAck("c10", 77, AckStatus.RESTING), now=6.2)
+    assert tracker.get(None, 77) is stray and tracker.get("c10", 77) is stray
+    gone.filled = gone.size
+    assert tracker.track_stray(gone, 78, now=6.3) is None, "nothing left to rest"
+
+
 def test_S10_not_found_after_the_grace_period_means_never_placed_D8():
     tracker = OrderTracker(grace_period=2.0, request_lifetime=2.0)
     order = place(tracker, "c10", now=0.0, level=2)

@@ -18,6 +18,7 @@ from core.events import (
     CancelAck,
     CancelAllDone,
     CancelRejected,
+    CancelUnknown,
     Connected,
     Disconnected,
     OpenOrders,
@@ -486,6 +487,22 @@ def test_S10_the_placement_given_up_on_arrives_after_all_D22_D24(news: object) -
     assert len(again) == 1 and isinstance(again[0], Place)
 
 
+def test_S10_a_stray_is_asked_about_by_oid_and_the_answer_by_cloid_settles_it_D24() -> None:
+    """The stray's cancel goes unanswered: it is asked about by oid (its key is no venue
+    cloid), the venue answers with the order's real cloid, and that answer settles the stray,
+    not the rejected record that shares the cloid."""
+    s, c10, t0 = _s10()
+    late = _given_up(s, c10, t0)
+    s.handle(PlaceAck(c10.cloid, 77, AckStatus.RESTING), late + 0.02)
+    s.handle(CancelUnknown("stray-77", 77, "timeout"), late + 0.1)
+    asked = queries(s.tick(late + 0.2))
+    assert [(q.cloid, q.oid) for q in asked] == [(None, 77)]
+    gone = OrderStatusReport(c10.cloid, 77, VenueStatus.NOT_FOUND, "unknownOid")
+    s.handle(gone, late + 2.5)  # past the grace period, and asked after the venue showed it
+    assert s.order("stray-77").state is OrderState.CANCEL_CONFIRMED
+    assert [q for q in queries(s.run(late + 8.0)) if q.oid == 77] == []
+
+
 def test_S10_a_snapshot_lists_the_placement_given_up_on_D9_D24() -> None:
     """The same late placement, seen first in an open-orders snapshot: it is cancelled by the
     oid the snapshot gives (the cancel used to carry neither oid nor cloid: a rejected order
@@ -501,7 +518,15 @@ def test_S10_a_snapshot_lists_the_placement_given_up_on_D9_D24() -> None:
     )
     sent = s.handle(OpenOrders((*rows, listed)), late + 2.6)
     assert cancels(sent) == [Cancel("stray-77", 77)]
-    assert s.maker.tracker.get(c10.cloid, 77) is s.order("stray-77")
+    stray = s.order("stray-77")
+    assert s.maker.tracker.get(c10.cloid, 77) is stray
+    # The placement's own ack comes after: the oid stays the stray's (a review found the ack
+    # handing it back to the rejected record, after which the cancel's answer was ignored and
+    # the stray stayed CancelPending for ever, its intent never quoted again).
+    s.handle(PlaceAck(c10.cloid, 77, AckStatus.RESTING), late + 2.7)
+    assert s.maker.tracker.get(None, 77) is stray
+    s.handle(CancelAck("stray-77", 77), late + 2.8)
+    assert stray.state is OrderState.CANCEL_CONFIRMED
 
 
 # ---- S11 ------------------------------------------------------------------------------------

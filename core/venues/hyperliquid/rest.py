@@ -88,7 +88,7 @@ class RestClient:
             raise RestUnknown(f"HTTP {status} from {path}: {response.text[:200]}")
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             raise RestUnknown(f"{path} answered with something that is not JSON") from None
 
     async def aclose(self) -> None:
