@@ -6,6 +6,8 @@ the whole run) and states the invariant it broke and why.
 
 from __future__ import annotations
 
+import pytest
+
 from core.sim.swarm import run_seed
 
 
@@ -19,6 +21,24 @@ def test_seed_8_not_found_while_placement_in_flight() -> None:
     unanswered placement is believed only once the request can no longer arrive
     (``reconcile.request_lifetime_s``, D24)."""
     result = run_seed(8)
+    assert result.invariant is None, "\n".join(result.report)
+
+
+@pytest.mark.parametrize("seed", [2089, 2129])
+def test_seeds_2089_2129_stale_not_found_believed_over_newer_venue_news(seed: int) -> None:
+    """Seeds 2089 and 2129 (an early session): a "not found" that was older than the venue's
+    own news of the order (an ack or an update already showed it) was believed, and the
+    intent was placed a second time.  Fixed with the request-lifetime rule of seed 8 (D24)."""
+    result = run_seed(seed)
+    assert result.invariant is None, "\n".join(result.report)
+
+
+@pytest.mark.parametrize("seed", [2006, 2164])
+def test_seeds_2006_2164_modify_churn_no_longer_masks_quiescence(seed: int) -> None:
+    """Seeds 2006 and 2164 (the harness): in a fast market every tick re-priced the ladder,
+    so some modify was always unanswered and ``converged`` never held within the settle
+    phase.  Quiescence now pauses the maker (orders kept) halfway through it (D22)."""
+    result = run_seed(seed)
     assert result.invariant is None, "\n".join(result.report)
 
 
