@@ -28,7 +28,8 @@ def test_seed_8_not_found_while_placement_in_flight() -> None:
 def test_seeds_2089_2129_stale_not_found_believed_over_newer_venue_news(seed: int) -> None:
     """Seeds 2089 and 2129 (an early session): a "not found" that was older than the venue's
     own news of the order (an ack or an update already showed it) was believed, and the
-    intent was placed a second time.  Fixed with the request-lifetime rule of seed 8 (D24)."""
+    intent was placed a second time.  Fixed in that session (D24): news the venue gave after
+    a question was asked outranks the answer to it."""
     result = run_seed(seed)
     assert result.invariant is None, "\n".join(result.report)
 
