@@ -86,10 +86,15 @@ Command = Place | Cancel | Modify | CancelAll | SetLeverage | QueryOrder | SyncS
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """One submission.  The venue answers each item on its own (D7)."""
+    """One submission.  The venue answers each item on its own (D7).
+
+    ``expires_in``: seconds after sending past which the venue must refuse the batch instead
+    of executing it (Hyperliquid's ``expiresAfter``), so that a placement that takes too long
+    to arrive can never rest after we believed it never placed (D24; swarm seed 1052759)."""
 
     batch_id: int
     commands: tuple[Command, ...]
+    expires_in: float | None = None
 
     @property
     def is_emergency(self) -> bool:

@@ -1280,10 +1280,17 @@ class MarketMaker:
             else:
                 other.append(cmd)
         batches: list[Batch] = []
-        for group in (urgent, other, sides[Side.BID], sides[Side.ASK]):
+        for group in (urgent, other):
             if group:
                 self._batch_id += 1
                 batches.append(Batch(self._batch_id, tuple(group)))
+        # D24: a placement must reach the venue well inside its request lifetime or be refused
+        # there; half of it leaves the other half for clock skew and the refusal's way back.
+        expires_in = self.params.request_lifetime / 2
+        for group in (sides[Side.BID], sides[Side.ASK]):
+            if group:
+                self._batch_id += 1
+                batches.append(Batch(self._batch_id, tuple(group), expires_in))
         return batches
 
     def _log(

@@ -204,6 +204,29 @@ def test_place_sync_query_and_cancel_over_ws_and_over_rest() -> None:
     asyncio.run(scenario(False))
 
 
+def test_a_placement_past_its_expiry_is_refused_by_the_venue_D24() -> None:
+    """A placement batch carries its expiry into the signed action (``expiresAfter``): one
+    that reaches the venue too late is refused there, never rests.  Within it, it rests."""
+
+    async def scenario() -> None:
+        async with loopback() as lb:
+            venue, events = await connected_venue(lb)
+            book = await events.wait_for(BookSnapshot)
+            bid = book.bids[0][0] - 100
+            late = Batch(1, (Place(CLOIDS[0], Side.BID, bid, 5000),), expires_in=-1.0)
+            await venue.submit(late)
+            rejected = await events.wait_for(PlaceRejected)
+            assert (rejected.cloid, rejected.reason) == (CLOIDS[0], "Action already expired")
+            assert lb.twin.open_order_count() == 0
+            await venue.submit(Batch(2, (Place(CLOIDS[1], Side.BID, bid, 5000),), 5.0))
+            ack = await events.wait_for(PlaceAck)
+            assert (ack.cloid, ack.status) == (CLOIDS[1], AckStatus.RESTING)
+            await venue.close()
+            await events.stop()
+
+    asyncio.run(scenario())
+
+
 def test_cancel_all_sweeps_orders_we_never_tracked_D25() -> None:
     async def scenario() -> None:
         async with loopback() as lb:

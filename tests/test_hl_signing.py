@@ -271,9 +271,9 @@ def test_envelope_signs_off_the_event_loop_with_fresh_nonces() -> None:
     threads: list[int] = []
     original = s.envelope
 
-    def spy(action: dict[str, object]) -> dict[str, object]:
+    def spy(action: dict[str, object], expires_after: int | None = None) -> dict[str, object]:
         threads.append(threading.get_ident())
-        return original(action)
+        return original(action, expires_after)
 
     s.envelope = spy  # type: ignore[method-assign]
 
@@ -298,6 +298,22 @@ def test_envelope_signs_off_the_event_loop_with_fresh_nonces() -> None:
             )
             == ADDRESS_A
         )
+
+
+def test_an_expiry_is_signed_into_the_envelope_D24() -> None:
+    """``expiresAfter`` is part of what is signed (reference 4.1): the venue recovers our
+    address only with the same expiry, so it cannot be stripped or moved in transit."""
+    s = signer(mainnet=False)
+    body = asyncio.run(s.signed(V2_ORDER, 1_700_000_005_000))
+    s.close()
+    assert body["expiresAfter"] == 1_700_000_005_000
+    nonce = int(str(body["nonce"]))
+    signature = body["signature"]
+    assert (
+        recover_signer(V2_ORDER, signature, nonce, None, 1_700_000_005_000, is_mainnet=False)  # type: ignore[arg-type]
+        == ADDRESS_A
+    )
+    assert recover_signer(V2_ORDER, signature, nonce, None, None, is_mainnet=False) != ADDRESS_A  # type: ignore[arg-type]
 
 
 def test_keys_are_never_shown_D21() -> None:

@@ -982,6 +982,21 @@ def test_D24_unanswered_cancel_becomes_a_status_query_retried_until_definitive()
     assert order.state is OrderState.CANCELLED
 
 
+def test_D24_placements_expire_at_the_venue_within_half_their_request_lifetime() -> None:
+    """D24 (swarm seed 1052759): "not found" is believed once a placement can no longer
+    arrive, so the venue must refuse one that arrives later (Hyperliquid's expiresAfter): every
+    placement batch carries an expiry of half the request lifetime (the other half is margin
+    for clock skew and the refusal's way back).  Cancels never expire: late is still useful."""
+    config = make_config(reconcile={"request_lifetime_s": 8.0})
+    s, _ = running_maker(make_params(config=config))
+    assert s.batches and all(
+        b.expires_in == (4.0 if any(isinstance(c, Place | Modify) for c in b.commands) else None)
+        for b in s.batches
+    )
+    s.operate(CancelAllOrders("test"), s.now + 0.1)
+    assert s.batches[-1].expires_in is None and cancel_alls(s.batches[-1].commands)
+
+
 def _bid_placement_unknown_and_asked_about() -> tuple[Session, Place, float]:
     """A running maker whose first bid timed out (outcome unknown) and was asked about."""
     s, first = running_maker()

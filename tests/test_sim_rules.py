@@ -46,7 +46,7 @@ from core.events import (
     VenueStatus,
 )
 from core.rejections import parse_leverage
-from core.venues.sim.config import FaultConfig, FlowConfig, SimConfig
+from core.venues.sim.config import Delay, FaultConfig, FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 
 BID, ASK = Side.BID, Side.ASK
@@ -475,3 +475,23 @@ def test_a_calmed_market_trades_no_more_with_resting_orders_and_fair_stands_stil
     assert not only(later, Fill) and not only(later, Trade)
     assert exchange.fair_price == fair and exchange.position == position
     assert {"b2", "a2"} <= {o.cloid for o in exchange.open_orders()}
+
+
+def test_a_batch_arriving_after_its_expiry_is_refused_not_executed_D24() -> None:
+    """Hyperliquid's ``expiresAfter`` (reference 3.9): placements that reach the venue after
+    their batch's expiry are refused whole -- the order never rests, the modified one stays."""
+    slow = FaultConfig.profile("instant", request_latency=Delay(median_s=2.0, p99_s=2.0))
+    exchange = still_exchange(faults=slow)
+    exchange.submit(Batch(1, (Place("c1", BID, 299_950, 1_000, ALO),)), 1.0)
+    ack = one(exchange.advance(4.0), PlaceAck)
+    exchange.submit(Batch(2, (Place("c2", BID, 299_940, 1_000, ALO),), expires_in=1.5), 4.0)
+    late_modify = Modify("c1", ack.oid, "c3", BID, 299_930, 1_000, ALO)
+    exchange.submit(Batch(3, (late_modify,), expires_in=1.5), 4.0)
+    events = exchange.advance(7.0)
+    rejected = only(events, PlaceRejected)
+    assert [(r.cloid, r.reason) for r in rejected] == [("c2", "Action already expired")]
+    (modify,) = only(events, ModifyRejected)
+    assert (modify.cloid, modify.original_gone) == ("c1", False)
+    assert {o.cloid for o in exchange.open_orders()} == {"c1"}
+    exchange.submit(Batch(4, (Place("c4", BID, 299_940, 1_000, ALO),), expires_in=2.5), 7.0)
+    assert one(exchange.advance(10.0), PlaceAck).cloid == "c4"

@@ -76,23 +76,24 @@ class Signer:
         )
         return cast(JsonDict, signature)
 
-    def envelope(self, action: JsonDict) -> JsonDict:
-        """The ``/exchange`` body: a fresh nonce, the signature, the vault (blocking)."""
+    def envelope(self, action: JsonDict, expires_after: int | None = None) -> JsonDict:
+        """The ``/exchange`` body: a fresh nonce, the signature, the vault, and the time (epoch
+        ms) after which the venue refuses the action instead of executing it (blocking)."""
         nonce = self.nonces.next()
         return {
             "action": action,
             "nonce": nonce,
-            "signature": self.sign(action, nonce),
+            "signature": self.sign(action, nonce, expires_after),
             "vaultAddress": self.vault_address,
-            "expiresAfter": None,
+            "expiresAfter": expires_after,
         }
 
-    async def signed(self, action: JsonDict) -> JsonDict:
+    async def signed(self, action: JsonDict, expires_after: int | None = None) -> JsonDict:
         """``envelope`` in the signing thread; the event loop keeps running meanwhile."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl-sign")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.envelope, action)
+        return await loop.run_in_executor(self._executor, self.envelope, action, expires_after)
 
     def close(self) -> None:
         executor, self._executor = self._executor, None

@@ -266,7 +266,9 @@ class HyperliquidVenue:
     async def submit(self, batch: Batch) -> None:
         if self._closed:
             return
-        task = asyncio.create_task(self._execute(batch), name=f"hl-batch-{batch.batch_id}")
+        # The deadline runs from now, when the maker sent it, not from when it is signed.
+        expires = None if batch.expires_in is None else epoch_ms() + int(batch.expires_in * 1000)
+        task = asyncio.create_task(self._execute(batch, expires), name=f"hl-batch-{batch.batch_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -314,14 +316,15 @@ class HyperliquidVenue:
 
     # ---- executing a batch --------------------------------------------------------------
 
-    async def _execute(self, batch: Batch) -> None:
+    async def _execute(self, batch: Batch, expires_after: int | None) -> None:
         try:
-            await self._run(batch)
+            await self._run(batch, expires_after)
         except Exception as exc:  # a bug here must not kill the venue silently
             self._notice("internal", f"batch {batch.batch_id}: {type(exc).__name__}: {exc}")
 
-    async def _run(self, batch: Batch) -> None:
-        """Cancels first (D13), then modifies and placements, then queries and syncs."""
+    async def _run(self, batch: Batch, expires_after: int | None) -> None:
+        """Cancels first (D13), then modifies and placements (refused by the venue after
+        ``expires_after``, epoch ms: D24), then queries and syncs."""
         bid = batch.batch_id
         cmds = batch.commands
         for cmd in cmds:
@@ -332,10 +335,10 @@ class HyperliquidVenue:
             await self._cancels(cancels, bid)
         modifies = [c for c in cmds if isinstance(c, Modify)]
         if modifies:
-            await self._modifies(modifies, bid)
+            await self._modifies(modifies, bid, expires_after)
         places = [c for c in cmds if isinstance(c, Place)]
         if places:
-            await self._places(places, bid)
+            await self._places(places, bid, expires_after)
         for cmd in cmds:
             if isinstance(cmd, SetLeverage):
                 await self._set_leverage(cmd)
@@ -344,7 +347,9 @@ class HyperliquidVenue:
         if questions:
             await asyncio.gather(*questions)
 
-    async def _send_action(self, action: BaseModel, items: int, *, emergency: bool) -> OkBody:
+    async def _send_action(
+        self, action: BaseModel, items: int, *, emergency: bool, expires_after: int | None = None
+    ) -> OkBody:
         """Sign and send one action; the ``ok`` body, or ``_Refused`` / ``_Unknown``."""
         ws = self._ws
         via_ws = self.settings.post_over_ws and ws is not None and ws.up
@@ -354,7 +359,7 @@ class HyperliquidVenue:
             )
             if why is not None:
                 raise _Refused(why, RejectionClass.RATE_LIMIT)
-        body = await self._signer.signed(action_dict(action))
+        body = await self._signer.signed(action_dict(action), expires_after)
         self.counters["actions"] += 1
         self.budget.record_actions(items)
         timeout = self.settings.request_timeout_s
@@ -394,11 +399,13 @@ class HyperliquidVenue:
     def _statuses(body: OkBody) -> Sequence[ItemStatus]:
         return body.data.statuses if body.data is not None else ()
 
-    async def _places(self, places: list[Place], bid: int) -> None:
+    async def _places(self, places: list[Place], bid: int, expires_after: int | None) -> None:
         tr = self._tr
         action = OrderAction(orders=[tr.place(p) for p in places])
         try:
-            body = await self._send_action(action, len(places), emergency=False)
+            body = await self._send_action(
+                action, len(places), emergency=False, expires_after=expires_after
+            )
         except _Refused as r:
             self._put_all(tr.place_rejected(places, r.text, r.rclass, bid))
         except _Unknown as u:
@@ -406,11 +413,13 @@ class HyperliquidVenue:
         else:
             self._put_all(tr.place_answers(places, self._statuses(body), bid))
 
-    async def _modifies(self, modifies: list[Modify], bid: int) -> None:
+    async def _modifies(self, modifies: list[Modify], bid: int, expires_after: int | None) -> None:
         tr = self._tr
         action = BatchModifyAction(modifies=[tr.modify(m) for m in modifies])
         try:
-            body = await self._send_action(action, len(modifies), emergency=False)
+            body = await self._send_action(
+                action, len(modifies), emergency=False, expires_after=expires_after
+            )
         except _Refused as r:
             self._put_all([tr.modify_rejected(m, r.text, bid) for m in modifies])
         except _Unknown as u:

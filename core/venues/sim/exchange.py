@@ -89,7 +89,7 @@ class SimExchange:
         self._market.book.flush_into(self._engine.stream, start)
         self._engine.stream.clear()
         self._queue = DeliveryQueue()
-        self._arrivals: list[tuple[float, int, Batch, Fate]] = []
+        self._arrivals: list[tuple[float, int, Batch, Fate, float]] = []  # ..., sent at
         self._seq = 0
         self._now = start
         self._due: float | None = None  # cached next_due(); None when it must be recomputed
@@ -116,7 +116,8 @@ class SimExchange:
             if fate.lost:
                 return
         self._seq += 1
-        heapq.heappush(self._arrivals, (now + faults.request_delay(), self._seq, batch, fate))
+        arrival = (now + faults.request_delay(), self._seq, batch, fate, now)
+        heapq.heappush(self._arrivals, arrival)
 
     def next_due(self) -> float | None:
         """When something next happens (an internal event or a delivery), or None."""
@@ -156,8 +157,8 @@ class SimExchange:
             if t_fault == t_internal:
                 self._on_timer(*faults.pop_timer())
             elif t_arrival == t_internal:
-                _, _, batch, fate = heapq.heappop(arrivals)
-                self._execute(batch, fate, t_arrival)
+                _, _, batch, fate, sent_at = heapq.heappop(arrivals)
+                self._execute(batch, fate, t_arrival, sent_at)
             else:
                 flow.step()
                 self._publish(t_flow)
@@ -170,14 +171,28 @@ class SimExchange:
 
     # ---- executing our requests -------------------------------------------------------
 
-    def _execute(self, batch: Batch, fate: Fate, t: float) -> None:
+    def _execute(self, batch: Batch, fate: Fate, t: float, sent_at: float) -> None:
         engine = self._engine
         account = self._account
         market = self._market
         faults = self._faults
         batch_id = batch.batch_id
+        # Arrived after its expiresAfter: its placements are refused, not executed (3.9).
+        expired = batch.expires_in is not None and t > sent_at + batch.expires_in
         for cmd in batch.commands:
             match cmd:
+                case Place() if expired:
+                    reason = texts.ACTION_EXPIRED
+                    engine.answers.append(
+                        PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, t)
+                    )
+                case Modify() if expired:
+                    reason = texts.ACTION_EXPIRED
+                    engine.answers.append(
+                        ModifyRejected(
+                            cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
+                        )
+                    )
                 case Place():
                     if faults.rate_limited(t):
                         reason = market.texts.rate_limited

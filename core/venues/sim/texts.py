@@ -25,6 +25,8 @@ MAX_POSITION_REJECTED = "perpMaxPositionRejected"
 ALO_REJECTED = "badAloPxRejected"
 IOC_REJECTED = "iocCancelRejected"
 UNKNOWN_OID = "unknownOid"
+# A whole action refused because it arrived after its ``expiresAfter`` (reference 3.9).
+ACTION_EXPIRED = "Action already expired"
 
 _STATUS: dict[str, VenueStatus] = {
     OPEN: VenueStatus.OPEN,
