@@ -48,6 +48,9 @@ NonNegativeDecimal = Annotated[
 ]
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _SECRET_WORDS = ("private_key", "secret", "mnemonic", "seed_phrase", "api_secret", "password")
+# The deepest real key is three tables down (sim.flow.fair_drift); a file nested far deeper is
+# hostile or broken, and walking it recursively would end in a RecursionError, not a message.
+_MAX_DEPTH = 8
 DEFAULT_KEY_ENV = "MM_CONSOLE_PRIVATE_KEY"
 
 
@@ -257,10 +260,19 @@ def load(path: Path | None = None) -> Config:
         raise ConfigError(str(source), ["not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(source), [f"not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError(
+            str(source), ["not valid TOML: arrays or tables nested too deep to read"]
+        ) from None
     return parse(data, str(source))
 
 
 def parse(data: dict[str, Any], source: str = "config") -> Config:
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ConfigError(
+            source, [f"{deep}: nested more than {_MAX_DEPTH} levels deep; no config key is"]
+        )
     secrets = list(_secret_keys(data, ""))
     if secrets:
         raise ConfigError(
@@ -276,6 +288,21 @@ def parse(data: dict[str, Any], source: str = "config") -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+
+
+def _too_deep(data: dict[str, Any]) -> str | None:
+    """Where ``data`` first goes deeper than ``_MAX_DEPTH`` tables or arrays (walked without
+    recursion), as a dotted path of its first levels; None when it is shallow enough."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > _MAX_DEPTH:
+            return ".".join(path[: _MAX_DEPTH + 1]) + "…"
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in children:
+            if isinstance(value, dict | list):
+                stack.append((value, (*path, str(key))))
+    return None
 
 
 def _secret_keys(node: Any, prefix: str) -> list[str]:

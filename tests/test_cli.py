@@ -51,6 +51,11 @@ def test_invalid_toml_and_missing_file_exit_2(tmp_path: Path) -> None:
     proc = run_cli("--config", str(tmp_path / "nope.toml"), "--no-ui")
     assert proc.returncode == 2 and "cannot read" in proc.stderr
     assert "Traceback" not in proc.stderr
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    proc = run_cli("--config", str(deep), "--no-ui")
+    assert proc.returncode == 2 and "nested too deep" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_secrets_are_refused_in_the_config_file_D21() -> None:

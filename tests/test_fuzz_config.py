@@ -149,3 +149,40 @@ def test_absurd_magnitudes_are_a_clear_error_not_a_hang(section: str, key: str, 
         parse({section: {key: value}})
     assert f"{section}.{key}: must be between 1e-30 and 1e30, got '{value}'" in str(info.value)
     assert parse({section: {key: "1e-29" if key != "loss_limit" else "9e29"}})
+
+
+NESTED = st.recursive(
+    HOSTILE,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(["market", "sim", "flow", "x", "secret"]), inner, max_size=3
+        ),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.dictionaries(st.sampled_from([*sorted(SECTIONS), "x"]), NESTED, max_size=4))
+def test_arbitrarily_nested_values_give_a_config_or_a_clear_error(data: dict[str, Any]) -> None:
+    _judge(lambda: parse(data, "fuzz"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = " + "[" * 5000 + "]" * 5000 + "\n",
+        "market = " + "{ a = " * 3000 + "1" + " }" * 3000 + "\n",
+        "x." * 5000 + "y = 1\n",
+        "[" + "x." * 5000 + "y]\nz = 1\n",
+    ],
+    ids=["deep-array", "deep-inline-table", "deep-dotted-key", "deep-table-header"],
+)
+def test_a_file_nested_too_deep_is_a_clear_error_not_a_traceback(scratch: Path, text: str) -> None:
+    """Regression: 5,000 nested arrays or tables made tomllib (or our own walk over the tables)
+    raise RecursionError, and ``mm-console --config`` died with a traceback and exit 1."""
+    scratch.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load(scratch)
+    assert "nested" in str(info.value)

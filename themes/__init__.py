@@ -67,13 +67,15 @@ def load_theme_file(path: Path) -> Theme:
         raise ThemeError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ThemeError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ThemeError(f"{path}: not valid TOML: nested too deep to read") from None
     return theme_from_dict(data, str(path))
 
 
 def theme_from_dict(data: dict[str, object], source: str) -> Theme:
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ThemeError(f"{source}: 'name' must be a non-empty string")
+    if not isinstance(name, str) or not name.strip() or not name.isprintable():
+        raise ThemeError(f"{source}: 'name' must be a non-empty string on one printable line")
     allowed = {"name", "variables", *_COLOURS, *_FLAGS}
     unknown = sorted(set(data) - allowed)
     if unknown:

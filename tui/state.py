@@ -40,7 +40,7 @@ class StateStore:
     def read(self) -> dict[str, object]:
         try:
             return tomllib.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
             return {}
 
     def theme(self) -> str | None:

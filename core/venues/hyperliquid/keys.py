@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import NoReturn
 
 _KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+# secp256k1's group order: a private key is an integer in [1, n-1]; 64 hex digits outside that
+# range look like a key but cannot sign (eth_account raises a bare ValueError at start-up).
+_CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 class KeySourceError(Exception):
@@ -38,7 +41,13 @@ class PrivateKey:
                 f"the private key is not 64 hex digits (optionally 0x-prefixed); "
                 f"got {len(value)} characters"
             )
-        self._hex = value if value.startswith("0x") else "0x" + value
+        hex_key = value if value.startswith("0x") else "0x" + value
+        if not 0 < int(hex_key, 16) < _CURVE_ORDER:
+            raise KeySourceError(
+                "the private key is 64 hex digits but not a valid secp256k1 key "
+                "(zero, or not below the curve order)"
+            )
+        self._hex = hex_key
 
     def reveal(self) -> str:
         """The key as 0x-hex, for the signer only."""
