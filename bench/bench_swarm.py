@@ -4,8 +4,9 @@ Uses ``core.sim.swarm.run_swarm`` — what ``mm-console swarm`` runs: each seed 
 fault mix, market regime, maker config and operator script, runs the real maker against the
 embedded exchange in virtual time with every invariant checked after every event, then settles
 and judges quiescence.  Batches of seeds run with one worker process per core; each batch is
-one sample.  If the swarm module is not importable, the SimLoop + MarketMaker scenario is
-measured directly (no invariant checks) and the figures say so.
+one sample, and 64 seeds long so that starting the pool and waiting for the last seed weigh
+little, as in a long run.  If the swarm module is not importable, the SimLoop + MarketMaker
+scenario is measured directly (no invariant checks) and the figures say so.
 
     python -m bench.bench_swarm [--quick] [--seeds N] [--batches N] [--duration SIM_SECONDS]
 """
@@ -47,7 +48,7 @@ def run(
     batches: int | None = None,
     duration: float | None = None,
 ) -> list[Result]:
-    seeds = seeds if seeds is not None else (4 if quick else 16)
+    seeds = seeds if seeds is not None else (4 if quick else 64)
     batches = batches if batches is not None else (1 if quick else 3)
     jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     jobs = jobs or 1
