@@ -91,7 +91,7 @@ from core.venues.sim.config import FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.texts import Texts
 
-_CLOID = re.compile(r"^0x[0-9a-fA-F]{32}$")
+_CLOID = re.compile(r"0x[0-9a-fA-F]{32}")  # used with fullmatch: no trailing newline
 _KEEP_NONCES = 100
 _DAY_MS = 86_400_000
 _BOOK_LEVELS = 20
@@ -102,6 +102,7 @@ _TAKER_FEE = Decimal("0.00045")
 _DESERIALIZE = "Failed to deserialize the JSON body into the target type: "
 _USER_SUBS = ("orderUpdates", "userFills", "userEvents")
 _COIN_SUBS = ("l2Book", "trades")
+_MAX_NESTING = 127  # serde_json (the venue's parser) refuses a 128th nested array/object
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,7 +474,7 @@ class Twin:
         if method != "POST" or path not in ("/info", "/exchange"):
             return HttpReply.text(404, f"no route for {method} {path}\n")
         try:
-            payload = json.loads(body)
+            payload = _parse_json(body)
         except ValueError as exc:
             return HttpReply.text(422, f"{_DESERIALIZE}{exc}")
         if path == "/info":
@@ -693,7 +694,7 @@ class Twin:
         cloid: str | None = None
         if isinstance(key, int) and not isinstance(key, bool):
             oid = key
-        elif isinstance(key, str) and _CLOID.match(key):
+        elif isinstance(key, str) and _CLOID.fullmatch(key):
             cloid = key.lower()
             oid = self._key_to_oid.get(cloid)
         else:
@@ -740,6 +741,7 @@ class Twin:
         return _Outcome(200, answer)
 
     def _act(self, request: ExchangeRequest, items: int) -> dict[str, Any]:
+        _check_cloids(request.action)  # a parse error: before the signature and the nonce
         action = action_dict(request.action)
         now_ms = epoch_ms()
         if request.expiresAfter is not None and request.expiresAfter < now_ms:
@@ -825,8 +827,6 @@ class Twin:
 
     def _order_fields(self, order: OrderWire) -> tuple[str, Side, int, int, TimeInForce] | str:
         """(engine key, side, ticks, lots, tif) or the per-order error text."""
-        if order.c is not None and not _CLOID.match(order.c):
-            raise _BadRequest(f"invalid cloid {order.c!r}: expected 0x and 32 hex digits")
         if order.a != self.asset:
             return f"Order has invalid asset. asset={order.a}"
         try:
@@ -993,7 +993,7 @@ class Twin:
 
     async def _on_ws_text(self, client: _Peer, text: str) -> None:
         try:
-            message = json.loads(text)
+            message = _parse_json(text)
             method = message["method"]
         except (ValueError, KeyError, TypeError):
             await self._send(
@@ -1127,6 +1127,29 @@ class Twin:
                 self._peers.discard(client)
 
 
+def _parse_json(text: str | bytes) -> Any:
+    """``json.loads`` for outside input: anything refused is a ``ValueError``.  Nesting past
+    the venue's limit is refused too: ``json.loads`` raises ``RecursionError`` on deep nesting
+    (or, just under Python's limit, leaves a tree that ``str``/``json.dumps`` cannot walk)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("recursion limit exceeded") from None
+    level: list[Any] = [value]
+    for _ in range(_MAX_NESTING):  # breadth-first: no recursion of our own
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return value
+    if any(isinstance(node, dict | list) for node in level):
+        raise ValueError("recursion limit exceeded")
+    return value
+
+
 def _direction(start: int, signed: int) -> str:
     after = start + signed
     if start >= 0 and after >= 0:
@@ -1134,6 +1157,22 @@ def _direction(start: int, signed: int) -> str:
     if start <= 0 and after <= 0:
         return "Open Short" if signed < 0 else "Close Short"
     return "Long > Short" if start > 0 else "Short > Long"
+
+
+def _check_cloids(action: Any) -> None:
+    """The venue parses every cloid as 16 bytes of hex: anything else is HTTP 422."""
+    if isinstance(action, OrderAction):
+        cloids = [o.c for o in action.orders]
+    elif isinstance(action, BatchModifyAction):
+        cloids = [m.order.c for m in action.modifies]
+        cloids += [m.oid for m in action.modifies if isinstance(m.oid, str)]
+    elif isinstance(action, CancelByCloidAction):
+        cloids = [c.cloid for c in action.cancels]
+    else:
+        return
+    for cloid in cloids:
+        if cloid is not None and not _CLOID.fullmatch(cloid):
+            raise _BadRequest(f"invalid cloid {cloid!r}: expected 0x and 32 hex digits")
 
 
 def _item_count(body: Any) -> int:
