@@ -77,6 +77,13 @@ def theme_tables(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
+def _file_holding(tmp_path_factory: Any, raw: bytes) -> Path:
+    """A fresh ``.toml`` file holding ``raw`` (one per example: nothing leaks between them)."""
+    path = tmp_path_factory.mktemp("fuzz") / "file.toml"
+    path.write_bytes(raw)
+    return path
+
+
 def _judge_theme(read: Any) -> None:
     try:
         theme = read()
@@ -92,8 +99,7 @@ def _judge_theme(read: Any) -> None:
 def test_any_bytes_as_a_theme_file_give_a_theme_or_a_clear_error(
     tmp_path_factory: Any, raw: bytes
 ) -> None:
-    path = tmp_path_factory.mktemp("themes") / "t.toml"
-    path.write_bytes(raw)
+    path = _file_holding(tmp_path_factory, raw)
     _judge_theme(lambda: load_theme_file(path))
 
 
@@ -117,9 +123,7 @@ def test_a_theme_file_nested_too_deep_is_reported_not_raised(tmp_path: Path) -> 
 def test_any_state_file_reads_as_a_table_and_can_be_saved_over(
     tmp_path_factory: Any, raw: bytes
 ) -> None:
-    path = tmp_path_factory.mktemp("state") / "state.toml"
-    path.write_bytes(raw)
-    store = StateStore(path)
+    store = StateStore(_file_holding(tmp_path_factory, raw))
     assert isinstance(store.read(), dict)
     theme = store.theme()
     assert theme is None or (isinstance(theme, str) and theme)
