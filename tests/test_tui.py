@@ -9,6 +9,7 @@ injected so the 2 s confirmation window is tested without sleeping.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,30 @@ def places_after(engine: Engine, index: int) -> list[Place]:
     return [c for c in engine.sent[index:] if isinstance(c, Place)]
 
 
+async def until(pilot, condition: Callable[[], bool], what: str, *, rounds: int = 60) -> None:
+    """Let the app handle what is queued, a round of messages at a time, until ``condition``.
+
+    A fixed ``pause(0.2)`` is a race a loaded CI machine loses (it did); a round ends when
+    every widget has handled what was queued when it began, however long that takes."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError(f"not so after {rounds} rounds of messages: {what}")
+
+
+async def settle(pilot, *, rounds: int = 5) -> None:
+    """Rounds of messages enough for a key's chain (app, focused widget, bubbled message)."""
+    for _ in range(rounds):
+        await pilot.pause()
+
+
+async def show_latest(app: ConsoleApp, pilot) -> None:
+    """What the app's refresh timer does, now: poll the engine's view, and let it paint."""
+    app._poll()
+    await settle(pilot)
+
+
 @pytest.mark.asyncio
 async def test_c_sends_cancel_all_once_even_when_held() -> None:
     engine = quoting()
@@ -86,7 +111,7 @@ async def test_kill_needs_confirmation_and_latches_until_rearm() -> None:
         assert engine.actions == [Kill("console key")]
         mark = len(engine.sent)
         engine.run_until(60.0)
-        await pilot.pause(0.2)
+        await show_latest(app, pilot)
         assert engine.latest_view().mode is Mode.KILLED
         assert places_after(engine, mark) == []
         assert engine.exchange.open_orders() == ()
@@ -119,14 +144,14 @@ async def test_pause_keeps_orders_and_shift_p_cancels_them() -> None:
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("p")
-        await pilot.pause(0.2)
+        await show_latest(app, pilot)
         assert engine.actions == [Pause(cancel_orders=False)]
         assert engine.latest_view().mode is Mode.PAUSED
         await pilot.press("p")
-        await pilot.pause(0.2)
+        await show_latest(app, pilot)
         assert engine.actions[-1] == Resume()
         await pilot.press("P")
-        await pilot.pause(0.2)
+        await show_latest(app, pilot)
     assert engine.actions[-1] == Pause(cancel_orders=True)
     assert any(isinstance(c, CancelAll) for c in engine.sent)
 
@@ -159,8 +184,8 @@ async def test_quit_stops_the_engine_and_leaves_no_live_orders() -> None:
         engine.run_until(engine.clock.now() + 5.0)
         assert engine.maker.quiescent_after_stop
         finished.append(True)
-        await pilot.pause(0.3)
-        assert not app.is_running
+        app._poll()  # the refresh timer's turn: the engine has finished
+        await until(pilot, lambda: not app.is_running, "the app exited")
     assert engine.exchange.open_orders() == ()
 
 
@@ -270,7 +295,8 @@ async def test_keys_queued_behind_the_kill_answer_send_one_kill_and_keep_the_con
         await pilot.pause()
         assert app.kill_prompt_shown
         await pilot.press("y", "y", "k", "k", "y")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: not app.kill_prompt_shown, "the prompt closed")
+        await settle(pilot)
         assert not app.kill_prompt_shown
         assert app.screen is screen
     assert engine.actions == [Kill("console key")]
@@ -311,16 +337,16 @@ async def test_a_stale_killed_view_after_a_rearm_does_not_latch_the_kill_key_aga
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("k", "k")
         engine.run_until(60.0)
-        await pilot.pause(0.2)
+        await show_latest(app, pilot)
         killed_view = engine.latest_view()
         assert killed_view.mode is Mode.KILLED
         stale.append(dataclasses.replace(killed_view))  # a new object: the app applies it
         await pilot.press("r", "y")
-        await pilot.pause(0.3)
+        await show_latest(app, pilot)
         assert engine.actions[-1] == Rearm()
         assert not stale, "the stale view was shown"
         engine.run_until(70.0)
-        await pilot.pause(0.2)
+        await show_latest(app, pilot)
         assert engine.latest_view().mode is Mode.RUNNING
         await pilot.press("k", "k")
         await pilot.pause()
@@ -353,11 +379,11 @@ async def test_keys_typed_faster_than_the_app_handles_them_type_into_the_filter(
     async with app.run_test(size=SIZE) as pilot:
         for key, character in (("slash", "/"), ("c", "c"), ("3", "3")):
             app.post_message(events.Key(key, character))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.query_one(EventLog).filter == "c3", "c3 typed")
         assert app.query_one(EventLog).filter == "c3"
         for key, character in (("escape", None), ("t", "t"), ("c", "c"), ("k", "k")):
             app.post_message(events.Key(key, character))
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press("escape")
     assert engine.actions == []
 
