@@ -260,6 +260,9 @@ class MarketMaker:
         self.strategy = params.strategy  # sized for the leverage the venue really applies
         self.connected = False
         self.paused = False
+        # Why quoting paused when the operator did not ask for it (a cancel-all that could
+        # not be verified); empty for the operator's own pause.
+        self.pause_reason = ""
         self.halted_reason = ""
         self.starting = True
         self.stopping = False
@@ -267,7 +270,6 @@ class MarketMaker:
         self._startup_position: PositionSnapshot | None = None
         self._startup_failures = 0
         self._sweep = _Sweep()
-        self._resume_after_sweep = False
         self._batch_id = 0
         self._last_data: float | None = None
         self._last_quote = -1e18
@@ -457,6 +459,7 @@ class MarketMaker:
                     self._sweep.phase = SweepPhase.IDLE
         elif isinstance(action, Pause):
             self.paused = True
+            self.pause_reason = ""
             self._log(
                 now,
                 "operator",
@@ -469,9 +472,9 @@ class MarketMaker:
                 self._log(now, "operator", "resume ignored: stopping")
             elif self.paused:
                 self.paused = False
+                self.pause_reason = ""
                 self._log(now, "operator", "resumed quoting")
         elif isinstance(action, CancelAllOrders):
-            self._resume_after_sweep = not self.paused
             out.extend(self._begin_sweep(f"cancel-all ({action.reason})", now))
         elif isinstance(action, CancelOrder):
             out.extend(self._cancel_one(action.cloid, now))
@@ -633,7 +636,6 @@ class MarketMaker:
         if self._consecutive_cancel_failures >= self.params.cancel_escalation:
             self._consecutive_cancel_failures = 0
             self._log(now, "reconcile", "cancels keep failing: escalating to one cancel-all")
-            self._resume_after_sweep = not self.paused
             return self._begin_sweep("cancel failures", now)
         return []
 
@@ -896,6 +898,13 @@ class MarketMaker:
             self._log(now, "sweep", f"cancel-all failed after {sweep.attempts} attempts: {why}")
             if self.starting or self.kill_switch.latched:
                 self._halt(now, f"{sweep.purpose}: cancel-all failed ({why})")
+            elif not self.stopping:
+                # D13, D25: what the sweep could not cancel may still rest at the venue, and
+                # quoting on top of it piles orders up where we cannot take them down.  Quoting
+                # waits for the operator, who sees why and resumes with p (D27, D28).
+                self.paused = True
+                self.pause_reason = f"cancel-all not verified: {why} ({sweep.purpose})"
+                self._log(now, "sweep", f"quoting paused: {self.pause_reason}; p resumes")
             return []
         sweep.attempts += 1
         sweep.phase = SweepPhase.SWEEPING
@@ -924,8 +933,6 @@ class MarketMaker:
         if self.starting and self._sweep.purpose == "start-up":
             self.starting = False
             self._log(now, "reconcile", "start-up sweep verified; quoting may begin")
-        if self._resume_after_sweep:
-            self._resume_after_sweep = False
 
     # ---- kill, risk, recovery -----------------------------------------------------------
 
@@ -1007,7 +1014,8 @@ class MarketMaker:
         if self.stopping:
             return "stopping", SideMode.CANCEL_ONLY  # a quit leaves nothing resting
         if self.paused:
-            return "paused", SideMode.HOLD
+            why = f"paused: {self.pause_reason}" if self.pause_reason else "paused"
+            return why, SideMode.HOLD
         if not self.connected:
             return "venue disconnected", SideMode.HOLD
         if self._last_data is None or self.book.best_bid is None or self.book.best_ask is None:
@@ -1401,6 +1409,8 @@ class MarketMaker:
             return triggers[-1].reason if triggers else "killed"
         if self.stopping:
             return "stopping: cancelling every order"
+        if self.paused and self.pause_reason:
+            return f"quoting paused: {self.pause_reason}; p resumes"
         return ""
 
 

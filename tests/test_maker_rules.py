@@ -1122,6 +1122,56 @@ def test_D24_sweep_cancels_without_answers_are_resolved_by_queries() -> None:
     assert places(s.run(s.now + 0.5))
 
 
+def _fail_the_sweep(s: Session, listed: tuple[VenueOrder, ...]) -> None:
+    """Answer every attempt of the sweep in flight with a venue that still lists ``listed``."""
+    for _ in range(s.maker.params.sweep_attempts):
+        assert s.maker.sweep_phase is SweepPhase.SWEEPING
+        s.handle(CancelAllDone(0, len(listed)), s.now + 0.05)
+        s.handle(OpenOrders(listed), s.now + 0.05)
+    assert s.maker.sweep_phase is SweepPhase.FAILED
+
+
+def test_D13_D25_a_cancel_all_that_cannot_be_verified_pauses_quoting_until_the_operator() -> None:
+    """D13/D25/D27: the operator's cancel-all keeps finding orders at the venue, attempt after
+    attempt.  Quoting on top of orders we cannot take down piles them up: quoting pauses, says
+    why, keeps reconciling (D28), and resumes only when the operator says so."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    stuck = s.venue_orders()
+    assert stuck
+    s.operate(CancelAllOrders("test"), s.now + 0.1)
+    _fail_the_sweep(s, stuck)
+    mark = len(s.sent)
+    s.run(s.now + s.maker.reconciler.interval + 10)
+    assert placements(s.sent[mark:]) == []
+    view = s.view()
+    assert view.mode is Mode.PAUSED
+    assert "cancel-all not verified" in view.mode_reason and "p resumes" in view.mode_reason
+    assert all(r.startswith("paused: cancel-all not verified") for r in view.side_reasons.values())
+    assert syncs(s.sent[mark:]), "reconciliation keeps running while paused (D28)"
+    s.operate(Resume(), s.now + 0.1)
+    assert s.view().mode is Mode.RUNNING and s.view().mode_reason == ""
+
+
+def test_D13_an_escalated_cancel_all_that_fails_pauses_quoting_too() -> None:
+    """D13: cancels keep failing, the escalated cancel-all cannot clear the venue either: no
+    new quote goes out beside the orders that would not cancel."""
+    s = three_levels()
+    bids = [o for o in s.maker.tracker.non_terminal() if o.side is Side.BID]
+    stuck = s.venue_orders()
+    for order in bids:
+        s.operate(CancelOrder(order.cloid), s.now + 0.01)
+    for order in bids:
+        ev = CancelRejected(order.cloid, order.oid, RATE_LIMITED, False, RejectionClass.RATE_LIMIT)
+        s.handle(ev, s.now + 0.01)
+    _fail_the_sweep(s, stuck)
+    mark = len(s.sent)
+    s.run(s.now + 10)
+    assert placements(s.sent[mark:]) == []
+    assert s.view().mode is Mode.PAUSED
+    assert "cancel failures" in s.view().mode_reason
+
+
 # ==== D25: cancel-all is venue-wide =============================================================
 
 

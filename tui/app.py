@@ -368,7 +368,7 @@ class ConsoleApp(App[None]):
             self._sweep_watch = ""
             self.notify(
                 f"cancel-all not verified; {view.untracked_venue_orders} untracked venue "
-                "orders; see the event log",
+                f"orders; {view.mode_reason or 'see the event log'}",
                 title="cancel-all FAILED",
                 severity="error",
                 timeout=15,
