@@ -898,10 +898,11 @@ class MarketMaker:
             self._log(now, "sweep", f"cancel-all failed after {sweep.attempts} attempts: {why}")
             if self.starting or self.kill_switch.latched:
                 self._halt(now, f"{sweep.purpose}: cancel-all failed ({why})")
-            elif not self.stopping:
+            elif not self.stopping and not self.paused:
                 # D13, D25: what the sweep could not cancel may still rest at the venue, and
                 # quoting on top of it piles orders up where we cannot take them down.  Quoting
-                # waits for the operator, who sees why and resumes with p (D27, D28).
+                # waits until the operator resumes with p (D27, D28) or a later cancel-all
+                # verifies the venue empty.  An operator's own pause stays theirs.
                 self.paused = True
                 self.pause_reason = f"cancel-all not verified: {why} ({sweep.purpose})"
                 self._log(now, "sweep", f"quoting paused: {self.pause_reason}; p resumes")
@@ -933,6 +934,10 @@ class MarketMaker:
         if self.starting and self._sweep.purpose == "start-up":
             self.starting = False
             self._log(now, "reconcile", "start-up sweep verified; quoting may begin")
+        if self.pause_reason and not self.kill_switch.latched:
+            self.paused = False
+            self.pause_reason = ""
+            self._log(now, "sweep", "venue verified empty: quoting resumes")
 
     # ---- kill, risk, recovery -----------------------------------------------------------
 
