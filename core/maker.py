@@ -481,6 +481,7 @@ class MarketMaker:
         elif isinstance(action, Quit):
             self.stopping = True
             self.paused = True
+            self.pause_reason = ""
             self._log(now, "operator", f"stopping: {action.reason}; cancelling every order")
             out.extend(self._begin_sweep("quit", now))
         return self._batches(now, out) if out else []
@@ -934,10 +935,13 @@ class MarketMaker:
         if self.starting and self._sweep.purpose == "start-up":
             self.starting = False
             self._log(now, "reconcile", "start-up sweep verified; quoting may begin")
-        if self.pause_reason and not self.kill_switch.latched:
-            self.paused = False
+        if self.pause_reason:
+            # The venue is verified empty, so the pause's cause is gone, whatever this sweep
+            # was for.  Behind a kill, quoting resumes at the re-arm; a quit stays paused.
             self.pause_reason = ""
-            self._log(now, "sweep", "venue verified empty: quoting resumes")
+            if not self.stopping:
+                self.paused = False
+                self._log(now, "sweep", "venue verified empty: the cancel-all pause ends")
 
     # ---- kill, risk, recovery -----------------------------------------------------------
 
@@ -967,7 +971,7 @@ class MarketMaker:
         return self._kill(reason, now) if reason is not None else []
 
     def _recovery(self, now: float) -> list[Command]:
-        if not self.params.recovery_enabled or self.starting:
+        if not self.params.recovery_enabled or self.starting or self.stopping:
             return []
         out: list[Command] = []
         if self.recovery.needs_position_refresh and not self._position_refresh_asked:

@@ -1184,6 +1184,55 @@ def test_D25_a_later_cancel_all_that_verifies_the_venue_empty_resumes_the_paused
     assert s.view().mode is Mode.PAUSED, "the operator's pause is the operator's"
 
 
+FOREIGN = (VenueOrder(9001, None, Side.BID, BID - 500, 10, 10),)  # not ours, will not go
+
+
+def _verify_empty(s: Session) -> None:
+    s.handle(CancelAllDone(0, 0), s.now + 0.05)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    s.run(s.now + s.maker.params.verify_gap + 0.1)
+    s.handle(OpenOrders(()), s.now + 0.01)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+
+
+def _pause_on_a_failed_cancel_all(s: Session) -> None:
+    s.operate(CancelAllOrders("test"), s.now + 0.1)
+    _fail_the_sweep(s, FOREIGN)
+    assert s.maker.pause_reason
+
+
+def test_D25_a_quit_after_the_cancel_all_pause_stays_stopped_and_sends_no_recovery() -> None:
+    """D25/D15: the quit's own sweep verifies the venue empty; that must not lift the pause a
+    stopping maker is in (a recovery IOC went out after a verified quit)."""
+    s = _armed()
+    _pause_on_a_failed_cancel_all(s)
+    s.operate(Quit("bye"), s.now + 0.1)
+    _verify_empty(s)
+    assert s.maker.mode is Mode.PAUSED
+    assert placements(s.run(s.now + 5)) == []
+
+
+def test_D18_a_kill_behind_the_cancel_all_pause_resumes_at_the_rearm_however_timed() -> None:
+    """D18/D27: the kill's verified sweep ends the pause's cause; a re-arm before or after
+    that verification ends in the same mode, with no stale reason left."""
+    modes = []
+    for rearm_first in (False, True):
+        s, first = running_maker()
+        s.ack_all(first, 100)
+        _pause_on_a_failed_cancel_all(s)
+        s.operate(Kill(), s.now + 0.1)
+        if rearm_first:
+            s.operate(Rearm(), s.now + 0.05)
+        _verify_empty(s)
+        if not rearm_first:
+            s.operate(Rearm(), s.now + 0.1)
+        view = s.view()
+        modes.append(view.mode)
+        assert "not verified" not in view.mode_reason
+        assert not any("not verified" in r for r in view.side_reasons.values() if r)
+    assert modes == [Mode.RUNNING, Mode.RUNNING]
+
+
 def test_D13_an_escalated_cancel_all_that_fails_pauses_quoting_too() -> None:
     """D13: cancels keep failing, the escalated cancel-all cannot clear the venue either: no
     new quote goes out beside the orders that would not cancel."""
