@@ -14,15 +14,29 @@ from typing import Any
 
 import pytest
 
-from core.actions import CancelAllOrders, Kill
+from core.actions import CancelAllOrders, Kill, Resume
 from core.cli import main
 from core.commands import CancelAll, Place, TimeInForce
-from core.events import Fill, Liquidity, Side
+from core.events import (
+    CancelAllDone,
+    Fill,
+    Liquidity,
+    OpenOrders,
+    OrderStatusReport,
+    Side,
+    Trade,
+    VenueOrder,
+    VenueStatus,
+)
+from core.maker import SweepPhase
 from core.orders import OrderState
 from core.sim import invariants
 from core.sim.invariants import Probe
 from core.sim.scenario import build
 from core.sim.swarm import render_summary, replay_command, run_seed, run_swarm
+from core.venues.sim.config import SimConfig
+from core.venues.sim.exchange import SimExchange
+from tests.maker_harness import BID, Session, commands, places, running_maker
 
 # A quick sweep in the test run; `.ci/run` runs the full fixed sweep through the CLI.
 SWEEP_SEEDS = range(1000, 1012)  # 12 seeds x (60 s of faults + 30 s settle)
@@ -81,6 +95,50 @@ def test_cancel_all_that_waits_is_caught() -> None:
     assert invariants.cancels_never_wait(CancelAllOrders(), [], sweep_was_active=False)
     assert invariants.cancels_never_wait(Kill(), [CancelAll("kill")], False) is None
     assert invariants.cancels_never_wait(Kill(), [], sweep_was_active=True) is None
+
+
+def test_quotes_beside_an_unverified_cancel_all_are_caught() -> None:
+    """D13/D25: the probe follows the sweep itself; a maker that quotes again after a failed
+    cancel-all, before the operator resumes or a sweep verifies, is a violation."""
+    bid = Place("0x1", Side.BID, 101, 1, TimeInForce.ALO, level=0)
+    ioc = Place("0x2", Side.BID, 105, 1, TimeInForce.IOC)
+    assert invariants.no_quotes_beside_an_unverified_sweep(bid, "the failed cancel-all")
+    assert invariants.no_quotes_beside_an_unverified_sweep(ioc, "the failed cancel-all") is None
+    assert invariants.no_quotes_beside_an_unverified_sweep(bid, None) is None
+
+    def failed_sweep() -> tuple[Probe, Session]:
+        s, first = running_maker()
+        s.ack_all(first, 100)
+        probe = Probe(s.maker, SimExchange(SimConfig(seed=1)))
+        probe.operate(CancelAllOrders("test"), s.now + 0.1)
+        stuck = (VenueOrder(9001, None, Side.BID, BID - 500, 10, 10),)  # not ours, will not go
+        for _ in range(s.maker.params.sweep_attempts):
+            s.now += 0.1
+            probe.handle(CancelAllDone(len(first), len(stuck)), s.now)
+            probe.handle(OpenOrders(stuck), s.now)
+        assert s.maker.sweep_phase is SweepPhase.FAILED
+        for order in list(s.maker.tracker.non_terminal()):  # ours did go
+            probe.handle(OrderStatusReport(order.cloid, order.oid, VenueStatus.CANCELED, ""), s.now)
+        return probe, s
+
+    def quote(probe: Probe, s: Session) -> list[Place]:
+        sent = []
+        for _ in range(20):
+            s.now += 0.1
+            probe.handle(Trade(Side.BID, BID, 1), s.now)
+            sent += places(commands(probe.tick(s.now)))
+        return sent
+
+    probe, s = failed_sweep()
+    assert quote(probe, s) == [] and probe.violation is None
+    probe.operate(Resume(), s.now + 0.1)
+    assert quote(probe, s) and probe.violation is None, "resumed by the operator: quotes may go"
+
+    probe, s = failed_sweep()
+    s.maker.paused = False  # a maker that forgets why it stopped
+    quote(probe, s)
+    assert probe.violation is not None
+    assert probe.violation.invariant == "no_quotes_beside_an_unverified_sweep"
 
 
 def test_replayed_fill_counted_twice_is_caught() -> None:

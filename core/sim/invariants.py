@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from core.actions import Action, CancelAllOrders, Kill
+from core.actions import Action, CancelAllOrders, Kill, Resume
 from core.commands import Batch, CancelAll, Command, Modify, Place, TimeInForce
 from core.events import BookDelta, BookSnapshot, Event, Fill, Side, Trade
-from core.maker import MarketMaker
+from core.maker import MarketMaker, SweepPhase
 from core.orders import OrderState, TrackedOrder
 from core.venues.sim.exchange import SimExchange
 
@@ -72,6 +72,15 @@ def backoff_blocks_only_placements(cmd: Command, blocked: dict[Side, str]) -> st
     exempt (D15), and cancels are never held back (see ``cancels_never_wait``)."""
     if isinstance(cmd, Place | Modify) and cmd.tif is not TimeInForce.IOC and cmd.side in blocked:
         return f"{type(cmd).__name__} {cmd.side.value} sent while blocked: {blocked[cmd.side]}"
+    return None
+
+
+def no_quotes_beside_an_unverified_sweep(cmd: Command, unverified: str | None) -> str | None:
+    """D13, D25: once a cancel-all has failed to clear the venue, no resting quote is sent
+    until the operator resumes or a later cancel-all verifies the venue empty (orders that
+    will not go must not be joined by more); recovery IOCs do not rest and are exempt (D15)."""
+    if unverified and isinstance(cmd, Place | Modify) and cmd.tif is not TimeInForce.IOC:
+        return f"{type(cmd).__name__} {cmd.side.value} {cmd.price} sent after {unverified}"
     return None
 
 
@@ -248,6 +257,10 @@ class Probe:
         self._killed_at: float | None = None
         self._runaway_since: float | None = None
         self._kill_position = maker.params.risk.kill_position
+        # Seen by the probe itself, not read from the maker's pause: the failed cancel-all
+        # no verified sweep or operator resume has answered yet.
+        self._unverified: str | None = None
+        self._sweep_seen = maker.sweep_phase
 
     # ---- the agent's entry points -----------------------------------------------------
 
@@ -324,6 +337,7 @@ class Probe:
             self.fail("maker_never_raises", now, f"{where} raised {exc!r}\n{''.join(tb)}")
             return []
         killed = killed or maker.kill_switch.latched
+        unverified = self._follow_sweep(now, arg)
         best_bid, best_ask = maker.book.best_bid, maker.book.best_ask
         for batch in batches:
             self._note(now, "sent", batch)
@@ -342,9 +356,28 @@ class Probe:
                         now,
                         backoff_blocks_only_placements(cmd, blocked),
                     )
+                    and self._check(
+                        "no_quotes_beside_an_unverified_sweep",
+                        now,
+                        no_quotes_beside_an_unverified_sweep(cmd, unverified),
+                    )
                 ):
                     return batches
         return batches
+
+    def _follow_sweep(self, now: float, arg: object) -> str | None:
+        """Whether a failed cancel-all is still unanswered after this call: a sweep seen to
+        fail starts it; a sweep seen verified, or the operator's resume, ends it."""
+        phase = self.maker.sweep_phase
+        if phase is not self._sweep_seen:
+            if phase is SweepPhase.FAILED:
+                self._unverified = f"the cancel-all that failed at t={now:.3f}s"
+            elif phase is SweepPhase.VERIFIED:
+                self._unverified = None
+            self._sweep_seen = phase
+        if isinstance(arg, Resume) and not self.maker.stopping:
+            self._unverified = None
+        return self._unverified
 
     def _blocked(self, now: float) -> dict[Side, str]:
         blocked: dict[Side, str] = {}
