@@ -1153,6 +1153,19 @@ def test_D13_D25_a_cancel_all_that_cannot_be_verified_pauses_quoting_until_the_o
     assert s.view().mode is Mode.RUNNING and s.view().mode_reason == ""
 
 
+FOREIGN = (VenueOrder(9001, None, Side.BID, BID - 500, 10, 10),)  # not ours, will not go
+
+
+def _verify_empty(s: Session, swept: int = 0) -> None:
+    """Answer the sweep in flight: ``swept`` cancelled, then the venue empty twice, a verify
+    gap apart."""
+    s.handle(CancelAllDone(swept, 0), s.now + 0.05)
+    s.handle(OpenOrders(()), s.now + 0.05)
+    s.run(s.now + s.maker.params.verify_gap + 0.1)
+    s.handle(OpenOrders(()), s.now + 0.01)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+
+
 def test_D25_a_later_cancel_all_that_verifies_the_venue_empty_resumes_the_paused_quoting() -> None:
     """D25: the pause after an unverified cancel-all lasts until the venue is seen empty; an
     operator's own pause outlasts any sweep."""
@@ -1163,36 +1176,16 @@ def test_D25_a_later_cancel_all_that_verifies_the_venue_empty_resumes_the_paused
     _fail_the_sweep(s, stuck)
     assert s.view().mode is Mode.PAUSED
     s.operate(CancelAllOrders("again"), s.now + 0.1)
-    s.handle(CancelAllDone(2, 0), s.now + 0.05)
-    s.handle(OpenOrders(()), s.now + 0.05)
-    s.run(s.now + s.maker.params.verify_gap)
-    s.handle(OpenOrders(()), s.now + 0.01)
-    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    _verify_empty(s, swept=2)
     assert s.view().mode is Mode.RUNNING
     # The orders the first sweep could not cancel are still asked about; nothing else waits.
     assert set(s.view().side_reasons.values()) == {"reconciling (waiting for cancel answers)"}
 
-    stuck = (VenueOrder(9001, None, Side.BID, BID - 500, 10, 10),)  # not ours, will not go
     s.operate(Pause(cancel_orders=True), s.now + 0.1)
-    _fail_the_sweep(s, stuck)
+    _fail_the_sweep(s, FOREIGN)
     s.operate(CancelAllOrders("again"), s.now + 0.1)
-    s.handle(CancelAllDone(0, 0), s.now + 0.05)
-    s.handle(OpenOrders(()), s.now + 0.05)
-    s.run(s.now + s.maker.params.verify_gap)
-    s.handle(OpenOrders(()), s.now + 0.01)
-    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    _verify_empty(s)
     assert s.view().mode is Mode.PAUSED, "the operator's pause is the operator's"
-
-
-FOREIGN = (VenueOrder(9001, None, Side.BID, BID - 500, 10, 10),)  # not ours, will not go
-
-
-def _verify_empty(s: Session) -> None:
-    s.handle(CancelAllDone(0, 0), s.now + 0.05)
-    s.handle(OpenOrders(()), s.now + 0.05)
-    s.run(s.now + s.maker.params.verify_gap + 0.1)
-    s.handle(OpenOrders(()), s.now + 0.01)
-    assert s.maker.sweep_phase is SweepPhase.VERIFIED
 
 
 def _pause_on_a_failed_cancel_all(s: Session) -> None:
