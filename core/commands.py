@@ -81,7 +81,18 @@ class SyncState:
     reason: str
 
 
-Command = Place | Cancel | Modify | CancelAll | SetLeverage | QueryOrder | SyncState
+@dataclass(frozen=True, slots=True)
+class FetchFills:
+    """Ask the venue for our fills of the last ``lookback_s`` seconds (Hyperliquid's
+    ``userFillsByTime``): answered by ``Fill(snapshot=True)`` events, de-duplicated by trade id
+    like any replay (D4), and then ``FillsFetched``.  Sent when the venue said an order traded
+    more than the fills we saw (D33) or a fill row could not be read (D34)."""
+
+    lookback_s: float
+    reason: str
+
+
+Command = Place | Cancel | Modify | CancelAll | SetLeverage | QueryOrder | SyncState | FetchFills
 
 
 @dataclass(frozen=True, slots=True)

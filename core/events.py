@@ -203,12 +203,17 @@ class ModifyRejected:
 
 @dataclass(frozen=True, slots=True)
 class OrderUpdate:
+    """An order's status as the venue streams it.  ``filled`` is how much of the order the
+    venue says has traded (original size minus what rests), or None when it does not say: more
+    than we have counted is a gap in our fills (D33)."""
+
     oid: int | None
     cloid: str | None
     status: VenueStatus
     raw_status: str
     rclass: RejectionClass | None = None
     venue_time: float | None = None
+    filled: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +249,12 @@ class VenueOrder:
 
 @dataclass(frozen=True, slots=True)
 class OpenOrders:
+    """The venue's open orders.  ``bad_rows`` counts rows the adapter could not read (D34): the
+    good ones are here, but the snapshot is incomplete and never proves the venue empty (D25)."""
+
     orders: tuple[VenueOrder, ...]
     venue_time: float | None = None
+    bad_rows: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,27 +288,46 @@ class OrderStatusReport:
 
 @dataclass(frozen=True, slots=True)
 class QueryFailed:
-    """A status query that got no answer: retried, never read as "cancelled" (D24)."""
+    """A status query that got no answer: retried, never read as "cancelled" (D24), and paced
+    (D29: ``rate_limited`` when the venue said 429)."""
 
     cloid: str | None
     oid: int | None
     reason: str
+    rate_limited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class CancelAllDone:
-    """The venue-wide sweep finished: how many orders it found and how many failed (D25)."""
+    """The venue-wide sweep finished: how many orders it cancelled and how many it could not
+    (D25).  ``error`` is set when it could not even list the open orders (nothing was
+    cancelled; ``rate_limited`` when the venue said 429): the maker retries, paced (D29)."""
 
     swept: int
     failed: int
     batch_id: int | None = None
+    error: str = ""
+    rate_limited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class SyncFailed:
-    """A state sync (open orders / position) could not be completed."""
+    """A state sync (open orders / position) could not be completed (``rate_limited``: 429)."""
 
     reason: str
+    rate_limited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FillsFetched:
+    """The end of the answer to ``FetchFills``: the fills themselves came before it as
+    ``Fill(snapshot=True)`` events (``count`` of them).  ``error`` (and ``rate_limited``) when
+    the venue could not be asked; ``bad_rows`` it could not read (D33, D34)."""
+
+    count: int
+    error: str = ""
+    rate_limited: bool = False
+    bad_rows: int = 0
 
 
 # ---- connection -------------------------------------------------------------------------
@@ -320,6 +348,30 @@ class VenueNotice:
     """A malformed or unknown venue message: logged and counted, never a state change."""
 
     kind: str
+    text: str
+
+
+class Channel(enum.Enum):
+    """Which kind of venue message a ``MalformedMessage`` was: it says what may have been lost."""
+
+    FILLS = "fills"  # our fills: a trade may be missing from the position
+    ORDER_UPDATES = "order updates"  # our orders' statuses: an order may have changed
+    MARKET = "market data"  # book and public trades: nothing of ours is lost
+    OTHER = "other"
+
+    __hash__ = object.__hash__
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedMessage:
+    """D34: rows of a venue message that could not be read.  The good rows of the same message
+    were delivered as their own events; the bad ones are counted, reported and reconciled
+    (fills are fetched again, orders re-synced).  ``bad_rows`` is 1 for a message that could
+    not be read at all."""
+
+    channel: Channel
+    bad_rows: int
+    good_rows: int
     text: str
 
 
@@ -344,7 +396,9 @@ Event = (
     | QueryFailed
     | CancelAllDone
     | SyncFailed
+    | FillsFetched
     | Connected
     | Disconnected
     | VenueNotice
+    | MalformedMessage
 )

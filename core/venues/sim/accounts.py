@@ -10,6 +10,7 @@ It never matches orders and never decides whether an order is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 
 from core.events import Fill, Side, VenueOrder
@@ -18,6 +19,9 @@ from core.venues.sim.book import BookOrder
 # How long a closed order stays queryable.  Bounded so that a console left running for days
 # does not grow without limit.
 ORDER_RETENTION_S = 600.0
+# How many of an account's fills stay fetchable by time (``FetchFills``): Hyperliquid answers
+# at most 2000 fills per ``userFillsByTime`` call.
+FILL_HISTORY = 2000
 
 
 class AccountOrder(BookOrder):
@@ -158,6 +162,17 @@ class Account:
         # Closed orders in closing order: for retention and for snapshots as of an earlier time.
         self.closed: deque[AccountOrder] = deque()
         self.recent_fills: deque[Fill] = deque(maxlen=replay_fills)
+        self.fill_history: deque[Fill] = deque(maxlen=FILL_HISTORY)
+
+    def fills_since(self, t: float) -> list[Fill]:
+        """Our fills at or after venue time ``t``, oldest first, as a replay (``snapshot``)."""
+        found: list[Fill] = []
+        for f in reversed(self.fill_history):
+            if f.venue_time is not None and f.venue_time < t:
+                break
+            found.append(dataclasses.replace(f, snapshot=True))
+        found.reverse()
+        return found
 
     def exposure(self, symbol: str) -> Exposure:
         ex = self.exposures.get(symbol)

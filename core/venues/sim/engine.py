@@ -505,6 +505,7 @@ class MatchingEngine:
         account.realized += ex.apply_fill(side.sign * lots, price) * market.micro
         fill = Fill(tid, order.oid, order.cloid, side, price, lots, liquidity, now)
         account.recent_fills.append(fill)
+        account.fill_history.append(fill)
         self.stream.append(fill)
 
     # ---- synthetic traders ------------------------------------------------------------

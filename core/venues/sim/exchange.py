@@ -24,6 +24,7 @@ from core.commands import (
     Batch,
     Cancel,
     CancelAll,
+    FetchFills,
     Modify,
     Place,
     QueryOrder,
@@ -36,6 +37,7 @@ from core.events import (
     Disconnected,
     Event,
     Fill,
+    FillsFetched,
     ModifyRejected,
     OrderStatusReport,
     PlaceRejected,
@@ -232,6 +234,10 @@ class SimExchange:
                 case SyncState():
                     as_of = t - faults.snapshot_lag()
                     engine.sync(account, market, t, as_of, batch_id)
+                case FetchFills():
+                    fills = account.fills_since(t - cmd.lookback_s)
+                    engine.answers.extend(fills)
+                    engine.answers.append(FillsFetched(len(fills)))
                 case _:
                     assert_never(cmd)
         answers = engine.answers
@@ -393,6 +399,8 @@ def _unknown_answers(batch: Batch, timeout_s: float) -> list[Event]:
                 answers.append(QueryFailed(cmd.cloid, cmd.oid, reason))
             case SyncState():
                 answers.append(SyncFailed(reason))
+            case FetchFills():
+                answers.append(FillsFetched(0, error=reason))
             case CancelAll() | SetLeverage():
                 answers.append(VenueNotice("timeout", f"{type(cmd).__name__}: {reason}"))
             case _:
