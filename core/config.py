@@ -162,6 +162,11 @@ class RecoveryConfig(_Section):
 
 
 class ReconcileConfig(_Section):
+    """Reconciliation (D9, D16, D24, D31-D33).  ``query_retry_cap_s``: status queries that fail
+    or get an answer that settles nothing are asked again after 0.25 s, 0.5 s, ... up to this;
+    ``fill_gap_wait_s``: how long fills the venue says happened may be behind before they are
+    fetched by time."""
+
     grace_period_s: float = Field(default=2.0, ge=0)
     request_lifetime_s: float = Field(default=10.0, gt=0)
     interval_s: float = Field(default=30.0, gt=0)
@@ -171,7 +176,39 @@ class ReconcileConfig(_Section):
     on_start: Literal["cancel_all", "adopt"] = "cancel_all"
     cancel_timeout_s: float = Field(default=5.0, gt=0)
     query_timeout_s: float = Field(default=5.0, gt=0)
+    query_retry_cap_s: float = Field(default=8.0, ge=0.25, le=600)
+    fill_gap_wait_s: float = Field(default=1.0, gt=0, le=60)
     terminal_retention_s: float = Field(default=60.0, gt=0)
+
+
+class EmergencyConfig(_Section):
+    """Cancels, cancel-all and kill (D13, D25, D29).  They always go out at once; only their
+    *retries* wait: a cancel the venue refused (a 429) is retried after ``cancel_retry_base_s``,
+    doubling up to ``cancel_retry_cap_s``; likewise a cancel-all whose listing or verification
+    the venue refused, with ``sweep_retry_*``.  A cancel-all unanswered for
+    ``sweep_timeout_s`` is sent again; ``sweep_attempts`` cancel-alls that leave orders behind
+    (rate limits do not count) end it as failed.  The venue must be seen empty twice,
+    ``verify_gap_s`` apart.  ``escalate_after`` cancels failing in a row become one cancel-all."""
+
+    cancel_retry_base_s: float = Field(default=0.1, gt=0, le=10)
+    cancel_retry_cap_s: float = Field(default=2.0, gt=0, le=60)
+    sweep_retry_base_s: float = Field(default=0.2, gt=0, le=10)
+    sweep_retry_cap_s: float = Field(default=2.0, gt=0, le=60)
+    sweep_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    sweep_attempts: int = Field(default=5, ge=1, le=100)
+    verify_gap_s: float = Field(default=0.3, gt=0, le=10)
+    escalate_after: int = Field(default=3, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _caps_not_below_bases(self) -> EmergencyConfig:
+        for kind in ("cancel", "sweep"):
+            base = getattr(self, f"{kind}_retry_base_s")
+            cap = getattr(self, f"{kind}_retry_cap_s")
+            if cap < base:
+                raise ValueError(
+                    f"{kind}_retry_cap_s ({cap}) must be >= {kind}_retry_base_s ({base})"
+                )
+        return self
 
 
 KEY_ACTIONS = (
@@ -218,6 +255,7 @@ class Config(_Section):
     backoff: BackoffConfig = Field(default_factory=BackoffConfig)
     recovery: RecoveryConfig = Field(default_factory=RecoveryConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
+    emergency: EmergencyConfig = Field(default_factory=EmergencyConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
 

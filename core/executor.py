@@ -60,7 +60,13 @@ class Executor:
         desired: dict[Side, tuple[Quote, ...]],
         modes: dict[Side, SideMode],
         tracker: OrderTracker,
+        *,
+        now: float = 0.0,
+        cancel_retry_at: float = -1e18,
     ) -> ExecutionPlan:
+        """``cancel_retry_at``: an order whose cancel the venue refused is not cancelled (nor
+        modified: a modify is a cancel too) again before then (D29); its intent waits."""
+        retrying = now < cancel_retry_at
         plan = ExecutionPlan()
         levels_in_use: dict[Side, set[int]] = {Side.BID: set(), Side.ASK: set()}
         for side, level in tracker.intents:
@@ -72,7 +78,13 @@ class Executor:
             wanted = {q.level: q for q in desired.get(side, ())}
             for level in sorted(levels_in_use[side] | set(wanted)):
                 self._plan_intent(
-                    plan, side, level, wanted.get(level), mode, tracker.live_for_intent(side, level)
+                    plan,
+                    side,
+                    level,
+                    wanted.get(level),
+                    mode,
+                    tracker.live_for_intent(side, level),
+                    retrying,
                 )
         return plan
 
@@ -84,6 +96,7 @@ class Executor:
         quote: Quote | None,
         mode: SideMode,
         orders: list[TrackedOrder],
+        retrying: bool,
     ) -> None:
         if any(
             o.state is OrderState.PENDING_NEW or o.state is OrderState.CANCEL_PENDING
@@ -95,17 +108,30 @@ class Executor:
         placing = mode is SideMode.QUOTE and quote is not None
         keep: TrackedOrder | None = None
         if quote is not None:
-            keep = next((o for o in active if self._matches(o, quote)), None)
+            keep = next(
+                (o for o in active if not o.cancel_requested and self._matches(o, quote)), None
+            )
+        if retrying and any(o is not keep and o.cancel_failures for o in active):
+            plan.waiting += 1  # D29: a refused cancel is retried when its pacing allows
+            return
+        cancelled = False
         for order in active:
             if order is keep:
                 continue
-            if placing and keep is None and quote is not None and order.oid is not None:
+            if (
+                placing
+                and keep is None
+                and quote is not None
+                and order.oid is not None
+                and not order.cancel_requested
+            ):
                 # Re-price in one step: the venue swaps the quotes atomically.
                 plan.placements[side].append(self._modify(order, quote))
                 keep = order
                 continue
             plan.cancels.append(Cancel(order.cloid, order.oid))
-        if placing and keep is None and quote is not None:
+            cancelled = True
+        if placing and keep is None and quote is not None and not cancelled:
             plan.placements[side].append(
                 Place(
                     cloid=self._next_cloid(),

@@ -16,7 +16,29 @@ This module never decides an order's state; ``core.orders`` does, using what the
 
 from __future__ import annotations
 
+import enum
 from collections import OrderedDict
+
+from core.events import Side
+
+# What a trade id stands for: side, price (ticks), size (lots) and the oid when known.
+Fingerprint = tuple[Side, int, int, int | None]
+
+
+class Sighting(enum.Enum):
+    NEW = "new"
+    REPEAT = "repeat"  # a replay: the same trade told again (D4)
+    CONFLICT = "conflict"  # the same trade id with different content (D35)
+
+
+def _agree(a: Fingerprint | None, b: Fingerprint) -> bool:
+    """Two tellings of one trade agree on side, price and size, and on the oid when both
+    name one (a replay may leave the oid or cloid out)."""
+    if a is None:
+        return True
+    if a[:3] != b[:3]:
+        return False
+    return a[3] is None or b[3] is None or a[3] == b[3]
 
 
 class FillLedger:
@@ -33,7 +55,7 @@ class FillLedger:
         self.max_tids = max_tids
         self.retention = retention
         self.min_keep = keep
-        self._tids: OrderedDict[int, float] = OrderedDict()
+        self._tids: OrderedDict[int, tuple[float, Fingerprint | None]] = OrderedDict()
         self._immediate: dict[str, int] = {}
         self.duplicates = 0
 
@@ -42,21 +64,29 @@ class FillLedger:
 
     def first_sighting(self, tid: int, now: float) -> bool:
         """Record ``tid``; False (and a duplicate counted) when it was seen before."""
+        return self.sighting(tid, now, None) is Sighting.NEW
+
+    def sighting(self, tid: int, now: float, fingerprint: Fingerprint | None) -> Sighting:
+        """Record ``tid`` with what it says; a repeat is a duplicate (counted), and one that
+        disagrees with the first telling is a conflict (D35)."""
         tids = self._tids
-        if tid in tids:
+        seen = tids.get(tid)
+        if seen is not None:
             self.duplicates += 1
-            return False
-        tids[tid] = now
+            if fingerprint is not None and not _agree(seen[1], fingerprint):
+                return Sighting.CONFLICT
+            return Sighting.REPEAT
+        tids[tid] = (now, fingerprint)
         if len(tids) > self.max_tids:
             tids.popitem(last=False)
         self._forget_older_than(now - self.retention)
-        return True
+        return Sighting.NEW
 
     def _forget_older_than(self, horizon: float) -> None:
         tids = self._tids
         while len(tids) > self.min_keep:
             oldest_tid = next(iter(tids))
-            if tids[oldest_tid] >= horizon:
+            if tids[oldest_tid][0] >= horizon:
                 return
             del tids[oldest_tid]
 

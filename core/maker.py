@@ -32,6 +32,7 @@ from core.commands import (
     Cancel,
     CancelAll,
     Command,
+    FetchFills,
     Modify,
     Place,
     QueryOrder,
@@ -47,12 +48,15 @@ from core.events import (
     CancelAllDone,
     CancelRejected,
     CancelUnknown,
+    Channel,
     Connected,
     Disconnected,
     Event,
     Fill,
+    FillsFetched,
     LeverageInfo,
     Liquidity,
+    MalformedMessage,
     ModifyAck,
     ModifyRejected,
     OpenOrders,
@@ -72,7 +76,10 @@ from core.events import (
 )
 from core.executor import Executor, SideMode
 from core.exposure import Position, exposure
+from core.fillgaps import FillGaps
+from core.oidnews import UnboundNews
 from core.orders import OrderState, OrderTracker, Outcome, TrackedOrder
+from core.pacing import RetryPacing, TokenBucket
 from core.reconcile import PositionMoves, Reconciler
 from core.recovery import RecoveryParams, ReduceOnlyRecovery
 from core.rejections import RejectionPolicy, RejectionTracker
@@ -92,6 +99,14 @@ from core.view import (
 )
 
 _CANNOT_MODIFY = "Cannot modify canceled or filled order"
+# The default pacing of retries (config: [emergency] and [reconcile], D29).
+CANCEL_RETRY = RetryPacing(0.1, 2.0)
+SWEEP_RETRY = RetryPacing(0.2, 2.0)
+QUERY_RETRY = RetryPacing(0.25, 8.0)
+# Status queries are one request each: a burst of ten, then five a second (D29).  Hyperliquid
+# weighs an orderStatus 2 of 1200 a minute per IP: this stays under half of that budget.
+QUERY_RATE_PER_S = 5.0
+QUERY_BURST = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +128,11 @@ class MakerParams:
     terminal_retention: float = 60.0
     answer_timeout: float = 5.0  # a placement or cancel unanswered this long is queried (D8, D24)
     query_timeout: float = 5.0
+    # D29: retries of what the venue refused or did not settle are paced, never at tick rate
+    cancel_retry: RetryPacing = CANCEL_RETRY
+    sweep_retry: RetryPacing = SWEEP_RETRY
+    query_retry: RetryPacing = QUERY_RETRY
+    fill_gap_wait: float = 1.0  # D33: fills the venue says happened may be this late
     unknown_orders: str = "cancel"  # or "adopt"
     on_start: str = "cancel_all"  # or "adopt"
     leverage: int = 5
@@ -132,6 +152,7 @@ class MakerParams:
         s = cfg.strategy
         size_lots = max(1, lots(s.size, Rounding.DOWN))
         skew_per_lot = float(s.skew_ticks_per_unit * instrument.lot_size)
+        e = cfg.emergency
         return cls(
             strategy=StrategyParams(
                 levels=s.levels,
@@ -176,10 +197,20 @@ class MakerParams:
             terminal_retention=cfg.reconcile.terminal_retention_s,
             answer_timeout=cfg.reconcile.cancel_timeout_s,
             query_timeout=cfg.reconcile.query_timeout_s,
+            cancel_retry=RetryPacing(e.cancel_retry_base_s, e.cancel_retry_cap_s),
+            sweep_retry=RetryPacing(e.sweep_retry_base_s, e.sweep_retry_cap_s),
+            query_retry=RetryPacing(
+                min(0.25, cfg.reconcile.query_retry_cap_s), cfg.reconcile.query_retry_cap_s
+            ),
+            fill_gap_wait=cfg.reconcile.fill_gap_wait_s,
             unknown_orders=cfg.reconcile.unknown_orders,
             on_start=cfg.reconcile.on_start,
             leverage=cfg.market.leverage,
             live=live,
+            verify_gap=e.verify_gap_s,
+            sweep_timeout=e.sweep_timeout_s,
+            sweep_attempts=e.sweep_attempts,
+            cancel_escalation=e.escalate_after,
         )
 
 
@@ -187,26 +218,52 @@ class SweepPhase(enum.Enum):
     """A venue-wide cancel-all, then proof that the venue is empty (D25)."""
 
     IDLE = ""
-    SWEEPING = "sweeping"
+    SWEEPING = "sweeping"  # a cancel-all is on its way
+    RETRYING = "retrying"  # the venue is rate-limiting us: the next cancel-all waits (D29)
     VERIFYING = "verifying"
     VERIFIED = "verified"
     FAILED = "failed"
 
 
+# A cancel-all the operator (or a kill) asks for within this long of the last one sent joins it
+# instead of sending another: its answer takes one round trip, and a key held down, or a kill
+# right behind an operator's cancel-all, must not become a burst of venue-wide sweeps (D29).
+JOIN_WINDOW_S = 1.0
+
+
 class _Sweep:
-    __slots__ = ("attempts", "deadline", "empty_seen", "next_verify", "phase", "purpose")
+    __slots__ = (
+        "attempts",
+        "deadline",
+        "done_at",
+        "empty_seen",
+        "for_startup",
+        "next_verify",
+        "phase",
+        "purpose",
+        "rate_limited",
+        "retries",
+        "retry_at",
+        "sent_at",
+    )
 
     def __init__(self) -> None:
         self.phase = SweepPhase.IDLE
         self.purpose = ""
-        self.attempts = 0
+        self.for_startup = False  # the start-up sweep (D19) is this one, or joined it
+        self.attempts = 0  # cancel-alls that left orders behind or went unanswered
+        self.retries = 0  # waits because the venue was rate-limiting us (D29)
+        self.rate_limited = False  # the venue said 429 to this attempt (any item of it)
         self.empty_seen = 0
         self.deadline = 0.0
+        self.sent_at = -1e18
+        self.retry_at = 0.0
+        self.done_at = -1e18  # when the venue said the latest cancel-all was done
         self.next_verify: float | None = None
 
     @property
     def active(self) -> bool:
-        return self.phase in (SweepPhase.SWEEPING, SweepPhase.VERIFYING)
+        return self.phase in (SweepPhase.SWEEPING, SweepPhase.RETRYING, SweepPhase.VERIFYING)
 
 
 class CloidSource:
@@ -279,7 +336,24 @@ class MarketMaker:
         # arrive (D24: a "not found" may answer any of them; see ``_query_answered``)
         self._asked: dict[str, list[float]] = {}
         self._fences: dict[Side, tuple[int, float]] = {}  # D23: price a rejected quote hit
-        self._consecutive_cancel_failures = 0
+        # D13/D29: cancels refused in a row (reset by any cancel the venue accepts): retries of
+        # refused cancels wait until ``_cancel_retry_at``; ``_escalation`` counts toward one
+        # cancel-all.
+        self._cancel_failures = 0
+        self._cancel_retry_at = -1e18
+        self._escalation = 0
+        # D31: status answers in a row that settled nothing for an order (a failed query, an
+        # unknown status, one the table refuses), and the last such answer, shown (D27).
+        self._unsettled: dict[str, tuple[int, str]] = {}
+        self._startup_retry_at: float | None = None
+        self._query_budget = TokenBucket(QUERY_RATE_PER_S, QUERY_BURST)
+        self._last_sync_sent = -1e18
+        self.unbound = UnboundNews(
+            wait=params.answer_timeout, horizon=3 * max(params.request_lifetime, 1.0)
+        )
+        self.fill_gaps = FillGaps(
+            wait=params.fill_gap_wait, pacing=params.query_retry, timeout=params.query_timeout
+        )
         self._position_refresh_asked = False
         self.untracked_venue_orders = 0
         self.loop_lag = 0.0
@@ -299,12 +373,19 @@ class MarketMaker:
                 "late_fills",
                 "illegal_transitions",
                 "venue_notices",
+                "inconsistent_fills",
+                "unknown_statuses",
+                "malformed_rows",
+                "unsettled_answers",
+                "oid_news_kept",
+                "oid_news_bound",
                 "places_sent",
                 "modifies_sent",
                 "cancels_sent",
                 "cancel_alls_sent",
                 "queries_sent",
                 "syncs_sent",
+                "fill_fetches",
                 "rejections",
                 "taker_fills",
                 "recovery_iocs",
@@ -346,6 +427,7 @@ class MarketMaker:
     def handle(self, event: Event, now: float) -> list[Batch]:
         self.counters["events"] += 1
         out: list[Command] = []
+        position_before = self.position.lots
         if isinstance(event, BookDelta):
             self.counters["book_updates"] += 1
             before = self.book.best_bid, self.book.best_ask
@@ -361,11 +443,15 @@ class MarketMaker:
         elif isinstance(event, Trade):
             self._last_data = now
         elif isinstance(event, Fill):
+            kept = self._bind_news(event.cloid, event.oid, now)
             self._on_fill(event, now)
+            out.extend(self._apply_kept(kept, now))
         elif isinstance(event, PlaceAck):
+            kept = self._bind_news(event.cloid, event.oid, now)
             self._on_place_ack(event, now)
             if event.status is not AckStatus.FILLED:
                 out.extend(self._claim_stray(event.cloid, event.oid, now))
+            out.extend(self._apply_kept(kept, now))
         elif isinstance(event, PlaceRejected):
             self._on_place_rejected(event, now)
         elif isinstance(event, PlaceUnknown):
@@ -376,30 +462,37 @@ class MarketMaker:
                 self.recovery.on_ioc_result(0, now, f"IOC outcome unknown: {event.reason}")
         elif isinstance(event, CancelAck):
             self._after(self.tracker.on_cancel_ack(event, now), now)
-            self._consecutive_cancel_failures = 0
+            self._cancel_failures = self._escalation = 0
         elif isinstance(event, CancelRejected):
             out.extend(self._on_cancel_rejected(event, now))
         elif isinstance(event, CancelUnknown):
             self._after(self.tracker.on_cancel_unknown(event, now), now, event.reason)
         elif isinstance(event, ModifyAck):
+            kept = self._bind_news(event.new_cloid, event.oid, now)
             self._on_modify_ack(event, now)
             if event.status is not AckStatus.FILLED:
                 out.extend(self._claim_stray(event.new_cloid, event.oid, now))
+            out.extend(self._apply_kept(kept, now))
         elif isinstance(event, ModifyRejected):
             self._on_modify_rejected(event, now)
         elif isinstance(event, OrderUpdate):
+            kept = self._bind_news(event.cloid, event.oid, now)
             self._on_order_update(event, now)
             if event.status is VenueStatus.OPEN:
                 out.extend(self._claim_stray(event.cloid, event.oid, now))
+            out.extend(self._apply_kept(kept, now))
         elif isinstance(event, OrderStatusReport):
+            kept = self._bind_news(event.cloid, event.oid, now)
             out.extend(self._on_status_report(event, now))
             if event.status is VenueStatus.OPEN:
                 out.extend(self._claim_stray(event.cloid, event.oid, now))
+            out.extend(self._apply_kept(kept, now))
         elif isinstance(event, QueryFailed):
             key = event.cloid or self._cloid_for(event.oid)
             if key is not None:
                 self._query_answered(key, now)
-                self._queries[key] = now + min(1.0, self.params.query_timeout)
+                wait = self._unsettled_answer(key, f"query failed: {event.reason}")
+                self._queries[key] = now + wait
             self._log(now, "reconcile", f"status query failed, retrying: {event.reason}")
         elif isinstance(event, OpenOrders):
             out.extend(self._on_open_orders(event, now))
@@ -408,14 +501,11 @@ class MarketMaker:
         elif isinstance(event, CancelAllDone):
             out.extend(self._on_cancel_all_done(event, now))
         elif isinstance(event, SyncFailed):
-            self.reconciler.answered()
-            self._log(now, "reconcile", f"state sync failed: {event.reason}")
-            if self.starting:
-                self._startup_failures += 1
-                if self.params.live and self._startup_failures >= 3:
-                    self._halt(now, f"start-up sync failed 3 times: {event.reason}")
-                else:
-                    out.append(SyncState("start-up retry"))
+            out.extend(self._on_sync_failed(event, now))
+        elif isinstance(event, FillsFetched):
+            self._on_fills_fetched(event, now)
+        elif isinstance(event, MalformedMessage):
+            self._on_malformed(event, now)
         elif isinstance(event, LeverageInfo):
             self._believe_leverage(event, now)
         elif isinstance(event, Connected):
@@ -428,6 +518,8 @@ class MarketMaker:
         elif isinstance(event, VenueNotice):
             self.counters["venue_notices"] += 1
             self._log(now, "venue", f"{event.kind}: {event.text[:200]}")
+        if self.position.lots != position_before:
+            out.extend(self._risk(now))  # D30: judged on the event that moved it
         return self._batches(now, out) if out else []
 
     def tick(self, now: float) -> list[Batch]:
@@ -437,10 +529,14 @@ class MarketMaker:
         out.extend(self._timeouts(now))
         out.extend(self._due_queries(now))
         out.extend(self._sweep_timers(now))
+        if self._startup_retry_at is not None and now >= self._startup_retry_at:
+            self._startup_retry_at = None
+            out.append(self._sync(now, "start-up retry"))
         if not self.starting:
             reason = self.reconciler.due(now)
             if reason is not None:
                 out.append(self._sync(now, reason))
+            out.extend(self._fetch_fill_gaps(now))
         out.extend(self._risk(now))
         out.extend(self._recovery(now))
         out.extend(self._quote(now, reacting=False))
@@ -466,7 +562,7 @@ class MarketMaker:
                 "paused; resting orders " + ("cancelled" if action.cancel_orders else "kept"),
             )
             if action.cancel_orders:
-                out.extend(self._begin_sweep("pause", now))
+                out.extend(self._begin_sweep("pause", now, urgent=True))
         elif isinstance(action, Resume):
             if self.stopping:
                 self._log(now, "operator", "resume ignored: stopping")
@@ -475,7 +571,7 @@ class MarketMaker:
                 self.pause_reason = ""
                 self._log(now, "operator", "resumed quoting")
         elif isinstance(action, CancelAllOrders):
-            out.extend(self._begin_sweep(f"cancel-all ({action.reason})", now))
+            out.extend(self._begin_sweep(f"cancel-all ({action.reason})", now, urgent=True))
         elif isinstance(action, CancelOrder):
             out.extend(self._cancel_one(action.cloid, now))
         elif isinstance(action, Quit):
@@ -483,7 +579,7 @@ class MarketMaker:
             self.paused = True
             self.pause_reason = ""
             self._log(now, "operator", f"stopping: {action.reason}; cancelling every order")
-            out.extend(self._begin_sweep("quit", now))
+            out.extend(self._begin_sweep("quit", now, urgent=True))
         return self._batches(now, out) if out else []
 
     def _believe_leverage(self, event: LeverageInfo, now: float) -> None:
@@ -524,12 +620,29 @@ class MarketMaker:
         outcome = self.tracker.on_fill(ev, now)
         if outcome.duplicate:
             self.counters["duplicate_fills"] += 1
+            if outcome.inconsistent:
+                # D35: the same trade told twice, differently: one of the two is wrong, and
+                # our position may be; the venue's position and fills decide.
+                self.counters["inconsistent_fills"] += 1
+                self._log(
+                    now,
+                    "venue",
+                    f"trade id {ev.tid} seen again with different content "
+                    f"({ev.side.value} {ev.size} @ {ev.price}); not counted again; reconciling",
+                    ev.cloid,
+                    ev.oid,
+                )
+                self.reconciler.trigger("a trade id repeated with different content")
             return
         flagged = ""
         if outcome.unmatched:
             self.counters["unmatched_fills"] += 1
             self.reconciler.trigger("fill for an unknown order")
             flagged = "unmatched"
+            if ev.cloid is None and ev.oid is not None and not self.tracker.forgotten(None, ev.oid):
+                # D32: maybe ours, its ack still on the way: attributed when the oid is bound.
+                self.unbound.keep_fill(ev, now)
+                self.counters["oid_news_kept"] += 1
         elif outcome.late_fill:
             self.counters["late_fills"] += 1
             self.reconciler.trigger("fill for a finished order")
@@ -549,6 +662,9 @@ class MarketMaker:
         if flagged:
             self._log(now, "fill", f"{flagged} fill tid {ev.tid}", ev.cloid, ev.oid)
         self._after(outcome, now)
+        order = outcome.order
+        if order is not None and order.cloid in self.fill_gaps:
+            self._close_filled_gaps()
 
     def _count_fill(self, position_delta: int, value_delta: int, venue_time: float | None) -> None:
         """Move the position by a fill the tracker counted once (D4) -- unless the venue made
@@ -631,14 +747,22 @@ class MarketMaker:
     def _on_cancel_rejected(self, ev: CancelRejected, now: float) -> list[Command]:
         self._after(self.tracker.on_cancel_rejected(ev, now), now, ev.reason)
         if ev.gone:
-            self._consecutive_cancel_failures = 0
+            self._cancel_failures = self._escalation = 0
             return []
-        self._consecutive_cancel_failures += 1
-        if self._consecutive_cancel_failures >= self.params.cancel_escalation:
-            self._consecutive_cancel_failures = 0
-            self._log(now, "reconcile", "cancels keep failing: escalating to one cancel-all")
-            return self._begin_sweep("cancel failures", now)
-        return []
+        # D29: the order is live again; its cancel is retried, paced (the executor waits for
+        # ``_cancel_retry_at``), never at the quoting tick, so a rate limit is not deepened.
+        self._cancel_failures += 1
+        self._cancel_retry_at = now + self.params.cancel_retry.delay(self._cancel_failures)
+        if ev.rclass is RejectionClass.RATE_LIMIT and self._sweep.active:
+            self._sweep.rate_limited = True
+        self._escalation += 1
+        if self._escalation < self.params.cancel_escalation:
+            return []
+        self._escalation = 0
+        if self._sweep.active:
+            return []  # D29: the cancel-all under way absorbs the escalation
+        self._log(now, "reconcile", "cancels keep failing: escalating to one cancel-all")
+        return self._begin_sweep("cancel failures", now)
 
     def _on_modify_ack(self, ev: ModifyAck, now: float) -> None:
         old, new = self.tracker.on_modify_ack(ev, now)
@@ -661,10 +785,18 @@ class MarketMaker:
     def _on_order_update(self, ev: OrderUpdate, now: float) -> None:
         outcome = self.tracker.on_order_update(ev, now)
         if outcome.unmatched:
-            if ev.status is VenueStatus.OPEN:
+            if ev.cloid is None and ev.oid is not None and not self.tracker.forgotten(None, ev.oid):
+                # D32: news by oid alone, ahead of the ack that binds the oid: kept, not lost.
+                self.unbound.keep_update(ev, now)
+                self.counters["oid_news_kept"] += 1
+            elif ev.status is VenueStatus.OPEN:
                 self.reconciler.trigger("update for an unknown open order")
             return
+        if ev.status is VenueStatus.UNKNOWN:
+            self._unknown_status(ev.raw_status, outcome.order, now)
         self._after(outcome, now, ev.raw_status)
+        if outcome.order is not None:
+            self._note_venue_filled(outcome.order, ev.filled, now)
         if (
             ev.status is VenueStatus.REJECTED
             and outcome.order is not None
@@ -687,7 +819,27 @@ class MarketMaker:
         if outcome.requery_later and order is not None:
             self._queries[order.cloid] = now + self.params.grace_period
             return []
+        if ev.status is VenueStatus.UNKNOWN:
+            self._unknown_status(ev.raw_status, order, now)
+        if order is not None:
+            if outcome.needs_query and not order.state.is_terminal:
+                # D31: an answer that settles nothing (a status we do not know, or one the
+                # table refuses) is asked again, paced and shown, never in a loop.
+                wait = self._unsettled_answer(order.cloid, f"venue answers {ev.raw_status!r}")
+                self._queries[order.cloid] = now + wait
+                self._log(
+                    now,
+                    "reconcile",
+                    f"venue answer {ev.raw_status!r} settles nothing in {order.state.value}; "
+                    f"asking again in {wait:.1f}s",
+                    order.cloid,
+                    order.oid,
+                )
+            else:
+                self._unsettled.pop(order.cloid, None)
         self._after(outcome, now, f"status {ev.raw_status}")
+        if order is not None:
+            self._note_venue_filled(order, ev.filled, now)
         if (
             order is not None
             and order.state is OrderState.CANCEL_PENDING
@@ -707,6 +859,13 @@ class MarketMaker:
             out.extend(self._maybe_finish_startup_sync(now))
             return out
         plan = self.reconciler.plan_snapshot(ev, self.tracker, now)
+        for order, vo in plan.listed:
+            if vo.orig_size == order.size:  # the venue's own count of what traded (D33)
+                self._note_venue_filled(order, vo.orig_size - vo.size, now)
+        if ev.bad_rows:
+            self.counters["malformed_rows"] += ev.bad_rows
+            self._log(now, "venue", f"open orders: {ev.bad_rows} rows unreadable; re-syncing")
+            self.reconciler.trigger("open orders with unreadable rows")
         for order, vo in plan.confirm_live:
             update = OrderUpdate(vo.oid, order.cloid, VenueStatus.OPEN, "open (snapshot)")
             self._after(self.tracker.on_order_update(update, now), now, "seen in snapshot")
@@ -719,7 +878,12 @@ class MarketMaker:
                 self._log(now, "reconcile", "missing from snapshot; asking", order.cloid, order.oid)
         self.untracked_venue_orders = len(plan.untracked)
         if self._sweep.phase is SweepPhase.VERIFYING:
-            out.extend(self._verify(ev, now))
+            if self._last_sync_sent < self._sweep.done_at:
+                # Asked before the cancel-all was done: it proves nothing about it.  The one
+                # sync in flight is answered now, so the verification goes out (D25, D29).
+                out.extend(self._verify_sync(now))
+            else:
+                out.extend(self._verify(ev, now))
         elif plan.untracked and not self._sweep.active:
             if self.params.unknown_orders == "adopt" and not self.kill_switch.latched:
                 for vo in plan.untracked:
@@ -845,39 +1009,87 @@ class MarketMaker:
 
     # ---- sweeps: cancel-all, kill, quit, start-up (D25) ---------------------------------
 
-    def _begin_sweep(self, purpose: str, now: float) -> list[Command]:
+    def _begin_sweep(self, purpose: str, now: float, *, urgent: bool = False) -> list[Command]:
+        """Start a venue-wide cancel-all, or join the one under way (D29: a cancel-all in
+        flight absorbs new triggers).  ``urgent`` (the operator, a kill) sends one at once
+        unless another went out less than ``JOIN_WINDOW_S`` ago: an emergency never waits for
+        the pacing of retries, but a burst of emergencies is one sweep."""
+        sweep = self._sweep
+        startup = purpose == "start-up"
+        if sweep.active:
+            if not sweep.purpose.startswith("kill") or purpose.startswith("kill"):
+                sweep.purpose = purpose
+            sweep.for_startup = sweep.for_startup or startup
+            if not urgent or self.cancel_all_in_flight(now):
+                self._log(now, "sweep", f"{purpose}: joins the cancel-all under way")
+                return []
+            return self._send_cancel_all(now, purpose)
+        sweep.purpose = purpose
+        sweep.for_startup = startup
+        sweep.attempts = 1
+        sweep.retries = 0
+        sweep.done_at = -1e18
+        self._log(now, "kill" if purpose.startswith("kill") else "sweep", f"cancel-all: {purpose}")
+        return self._send_cancel_all(now, purpose)
+
+    def cancel_all_in_flight(self, now: float) -> bool:
+        """A cancel-all went out less than ``JOIN_WINDOW_S`` ago and is not answered yet."""
+        sweep = self._sweep
+        return sweep.phase is SweepPhase.SWEEPING and now - sweep.sent_at < JOIN_WINDOW_S
+
+    def _send_cancel_all(self, now: float, label: str) -> list[Command]:
         sweep = self._sweep
         sweep.phase = SweepPhase.SWEEPING
-        sweep.purpose = purpose
-        sweep.attempts = 1
+        sweep.sent_at = now
+        sweep.deadline = now + self.params.sweep_timeout
         sweep.empty_seen = 0
         sweep.next_verify = None
-        sweep.deadline = now + self.params.sweep_timeout
+        sweep.rate_limited = False
         deadline = now + self.params.answer_timeout
         for order in self.tracker.non_terminal():
             if order.state.is_active:
-                self._after(self.tracker.cancel_sent(order.cloid, now), now, purpose)
+                self._after(self.tracker.cancel_sent(order.cloid, now), now, label)
                 # D24: like any cancel, one the venue never answers for this order times out
                 # into a status query; a verified-empty venue says nothing about fills.
                 self._answer_deadlines.append((deadline, order.cloid))
-        self._log(now, "kill" if purpose.startswith("kill") else "sweep", f"cancel-all: {purpose}")
         self.counters["cancel_alls_sent"] += 1
-        return [CancelAll(purpose)]
+        return [CancelAll(label)]
 
     def _on_cancel_all_done(self, ev: CancelAllDone, now: float) -> list[Command]:
         sweep = self._sweep
-        self._log(now, "sweep", f"venue swept {ev.swept} orders, {ev.failed} failed")
+        if ev.error:
+            self._log(now, "sweep", f"cancel-all could not run: {ev.error[:160]}")
+        else:
+            self._log(now, "sweep", f"venue swept {ev.swept} orders, {ev.failed} failed")
         if sweep.phase is not SweepPhase.SWEEPING:
-            return []
+            return []  # a late or repeated answer: the sweep has moved on
+        if ev.error:
+            return self._resweep(now, "the venue could not list its orders", ev.rate_limited)
         sweep.phase = SweepPhase.VERIFYING
+        sweep.done_at = now
         sweep.deadline = now + self.params.sweep_timeout
+        return self._verify_sync(now)
+
+    def _verify_sync(self, now: float) -> list[Command]:
+        """Ask the venue for its orders to verify the sweep -- unless a sync is already in
+        flight: its answer comes first and, being older than the cancel-all, asks again
+        (D29: verification syncs are coalesced)."""
+        if self.reconciler.in_flight_since is not None and not self.reconciler.timed_out(now):
+            return []
+        self._sweep.deadline = now + self.params.sweep_timeout
         return [self._sync(now, "verify the sweep")]
 
     def _verify(self, ev: OpenOrders, now: float) -> list[Command]:
         sweep = self._sweep
         unanswered = self.tracker.state_counts[OrderState.PENDING_NEW]
         if ev.orders:
-            return self._resweep(now, f"venue still lists {len(ev.orders)} orders")
+            return self._resweep(
+                now, f"venue still lists {len(ev.orders)} orders", sweep.rate_limited
+            )
+        if ev.bad_rows:
+            # D34/D25: rows we could not read may be orders: not proof of an empty venue.
+            sweep.next_verify = now + self.params.verify_gap
+            return []
         if sweep.empty_seen and sweep.next_verify is not None and now < sweep.next_verify:
             return []  # D25: the second look must come a moment after the first
         if unanswered:
@@ -892,8 +1104,17 @@ class MarketMaker:
         sweep.next_verify = now + self.params.verify_gap
         return []
 
-    def _resweep(self, now: float, why: str) -> list[Command]:
+    def _resweep(self, now: float, why: str, rate_limited: bool) -> list[Command]:
         sweep = self._sweep
+        if rate_limited:
+            # D29: the venue is rate-limiting us.  Not a failed attempt: the venue will be
+            # emptied once the limit lifts; meanwhile the retries are paced, never a storm.
+            sweep.retries += 1
+            wait = self.params.sweep_retry.delay(sweep.retries)
+            sweep.phase = SweepPhase.RETRYING
+            sweep.retry_at = now + wait
+            self._log(now, "sweep", f"{why} (rate limited); cancel-all again in {wait:.1f}s")
+            return []
         if sweep.attempts >= self.params.sweep_attempts:
             sweep.phase = SweepPhase.FAILED
             self._log(now, "sweep", f"cancel-all failed after {sweep.attempts} attempts: {why}")
@@ -909,30 +1130,47 @@ class MarketMaker:
                 self._log(now, "sweep", f"quoting paused: {self.pause_reason}; p resumes")
             return []
         sweep.attempts += 1
-        sweep.phase = SweepPhase.SWEEPING
-        sweep.empty_seen = 0
-        sweep.next_verify = None
-        sweep.deadline = now + self.params.sweep_timeout
-        self.counters["cancel_alls_sent"] += 1
         self._log(now, "sweep", f"{why}; cancel-all again (attempt {sweep.attempts})")
-        return [CancelAll(f"{sweep.purpose} (retry)")]
+        return self._send_cancel_all(now, f"{sweep.purpose} (retry)")
+
+    def _on_sync_failed(self, ev: SyncFailed, now: float) -> list[Command]:
+        self.reconciler.answered()
+        self._log(now, "reconcile", f"state sync failed: {ev.reason}")
+        sweep = self._sweep
+        if sweep.phase is SweepPhase.VERIFYING:
+            # D29: the verification is asked again, paced; it is not a failed cancel-all.
+            sweep.retries += 1
+            sweep.next_verify = now + self.params.sweep_retry.delay(sweep.retries)
+            sweep.deadline = sweep.next_verify + self.params.sweep_timeout
+        if self.starting and (self._startup_orders is None or self._startup_position is None):
+            self._startup_failures += 1
+            if self.params.live and self._startup_failures >= 3:
+                self._halt(now, f"start-up sync failed 3 times: {ev.reason}")
+            else:
+                wait = self.params.sweep_retry.delay(self._startup_failures)
+                self._startup_retry_at = now + wait
+        return []
 
     def _sweep_timers(self, now: float) -> list[Command]:
         sweep = self._sweep
         if not sweep.active:
             return []
+        if sweep.phase is SweepPhase.RETRYING:
+            if now < sweep.retry_at:
+                return []
+            self._log(now, "sweep", f"cancel-all again after a rate limit ({sweep.purpose})")
+            return self._send_cancel_all(now, f"{sweep.purpose} (retry)")
         if sweep.phase is SweepPhase.VERIFYING and sweep.next_verify is not None:
             if now >= sweep.next_verify:
                 sweep.next_verify = None
-                sweep.deadline = now + self.params.sweep_timeout
-                return [self._sync(now, "verify the sweep")]
+                return self._verify_sync(now)
             return []
         if now >= sweep.deadline:
-            return self._resweep(now, f"no answer in {self.params.sweep_timeout:g}s")
+            return self._resweep(now, f"no answer in {self.params.sweep_timeout:g}s", False)
         return []
 
     def _sweep_finished(self, now: float) -> None:
-        if self.starting and self._sweep.purpose == "start-up":
+        if self.starting and self._sweep.for_startup:
             self.starting = False
             self._log(now, "reconcile", "start-up sweep verified; quoting may begin")
         if self.pause_reason:
@@ -950,7 +1188,7 @@ class MarketMaker:
         self._log(now, "kill", f"KILL: {reason}")
         if not newly and self._sweep.active:
             return []
-        return self._begin_sweep(f"kill: {reason}", now)
+        return self._begin_sweep(f"kill: {reason}", now, urgent=True)
 
     def _halt(self, now: float, reason: str) -> None:
         if not self.halted_reason:
@@ -976,7 +1214,11 @@ class MarketMaker:
         out: list[Command] = []
         if self.recovery.needs_position_refresh and not self._position_refresh_asked:
             self._position_refresh_asked = True
-            out.append(self._sync(now, "reduce-only said our position is stale (D26)"))
+            reason = "reduce-only said our position is stale (D26)"
+            if self.reconciler.in_flight_since is None or self.reconciler.timed_out(now):
+                out.append(self._sync(now, reason))
+            else:
+                self.reconciler.trigger(reason)  # D29: coalesced with the sync in flight
         if self.kill_switch.latched or self.halted_reason or self.paused or self._sweep.active:
             return out
         order = self.recovery.update(
@@ -1040,7 +1282,9 @@ class MarketMaker:
             return []
         self._last_quote = now
         desired, modes, _ = self._sides(now)
-        plan = self.executor.plan(desired, modes, self.tracker)
+        plan = self.executor.plan(
+            desired, modes, self.tracker, now=now, cancel_retry_at=self._cancel_retry_at
+        )
         out: list[Command] = []
         for cancel in plan.cancels:
             order = self.tracker.get(cancel.cloid, cancel.oid)
@@ -1101,9 +1345,59 @@ class MarketMaker:
                 elif not quotes:
                     reasons[side] = "re-pricing after a price rejection"
                 elif self._only_cancels_in_flight(side):
-                    reasons[side] = "reconciling (waiting for cancel answers)"
+                    reasons[side] = self._cancel_wait_reason(side, now)
                 desired[side] = quotes
         return desired, modes, reasons
+
+    def stalls(
+        self,
+        now: float,
+        desired: dict[Side, tuple[Quote, ...]] | None = None,
+        reasons: dict[Side, str | None] | None = None,
+    ) -> dict[str, str]:
+        """D27, D31: every level the ladder wants, on a side that may quote, that has no order
+        resting or on its way, with the one reason it waits -- never a silent stall.  (A level
+        with none of these is about to be placed by the executor.)"""
+        if desired is None or reasons is None:
+            desired, _, reasons = self._sides(now)
+        out: dict[str, str] = {}
+        for side in (Side.BID, Side.ASK):
+            if reasons[side] is not None:
+                continue  # the side says why, for all its levels
+            for quote in desired[side]:
+                why = self._intent_wait(side, quote.level, now)
+                if why is not None:
+                    out[f"{side.value} L{quote.level}"] = why
+        return out
+
+    def _intent_wait(self, side: Side, level: int, now: float) -> str | None:
+        orders = self.tracker.live_for_intent(side, level)
+        quoting = (OrderState.PENDING_NEW, OrderState.RESTING, OrderState.PARTIAL_FILLED)
+        if any(o.state in quoting and not o.cancel_failures for o in orders):
+            return None
+        for order in orders:
+            unsettled = self._unsettled.get(order.cloid)
+            if unsettled is not None:
+                count, what = unsettled
+                due = self._queries.get(order.cloid)
+                when = f", next in {max(0.0, due - now):.1f}s" if due is not None else ""
+                return f"asking the venue about {order.cloid}: {what} ({count}x{when})"
+        if any(o.cancel_failures and o.state.is_active for o in orders):
+            wait = max(0.0, self._cancel_retry_at - now)
+            return f"cancel refused by the venue; retry in {wait:.1f}s"
+        if any(o.state is OrderState.CANCEL_PENDING for o in orders):
+            return "waiting for a cancel answer"
+        return None
+
+    def _cancel_wait_reason(self, side: Side, now: float) -> str:
+        """D27/D31: why a side whose orders all wait for cancel answers waits -- the venue's
+        answers that settle nothing, when there are such, say more than "waiting"."""
+        for intent_side, level in self.tracker.intents:
+            if intent_side is side:
+                why = self._intent_wait(side, level, now)
+                if why is not None and why.startswith("asking"):
+                    return f"reconciling ({why})"
+        return "reconciling (waiting for cancel answers)"
 
     def _only_cancels_in_flight(self, side: Side) -> bool:
         """D27: the side's intents hold nothing but unanswered cancels, so the executor waits
@@ -1179,6 +1473,7 @@ class MarketMaker:
         if order.state is OrderState.PENDING_NEW and order.oid is None:
             self._log(now, "operator", "cancel by cloid of an unanswered placement", cloid)
         self._log(now, "operator", "cancel sent", cloid, order.oid)
+        order.cancel_requested = True  # refused (a 429)?  retried, paced, until it goes (D29)
         return [self._cancel(order, now)]
 
     # ---- timeouts and queries (D8, D24) -------------------------------------------------
@@ -1206,9 +1501,10 @@ class MarketMaker:
         return []
 
     def _due_queries(self, now: float) -> list[Command]:
+        out: list[Command] = [QueryOrder(None, oid) for oid in self.unbound.to_ask(now)]
+        self.counters["queries_sent"] += len(out)  # D32: whose is this oid?
         if not self._queries:
-            return []
-        out: list[Command] = []
+            return out
         for cloid, due in list(self._queries.items()):
             if due > now:
                 continue
@@ -1216,7 +1512,10 @@ class MarketMaker:
             if order is None or order.state.is_terminal:
                 del self._queries[cloid]
                 self._asked.pop(cloid, None)  # no answer can move a terminal order (D1)
+                self._unsettled.pop(cloid, None)
                 continue
+            if not self._query_budget.take(now):
+                break  # D29: the rest wait for the next tick
             self._queries[cloid] = now + self.params.query_timeout
             self._asked.setdefault(cloid, []).append(now)
             self.counters["queries_sent"] += 1
@@ -1250,8 +1549,125 @@ class MarketMaker:
 
     def _sync(self, now: float, reason: str) -> SyncState:
         self.reconciler.sent(now)
+        self._last_sync_sent = now
         self.counters["syncs_sent"] += 1
         return SyncState(reason)
+
+    # ---- news the venue tells in pieces (D31-D35) ---------------------------------------
+
+    def _unsettled_answer(self, cloid: str, what: str) -> float:
+        """One more answer about ``cloid`` that settled nothing (D31): how long to wait before
+        asking again.  The count and the answer are shown as the order's stall reason."""
+        count = self._unsettled.get(cloid, (0, ""))[0] + 1
+        self._unsettled[cloid] = (count, what)
+        self.counters["unsettled_answers"] += 1
+        return self.params.query_retry.delay(count)
+
+    def _unknown_status(self, raw: str, order: TrackedOrder | None, now: float) -> None:
+        """D6, D35: a status string we do not know is counted and logged; the order is asked
+        about (the tracker says so), never guessed."""
+        self.counters["unknown_statuses"] += 1
+        cloid, oid = (order.cloid, order.oid) if order is not None else (None, None)
+        self._log(now, "venue", f"unknown order status {raw[:60]!r}; asking the venue", cloid, oid)
+
+    def _bind_news(self, cloid: str | None, oid: int | None, now: float) -> list[OrderUpdate]:
+        """D32: an event names ``cloid`` with ``oid``.  Fills kept under that oid are ours:
+        they are attributed to the order now, before the event (a fill before its ack is the
+        first of the trades the ack reports, D4).  Updates kept under it are returned, to be
+        applied after the event, in the order the venue said them."""
+        if cloid is None or oid is None or oid not in self.unbound:
+            return []
+        order = self.tracker.by_cloid.get(cloid)
+        if order is None or (order.oid is not None and order.oid != oid):
+            return []
+        fills, updates = self.unbound.take(oid)
+        self.counters["oid_news_bound"] += len(fills) + len(updates)
+        for kept in fills:
+            outcome = self.tracker.attribute_fill(order, kept, now)
+            self._after(outcome, now, "a fill named by its oid before the ack")
+        if fills:
+            self._log(now, "reconcile", f"{len(fills)} fills named by oid bound", cloid, oid)
+        return [dataclasses.replace(u, cloid=cloid) for u in updates]
+
+    def _apply_kept(self, updates: list[OrderUpdate], now: float) -> list[Command]:
+        out: list[Command] = []
+        for update in updates:
+            self._log(
+                now,
+                "reconcile",
+                f"{update.raw_status} (told by oid before the ack)",
+                update.cloid,
+                update.oid,
+            )
+            self._on_order_update(update, now)
+            if update.status is VenueStatus.OPEN:
+                out.extend(self._claim_stray(update.cloid, update.oid, now))
+        return out
+
+    def _note_venue_filled(self, order: TrackedOrder, venue_filled: int | None, now: float) -> None:
+        """D33: the venue's word on how much of ``order`` traded.  More than we counted is a
+        gap: the fills get ``fill_gap_wait`` to arrive, then they are fetched."""
+        if venue_filled is None and order.state in (
+            OrderState.FILLED,
+            OrderState.FILLED_DURING_CANCEL,
+        ):
+            # "filled" with no amount: all of it, except an IOC's remainder, which is cancelled
+            venue_filled = order.size if order.tif is not TimeInForce.IOC else None
+        if venue_filled is None or venue_filled <= order.filled:
+            return
+        self.fill_gaps.note(order.cloid, min(venue_filled, order.size), order.placed_at, now)
+
+    def _close_filled_gaps(self) -> None:
+        for cloid, venue_filled in self.fill_gaps.open_gaps():
+            order = self.tracker.by_cloid.get(cloid)
+            if order is None or order.filled >= venue_filled:
+                self.fill_gaps.close(cloid)
+
+    def _fetch_fill_gaps(self, now: float) -> list[Command]:
+        if not len(self.fill_gaps):
+            return []
+        self._close_filled_gaps()
+        plan = self.fill_gaps.due(now)
+        if plan is None:
+            return []
+        self.counters["fill_fetches"] += 1
+        self._log(
+            now, "reconcile", f"fetching fills of the last {plan.lookback_s:.0f}s: {plan.reason}"
+        )
+        return [FetchFills(plan.lookback_s, plan.reason)]
+
+    def _on_fills_fetched(self, ev: FillsFetched, now: float) -> None:
+        self._close_filled_gaps()
+        if ev.error:
+            self._log(now, "reconcile", f"fetching fills failed: {ev.error[:160]}")
+        else:
+            self._log(now, "reconcile", f"fetched {ev.count} fills")
+        if ev.bad_rows:
+            self.counters["malformed_rows"] += ev.bad_rows
+            self.reconciler.trigger("fetched fills with unreadable rows")
+        for cloid in self.fill_gaps.fetched(now, failed=bool(ev.error)):
+            # D33/D16: the venue's fills do not show what its status said: the position is
+            # checked against the venue's instead, and corrected if the drift is confirmed.
+            self._log(
+                now, "reconcile", "fills still missing after fetching; checking the position", cloid
+            )
+            self.reconciler.trigger("fills missing after fetching")
+
+    def _on_malformed(self, ev: MalformedMessage, now: float) -> None:
+        """D34: the good rows of the message were applied; the bad ones are counted, shown and
+        reconciled: a lost fill row is fetched again, a lost order row re-synced."""
+        self.counters["malformed_rows"] += ev.bad_rows
+        self._log(
+            now,
+            "venue",
+            f"malformed {ev.channel.value}: {ev.bad_rows} rows unreadable, {ev.good_rows} "
+            f"applied: {ev.text[:160]}",
+        )
+        if ev.channel is Channel.MARKET:
+            return
+        self.reconciler.trigger(f"unreadable {ev.channel.value}")
+        if ev.channel in (Channel.FILLS, Channel.OTHER):
+            self.fill_gaps.note_lost_row(now)
 
     # ---- bookkeeping --------------------------------------------------------------------
 
@@ -1276,7 +1692,8 @@ class MarketMaker:
         if outcome.needs_query and outcome.order is not None:
             order = outcome.order
             if not order.state.is_terminal and order.cloid not in self._queries:
-                self._queries[order.cloid] = now
+                unsettled = self._unsettled.get(order.cloid, (0, ""))[0]
+                self._queries[order.cloid] = now + self.params.query_retry.delay(unsettled)
 
     def _cloid_for(self, oid: int | None) -> str | None:
         if oid is None:
@@ -1319,6 +1736,7 @@ class MarketMaker:
 
     def view(self, now: float) -> ConsoleView:
         tracker = self.tracker
+        desired, _, reasons = self._sides(now)
         mark = self.book.mid
         orders = tuple(
             OrderView(
@@ -1390,7 +1808,8 @@ class MarketMaker:
                     self.rejections.remaining(Side.ASK, now),
                 ),
             ),
-            side_reasons=self._sides(now)[2],
+            side_reasons=reasons,
+            stalls=self.stalls(now, desired, reasons),
             recovery=RecoveryView(
                 snap.state.value, snap.attempts, snap.cooldown_left, snap.last_reason
             ),

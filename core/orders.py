@@ -50,7 +50,7 @@ from core.events import (
     Side,
     VenueStatus,
 )
-from core.fills import FillLedger
+from core.fills import FillLedger, Sighting
 
 
 class OrderState(enum.Enum):
@@ -154,6 +154,7 @@ TRANSITIONS: dict[OrderState, dict[Trigger, _Target]] = {
         T.CANCEL_SENT: S.CANCEL_PENDING,
         T.CANCEL_ACKED: S.CANCEL_CONFIRMED,  # venue cancelled it (margin, self-trade, ...)
         T.CANCEL_GONE: S.CANCEL_CONFIRMED,
+        T.REJECT: S.REJECTED,  # D31: the venue's last word, even about a resting order
         T.UNKNOWN_OUTCOME: S.RESTING,  # the request timed out after the stream said it rests
         T.CANCEL_FAILED: S.RESTING,
         T.CANCEL_UNKNOWN: S.RESTING,
@@ -169,6 +170,7 @@ TRANSITIONS: dict[OrderState, dict[Trigger, _Target]] = {
         T.CANCEL_SENT: S.CANCEL_PENDING,
         T.CANCEL_ACKED: S.CANCEL_CONFIRMED,
         T.CANCEL_GONE: S.CANCEL_CONFIRMED,
+        T.REJECT: S.REJECTED,  # D31: gone; what filled before stays counted
         T.UNKNOWN_OUTCOME: S.PARTIAL_FILLED,
         T.CANCEL_FAILED: S.PARTIAL_FILLED,
         T.CANCEL_UNKNOWN: S.PARTIAL_FILLED,
@@ -228,13 +230,15 @@ _LATE_NEWS = (
 for _terminal in (S.FILLED, S.FILLED_IMMEDIATELY, S.FILLED_DURING_CANCEL, S.CANCELLED):
     TRANSITIONS[_terminal] = {trigger: _terminal for trigger in _LATE_NEWS}
     TRANSITIONS[_terminal][T.REJECT] = _terminal
-# A rejected order that the venue later calls live or filled is a contradiction: no ack entries,
-# so those are illegal (reported, then resolved by asking the venue).
+# A rejected order that the venue later calls live is a contradiction: no ack entries, so those
+# are illegal (reported; the maker claims the venue's order as a stray and cancels it).  One it
+# later calls filled stays rejected (never resurrected, D1): its fills count as late fills.
 TRANSITIONS[S.REJECTED] = {
     trigger: S.REJECTED
     for trigger in (
         T.PARTIAL_FILL,
         T.COMPLETE_FILL,
+        T.VENUE_FILLED,
         T.REJECT,
         T.UNKNOWN_OUTCOME,
         T.CANCEL_ACKED,
@@ -270,6 +274,7 @@ class TrackedOrder:
     cancel_sent_at: float | None = None
     filled_at_cancel: int = 0
     cancel_failures: int = 0
+    cancel_requested: bool = False  # the operator asked for this order to go: it never stays
     # A cancel went out before the venue had shown us the order (by cloid alone): a "never
     # placed" answer may mean that cancel overtook the placement (D24).  Sticky: answers are
     # not matched to the cancel they answer, so any later "gone" is checked with a query.
@@ -336,6 +341,7 @@ class Outcome:
     unmatched: bool = False  # matched no order we know (D16 trigger)
     late_fill: bool = False  # a fill on an order that was cancelled or rejected (D1, S6)
     overfill: bool = False  # fills beyond the order's size
+    inconsistent: bool = False  # a repeated trade id with different content (D35)
     needs_query: bool = False  # outcome unknown: ask the venue (D6, D8, D24)
     requery_later: bool = False  # a "not found" too soon after placing to believe (S10)
     rejection: RejectionClass | None = None
@@ -704,8 +710,9 @@ class OrderTracker:
 
     def on_fill(self, ev: Fill, now: float) -> Outcome:
         """Count the fill once (D4), against the order it belongs to (by cloid first, D2)."""
-        if not self.ledger.first_sighting(ev.tid, now):
-            return Outcome(duplicate=True)
+        sighting = self.ledger.sighting(ev.tid, now, (ev.side, ev.price, ev.size, ev.oid))
+        if sighting is not Sighting.NEW:
+            return Outcome(duplicate=True, inconsistent=sighting is Sighting.CONFLICT)
         order = self.get(ev.cloid, ev.oid)
         signed = ev.size * ev.side.sign
         if order is None:
@@ -736,6 +743,24 @@ class OrderTracker:
             outcome.late_fill = True
         if outcome.illegal is not None:
             outcome.late_fill = True
+        return outcome
+
+    def attribute_fill(self, order: TrackedOrder, ev: Fill, now: float) -> Outcome:
+        """D32: a fill that named only an oid nobody had bound was counted toward the position
+        when it arrived (money moved); now that the oid is ``order``'s, it moves the order too
+        -- never the position again (the outcome carries no position delta)."""
+        if ev.oid is not None and order.oid is None:
+            self._bind_oid(order, ev.oid)
+        self._venue_shows(order, now)
+        order.fill_tids.append(ev.tid)
+        order.last_fill_at = now
+        self._remove_exposure(order)
+        order.filled += ev.size
+        order.fill_value += ev.size * ev.price
+        self._add_exposure(order)
+        trigger = T.COMPLETE_FILL if order.filled >= order.size else T.PARTIAL_FILL
+        outcome = self._transition(order, trigger, now, "Fill (bound by oid)")
+        outcome.overfill = order.filled > order.size
         return outcome
 
     # ---- timers -------------------------------------------------------------------------

@@ -34,6 +34,7 @@ _EXPECTED_ON_VENUE = frozenset(
 class SnapshotPlan:
     """What an open-orders snapshot asks of the maker."""
 
+    listed: list[tuple[TrackedOrder, VenueOrder]] = field(default_factory=list)  # ours, listed
     confirm_live: list[tuple[TrackedOrder, VenueOrder]] = field(default_factory=list)
     query: list[TrackedOrder] = field(default_factory=list)  # missing past the grace period
     kept_fresh: int = 0  # missing, but younger than the grace period (D9)
@@ -118,6 +119,10 @@ class Reconciler:
             return "periodic"
         return None
 
+    def timed_out(self, now: float) -> bool:
+        """The sync in flight has gone unanswered past the timeout (its answer is lost)."""
+        return self.in_flight_since is not None and now - self.in_flight_since >= self.timeout
+
     def sent(self, now: float) -> None:
         self.in_flight_since = now
         self._last_request = now
@@ -144,6 +149,7 @@ class Reconciler:
                     plan.untracked.append(vo)
                 continue
             seen.add(order.cloid)
+            plan.listed.append((order, vo))
             if order.state is OrderState.PENDING_NEW:
                 plan.confirm_live.append((order, vo))
             elif (

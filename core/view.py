@@ -138,6 +138,9 @@ class ConsoleView:
     leverage: int
     log: tuple[LogEntry, ...]
     counters: dict[str, int] = field(default_factory=dict)
+    # D27/D31: ladder levels the strategy wants that have no live quote, and why ("bid L2":
+    # "asking the venue about ...").  A side-wide reason is in ``side_reasons`` instead.
+    stalls: dict[str, str] = field(default_factory=dict)
 
     def pnl(self) -> float:
         return self.realized_pnl + self.unrealized_pnl

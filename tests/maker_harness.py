@@ -19,6 +19,8 @@ Sizes are lots of 0.1 and prices ticks of 0.01 (``INSTRUMENT``), as in SCENARIOS
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -29,6 +31,7 @@ from core.commands import (
     Cancel,
     CancelAll,
     Command,
+    FetchFills,
     Modify,
     Place,
     QueryOrder,
@@ -41,17 +44,26 @@ from core.events import (
     BookSnapshot,
     CancelAck,
     CancelAllDone,
+    CancelRejected,
     Connected,
     Event,
     Fill,
+    FillsFetched,
     Liquidity,
     ModifyAck,
+    ModifyRejected,
     OpenOrders,
+    OrderStatusReport,
     PlaceAck,
+    PlaceRejected,
     PositionSnapshot,
+    QueryFailed,
+    RejectionClass,
     Side,
+    SyncFailed,
     Trade,
     VenueOrder,
+    VenueStatus,
 )
 from core.maker import MakerParams, MarketMaker, SweepPhase
 from core.orders import OrderState, TrackedOrder
@@ -315,6 +327,22 @@ def start_up(
     assert s.maker.mode is Mode.RUNNING, s.maker.mode
 
 
+def verify_empty(s: Session, swept: int = 0, *, rounds: int = 12) -> None:
+    """Answer the sweep in flight as a venue left empty: the cancel-all is done, then every
+    sync the maker has out (a verification, or one sent before the cancel-all was done, which
+    cannot verify it, D25) is answered with no open orders, until the sweep is verified."""
+    s.handle(CancelAllDone(swept, 0), s.now + 0.01)
+    for _ in range(rounds):
+        if s.maker.sweep_phase is SweepPhase.VERIFIED:
+            return
+        if s.maker.reconciler.in_flight_since is not None:
+            s.handle(OpenOrders(()), s.now + 0.01)
+            s.handle(PositionSnapshot(s.maker.position.lots))
+        else:
+            s.run(s.now + s.maker.params.verify_gap + 0.05)
+    assert s.maker.sweep_phase is SweepPhase.VERIFIED, s.maker.sweep_phase
+
+
 def running_maker(
     params: MakerParams | None = None,
     *,
@@ -412,3 +440,148 @@ class AutoVenue:
     def _oid(self) -> int:
         self.next_oid += 1
         return self.next_oid
+
+
+class LaggyVenue:
+    """A truthful venue with a round trip, for rules about what the maker sends over time.
+
+    It keeps the orders that rest (the truth), answers every command ``rtt`` seconds after it
+    was sent, and drives the maker: answers in time order, a tick every ``tick`` seconds with
+    fresh market data before it.  While ``refusing(now)`` says so (a rate-limit storm, by
+    default between ``storm`` times), it answers 429: per item for cancels (the order keeps
+    resting), the listing of a cancel-all, status queries, syncs and fill fetches.
+    ``requests`` records (time, weight) of everything sent: one per signed action kind in a
+    batch (cancels, placements, modifies), two per cancel-all and per sync (a listing and an
+    action, or open orders and position), one per query or fill fetch."""
+
+    RATE_LIMITED = "HTTP 429 Too Many Requests"
+
+    def __init__(
+        self, session: Session, *, rtt: float = 0.02, tick: float = 0.1, first_oid: int = 7000
+    ) -> None:
+        self.s = session
+        self.rtt = rtt
+        self.tick = tick
+        self.storm: tuple[float, float] = (0.0, 0.0)
+        self.resting: dict[int, tuple[str | None, Side, int, int]] = {}
+        self.position = session.maker.position.lots
+        self.requests: list[tuple[float, int]] = []
+        self._queue: list[tuple[float, int, Command]] = []
+        self._seq = 0
+        self._next_oid = first_oid
+        for order in session.maker.tracker.non_terminal():
+            if order.oid is not None and order.state.is_active:
+                self.resting[order.oid] = (order.cloid, order.side, order.price, order.remaining)
+
+    def refusing(self, now: float) -> bool:
+        return self.storm[0] <= now < self.storm[1]
+
+    def send(self, cmds: Sequence[Command], now: float) -> None:
+        weight = 0
+        kinds = {type(c) for c in cmds}
+        weight += sum(1 for k in (Cancel, Place, Modify) if k in kinds)
+        for cmd in cmds:
+            if isinstance(cmd, CancelAll | SyncState):
+                weight += 2
+            elif not isinstance(cmd, Cancel | Place | Modify):
+                weight += 1
+            self._seq += 1
+            heapq.heappush(self._queue, (now + self.rtt, self._seq, cmd))
+        if weight:
+            self.requests.append((now, weight))
+
+    def run(self, until: float) -> None:
+        s = self.s
+        next_tick = s.now + self.tick
+        while True:
+            due = self._queue[0][0] if self._queue else math.inf
+            t = min(due, next_tick)
+            if t > until:
+                break
+            if due <= next_tick:
+                _, _, cmd = heapq.heappop(self._queue)
+                for event in self._answer(cmd, t):
+                    self.send(s.handle(event, t), t)
+            else:
+                self.send(s.handle(Trade(Side.BID, BID, 1), t), t)
+                self.send(s.tick(t), t)
+                next_tick = round(next_tick + self.tick, 9)
+        s.now = max(s.now, until)
+
+    def max_per_second(self) -> int:
+        """The most request weight sent in any one-second window."""
+        times = [(t, w) for t, w in self.requests]
+        best = 0
+        start = 0
+        total = 0
+        for end in range(len(times)):
+            total += times[end][1]
+            while times[end][0] - times[start][0] >= 1.0:
+                total -= times[start][1]
+                start += 1
+            best = max(best, total)
+        return best
+
+    def _answer(self, cmd: Command, now: float) -> list[Event]:
+        refusing = self.refusing(now)
+        if isinstance(cmd, Place):
+            if refusing:
+                return [PlaceRejected(cmd.cloid, self.RATE_LIMITED, RejectionClass.RATE_LIMIT)]
+            oid = self._oid()
+            if cmd.tif is TimeInForce.IOC:
+                return [PlaceRejected(cmd.cloid, "no match", RejectionClass.OTHER)]
+            self.resting[oid] = (cmd.cloid, cmd.side, cmd.price, cmd.size)
+            return [PlaceAck(cmd.cloid, oid, AckStatus.RESTING)]
+        if isinstance(cmd, Modify):
+            if refusing or cmd.oid not in self.resting:
+                reason = self.RATE_LIMITED if refusing else "Cannot modify canceled or filled order"
+                rclass = RejectionClass.RATE_LIMIT if refusing else RejectionClass.OTHER
+                return [ModifyRejected(cmd.cloid, cmd.new_cloid, reason, rclass, not refusing)]
+            del self.resting[cmd.oid]
+            oid = self._oid()
+            self.resting[oid] = (cmd.new_cloid, cmd.side, cmd.price, cmd.size)
+            return [ModifyAck(cmd.cloid, cmd.new_cloid, oid, AckStatus.RESTING)]
+        if isinstance(cmd, Cancel):
+            return [self._cancel(cmd.cloid, cmd.oid, refusing)]
+        if isinstance(cmd, CancelAll):
+            if refusing:
+                return [CancelAllDone(0, 0, error=self.RATE_LIMITED, rate_limited=True)]
+            events: list[Event] = [
+                self._cancel(c, oid, False) for oid, (c, *_) in list(self.resting.items())
+            ]
+            return [*events, CancelAllDone(len(events), 0)]
+        if isinstance(cmd, SyncState):
+            if refusing:
+                return [SyncFailed(self.RATE_LIMITED, rate_limited=True)]
+            rows = tuple(
+                VenueOrder(oid, c, side, price, size, size)
+                for oid, (c, side, price, size) in self.resting.items()
+            )
+            return [OpenOrders(rows), PositionSnapshot(self.position)]
+        if isinstance(cmd, QueryOrder):
+            if refusing:
+                return [QueryFailed(cmd.cloid, cmd.oid, self.RATE_LIMITED, rate_limited=True)]
+            for oid, (c, *_rest) in self.resting.items():
+                if oid == cmd.oid or (cmd.cloid is not None and c == cmd.cloid):
+                    return [OrderStatusReport(c, oid, VenueStatus.OPEN, "open")]
+            return [OrderStatusReport(cmd.cloid, cmd.oid, VenueStatus.CANCELED, "canceled")]
+        if isinstance(cmd, FetchFills):
+            if refusing:
+                return [FillsFetched(0, error=self.RATE_LIMITED, rate_limited=True)]
+            return [FillsFetched(0)]
+        return []
+
+    def _cancel(self, cloid: str | None, oid: int | None, refusing: bool) -> Event:
+        if refusing:
+            return CancelRejected(cloid, oid, self.RATE_LIMITED, False, RejectionClass.RATE_LIMIT)
+        for o, (c, *_rest) in list(self.resting.items()):
+            if o == oid or (oid is None and cloid is not None and c == cloid):
+                del self.resting[o]
+                return CancelAck(c, o)
+        return CancelRejected(
+            cloid, oid, "Order was never placed, already canceled, or filled.", True
+        )
+
+    def _oid(self) -> int:
+        self._next_oid += 1
+        return self._next_oid

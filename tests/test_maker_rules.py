@@ -41,7 +41,7 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
-from core.maker import MarketMaker, SweepPhase
+from core.maker import JOIN_WINDOW_S, MarketMaker, SweepPhase
 from core.orders import OrderState
 from core.reconcile import PositionMoves
 from core.recovery import RecoveryState
@@ -68,6 +68,7 @@ from tests.maker_harness import (
     settle,
     syncs,
     venue_order,
+    verify_empty,
 )
 
 MARGIN = "Insufficient margin to place order. asset=0"
@@ -331,7 +332,12 @@ def test_D13_backoff_never_blocks_operator_cancels_cancel_all_or_kill() -> None:
         Cancel(bids[0].cloid, 410)
     ]
     assert cancel_alls(s.operate(CancelAllOrders(), s.now + 0.1))
-    assert cancel_alls(s.operate(Kill(), s.now + 0.1))
+    # D29: a kill right behind it joins the cancel-all still on its way; once that has had
+    # time to be answered, a kill sends its own at once, backoff or not.
+    assert cancel_alls(s.operate(Kill(), s.now + 0.1)) == []
+    assert s.maker.mode is Mode.KILLED
+    s.operate(Rearm(), s.now + 0.1)
+    assert cancel_alls(s.operate(Kill(), s.now + JOIN_WINDOW_S))
 
 
 def test_D13_repeated_cancel_failures_escalate_to_one_cancel_all() -> None:
@@ -669,14 +675,14 @@ def test_D18_operator_kill_is_latched_until_rearm() -> None:
 
 
 def test_D18_position_runaway_kills() -> None:
-    """D18: |position| beyond 2x the limit kills on the next tick; exactly 2x does not."""
+    """D18/D30: |position| beyond 2x the limit kills, on the very fill that takes it there;
+    exactly 2x does not."""
     s, _ = running_maker()
     limit = s.maker.params.risk.max_position
-    s.handle(unmatched_fill(8000, Side.BID, 2 * limit), s.now + 0.01)
+    assert cancel_alls(s.handle(unmatched_fill(8000, Side.BID, 2 * limit), s.now + 0.01)) == []
     assert cancel_alls(s.run(s.now + 0.3)) == []
     assert s.maker.mode is Mode.RUNNING
-    s.handle(unmatched_fill(8001, Side.BID, 1), s.now + 0.01)
-    sent = s.tick(s.now + 0.1)
+    sent = s.handle(unmatched_fill(8001, Side.BID, 1), s.now + 0.01)
     assert cancel_alls(sent)
     assert s.maker.mode is Mode.KILLED
     assert s.view().kill_triggers[-1].reason.startswith("position runaway")
@@ -739,11 +745,7 @@ def test_D18_rearm_during_the_kill_sweep_waits_for_the_verification() -> None:
     s.operate(Kill(), s.now + 0.1)
     s.operate(Rearm(), s.now + 0.05)
     assert placements(s.run(s.now + 1.0)) == []
-    s.handle(CancelAllDone(2, 0), s.now + 0.01)
-    s.handle(OpenOrders(()), s.now + 0.01)
-    s.run(s.now + 0.5)
-    s.handle(OpenOrders(()), s.now + 0.01)
-    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    verify_empty(s, 2)
     for order in s.maker.tracker.non_terminal():
         if order.state is OrderState.CANCEL_PENDING:
             s.handle(CancelAck(order.cloid, order.oid))
@@ -794,7 +796,10 @@ def test_D19_kill_during_start_up_keeps_the_venue_position() -> None:
     swept = s.handle(PositionSnapshot(30), 0.03)
     assert s.maker.position.lots == 30
     assert s.maker.mode is Mode.KILLED
-    assert cancel_alls(swept), "the orders found at start-up are swept"
+    # D29: the kill's venue-wide cancel-all, still on its way, sweeps what start-up found:
+    # the start-up sweep joins it rather than sending a second one.
+    assert cancel_alls(swept) == []
+    assert s.maker.sweep_phase is SweepPhase.SWEEPING
     s.handle(CancelAllDone(2, 0), 0.05)
     s.handle(OpenOrders(()), 0.06)
     s.tick(0.4)
@@ -1105,11 +1110,7 @@ def test_D24_sweep_cancels_without_answers_are_resolved_by_queries() -> None:
     s.ack_all(first, 100)
     s.run(s.now + 10)  # the placements' own answer deadlines are long gone
     s.operate(Kill(), s.now + 0.1)
-    s.handle(CancelAllDone(2, 0), s.now + 0.05)
-    s.handle(OpenOrders(()), s.now + 0.05)
-    s.run(s.now + 0.4)
-    s.handle(OpenOrders(()), s.now + 0.05)
-    assert s.maker.sweep_phase is SweepPhase.VERIFIED
+    verify_empty(s, 2)
     asked = queries(s.run(s.now + s.maker.params.answer_timeout))
     assert {q.oid for q in asked} == {100, 101}
     for q in asked[:2]:
@@ -1495,8 +1496,8 @@ def test_D28_pause_keeps_orders_data_fills_reconcile_and_risk_running() -> None:
     assert s.order(bid.cloid).state is OrderState.PARTIAL_FILLED
 
     limit = s.maker.params.risk.max_position
-    s.handle(unmatched_fill(41, Side.BID, 2 * limit), s.now + 0.01)
-    assert cancel_alls(s.tick(s.now + 0.1)), "risk keeps running while paused"
+    killed = s.handle(unmatched_fill(41, Side.BID, 2 * limit), s.now + 0.01)
+    assert cancel_alls(killed), "risk keeps running while paused (D30: on the fill itself)"
     assert s.maker.mode is Mode.KILLED
 
 
