@@ -19,6 +19,7 @@ import asyncio
 import copy
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -27,11 +28,14 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from core.clock import WallClock
-from core.commands import Cancel, Modify, Place, TimeInForce
+from core.commands import Cancel, FetchFills, Modify, Place, TimeInForce
 from core.events import (
     BookSnapshot,
+    Channel,
     Event,
     Fill,
+    FillsFetched,
+    MalformedMessage,
     ModifyAck,
     OpenOrders,
     OrderStatusReport,
@@ -44,19 +48,27 @@ from core.events import (
 )
 from core.venues.hyperliquid.budget import RateBudget
 from core.venues.hyperliquid.keys import PrivateKey
-from core.venues.hyperliquid.mapping import MappingError, Translator, parse_or_raise
+from core.venues.hyperliquid.mapping import (
+    MappingError,
+    Rows,
+    Translator,
+    parse_or_raise,
+    raw_int,
+)
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
 from core.venues.hyperliquid.wire import (
     ClearinghouseState,
     ExchangeAnswer,
     OkBody,
-    OpenOrder,
     OrderStatusAnswer,
 )
 from core.venues.hyperliquid.ws import WsClient
 from tests.hl_loopback import KEY
 from tests.maker_harness import INSTRUMENT, running_maker
+from tests.test_hl_venue_events import ETH, fill_row
+from tests.test_hl_venue_events import run as hl_run
+from tests.test_hl_venue_events import venue as hl_venue
 
 USER = Signer(PrivateKey(KEY), is_mainnet=False).address.lower()
 COIN = INSTRUMENT.symbol
@@ -64,6 +76,7 @@ C1, C2 = "0x" + "0" * 31 + "1", "0x" + "0" * 31 + "2"
 TIME = 1_700_000_000_000
 MAX_UNITS = 2**63  # ticks or lots no venue can hold
 TR = Translator(INSTRUMENT)
+HL = Translator(ETH)  # the instrument of the venue-level tests (test_hl_venue_events)
 
 # ---- real messages, to be spoilt ------------------------------------------------------------
 
@@ -273,18 +286,39 @@ def _drain(venue: HyperliquidVenue) -> list[Event]:
     return out
 
 
-def _stream_case(channel: str, data: Any, *, seen_history: bool) -> None:
+def _stream_case(channel: str, data: Any, *, seen_history: bool) -> list[Event]:
+    """D34: at most one ``MalformedMessage``, after the good rows' events; a message turned
+    away whole is that one report and changes nothing; a bad fill row's readable time is never
+    passed by the catch-up point."""
     venue = _venue()
     if seen_history:  # the first snapshot (history) is in; later fills are this session's
         venue._on_message("userFills", {"user": USER, "isSnapshot": True, "fills": []})
     before = _state(venue)
+    mark_before = venue._last_fill_ms
     venue._on_message(channel, data)
     events = _drain(venue)
-    malformed = [e for e in events if isinstance(e, VenueNotice) and e.kind == "malformed"]
-    if malformed:
-        assert events == malformed and len(malformed) == 1
-        assert _state(venue) == before, "a message turned away changed the venue's state"
-    believed_by_the_maker([e for e in events if not isinstance(e, VenueNotice)])
+    assert not any(isinstance(e, VenueNotice) and e.kind == "malformed" for e in events)
+    reports = [e for e in events if isinstance(e, MalformedMessage)]
+    assert len(reports) <= 1 and events[len(events) - len(reports) :] == reports, events
+    if reports:
+        (report,) = reports
+        assert report.bad_rows >= 1 and report.good_rows >= 0 and len(report.text) < 300
+        if " rows unreadable " not in report.text:  # not even the envelope could be read
+            assert events == reports and (report.bad_rows, report.good_rows) == (1, 0)
+            assert _state(venue) == before, "a message turned away changed the venue's state"
+        elif channel == "userFills" and mark_before is not None:
+            mark = venue._last_fill_ms
+            assert mark is not None
+            if mark != mark_before:
+                for row in data["fills"]:
+                    bad_time = raw_int(row, "time") if _unreadable_fill(row) else None
+                    assert bad_time is None or mark <= bad_time, (mark, row)
+    believed_by_the_maker([e for e in events if not isinstance(e, VenueNotice | MalformedMessage)])
+    return events
+
+
+def _unreadable_fill(row: Any) -> bool:
+    return TR.fills([row], snapshot=False, what="test").bad == 1
 
 
 FUZZ = settings(
@@ -351,6 +385,113 @@ def test_every_hostile_number_in_every_stream_field_is_turned_away_or_sane() -> 
                 _stream_case(channel, data, seen_history=seen_history)
             cases += 1
     assert cases > 500
+
+
+# ---- D34: one bad row among good ones ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowKind:
+    """A multi-row stream message: one good row, how rows become the message, how one row alone
+    is read (to know a spoilt row is really bad), and what its report says."""
+
+    row: dict[str, Any]
+    message: Callable[[list[Any]], Any]
+    read: Callable[[list[Any]], Rows[Any]]
+    channel: Channel
+    what: str
+
+
+ROW_KINDS = {
+    "trades": RowKind(STREAM["trades"][0], list, TR.trades, Channel.MARKET, "trades"),
+    "orderUpdates": RowKind(
+        STREAM["orderUpdates"][0], list, TR.order_updates, Channel.ORDER_UPDATES, "orderUpdates"
+    ),
+    "userFills": RowKind(
+        FILL,
+        lambda rows: {"user": USER, "isSnapshot": False, "fills": rows},
+        lambda rows: TR.fills(rows, snapshot=False, what="userFills"),
+        Channel.FILLS,
+        "userFills",
+    ),
+    "user": RowKind(
+        STREAM["user"]["nonUserCancel"][0],
+        lambda rows: {"nonUserCancel": rows},
+        TR.non_user_cancels,
+        Channel.ORDER_UPDATES,
+        "nonUserCancel",
+    ),
+}
+SALVAGE = settings(FUZZ, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+@st.composite
+def bad_row(
+    draw: st.DrawFn, template: dict[str, Any], read: Callable[[list[Any]], Rows[Any]]
+) -> Any:
+    """``template`` spoilt until it is a row that cannot be read."""
+    return draw(spoilt(template).filter(lambda row: read([row]).bad == 1))
+
+
+@SALVAGE
+@given(
+    data=st.data(),
+    channel=st.sampled_from(sorted(ROW_KINDS)),
+    good=st.integers(min_value=1, max_value=4),
+    seen_history=st.booleans(),
+)
+def test_one_bad_row_among_good_ones_yields_the_good_rows_and_one_report_D34(
+    data: st.DataObject, channel: str, good: int, seen_history: bool
+) -> None:
+    """D34: whatever is wrong with the bad row and wherever it sits, the message gives exactly
+    what its good rows alone give, then one MalformedMessage counting 1 bad and ``good`` good
+    rows, naming where it came from and the bad row."""
+    kind = ROW_KINDS[channel]
+    bad = data.draw(bad_row(kind.row, kind.read))
+    at = data.draw(st.integers(min_value=0, max_value=good))
+    rows = [copy.deepcopy(kind.row) for _ in range(good)]
+    alone = _stream_case(channel, kind.message(copy.deepcopy(rows)), seen_history=seen_history)
+    rows.insert(at, bad)
+    *delivered, report = _stream_case(channel, kind.message(rows), seen_history=seen_history)
+    assert delivered == alone and len(alone) == good
+    assert isinstance(report, MalformedMessage)
+    assert (report.channel, report.bad_rows, report.good_rows) == (kind.channel, 1, good)
+    assert report.text.startswith(f"{kind.what}: 1 of {good + 1} rows unreadable (row {at}: ")
+
+
+@SALVAGE
+@given(data=st.data(), good=st.integers(min_value=1, max_value=4))
+def test_one_bad_listing_row_keeps_the_good_open_orders_D34(data: st.DataObject, good: int) -> None:
+    """D34: the open-orders listing of a sync keeps its good rows and counts the bad one; the
+    cancel-all listing keeps every row that still names an order (D25)."""
+    bad = data.draw(bad_row(OPEN_ORDERS[0], TR.open_orders))
+    at = data.draw(st.integers(min_value=0, max_value=good))
+    rows = [copy.deepcopy(OPEN_ORDERS[0]) for _ in range(good)]
+    alone = TR.open_orders(copy.deepcopy(rows)).items
+    rows.insert(at, bad)
+    read = TR.open_orders(rows)
+    assert (read.items, read.good, read.bad) == (alone, good, 1)
+    believed_by_the_maker([OpenOrders(tuple(read.items), None, read.bad)])
+    refs = TR.order_refs(rows)
+    assert refs.good + refs.bad == good + 1 and len(refs.items) >= good
+
+
+@SALVAGE
+@given(data=st.data(), good=st.integers(min_value=1, max_value=4))
+def test_one_bad_row_of_fetched_fills_keeps_the_good_fills_D33_D34(
+    data: st.DataObject, good: int
+) -> None:
+    """D33, D34: a fetch by time answered with one bad row delivers the good fills and counts
+    the bad one in ``FillsFetched`` (no MalformedMessage: it would ask for the same fetch)."""
+    template = fill_row(1)
+    bad = data.draw(bad_row(template, lambda rows: HL.fills(rows, snapshot=True, what="t")))
+    at = data.draw(st.integers(min_value=0, max_value=good))
+    rows = [fill_row(10 + i) for i in range(good)]
+    rows.insert(at, bad)
+    v, _, _ = hl_venue(rest=lambda body: copy.deepcopy(rows))
+    *fills, done = hl_run(v, FetchFills(60.0, "fuzz"))
+    assert [f.tid for f in fills] == [10 + i for i in range(good)]  # type: ignore[union-attr]
+    assert done == FillsFetched(good, bad_rows=1)
 
 
 # ---- WebSocket frames -----------------------------------------------------------------------
@@ -486,9 +627,8 @@ def position(raw: Any) -> Event:
 
 
 def open_orders(raw: Any) -> Event:
-    if not isinstance(raw, list):
-        raise MappingError("openOrders: expected a list")  # as the venue's _open_orders does
-    return TR.open_orders([parse_or_raise(OpenOrder, row) for row in raw], None)
+    rows = TR.open_orders(raw)  # as the venue's sync reads the listing (D34)
+    return OpenOrders(tuple(rows.items), None, rows.bad)
 
 
 @FUZZ

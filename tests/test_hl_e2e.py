@@ -15,7 +15,16 @@ import httpx
 
 from core.actions import Kill
 from core.clock import WallClock
-from core.commands import Batch, Cancel, CancelAll, Place, QueryOrder, SetLeverage, SyncState
+from core.commands import (
+    Batch,
+    Cancel,
+    CancelAll,
+    FetchFills,
+    Place,
+    QueryOrder,
+    SetLeverage,
+    SyncState,
+)
 from core.commands import TimeInForce as Tif
 from core.config import Config
 from core.events import (
@@ -23,18 +32,25 @@ from core.events import (
     BookSnapshot,
     CancelAck,
     CancelAllDone,
+    Channel,
     Connected,
     Disconnected,
     Fill,
+    FillsFetched,
     LeverageInfo,
+    MalformedMessage,
     OpenOrders,
     OrderStatusReport,
+    OrderUpdate,
     PlaceAck,
     PlaceRejected,
     PlaceUnknown,
     PositionSnapshot,
+    QueryFailed,
     RejectionClass,
     Side,
+    SyncFailed,
+    Trade,
     VenueNotice,
     VenueStatus,
 )
@@ -414,22 +430,117 @@ def test_dead_man_switch_is_armed_and_the_volume_gate_is_shown() -> None:
     asyncio.run(scenario(True))
 
 
-def test_a_malformed_stream_message_is_a_notice_and_changes_nothing() -> None:
+def test_a_malformed_stream_message_is_reported_and_its_good_rows_kept_D34() -> None:
+    """D34: a message that cannot be read at all is one MalformedMessage; one bad row among
+    good ones loses only itself -- the good trades arrive, one report follows them.  An
+    unknown channel is a notice, and the connection stays up throughout."""
+
     async def scenario() -> None:
         async with loopback() as lb:
             venue, events = await connected_venue(lb)
+            trade = {"coin": "ETH", "side": "A", "px": "3001.5", "sz": "0.3", "time": 1, "tid": 5}
             lb.twin.send_raw("trades", {"not": "a list"})
             lb.twin.send_raw("l2Book", {"coin": "ETH", "time": 1, "levels": [[{"px": "x"}], []]})
+            lb.twin.send_raw("trades", [trade, {**trade, "px": "NaN"}, trade])
             lb.twin.send_raw("mystery", [1, 2, 3])
-            malformed = await events.wait_for(VenueNotice, lambda n: n.kind == "malformed")
-            assert malformed.text.startswith("trades")
             await events.wait_for(VenueNotice, lambda n: n.kind == "unknown channel")
-            assert len([n for n in events.of(VenueNotice) if n.kind == "malformed"]) == 2
+            whole, book, salvaged = events.of(MalformedMessage)
+            assert (whole.channel, whole.bad_rows, whole.good_rows) == (Channel.MARKET, 1, 0)
+            assert whole.text.startswith("trades: ") and book.text.startswith("l2Book: ")
+            assert (salvaged.bad_rows, salvaged.good_rows) == (1, 2)
+            assert [t.price for t in events.of(Trade)] == [300150, 300150]
+            assert events.events.index(salvaged) > events.events.index(events.of(Trade)[-1])
             assert venue.ws_up
             await venue.close()
             await events.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_rate_limit_storm_is_told_to_the_maker_without_asking_twice_D29() -> None:
+    """D29: during a 429 storm a cancel-all whose listing is refused says so at once
+    (``CancelAllDone`` with ``error`` and ``rate_limited``) and cancels nothing; status
+    queries, syncs and fill fetches fail as rate-limited too -- each costing the venue one
+    refused request, never a second one by the other door.  Once the storm is over the
+    cancel-all sweeps everything."""
+
+    async def scenario(post_over_ws: bool) -> None:
+        async with loopback() as lb:
+            venue, events = await connected_venue(lb, post_over_ws=post_over_ws)
+            book = await events.wait_for(BookSnapshot)
+            places = tuple(
+                Place(CLOIDS[i], Side.BID, book.bids[0][0] - 100 * (i + 1), 5000) for i in range(2)
+            )
+            await venue.submit(Batch(1, places))
+            await events.wait_for(PlaceAck, lambda a: a.cloid == CLOIDS[1])
+            refused = lb.twin.fault_state.counts["http_429"]
+            lb.twin.storm(30)
+            await venue.submit(Batch(2, (CancelAll("kill"),)))
+            done = await events.wait_for(CancelAllDone)
+            assert (done.swept, done.failed, done.batch_id, done.rate_limited) == (0, 0, 2, True)
+            assert done.error.startswith("could not list open orders: ") and "429" in done.error
+            assert lb.twin.open_order_count() == 2
+            assert lb.twin.fault_state.counts["http_429"] == refused + 1  # asked once
+            await venue.submit(Batch(3, (QueryOrder(CLOIDS[0], None), FetchFills(60.0, "gap"))))
+            assert (await events.wait_for(QueryFailed)).rate_limited
+            fetched = await events.wait_for(FillsFetched)
+            assert fetched.rate_limited and fetched.count == 0 and "429" in fetched.error
+            assert lb.twin.fault_state.counts["http_429"] == refused + 3
+            await venue.submit(Batch(4, (SyncState("verify"),)))
+            assert (await events.wait_for(SyncFailed)).rate_limited
+            lb.twin.fault_state.end_storm()
+            await venue.submit(Batch(5, (CancelAll("kill"),)))
+            swept = await events.wait_for(CancelAllDone, lambda d: d.batch_id == 5)
+            assert (swept.swept, swept.failed, swept.error) == (2, 0, "")
+            assert lb.twin.open_order_count() == 0
+            await venue.close()
+            await events.stop()
+
+    asyncio.run(scenario(True))
+    asyncio.run(scenario(False))
+
+
+def test_what_traded_is_told_by_updates_and_status_and_fills_are_fetched_by_time_D33() -> None:
+    """D33: a GTC bid that trades part of its size at once and is then cancelled: the
+    cancel's ``OrderUpdate`` and the status query say how much traded (original size minus
+    what was left), and ``FetchFills`` replays those fills by time as ``Fill(snapshot=True)``,
+    then ``FillsFetched`` with their count -- over WebSocket and over REST."""
+
+    async def scenario(post_over_ws: bool) -> None:
+        async with loopback() as lb:
+            venue, events = await connected_venue(lb, post_over_ws=post_over_ws)
+            book = await events.wait_for(BookSnapshot)
+            best_ask, ask_size = book.asks[0]
+            place = Place(CLOIDS[0], Side.BID, best_ask, ask_size + 5000, Tif.GTC)
+            await venue.submit(Batch(1, (place,)))
+            ack = await events.wait_for(PlaceAck)
+            assert ack.status is AckStatus.PARTIALLY_FILLED and ack.filled == ask_size
+            await venue.submit(Batch(2, (Cancel(CLOIDS[0], ack.oid),)))
+            update = await events.wait_for(
+                OrderUpdate, lambda u: u.oid == ack.oid and u.status is not VenueStatus.OPEN
+            )
+            assert (update.status, update.filled) == (VenueStatus.CANCELED, ask_size)
+            await venue.submit(Batch(3, (QueryOrder(CLOIDS[0], None),)))
+            report = await events.wait_for(OrderStatusReport)
+            assert (report.status, report.remaining, report.filled) == (
+                VenueStatus.CANCELED,
+                0,
+                ask_size,
+            )
+            live = [f for f in events.of(Fill) if not f.snapshot]
+            assert sum(f.size for f in live) == ask_size
+            await venue.submit(Batch(4, (FetchFills(60.0, "gap"),)))
+            fetched = await events.wait_for(FillsFetched)
+            replayed = [f for f in events.of(Fill) if f.snapshot]
+            assert fetched == FillsFetched(len(live))
+            assert [(f.tid, f.size, f.price) for f in replayed] == [
+                (f.tid, f.size, f.price) for f in live
+            ]
+            await venue.close()
+            await events.stop()
+
+    asyncio.run(scenario(True))
+    asyncio.run(scenario(False))
 
 
 def test_the_twin_speaks_the_documented_shapes() -> None:

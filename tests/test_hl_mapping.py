@@ -14,9 +14,12 @@ from core.events import (
     CancelAck,
     CancelRejected,
     CancelUnknown,
+    Channel,
     Liquidity,
+    MalformedMessage,
     ModifyAck,
     ModifyRejected,
+    OrderUpdate,
     PlaceAck,
     PlaceRejected,
     PlaceUnknown,
@@ -31,6 +34,7 @@ from core.venues.hyperliquid.mapping import (
     Translator,
     instrument_from_meta,
     parse_or_raise,
+    raw_int,
     venue_status,
 )
 from core.venues.hyperliquid.wire import (
@@ -41,8 +45,6 @@ from core.venues.hyperliquid.wire import (
     L2Book,
     OkBody,
     OrderStatusAnswer,
-    OrderStatusEntry,
-    UserFill,
     action_dict,
 )
 
@@ -246,22 +248,23 @@ def test_stream_messages_map_to_events_and_other_coins_are_ignored() -> None:
         )
     )
     assert book.bids == ((299990, 15000),) and book.asks == ((300000, 2500),)
-    fill = UserFill.model_validate(
-        {
-            "coin": "ETH",
-            "px": "3000",
-            "sz": "0.1",
-            "side": "B",
-            "time": 1_700_000_000_123,
-            "oid": 7,
-            "crossed": False,
-            "tid": 123456789,
-            "cloid": C1,
-            "fee": "-0.01",
-        }
-    )
-    other = fill.model_copy(update={"coin": "BTC"})
-    [event] = TR.fills([fill, other], snapshot=True)
+    fill = {
+        "coin": "ETH",
+        "px": "3000",
+        "sz": "0.1",
+        "side": "B",
+        "time": 1_700_000_000_123,
+        "oid": 7,
+        "crossed": False,
+        "tid": 123456789,
+        "cloid": C1,
+        "fee": "-0.01",
+    }
+    rows = TR.fills([fill, {**fill, "coin": "BTC"}], snapshot=True, what="userFills")
+    assert rows.good == 2 and rows.bad == 0 and rows.report(Channel.FILLS, "userFills") is None
+    [(_, event), (_, other)] = rows.items
+    assert other is None  # another coin's fill: read, but not ours
+    assert event is not None
     assert (event.tid, event.side, event.price, event.size, event.liquidity, event.snapshot) == (
         123456789,
         Side.BID,
@@ -272,23 +275,21 @@ def test_stream_messages_map_to_events_and_other_coins_are_ignored() -> None:
     )
     updates = TR.order_updates(
         [
-            OrderStatusEntry.model_validate(
-                {
-                    "order": {
-                        "coin": "ETH",
-                        "side": "B",
-                        "limitPx": "3000",
-                        "sz": "0",
-                        "oid": 7,
-                        "timestamp": 1,
-                    },
-                    "status": "badAloPxRejected",
-                    "statusTimestamp": 5,
-                }
-            )
+            {
+                "order": {
+                    "coin": "ETH",
+                    "side": "B",
+                    "limitPx": "3000",
+                    "sz": "0",
+                    "oid": 7,
+                    "timestamp": 1,
+                },
+                "status": "badAloPxRejected",
+                "statusTimestamp": 5,
+            }
         ]
     )
-    assert updates[0].status is VenueStatus.REJECTED  # type: ignore[union-attr]
+    assert updates.items[0].status is VenueStatus.REJECTED
 
 
 def test_position_from_clearinghouse_state() -> None:
@@ -356,3 +357,140 @@ def test_budget_weights_and_local_refusal_before_the_venue_says_429() -> None:
     assert refusal is not None and "address requests 10000 of 10000" in refusal
     view = budget.view(61.0)
     assert view.refused_locally == 2 and view.address_used == 10_000
+
+
+# ---- issue 14: statuses (D6, D31), what traded (D33), salvage (D34) ------------------------
+
+_VENUE_CANCELS = (
+    "marginCanceled",
+    "vaultWithdrawalCanceled",
+    "openInterestCapCanceled",
+    "selfTradeCanceled",
+    "reduceOnlyCanceled",
+    "siblingFilledCanceled",
+    "delistedCanceled",
+    "liquidatedCanceled",
+    "scheduledCancel",
+    "outcomeSettledCanceled",
+    "internalCancel",
+)
+_REJECTIONS = {
+    "rejected": RejectionClass.OTHER,
+    "tickRejected": RejectionClass.PRICE_ERROR,
+    "minTradeNtlRejected": RejectionClass.PRICE_ERROR,
+    "perpMarginRejected": RejectionClass.MARGIN,
+    "reduceOnlyRejected": RejectionClass.POSITION_LIMIT,
+    "badAloPxRejected": RejectionClass.PRICE_ERROR,
+    "iocCancelRejected": RejectionClass.OTHER,
+    "badTriggerPxRejected": RejectionClass.PRICE_ERROR,
+    "marketOrderNoLiquidityRejected": RejectionClass.OTHER,
+    "positionIncreaseAtOpenInterestCapRejected": RejectionClass.POSITION_LIMIT,
+    "positionFlipAtOpenInterestCapRejected": RejectionClass.POSITION_LIMIT,
+    "tooAggressiveAtOpenInterestCapRejected": RejectionClass.POSITION_LIMIT,
+    "openInterestIncreaseRejected": RejectionClass.POSITION_LIMIT,
+    "insufficientSpotBalanceRejected": RejectionClass.MARGIN,
+    "oracleRejected": RejectionClass.PRICE_ERROR,
+    "perpMaxPositionRejected": RejectionClass.POSITION_LIMIT,
+    "tooManyOpenOrdersRejected": RejectionClass.POSITION_LIMIT,
+}
+EVERY_STATUS = [
+    ("open", VenueStatus.OPEN, None),
+    ("triggered", VenueStatus.OPEN, None),
+    ("filled", VenueStatus.FILLED, None),
+    ("canceled", VenueStatus.CANCELED, None),
+    *((raw, VenueStatus.VENUE_CANCELED, None) for raw in _VENUE_CANCELS),
+    *((raw, VenueStatus.REJECTED, rclass) for raw, rclass in _REJECTIONS.items()),
+    ("unknownOid", VenueStatus.NOT_FOUND, None),
+    ("somethingNew", VenueStatus.UNKNOWN, None),  # D6: logged and asked about, never guessed
+    ("Open", VenueStatus.UNKNOWN, None),  # statuses are case-sensitive
+    ("", VenueStatus.UNKNOWN, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "rclass"), EVERY_STATUS, ids=[s[0] or "empty" for s in EVERY_STATUS]
+)
+def test_every_documented_status_maps_and_unknown_ones_are_unknown_D6_D31(
+    raw: str, status: VenueStatus, rclass: RejectionClass | None
+) -> None:
+    """D31: every status of reference 6.4 -- live, done, each venue cancel, each rejection
+    with its class (reference 7) -- has its normal form; anything else is UNKNOWN (D6)."""
+    assert venue_status(raw) == (status, rclass)
+
+
+def _update_row(status: str = "canceled", **order: object) -> dict[str, object]:
+    row = {"coin": "ETH", "side": "B", "limitPx": "3000", "sz": "0.2", "oid": 7, "timestamp": 1}
+    return {"order": {**row, **order}, "status": status, "statusTimestamp": 5}
+
+
+def test_an_order_update_says_how_much_traded_D33() -> None:
+    """D33: ``filled`` = origSz - sz (a cancelled order keeps its unfilled size in sz), None
+    without origSz, never negative."""
+    rows = TR.order_updates(
+        [
+            _update_row(origSz="0.5"),
+            _update_row(),
+            _update_row(origSz="0.1"),
+            _update_row("filled", origSz="0.5", sz="0.0"),
+        ]
+    )
+    assert [u.filled for u in rows.items] == [3000, None, 0, 5000]
+    assert rows.items[0] == OrderUpdate(
+        7, None, VenueStatus.CANCELED, "canceled", None, 0.005, 3000
+    )
+
+
+TRADE_ROW = {"coin": "ETH", "side": "A", "px": "3001.5", "sz": "0.3", "time": 1, "tid": 5}
+
+
+def test_a_multi_row_message_is_read_row_by_row_and_reported_once_D34() -> None:
+    """D34: good rows are read (another coin's row is good, but not ours), bad ones are kept
+    aside and counted; the one report names where the message came from and its first
+    problem, short."""
+    rows = TR.trades(
+        [
+            TRADE_ROW,
+            {**TRADE_ROW, "px": "NaN"},
+            {**TRADE_ROW, "coin": "BTC", "px": "NaN"},
+            {"nothing": "here"},
+            {**TRADE_ROW, "sz": "9" * 400},  # a range check failing is a bad row too
+            TRADE_ROW,
+        ]
+    )
+    assert [t.price for t in rows.items] == [300150, 300150]
+    assert (rows.good, rows.bad) == (3, 3)
+    report = rows.report(Channel.MARKET, "trades")
+    assert report == MalformedMessage(Channel.MARKET, 3, 3, report.text if report else "")
+    assert report is not None and report.text.startswith(
+        "trades: 3 of 6 rows unreadable (row 1: bad price 'NaN'"
+    )
+    assert len(TR.trades([{**TRADE_ROW, "sz": "9" * 400}]).problem) <= 160
+    assert TR.trades([TRADE_ROW]).report(Channel.MARKET, "trades") is None
+    with pytest.raises(MappingError, match="trades: expected a list, got dict"):
+        TR.trades({"coin": "ETH"})
+
+
+def test_open_orders_and_the_cancel_all_listing_salvage_differently_D34_D25() -> None:
+    """D34: a snapshot row must be read whole (its price and sizes are compared); the
+    cancel-all only needs to name the order (D25), so a row with a bad price is still swept."""
+    good = {"coin": "ETH", "side": "B", "limitPx": "3000", "sz": "0.5", "oid": 11, "timestamp": 1}
+    listing = [good, {**good, "oid": 12, "limitPx": "x"}, {**good, "oid": "13"}]
+    snapshot = TR.open_orders(listing)
+    assert [o.oid for o in snapshot.items] == [11] and snapshot.bad == 2
+    refs = TR.order_refs(listing)
+    assert [r.oid for r in refs.items] == [11, 12] and refs.bad == 1
+
+
+def test_raw_int_reads_only_what_the_venue_could_have_sent() -> None:
+    """What a bad row still tells (a fill's time, its trade id): a whole number in range."""
+    row = {"time": 5, "tid": -1, "oid": 2**63, "x": True, "y": 1.0, "z": "5"}
+    assert [raw_int(row, k) for k in ("time", "tid", "oid", "x", "y", "z", "w")] == [
+        5,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert raw_int([1], "time") is None

@@ -7,15 +7,21 @@ part of its size at once is ``PARTIALLY_FILLED`` with that amount, not ``FILLED`
 unexpected item is an unknown outcome to be resolved by a status query (D8), never a guess.
 Error texts are classified here (D11) and kept raw for the operator.
 
-Every function is pure: no I/O, no clock, no state.  A malformed message raises
-``MappingError``; the venue turns that into a ``VenueNotice`` and changes nothing.
+A message of many rows (fills, order updates, trades, open orders) is read row by row (D34):
+each good row becomes its event, a row that cannot be read is counted and kept aside
+(``Rows``), and the message is reported once (``Rows.report``), never dropped whole for one bad
+row.  A range check that fails (``_held``) makes its row a bad row like a schema mismatch.
+
+Every function is pure: no I/O, no clock, no state.  A message that cannot be read at all raises
+``MappingError``; the venue reports it and changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -26,12 +32,13 @@ from core.events import (
     CancelAck,
     CancelRejected,
     CancelUnknown,
+    Channel,
     Event,
     Fill,
     Liquidity,
+    MalformedMessage,
     ModifyAck,
     ModifyRejected,
-    OpenOrders,
     OrderStatusReport,
     OrderUpdate,
     PlaceAck,
@@ -58,7 +65,9 @@ from core.venues.hyperliquid.wire import (
     Limit,
     LimitOrderType,
     ModifyWire,
+    NonUserCancel,
     OpenOrder,
+    OrderRef,
     OrderStatusAnswer,
     OrderStatusEntry,
     OrderWire,
@@ -68,10 +77,73 @@ from core.venues.hyperliquid.wire import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class MappingError(ValueError):
     """A venue message that does not fit the instrument or the schema."""
+
+
+# How much of a row's problem a report quotes: enough to find the row, never a whole hostile value.
+_PROBLEM_CHARS = 160
+
+
+@dataclass(frozen=True, slots=True)
+class Rows(Generic[T]):
+    """What could be read of a message of many rows (D34).
+
+    ``items`` are the good rows of our market, read; ``good`` counts every good row (one of
+    another coin is good but gives nothing).  ``unread`` keeps the raw rows that could not be
+    read, so the venue can still learn what little it safely can from them (a fill's time or
+    trade id, ``raw_int``); ``problem`` is the first of them, for the report."""
+
+    items: list[T]
+    good: int
+    unread: list[Any] = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def bad(self) -> int:
+        return len(self.unread)
+
+    def report(self, channel: Channel, what: str) -> MalformedMessage | None:
+        """The one report of the message (``what``: where it came from), or None when every
+        row was read."""
+        if not self.unread:
+            return None
+        text = f"{what}: {self.bad} of {self.good + self.bad} rows unreadable ({self.problem})"
+        return MalformedMessage(channel, self.bad, self.good, text)
+
+
+def read_rows(data: object, read: Callable[[Any], T | None], what: str) -> Rows[T]:
+    """``data`` (a list: anything else is a message that cannot be read at all) read row by
+    row; ``read`` raises ``MappingError`` for a bad row and returns None for a good row that is
+    not ours."""
+    if not isinstance(data, list):
+        raise MappingError(f"{what}: expected a list, got {type(data).__name__}")
+    items: list[T] = []
+    unread: list[Any] = []
+    problem = ""
+    for index, row in enumerate(data):
+        try:
+            item = read(row)
+        except MappingError as exc:
+            if not unread:
+                problem = f"row {index}: {exc}"[:_PROBLEM_CHARS]
+            unread.append(row)
+            continue
+        if item is not None:
+            items.append(item)
+    return Rows(items, len(data) - len(unread), unread, problem)
+
+
+def raw_int(row: object, key: str) -> int | None:
+    """``row[key]`` of a row that could not be read as a whole, when it is a number the venue
+    could have sent there (an id, a time in ms: whole, not negative, within 64 bits)."""
+    value = row.get(key) if isinstance(row, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_UNITS:
+        return value
+    return None
 
 
 _VENUE_CANCELS = frozenset({"scheduledCancel", "internalCancel"})
@@ -359,11 +431,23 @@ class Translator:
             placed_time=row.timestamp / 1000,
         )
 
-    def open_orders(self, rows: Sequence[OpenOrder], venue_time: float | None) -> OpenOrders:
-        """Our market's open orders (other coins of the account are not ours to judge)."""
-        return OpenOrders(
-            tuple(self.venue_order(r) for r in rows if r.coin == self.coin), venue_time
-        )
+    def open_orders(self, data: object) -> Rows[VenueOrder]:
+        """Our market's open orders, row by row (other coins of the account are not ours to
+        judge, D34)."""
+        return read_rows(data, self._open_order, "openOrders")
+
+    def _open_order(self, raw: object) -> VenueOrder | None:
+        row = parse_or_raise(OpenOrder, raw)
+        return self.venue_order(row) if row.coin == self.coin else None
+
+    def order_refs(self, data: object) -> Rows[OrderRef]:
+        """The open orders a cancel-all sweeps (D25): a row is good when it names its coin and
+        oid, whatever else is wrong with it -- an order we can name is one we can cancel."""
+        return read_rows(data, self._order_ref, "openOrders")
+
+    def _order_ref(self, raw: object) -> OrderRef | None:
+        ref = parse_or_raise(OrderRef, raw)
+        return ref if ref.coin == self.coin else None
 
     def position(self, state: ClearinghouseState) -> PositionSnapshot:
         venue_time = state.time / 1000 if state.time is not None else None
@@ -412,38 +496,64 @@ class Translator:
             venue_time=book.time / 1000,
         )
 
-    def trades(self, rows: Sequence[WsTrade]) -> list[Event]:
-        return [
-            Trade(
-                Side.BID if t.side == "B" else Side.ASK,
-                self.price(t.px),
-                self.size(t.sz, positive=True),
-                t.time / 1000,
-            )
-            for t in rows
-            if t.coin == self.coin
-        ]
+    def trades(self, data: object) -> Rows[Trade]:
+        return read_rows(data, self._trade, "trades")
 
-    def order_updates(self, rows: Sequence[OrderStatusEntry]) -> list[Event]:
-        out: list[Event] = []
-        for row in rows:
-            if row.order.coin != self.coin:
-                continue
-            status, rclass = venue_status(row.status)
-            out.append(
-                OrderUpdate(
-                    row.order.oid,
-                    row.order.cloid,
-                    status,
-                    row.status,
-                    rclass,
-                    row.statusTimestamp / 1000,
-                )
-            )
-        return out
+    def _trade(self, raw: object) -> Trade | None:
+        t = parse_or_raise(WsTrade, raw)
+        if t.coin != self.coin:
+            return None
+        side = Side.BID if t.side == "B" else Side.ASK
+        return Trade(side, self.price(t.px), self.size(t.sz, positive=True), t.time / 1000)
 
-    def fill(self, row: UserFill, *, snapshot: bool) -> Fill:
-        return Fill(
+    def order_updates(self, data: object) -> Rows[OrderUpdate]:
+        return read_rows(data, self._order_update, "orderUpdates")
+
+    def _order_update(self, raw: object) -> OrderUpdate | None:
+        row = parse_or_raise(OrderStatusEntry, raw)
+        order = row.order
+        if order.coin != self.coin:
+            return None
+        status, rclass = venue_status(row.status)
+        return OrderUpdate(
+            order.oid,
+            order.cloid,
+            status,
+            row.status,
+            rclass,
+            row.statusTimestamp / 1000,
+            self._traded(order),
+        )
+
+    def _traded(self, order: OpenOrder) -> int | None:
+        """D33: how much of the order has traded, by the venue's count (original size minus what
+        rests; a cancelled order keeps its unfilled size in ``sz``); None without ``origSz``."""
+        if order.origSz is None:
+            return None
+        return max(self.size(order.origSz) - self.size(order.sz), 0)
+
+    def non_user_cancels(self, data: object) -> Rows[OrderUpdate]:
+        """``nonUserCancel`` rows of channel ``user``: our orders the venue cancelled."""
+        return read_rows(data, self._non_user_cancel, "nonUserCancel")
+
+    def _non_user_cancel(self, raw: object) -> OrderUpdate | None:
+        cancel = parse_or_raise(NonUserCancel, raw)
+        if cancel.coin != self.coin:
+            return None
+        return OrderUpdate(cancel.oid, None, VenueStatus.VENUE_CANCELED, "nonUserCancel")
+
+    def fills(
+        self, data: object, *, snapshot: bool, what: str
+    ) -> Rows[tuple[UserFill, Fill | None]]:
+        """Fill rows as read, every coin's (the venue's history and resume point follow them
+        all), each with its ``Fill`` when it is of our market."""
+        return read_rows(data, lambda raw: self._fill(raw, snapshot), what)
+
+    def _fill(self, raw: object, snapshot: bool) -> tuple[UserFill, Fill | None]:
+        row = parse_or_raise(UserFill, raw)
+        if row.coin != self.coin:
+            return row, None
+        fill = Fill(
             tid=row.tid,
             oid=row.oid,
             cloid=row.cloid,
@@ -454,9 +564,7 @@ class Translator:
             venue_time=row.time / 1000,
             snapshot=snapshot,
         )
-
-    def fills(self, rows: Sequence[UserFill], *, snapshot: bool) -> list[Event]:
-        return [self.fill(r, snapshot=snapshot) for r in rows if r.coin == self.coin]
+        return row, fill
 
 
 # Ticks, lots or values a signed 64-bit integer cannot hold: no venue sends such a number,

@@ -8,11 +8,15 @@ up, by REST otherwise.  The answers come back on ``events()`` item by item (D7) 
 ``mapping``; no answer in time is an unknown outcome (``PlaceUnknown``, ``CancelUnknown``, D8),
 never a failure.  ``CancelAll`` lists the market's open orders at the venue and cancels them all
 in one signed action (D25); ``QueryOrder`` asks ``orderStatus`` by cloid; ``SyncState`` fetches
-open orders and the position.
+open orders and the position; ``FetchFills`` asks ``userFillsByTime`` (D33).  A request the venue
+refused for its rate limit says so in its failure event (``rate_limited``, D29), so the maker
+paces the retry; a rate-limited WebSocket post is not asked again over REST at once.
 
-The stream (l2Book, trades, orderUpdates, userFills, userEvents) is mapped as it arrives.  After
-every reconnect, once the subscriptions are acknowledged, the venue syncs: fills since the last
-one seen, then open orders and the position, then ``Connected`` (D16).  Replayed fills
+The stream (l2Book, trades, orderUpdates, userFills, userEvents) is mapped as it arrives, row by
+row: the good rows of a message are delivered whatever its bad rows, which are reported once per
+message (``MalformedMessage``, D34).  After every reconnect, once the subscriptions are
+acknowledged, the venue syncs: fills since the last one seen, then open orders and the position,
+then ``Connected`` (D16).  Replayed fills
 (``isSnapshot``) reach the maker as ``Fill(snapshot=True)`` and are de-duplicated there by trade
 id (D4); the very first snapshot is history from before this session, which the start-up
 position already contains, so it only sets the point the next catch-up starts from.
@@ -24,7 +28,8 @@ dies (Hyperliquid only grants it to accounts with $1,000,000 of traded volume; t
 shown, and quoting does not depend on it).
 
 This module never decides anything about orders, never retries an action (that could place
-twice) and never lets a malformed message escape as an exception: it becomes a ``VenueNotice``.
+twice) and never lets a malformed message escape as an exception: it becomes a
+``MalformedMessage`` (or the failure event of the request it answered).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from core.commands import (
     Batch,
     Cancel,
     CancelAll,
+    FetchFills,
     Modify,
     Place,
     QueryOrder,
@@ -52,22 +58,25 @@ from core.events import (
     CancelAck,
     CancelAllDone,
     CancelRejected,
+    Channel,
     Connected,
     Disconnected,
     Event,
+    Fill,
+    FillsFetched,
     LeverageInfo,
-    OrderUpdate,
+    MalformedMessage,
+    OpenOrders,
     QueryFailed,
     RejectionClass,
     SyncFailed,
     VenueNotice,
-    VenueStatus,
 )
 from core.rejections import classify, parse_leverage
 from core.units import Instrument
 from core.venues.hyperliquid.budget import BudgetView, RateBudget, exchange_weight
 from core.venues.hyperliquid.keys import abbreviate
-from core.venues.hyperliquid.mapping import MappingError, Translator, parse_or_raise
+from core.venues.hyperliquid.mapping import MappingError, Rows, Translator, parse_or_raise, raw_int
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.rest import RestClient, RestRefused, RestUnknown
 from core.venues.hyperliquid.signing import Signer, ecdsa_backend
@@ -82,15 +91,12 @@ from core.venues.hyperliquid.wire import (
     ItemStatus,
     L2Book,
     OkBody,
-    OpenOrder,
     OrderAction,
     OrderStatusAnswer,
-    OrderStatusEntry,
     ScheduleCancelAction,
     UpdateLeverageAction,
     UserFill,
     UserRateLimit,
-    WsTrade,
     WsUserEvent,
     WsUserFills,
     action_dict,
@@ -100,6 +106,14 @@ from core.venues.hyperliquid.ws import NotConnected, PostFailed, PostLost, WsCli
 MAINNET_API_URL = "https://api.hyperliquid.xyz"
 TESTNET_API_URL = "https://api.hyperliquid-testnet.xyz"
 _CLOSE_GRACE_S = 2.0
+# What a message that cannot be read at all may have carried (D34).
+_CHANNELS = {
+    "userFills": Channel.FILLS,
+    "orderUpdates": Channel.ORDER_UPDATES,
+    "user": Channel.ORDER_UPDATES,  # nonUserCancel: our orders the venue cancelled
+    "l2Book": Channel.MARKET,
+    "trades": Channel.MARKET,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +151,11 @@ class _Refused(Exception):
         super().__init__(text)
         self.text = text
         self.rclass = rclass
+
+
+def _rate_limited(exc: Exception) -> bool:
+    """Did the venue refuse for its rate limit (D29: the maker paces the retry)?"""
+    return isinstance(exc, _Refused) and exc.rclass is RejectionClass.RATE_LIMIT
 
 
 class _Unknown(Exception):
@@ -324,7 +343,7 @@ class HyperliquidVenue:
 
     async def _run(self, batch: Batch, expires_after: int | None) -> None:
         """Cancels first (D13), then modifies and placements (refused by the venue after
-        ``expires_after``, epoch ms: D24), then queries and syncs."""
+        ``expires_after``, epoch ms: D24), then queries, syncs and fill fetches."""
         bid = batch.batch_id
         cmds = batch.commands
         for cmd in cmds:
@@ -344,6 +363,7 @@ class HyperliquidVenue:
                 await self._set_leverage(cmd)
         questions = [self._query(c) for c in cmds if isinstance(c, QueryOrder)]
         questions.extend(self._sync() for c in cmds if isinstance(c, SyncState))
+        questions.extend(self._fetch_fills(c) for c in cmds if isinstance(c, FetchFills))
         if questions:
             await asyncio.gather(*questions)
 
@@ -457,22 +477,27 @@ class HyperliquidVenue:
         return events
 
     async def _cancel_all(self, bid: int) -> None:
-        """D25: whatever the venue lists for our market, tracked or not, in one action."""
+        """D25: whatever the venue lists for our market, tracked or not, in one action.  A
+        listing the venue refused (D29: ``rate_limited``) or that could not be read is a
+        ``CancelAllDone`` with its ``error``: nothing was cancelled.  A listing row that cannot
+        be read may still rest: it counts as ``failed`` (D34)."""
         try:
-            rows = await self._open_orders()
+            raw = await self._info({"type": "openOrders", "user": self._user})
+            listing = self._tr.order_refs(raw)
         except (_Refused, _Unknown, MappingError) as exc:
-            self._notice("cancel-all", f"could not list open orders: {exc}")
+            error = f"could not list open orders: {exc}"
+            self._put(CancelAllDone(0, 0, bid, error=error, rate_limited=_rate_limited(exc)))
             return
-        cancels = [Cancel(r.cloid, r.oid) for r in rows if r.coin == self.instrument.symbol]
+        cancels = [Cancel(r.cloid, r.oid) for r in listing.items]
         if not cancels:
-            self._put(CancelAllDone(0, 0, bid))
+            self._put(CancelAllDone(0, listing.bad, bid))
             return
         asset = self.instrument.asset_id
         wires = [CancelWire(a=asset, o=c.oid) for c in cancels if c.oid is not None]
         events = await self._send_cancels(CancelAction(cancels=wires), cancels, bid)
         swept = sum(1 for e in events if isinstance(e, CancelAck))
         gone = sum(1 for e in events if isinstance(e, CancelRejected) and e.gone)
-        self._put(CancelAllDone(swept, len(cancels) - swept - gone, bid))
+        self._put(CancelAllDone(swept, len(cancels) - swept - gone + listing.bad, bid))
 
     async def _set_leverage(self, cmd: SetLeverage) -> None:
         inst = self.instrument
@@ -495,12 +520,19 @@ class HyperliquidVenue:
     # ---- info ---------------------------------------------------------------------------
 
     async def _info(self, body: dict[str, Any]) -> Any:
-        """An ``/info`` request: by WebSocket post when up, else (or if that fails) REST —
-        a query is safe to repeat."""
+        """An ``/info`` request: by WebSocket post when up, else (or if that fails) REST --
+        a query is safe to repeat.  Not after a rate-limit refusal, though: asking again at
+        once by the other door is the amplification D29 forbids; the caller's failure event
+        says ``rate_limited`` and the maker paces the retry."""
         ws = self._ws
         if self.settings.post_over_ws and ws is not None and ws.up:
-            with contextlib.suppress(NotConnected, PostLost, PostFailed):
+            try:
                 return await ws.post("info", body, self.settings.request_timeout_s)
+            except PostFailed as exc:
+                if _rclass(exc.text) is RejectionClass.RATE_LIMIT:
+                    raise _Refused(exc.text, RejectionClass.RATE_LIMIT) from None
+            except (NotConnected, PostLost):
+                pass
         assert self._rest is not None
         try:
             return await self._rest.info(body)
@@ -511,12 +543,6 @@ class HyperliquidVenue:
         except RestUnknown as exc:
             raise _Unknown(str(exc)) from None
 
-    async def _open_orders(self) -> list[OpenOrder]:
-        raw = await self._info({"type": "openOrders", "user": self._user})
-        if not isinstance(raw, list):
-            raise MappingError(f"openOrders: expected a list, got {str(raw)[:100]}")
-        return [parse_or_raise(OpenOrder, row) for row in raw]
-
     async def _query(self, cmd: QueryOrder) -> None:
         key: int | str | None = cmd.cloid if cmd.cloid is not None else cmd.oid
         try:
@@ -524,22 +550,47 @@ class HyperliquidVenue:
             answer = parse_or_raise(OrderStatusAnswer, raw)
             self._put(self._tr.order_status(answer, cmd.cloid, cmd.oid))
         except (_Refused, _Unknown, MappingError) as exc:
-            self._put(QueryFailed(cmd.cloid, cmd.oid, f"orderStatus: {exc}"))
+            reason = f"orderStatus: {exc}"
+            self._put(QueryFailed(cmd.cloid, cmd.oid, reason, rate_limited=_rate_limited(exc)))
 
     async def _sync(self) -> None:
-        """Open orders and the position (answers ``SyncState``)."""
+        """Open orders and the position (answers ``SyncState``).  Listing rows that cannot be
+        read are counted in ``OpenOrders.bad_rows`` (D34): the snapshot is incomplete, and the
+        maker re-syncs on its own -- a ``MalformedMessage`` here would ask for the same listing
+        twice."""
         try:
-            rows, state = await asyncio.gather(
-                self._open_orders(),
+            listing, state = await asyncio.gather(
+                self._info({"type": "openOrders", "user": self._user}),
                 self._info({"type": "clearinghouseState", "user": self._user}),
             )
             position = self._tr.position(parse_or_raise(ClearinghouseState, state))
-            orders = self._tr.open_orders(rows, None)
+            rows = self._tr.open_orders(listing)
         except (_Refused, _Unknown, MappingError) as exc:
-            self._put(SyncFailed(f"state sync: {exc}"))
+            self._put(SyncFailed(f"state sync: {exc}", rate_limited=_rate_limited(exc)))
             return
-        self._put(orders)
+        self._put(OpenOrders(tuple(rows.items), None, rows.bad))
         self._put(position)
+
+    async def _fetch_fills(self, cmd: FetchFills) -> None:
+        """D33: our fills of the last ``lookback_s`` seconds, as a replay (``snapshot``), then
+        ``FillsFetched``.  Rows that cannot be read are its ``bad_rows`` only: a
+        ``MalformedMessage(FILLS)`` would ask for this very fetch again, and meet the same
+        rows.  The catch-up point of the stream is left alone: this window is the maker's, not
+        the stream's."""
+        try:
+            start = epoch_ms() - round(cmd.lookback_s * 1000)
+            raw = await self._info(
+                {"type": "userFillsByTime", "user": self._user, "startTime": start}
+            )
+            rows = self._tr.fills(raw, snapshot=True, what="userFillsByTime")
+        except (_Refused, _Unknown, ValueError, OverflowError) as exc:
+            # ValueError: MappingError, or a NaN lookback; OverflowError: an infinite one.
+            error = f"userFillsByTime: {exc}"
+            self._put(FillsFetched(0, error=error, rate_limited=_rate_limited(exc)))
+            return
+        fills = self._session_fills(rows, advance=False)
+        self._put_all(fills)
+        self._put(FillsFetched(len(fills), bad_rows=rows.bad))
 
     async def _load_rate_limit(self) -> None:
         try:
@@ -563,18 +614,19 @@ class HyperliquidVenue:
         self._up.set()
 
     async def _catch_up(self) -> None:
-        try:
-            if self._last_fill_ms is not None:
+        if self._last_fill_ms is not None:
+            try:
                 raw = await self._info(
                     {"type": "userFillsByTime", "user": self._user, "startTime": self._last_fill_ms}
                 )
-                if not isinstance(raw, list):
-                    raise MappingError("userFillsByTime: expected a list")
-                rows = self._this_session([parse_or_raise(UserFill, r) for r in raw])
-                self._put_all(self._tr.fills(rows, snapshot=True))
-                self._saw_fills(rows)
-        except (_Refused, _Unknown, MappingError) as exc:
-            self._notice("resync", f"fills since the last one seen: {exc}")
+                rows = self._tr.fills(raw, snapshot=True, what="userFillsByTime")
+            except (_Refused, _Unknown, MappingError) as exc:
+                self._notice("resync", f"fills since the last one seen: {exc}")
+            else:
+                self._put_all(self._session_fills(rows, advance=True))
+                report = rows.report(Channel.FILLS, "userFillsByTime")
+                if report is not None:
+                    self._put(report)
         await self._sync()
 
     def _on_down(self, reason: str) -> None:
@@ -585,60 +637,78 @@ class HyperliquidVenue:
         try:
             events = self._map_stream(channel, data)
         except (MappingError, ValidationError, TypeError, ValueError) as exc:
-            self._notice("malformed", f"{channel}: {str(exc)[:300]}")
+            # Not even the envelope could be read: one bad row, nothing of it used (D34).
+            kind = _CHANNELS.get(channel, Channel.OTHER)
+            self._put(MalformedMessage(kind, 1, 0, f"{channel}: {str(exc)[:200]}"))
             return
         self._put_all(events)
 
     def _map_stream(self, channel: str, data: Any) -> list[Event]:
+        """The events of one stream message: its good rows' events, then at most one
+        ``MalformedMessage`` for its bad rows (D34).  Raises when the message as a whole
+        cannot be read; the venue's state changes only once it has been."""
         tr = self._tr
         if channel == "l2Book":
-            book = parse_or_raise(L2Book, data)
+            book = parse_or_raise(L2Book, data)  # a book missing a level is no book: whole
             return [tr.book(book)] if book.coin == tr.coin else []
         if channel == "trades":
-            return tr.trades([parse_or_raise(WsTrade, row) for row in _rows(data)])
+            return _salvaged(tr.trades(data), Channel.MARKET, "trades")
         if channel == "orderUpdates":
-            return tr.order_updates([parse_or_raise(OrderStatusEntry, r) for r in _rows(data)])
+            return _salvaged(tr.order_updates(data), Channel.ORDER_UPDATES, "orderUpdates")
         if channel == "userFills":
-            fills = parse_or_raise(WsUserFills, data)
-            if fills.user is not None and fills.user.lower() != self._user:
-                return []
-            if fills.isSnapshot and not self._history_seen:
-                # History from before this session: the start-up position holds it already,
-                # so these fills are never counted, now or when a later replay repeats them.
-                self._history_seen = True
-                self._history_tids.update(f.tid for f in fills.fills)
-                self.counters["history_fills_skipped"] += len(fills.fills)
-                self._saw_fills(fills.fills)
-                return []
-            rows = self._this_session(fills.fills)
-            events = tr.fills(rows, snapshot=bool(fills.isSnapshot))  # may turn it away: first
-            self._history_seen = True
-            self._saw_fills(rows)
-            return events
+            return self._user_fills(parse_or_raise(WsUserFills, data))
         if channel == "user":
             # Fills also come on userFills (with its replay): taken from there only.
             user_event = parse_or_raise(WsUserEvent, data)
             out: list[Event] = []
-            for cancel in user_event.nonUserCancel or ():
-                if cancel.coin == tr.coin:
-                    out.append(
-                        OrderUpdate(cancel.oid, None, VenueStatus.VENUE_CANCELED, "nonUserCancel")
-                    )
+            if user_event.nonUserCancel is not None:
+                cancels = tr.non_user_cancels(user_event.nonUserCancel)
+                out.extend(_salvaged(cancels, Channel.ORDER_UPDATES, "nonUserCancel"))
             if user_event.liquidation is not None:
                 out.append(VenueNotice("liquidation", str(user_event.liquidation)[:300]))
             return out
         return [VenueNotice("unknown channel", f"{channel}: {str(data)[:200]}")]
 
-    def _this_session(self, rows: Sequence[UserFill]) -> list[UserFill]:
-        history = self._history_tids
-        return [row for row in rows if row.tid not in history]
+    def _user_fills(self, message: WsUserFills) -> list[Event]:
+        if message.user is not None and message.user.lower() != self._user:
+            return []
+        rows = self._tr.fills(message.fills, snapshot=bool(message.isSnapshot), what="userFills")
+        report = rows.report(Channel.FILLS, "userFills")
+        if message.isSnapshot and not self._history_seen:
+            # History from before this session: the start-up position holds it already, so
+            # these fills are never counted, now or when a later replay repeats them -- nor is
+            # an unreadable row of it whose trade id can still be made out.
+            self._history_seen = True
+            self._history_tids.update(row.tid for row, _ in rows.items)
+            unread = (raw_int(raw, "tid") for raw in rows.unread)
+            self._history_tids.update(tid for tid in unread if tid is not None)
+            self.counters["history_fills_skipped"] += len(rows.items)
+            self._saw_fills([row for row, _ in rows.items])
+            return [report] if report is not None else []
+        events = self._session_fills(rows, advance=True)
+        self._history_seen = True
+        return events if report is None else [*events, report]
 
-    def _saw_fills(self, rows: Sequence[UserFill]) -> None:
-        for row in rows:
-            if self._last_fill_ms is None or row.time > self._last_fill_ms:
-                self._last_fill_ms = row.time
-        if self._last_fill_ms is None:
-            self._last_fill_ms = epoch_ms()
+    def _session_fills(
+        self, rows: Rows[tuple[UserFill, Fill | None]], *, advance: bool
+    ) -> list[Event]:
+        """The fills of this session among ``rows`` (history is skipped by trade id: D4, D19);
+        ``advance``: they move the point the next catch-up starts from."""
+        history = self._history_tids
+        fresh = [(row, fill) for row, fill in rows.items if row.tid not in history]
+        if advance:
+            self._saw_fills([row for row, _ in fresh], rows.unread)
+        return [fill for _, fill in fresh if fill is not None]
+
+    def _saw_fills(self, rows: Sequence[UserFill], unread: Sequence[Any] = ()) -> None:
+        """Move the catch-up point to the newest fill seen -- but never, for this message, past
+        a row of it that could not be read (D34): the catch-up after a reconnect asks for that
+        row again.  A bad row whose time cannot be made out holds the point where it was."""
+        newest = max((row.time for row in rows), default=None)
+        point = _catch_up_point(self._last_fill_ms, newest, [raw_int(r, "time") for r in unread])
+        if point is None and not unread:
+            point = epoch_ms()  # nothing seen yet: catch up from now
+        self._last_fill_ms = point
 
     # ---- the dead man's switch ----------------------------------------------------------
 
@@ -675,10 +745,26 @@ class HyperliquidVenue:
         self._put(VenueNotice(kind, text))
 
 
-def _rows(data: Any) -> list[Any]:
-    if not isinstance(data, list):
-        raise MappingError(f"expected a list, got {type(data).__name__}")
-    return data
+def _salvaged(rows: Rows[Any], channel: Channel, what: str) -> list[Event]:
+    """The good rows' events, then the message's one report of its bad rows (D34)."""
+    report = rows.report(channel, what)
+    return [*rows.items, report] if report is not None else list(rows.items)
+
+
+def _catch_up_point(
+    old: int | None, newest: int | None, unread: Sequence[int | None]
+) -> int | None:
+    """Where the next fill catch-up starts (epoch ms): ``newest`` if later than ``old``, but
+    not past the oldest ``unread`` row's time, and not moved at all if a row's time is unknown
+    (D34).  It never moves back: a row older than ``old`` was already behind it."""
+    if unread:
+        known = [t for t in unread if t is not None]
+        if len(known) < len(unread):
+            return old
+        newest = min(known) if newest is None else min(newest, min(known))
+    if newest is None or (old is not None and newest <= old):
+        return old
+    return newest
 
 
 def _rclass(text: str) -> RejectionClass:

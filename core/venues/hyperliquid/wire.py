@@ -229,6 +229,14 @@ class OpenOrder(_Answer):
     reduceOnly: bool | None = None
 
 
+class OrderRef(_Answer):
+    """The least of an ``openOrders`` row that names an order: enough to cancel it (D25, D34)."""
+
+    coin: str
+    oid: Id
+    cloid: str | None = None
+
+
 class LeverageWire(_Answer):
     type: str
     value: int
@@ -309,9 +317,11 @@ class WsTrade(_Answer):
 
 
 class WsUserFills(_Answer):
+    """Channel ``userFills``; the ``fills`` rows are read one by one (``UserFill``, D34)."""
+
     user: str | None = None
     isSnapshot: bool | None = None
-    fills: list[UserFill]
+    fills: list[Any]
 
 
 class NonUserCancel(_Answer):
@@ -320,10 +330,11 @@ class NonUserCancel(_Answer):
 
 
 class WsUserEvent(_Answer):
-    """Channel ``user`` (the ``userEvents`` subscription): one of these keys is set."""
+    """Channel ``user`` (the ``userEvents`` subscription): one of these keys is set.  Its
+    ``fills`` are not read (they come on ``userFills`` too, with its replay); ``nonUserCancel``
+    rows are read one by one (``NonUserCancel``, D34)."""
 
-    fills: list[UserFill] | None = None
-    nonUserCancel: list[NonUserCancel] | None = None
+    nonUserCancel: list[Any] | None = None
     funding: dict[str, Any] | None = None
     liquidation: dict[str, Any] | None = None
 

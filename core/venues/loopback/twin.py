@@ -394,8 +394,8 @@ class Twin:
             raw = self._cancel_status
         order.status = raw
         order.status_ms = ms
-        if event.status is not VenueStatus.OPEN:
-            order.remaining = 0
+        if event.status is VenueStatus.FILLED:
+            order.remaining = 0  # a cancelled order keeps its unfilled size, as the venue's does
         return {"order": self._order_row(order), "status": raw, "statusTimestamp": ms}
 
     def _order_row(self, order: _Order) -> dict[str, Any]:
@@ -511,6 +511,9 @@ class Twin:
         kind = body["type"]
         user = str(body.get("user", "")).lower()
         ours = user == self.account
+        if via_ws and self.fault_state.storming(self._clock.now()):
+            self.fault_state.counts["http_429"] += 1  # a storm refuses WebSocket posts too
+            return 429, "Too Many Requests"
         if kind == "meta":
             answer: Any = self._meta()
         elif kind == "metaAndAssetCtxs":
@@ -703,7 +706,11 @@ class Twin:
         order = self._orders.get(report.oid) if report.oid is not None else None
         if report.status is VenueStatus.NOT_FOUND or order is None:
             return {"status": "unknownOid"}
-        order.remaining = report.remaining
+        # Like the venue, ``sz`` of an order that is done is what it never filled (0 if filled).
+        if report.status is VenueStatus.OPEN:
+            order.remaining = report.remaining
+        else:
+            order.remaining = max(order.orig - report.filled, 0)
         row = self._order_row(order)
         row.update({"orderType": "Limit", "reduceOnly": False, "tif": None})
         return {
