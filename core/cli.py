@@ -2,8 +2,9 @@
 
 The headless path (``--no-ui``) and the config commands never import Textual: a server without
 a terminal must not pay for, or break on, the screen.  The console is imported lazily, only when
-it is asked for.  Exit codes: 0 normal stop, 2 bad config or arguments, 3 halted by a safety
-rule (or orders left on the venue after the stop).
+it is asked for.  Exit codes: 0 normal stop, 2 bad config or arguments, 3 stopped by a safety
+rule -- halted, or the kill switch latched -- or orders left on the venue after the stop (D37,
+``RunResult.exit_code``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from core.config import Config, ConfigError, load, write_defaults
 
 EXIT_OK = 0
 EXIT_USAGE = 2
-EXIT_HALTED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -292,9 +292,7 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
             print(f"{key}: {value}", flush=True)
     for error in result.errors:
         print(error, file=sys.stderr)
-    if result.mode.value == "HALTED" or not result.clean or result.errors:
-        return EXIT_HALTED
-    return EXIT_OK
+    return result.exit_code
 
 
 if __name__ == "__main__":

@@ -1829,6 +1829,10 @@ class MarketMaker:
             counters=counters,
         )
 
+    def view_mode_reason(self) -> str:
+        """Why the engine is halted, killed, stopping or paused (D37), as the view says it."""
+        return self._mode_reason()
+
     def _mode_reason(self) -> str:
         if self.halted_reason:
             return self.halted_reason

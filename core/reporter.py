@@ -16,6 +16,18 @@ from core.units import Instrument
 from core.view import ConsoleView
 
 _LIVE_STATES = ("PendingNew", "Resting", "PartialFilled", "CancelPending", "CancelConfirmed")
+# What the venue told us that did not add up (D34, D35), by counter: shown wherever it is > 0.
+ANOMALIES = (
+    ("inconsistent_fills", "trade ids repeated with different content"),
+    ("unknown_statuses", "unknown statuses"),
+    ("malformed_rows", "unreadable rows"),
+    ("illegal_transitions", "contradictory updates"),
+)
+
+
+def venue_anomalies(counters: dict[str, int]) -> str:
+    """ "2 unknown statuses, 1 unreadable rows": the anomalies seen, or "" when none."""
+    return ", ".join(f"{counters[key]} {text}" for key, text in ANOMALIES if counters.get(key))
 
 
 class HeadlessReporter:
@@ -65,6 +77,8 @@ class HeadlessReporter:
             ],
             "worst_case_breached": ex.breached,
             "not_quoting": {s.value: r for s, r in v.side_reasons.items() if r},
+            "stalled_levels": dict(v.stalls),
+            "anomalies": {key: v.counters[key] for key, _ in ANOMALIES if v.counters.get(key)},
             "data_age": None if v.data_age is None else round(v.data_age, 2),
             "loop_lag_ms": round(v.loop_lag * 1000, 1),
         }
@@ -79,9 +93,12 @@ class HeadlessReporter:
         reasons = " ".join(f"{k}:{r}" for k, r in s["not_quoting"].items())
         bid_backoff = s["backoff"].get(Side.BID.value, 0.0)
         ask_backoff = s["backoff"].get(Side.ASK.value, 0.0)
+        mode = s["mode"]
+        if v.mode_reason:
+            mode = f"{mode} ({v.mode_reason})"  # D37: a halt or kill says why, here too
         parts = [
             f"{v.time:10.1f}",
-            s["mode"],
+            mode,
             f"mid {s['mid']}",
             f"pos {s['position']}",
             f"pnl {s['pnl']:+.2f}",
@@ -95,6 +112,11 @@ class HeadlessReporter:
         ]
         if reasons:
             parts.append(f"not quoting {reasons}")
+        if v.stalls:
+            parts.append("waiting " + " ".join(f"{k}:{r}" for k, r in v.stalls.items()))
+        anomalies = venue_anomalies(v.counters)
+        if anomalies:
+            parts.append(f"anomalies {anomalies}")
         if v.untracked_venue_orders:
             parts.append(f"untracked {v.untracked_venue_orders}")
         return " | ".join(parts)
@@ -103,6 +125,8 @@ class HeadlessReporter:
         out: dict[str, Any] = {
             "stopped": result.reason,
             "mode": result.mode.value,
+            "mode_reason": result.mode_reason,  # D37: why it halted or was killed
+            "exit_code": result.exit_code,
             "live_orders_left": result.live_orders,
             "untracked_venue_orders": result.untracked_venue_orders,
             "sweep": result.sweep or "-",
@@ -119,6 +143,9 @@ class HeadlessReporter:
                     "cancels_sent": v.counters.get("cancels_sent", 0),
                     "rejections": sum(v.rejection_counts.values()),
                     "kill_triggers": [t.reason for t in v.kill_triggers],
+                    "anomalies": {
+                        key: v.counters[key] for key, _ in ANOMALIES if v.counters.get(key)
+                    },
                 }
             )
         return out

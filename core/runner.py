@@ -42,10 +42,23 @@ class RunResult:
     untracked_venue_orders: int
     errors: list[str] = field(default_factory=list)
     sweep: str = ""
+    mode_reason: str = ""  # D37: why a halt or kill happened, for every output
 
     @property
     def clean(self) -> bool:
         return self.live_orders == 0 and self.untracked_venue_orders == 0
+
+    @property
+    def stopped_by_safety(self) -> bool:
+        """D37: a safety rule (or the operator's kill) stopped the engine: halted, or the kill
+        switch still latched at the end -- even if the venue was left clean."""
+        return self.mode in (Mode.HALTED, Mode.KILLED)
+
+    @property
+    def exit_code(self) -> int:
+        """0 a normal stop; 3 stopped by a safety rule, orders left on the venue, or an engine
+        error (the command line's contract, D37)."""
+        return 3 if self.stopped_by_safety or not self.clean or self.errors else 0
 
 
 class Runner:
@@ -155,6 +168,7 @@ class Runner:
         return RunResult(
             reason=self._stop_reason or "stopped",
             mode=maker.mode,
+            mode_reason=maker.view_mode_reason(),
             live_orders=live,
             untracked_venue_orders=maker.untracked_venue_orders,
             errors=list(self.errors),

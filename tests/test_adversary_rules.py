@@ -8,6 +8,9 @@ The maker runs on a virtual clock (``tests.maker_harness``); where time and paci
 
 from __future__ import annotations
 
+import io
+import itertools
+
 import pytest
 
 from core.actions import CancelAllOrders, CancelOrder, Kill
@@ -34,6 +37,8 @@ from core.events import (
 )
 from core.maker import MarketMaker, SweepPhase
 from core.orders import TRANSITIONS, OrderState, Trigger
+from core.reporter import HeadlessReporter
+from core.runner import RunResult
 from core.view import Mode
 from tests.maker_harness import (
     INSTRUMENT,
@@ -203,7 +208,7 @@ def test_D29_start_up_sync_failures_are_retried_paced() -> None:
             if got:
                 sent_at.append(s.now)
                 break
-    gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     assert gaps[-1] >= s.maker.params.sweep_retry.cap - 0.1
     assert all(g >= 0.2 for g in gaps)
 
@@ -532,3 +537,46 @@ def test_D35_an_unknown_status_string_is_counted_logged_and_asked_about() -> Non
     assert view.counters["unknown_statuses"] == 1
     assert any("expiredByRisk" in e.text for e in view.log)
     assert [q.cloid for q in queries(s.run(s.now + 0.5))] == [bid.cloid]
+
+
+# ==== D37: a halt says why, everywhere =========================================================
+
+
+def _killed_by_a_rule() -> Session:
+    s, _ = levels(1)
+    s.run(s.now + s.maker.params.risk.stale_data_s + 0.5, fresh_data=False)
+    assert s.maker.mode is Mode.KILLED
+    return s
+
+
+def test_D37_the_headless_text_line_says_why_the_engine_was_killed() -> None:
+    """D37: the text status line used to say only "KILLED"; the reason was in --json alone."""
+    s = _killed_by_a_rule()
+    reporter = HeadlessReporter(INSTRUMENT, json_lines=False, out=io.StringIO())
+    line = reporter.line(s.view())
+    assert "KILLED (stale market data" in line
+    assert reporter.status(s.view())["mode_reason"].startswith("stale market data")
+
+
+def test_D37_the_exit_summary_and_code_say_a_safety_rule_stopped_the_engine() -> None:
+    """D37: exit code 3 whenever a safety rule stopped the engine, even with the venue left
+    clean (a stale-data kill used to exit 0), and the summary says why."""
+    s = _killed_by_a_rule()
+    result = RunResult("stop", s.maker.mode, 0, 0, mode_reason=s.maker.view_mode_reason())
+    assert result.clean and result.exit_code == 3
+    summary = HeadlessReporter(INSTRUMENT, json_lines=True, out=io.StringIO()).summary(
+        s.view(), result
+    )
+    assert summary["mode_reason"].startswith("stale market data")
+    assert summary["exit_code"] == 3
+    assert RunResult("stop", Mode.RUNNING, 0, 0).exit_code == 0
+    assert RunResult("stop", Mode.HALTED, 0, 0, mode_reason="x").exit_code == 3
+
+
+def test_D35_anomalies_are_shown_in_the_headless_output() -> None:
+    s, first = levels(1)
+    (bid,) = places(first, Side.BID)
+    s.handle(OrderUpdate(100, bid.cloid, VenueStatus.UNKNOWN, "expiredByRisk"), s.now + 0.01)
+    reporter = HeadlessReporter(INSTRUMENT, json_lines=False, out=io.StringIO())
+    assert "anomalies 1 unknown statuses" in reporter.line(s.view())
+    assert reporter.status(s.view())["anomalies"] == {"unknown_statuses": 1}

@@ -76,7 +76,6 @@ from tui.panes import (
 from tui.screens import ConfirmScreen, HelpScreen
 from tui.state import StateStore, state_path, user_theme_dir
 
-EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_HALTED = 3
 NARROW_COLUMNS = 150
@@ -357,7 +356,7 @@ class ConsoleApp(App[None]):
     def _follow_sweep(self, view: ConsoleView) -> None:
         if not self._sweep_watch:
             return
-        if view.sweep in ("sweeping", "verifying"):
+        if view.sweep in ("sweeping", "retrying", "verifying"):
             self._sweep_watch = "seen"
         elif self._sweep_watch == "seen" and view.sweep == "verified":
             self._sweep_watch = ""
@@ -772,9 +771,7 @@ def _exit_code(outcome: dict[str, Any], still_running: bool) -> int:
     if still_running or "error" in outcome:
         return EXIT_HALTED
     result: RunResult = outcome["result"]
-    if result.mode is Mode.HALTED or not result.clean or result.errors:
-        return EXIT_HALTED
-    return EXIT_OK
+    return result.exit_code
 
 
 def _print_summary(outcome: dict[str, Any], still_running: bool) -> None:
@@ -786,7 +783,9 @@ def _print_summary(outcome: dict[str, Any], still_running: bool) -> None:
         return
     result: RunResult = outcome["result"]
     print(
-        f"stopped: {result.reason}; mode {result.mode.value}; live orders left "
+        f"stopped: {result.reason}; mode {result.mode.value}"
+        + (f" ({result.mode_reason})" if result.mode_reason else "")
+        + "; live orders left "
         f"{result.live_orders}; untracked venue orders {result.untracked_venue_orders}; "
         f"sweep {result.sweep or '-'}",
         flush=True,

@@ -35,6 +35,10 @@ def own_tag(orders: list[OrderView]) -> str:
     return ("◆" if len(orders) == 1 else str(min(len(orders), 9))) + tag
 
 
+# Levels waiting on the venue, shown above the ladder (the rest are in the order pane).
+_STALLS_SHOWN = 3
+
+
 class Ladder(RowsView):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "ladder--bid",
@@ -67,6 +71,8 @@ class Ladder(RowsView):
             reason = view.side_reasons.get(side)
             if reason:
                 rows.append(((f"{side.value.upper()}: {reason}", "ladder--reason"),))
+        for level, why in list(view.stalls.items())[:_STALLS_SHOWN]:
+            rows.append(((f"{level.upper()}: {why}", "ladder--reason"),))  # D27, D31
         rows.append(
             (
                 (f"{'ours':>{_OWN_W}}{'bid':>{_SIZE_W}} ", "ladder--head"),

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.events import Side
+from core.reporter import venue_anomalies
 from core.view import ConsoleView, Mode
 from tui import fmt
 from tui.lines import Row, RowsView
@@ -213,6 +214,10 @@ class RejectionsPane(TextPane):
             t.append(f"{rclass.value} ", self.style_of("rejections--label"))
             t.append(f"{count}  ", self.style_of("rejections--count"))
         t.append("\n")
+        anomalies = venue_anomalies(view.counters)
+        if anomalies:
+            t.append("venue anomalies ", self.style_of("rejections--label"))  # D34, D35
+            t.append(anomalies + "\n", self.style_of("rejections--backoff"))
         for b in view.backoff:
             t.append(f"{b.side.value} ", self.style_of("rejections--label"))
             if b.remaining > 0:
