@@ -1349,6 +1349,13 @@ class MarketMaker:
                 desired[side] = quotes
         return desired, modes, reasons
 
+    def side_plan(
+        self, now: float
+    ) -> tuple[dict[Side, tuple[Quote, ...]], dict[Side, str | None]]:
+        """What each side should rest now, and the one reason a side may not quote (D27)."""
+        desired, _, reasons = self._sides(now)
+        return desired, reasons
+
     def stalls(
         self,
         now: float,
@@ -1372,8 +1379,7 @@ class MarketMaker:
 
     def _intent_wait(self, side: Side, level: int, now: float) -> str | None:
         orders = self.tracker.live_for_intent(side, level)
-        quoting = (OrderState.PENDING_NEW, OrderState.RESTING, OrderState.PARTIAL_FILLED)
-        if any(o.state in quoting and not o.cancel_failures for o in orders):
+        if any(quotes_now(o) for o in orders):
             return None
         for order in orders:
             unsettled = self._unsettled.get(order.cloid)
@@ -1385,6 +1391,9 @@ class MarketMaker:
         if any(o.cancel_failures and o.state.is_active for o in orders):
             wait = max(0.0, self._cancel_retry_at - now)
             return f"cancel refused by the venue; retry in {wait:.1f}s"
+        unknown = [o.unknown_since for o in orders if o.unknown_since is not None]
+        if unknown:
+            return f"placement outcome unknown for {now - min(unknown):.0f}s; asking the venue"
         if any(o.state is OrderState.CANCEL_PENDING for o in orders):
             return "waiting for a cancel answer"
         return None
@@ -1844,6 +1853,16 @@ class MarketMaker:
         if self.paused and self.pause_reason:
             return f"quoting paused: {self.pause_reason}; p resumes"
         return ""
+
+
+def quotes_now(order: TrackedOrder) -> bool:
+    """Does ``order`` quote its level: resting, or placed and waiting for its first answer
+    (not one whose outcome is already unknown, D8, nor one the operator asked to cancel)?"""
+    if order.cancel_requested:
+        return False
+    if order.state is OrderState.PENDING_NEW:
+        return order.unknown_since is None
+    return order.state.is_active
 
 
 def total_pnl(maker: MarketMaker) -> Fraction:

@@ -16,7 +16,9 @@ import pytest
 
 from core.actions import CancelAllOrders, Kill, Resume
 from core.cli import main
-from core.commands import CancelAll, Place, TimeInForce
+from core.clock import VirtualClock
+from core.commands import Batch, Cancel, CancelAll, Modify, Place, SyncState, TimeInForce
+from core.config import Config
 from core.events import (
     CancelAllDone,
     Fill,
@@ -28,13 +30,14 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
-from core.maker import SweepPhase
+from core.maker import MakerParams, MarketMaker, SweepPhase
 from core.orders import OrderState
 from core.sim import invariants
-from core.sim.invariants import Probe
+from core.sim.invariants import Bounds, Probe
+from core.sim.loop import SimLoop
 from core.sim.scenario import build
 from core.sim.swarm import render_summary, replay_command, run_seed, run_swarm
-from core.venues.sim.config import SimConfig
+from core.venues.sim.config import FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from tests.maker_harness import BID, Session, commands, places, running_maker
 
@@ -321,3 +324,194 @@ def test_cli_without_names_what_may_be_switched_off(capsys: pytest.CaptureFixtur
         ]
     )
     assert code == 0
+
+
+# ---- issue 14's invariants fire on a deliberately broken maker ----------------------------
+
+
+def _run(
+    faults: dict[str, Any],
+    until: float,
+    *,
+    actions: tuple[tuple[float, Any], ...] = (),
+    maker: dict[str, Any] | None = None,
+    seed: int = 3,
+    still: bool = False,
+) -> Probe:
+    """The real maker (as configured) against the embedded exchange with ``faults``, watched by
+    a probe, in virtual time; returns the probe (its ``violation`` says what broke)."""
+    sim: dict[str, Any] = {"seed": seed, "faults": faults}
+    if still:  # a market that does not move: resting quotes are never re-priced
+        sim["flow"] = FlowConfig.still().model_dump()
+    config = Config.model_validate({**(maker or {}), "sim": sim})
+    exchange = SimExchange(config.sim)
+    params = MakerParams.from_config(config, exchange.instrument, live=False)
+    probe = Probe(MarketMaker(params, exchange.instrument), exchange)
+    loop = SimLoop(
+        exchange,
+        probe,
+        VirtualClock(),
+        tick_interval=config.strategy.tick_interval_s,
+        observer=probe.observe,
+        record=False,
+    )
+    for batch in probe.start(0.0):
+        exchange.submit(batch, 0.0)
+    for at, action in actions:
+        loop.run_until(at)
+        for batch in probe.operate(action, at):
+            exchange.submit(batch, at)
+    t = loop.clock.now()
+    while t < until and probe.violation is None:
+        t = min(until, t + 1.0)
+        loop.run_until(t)
+    return probe
+
+
+def test_no_amplification_fires_on_a_request_storm_and_reports_the_peak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """D29: a maker that answers each tick with sixty syncs sends 120 requests in one second."""
+    clean = _run({}, 20.0)
+    assert clean.violation is None
+    assert 0 < clean.max_request_rate <= Bounds().max_requests_per_s
+    original = MarketMaker.tick
+
+    def storm(self: MarketMaker, now: float) -> list[Batch]:
+        out = original(self, now)
+        if now > 10.0:
+            out = [*out, *(Batch(10_000 + i, (SyncState("storm"),)) for i in range(60))]
+        return out
+
+    monkeypatch.setattr(MarketMaker, "tick", storm)
+    probe = _run({}, 20.0)
+    assert probe.violation is not None and probe.violation.invariant == "no_amplification"
+    assert probe.max_request_rate > Bounds().max_requests_per_s
+
+
+def test_risk_judged_on_the_fill_fires_when_the_kill_waits_for_a_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """D30: the kill used to come at the next timer tick, with every quote still resting."""
+    s, _ = running_maker()
+    probe = Probe(s.maker, SimExchange(SimConfig(seed=1)))
+    limit = s.maker.params.risk.kill_position
+    monkeypatch.setattr(MarketMaker, "_risk", lambda self, now: [])
+    probe.handle(Fill(77, None, None, Side.BID, BID, limit + 1, Liquidity.TAKER), s.now + 0.1)
+    assert probe.violation is not None
+    assert probe.violation.invariant == "risk_judged_on_the_fill"
+
+
+def test_no_silent_stall_fires_on_a_level_left_unquoted_without_a_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """D27/D31: a cancel the venue never answers holds one level of two; the maker says so
+    (``stalls``).  A maker that says nothing is a silent stall."""
+    ladder = {"strategy": {"levels": 2, "requote_threshold_ticks": 1}}
+    faults = {"request_latency": {"median_s": 0.01, "p99_s": 0.01}}
+
+    def unanswered_cancels(probe: Probe) -> None:
+        original = probe.exchange.submit
+
+        def submit(batch: Batch, now: float) -> None:
+            kept = tuple(c for c in batch.commands if not isinstance(c, Cancel | Modify))
+            if kept:
+                original(Batch(batch.batch_id, kept, batch.expires_in), now)
+
+        monkeypatch.setattr(probe.exchange, "submit", submit)
+
+    made = _probes(monkeypatch)
+    original_init = SimLoop.__init__
+
+    def init(self: SimLoop, exchange: SimExchange, *args: Any, **kwargs: Any) -> None:
+        original_init(self, exchange, *args, **kwargs)
+        unanswered_cancels(made[-1])
+
+    monkeypatch.setattr(SimLoop, "__init__", init)
+    probe = _run(faults, 60.0, maker=ladder)
+    assert probe.violation is None, probe.violation
+    assert probe.maker.stalls(60.0) or any(r for r in probe.maker.side_plan(60.0)[1].values()), (
+        "the maker says why"
+    )
+    monkeypatch.setattr(MarketMaker, "stalls", lambda self, now, desired=None, reasons=None: {})
+    monkeypatch.setattr(MarketMaker, "_cancel_wait_reason", lambda self, side, now: None)
+    probe = _run(faults, 60.0, maker=ladder)
+    assert probe.violation is not None and probe.violation.invariant == "no_silent_stall"
+
+
+def test_no_phantom_fires_on_a_maker_deaf_to_the_venues_cancels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """D32: the venue cancels our resting orders on its own and says so; a maker that drops
+    that news (as oid-only news used to be dropped) shows them resting: phantoms."""
+    faults = {"venue_cancel_rate_per_min": 30.0}
+    patient = {"risk": {"stale_data_s": 1000.0}}  # a still market sends no data at all
+    assert _run(faults, 90.0, still=True, maker=patient).violation is None
+    monkeypatch.setattr(MarketMaker, "_on_order_update", lambda self, ev, now: None)
+    monkeypatch.setattr(MarketMaker, "_on_status_report", lambda self, ev, now: [])
+    probe = _run(faults, 90.0, still=True, maker=patient)
+    assert probe.violation is not None and probe.violation.invariant == "no_phantom"
+
+
+def test_prompt_convergence_fires_on_a_position_that_drifts_between_syncs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """D16/D22: not only at quiescence: a maker that loses fills and never corrects its
+    position from the venue's disagrees with every position the venue had."""
+    assert _run({}, 120.0).violation is None
+    monkeypatch.setattr(MarketMaker, "_on_fill", lambda self, ev, now: None)
+    monkeypatch.setattr(MarketMaker, "_adopt_position", lambda self, ev, after: None)
+    probe = _run({}, 120.0)
+    assert probe.violation is not None and probe.violation.invariant == "prompt_convergence"
+    assert "position" in probe.violation.detail
+
+
+def test_prompt_convergence_fires_on_an_orphan_the_maker_never_notices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(MarketMaker, "_on_open_orders", lambda self, ev, now: [])
+    made = _probes(monkeypatch)
+    original = SimLoop.run_until
+    injected: list[int] = []
+
+    def run_until(self: SimLoop, t_end: float) -> None:
+        original(self, t_end)
+        if t_end >= 10.0 and not injected:
+            probe = made[-1]
+            price = (probe.maker.book.best_bid or 1_000_000) - 500
+            injected.append(probe.exchange.inject_account_order(Side.BID, price, 100))
+
+    monkeypatch.setattr(SimLoop, "run_until", run_until)
+    probe = _run({}, 90.0)
+    assert probe.violation is not None and probe.violation.invariant == "prompt_convergence"
+    assert f"oid {injected[0]}" in probe.violation.detail
+
+
+def test_kill_empties_the_venue_after_the_storm_fires_on_a_kill_that_cancels_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """D18/D29: a kill in a rate-limit storm that answers cancels 429: the venue must be
+    empty within the bound once the storm lifts; a kill that sends nothing never empties it."""
+    faults = {
+        "rate_limit_storms_at": (10.0,),
+        "rate_limit_storm_s": 8.0,
+        "storm_cancel_429_rate": 1.0,
+        "storm_sync_429_rate": 1.0,
+        "storm_query_429_rate": 1.0,
+    }
+    kill = ((12.0, Kill("test")),)
+    good = _run(faults, 60.0, actions=kill)
+    assert good.violation is None, good.violation
+    assert good.exchange.open_orders() == ()
+    # A kill that sends its cancel-all once and never again (nor cancels order by order).
+    monkeypatch.setattr(MarketMaker, "_resweep", lambda self, now, why, rate_limited: [])
+    monkeypatch.setattr(MarketMaker, "_on_status_report", lambda self, ev, now: [])
+    quote = MarketMaker._quote
+
+    def no_cancels_once_killed(self: MarketMaker, now: float, *, reacting: bool) -> list[Any]:
+        return [] if self.kill_switch.latched else quote(self, now, reacting=reacting)
+
+    monkeypatch.setattr(MarketMaker, "_quote", no_cancels_once_killed)
+    probe = _run(faults, 60.0, actions=kill)
+    assert probe.violation is not None
+    assert probe.violation.invariant == "kill_empties_the_venue_after_the_storm"

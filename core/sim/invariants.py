@@ -18,13 +18,41 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from core.actions import Action, CancelAllOrders, Kill, Resume
-from core.commands import Batch, CancelAll, Command, Modify, Place, TimeInForce
-from core.events import BookDelta, BookSnapshot, Event, Fill, Side, Trade
-from core.maker import MarketMaker, SweepPhase
+from core.commands import (
+    Batch,
+    Cancel,
+    CancelAll,
+    Command,
+    FetchFills,
+    Modify,
+    Place,
+    QueryOrder,
+    SetLeverage,
+    SyncState,
+    TimeInForce,
+)
+from core.events import (
+    BookDelta,
+    BookSnapshot,
+    CancelAck,
+    Event,
+    Fill,
+    ModifyAck,
+    OpenOrders,
+    OrderStatusReport,
+    OrderUpdate,
+    PlaceAck,
+    PositionSnapshot,
+    Side,
+    Trade,
+    VenueStatus,
+)
+from core.maker import MarketMaker, SweepPhase, quotes_now
 from core.orders import OrderState, TrackedOrder
 from core.venues.sim.exchange import SimExchange
 
 _MARKET_DATA = (BookDelta, BookSnapshot, Trade)
+SAMPLE_S = 0.5  # how often (virtual seconds) the sampled invariants are checked
 _TERMINAL_STATES = frozenset(state for state in OrderState if state.is_terminal)
 
 
@@ -37,10 +65,36 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    """How long a safety property may take to hold again (simulated seconds)."""
+    """How long a safety property may take to hold again (simulated seconds), and how much
+    the maker may ask of the venue.  Each default is the slowest path a correct maker has,
+    with margin; a bug shows up as orders of magnitude beyond it."""
 
-    kill_clean_s: float = 40.0  # after a kill, the venue holds none of our orders
+    # After a kill, once no rate-limit storm is under way, the venue holds none of our orders
+    # within this long: the retry pacing caps at 2 s (cancels and cancel-all), and the
+    # adversary may lose a retry or its answer (request timeouts up to 5 s) more than once.
+    kill_clean_s: float = 20.0
     runaway_s: float = 30.0  # |position| beyond the kill threshold, kill switch not latched
+    # D29: request weight (one per signed action, two per cancel-all or sync, one per query or
+    # fill fetch) sent in any one second.  Hyperliquid admits 100 WebSocket posts in flight
+    # and 2,000 messages a minute; the maker's own quoting peaks near 60 a second in the
+    # fastest markets the swarm draws (ticks of 0.05 s, re-quoting on every book change);
+    # a retry storm reaches thousands within a second.
+    max_requests_per_s: int = 100
+    # D27/D31: a level the ladder wants, on a side with no reason not to quote, is quoted or
+    # says why within this long (the executor places on the next tick, at most 0.25 s).
+    stall_s: float = 5.0
+    # D32: an order the venue has told us is gone is not shown live past this: the slowest
+    # path is news by oid alone with the ack lost (the query by cloid waits up to 5 s), asked
+    # through a rate-limit storm (8 s at most) with paced re-asks (capped at 8 s).
+    phantom_s: float = 30.0
+    # D16, D22: position, orphans and ghosts agree with the venue within the maker's periodic
+    # sync interval plus this: a partial fill lost on the wire with no status to reveal it is
+    # only seen by the next sync, confirmed by a second look, through a storm and its retries.
+    converge_slack_s: float = 20.0
+    # How long the maker's position may differ from every position the venue had in the last
+    # ``converge_s`` before it is a violation: answers on two channels can count two trades
+    # in the other order for a moment, never for long.
+    mismatch_persist_s: float = 10.0
 
 
 # ---- per-command invariants ---------------------------------------------------------------
@@ -85,15 +139,61 @@ def no_quotes_beside_an_unverified_sweep(cmd: Command, unverified: str | None) -
 
 
 def cancels_never_wait(
-    action: Action, commands: list[Command], sweep_was_active: bool
+    action: Action, commands: list[Command], sweep_was_active: bool, in_flight: bool = False
 ) -> str | None:
-    """D13, D25: cancel-all and kill go out on the operator's very call, backoff or not
-    (a kill while a sweep is already under way joins that sweep)."""
+    """D13, D25, D29: cancel-all and kill go out on the operator's very call, backoff or not
+    -- unless a cancel-all sent a moment ago is still on its way (``in_flight``): a second one
+    beside it would only add to a storm, so it joins it; a kill while a sweep is under way
+    joins that sweep."""
+    if in_flight:
+        return None
     wants = isinstance(action, CancelAllOrders) or (
         isinstance(action, Kill) and not sweep_was_active
     )
     if wants and not any(isinstance(c, CancelAll) for c in commands):
         return f"{type(action).__name__} returned no CancelAll"
+    return None
+
+
+def request_weight(batch: Batch) -> int:
+    """What a batch costs at the venue: one per signed action kind (its cancels, placements,
+    modifies), two per cancel-all (a listing and a cancel) and per sync (open orders and the
+    position), one per status query, fill fetch or leverage change."""
+    weight = 0
+    kinds = {type(c) for c in batch.commands}
+    for kind in (Cancel, Place, Modify):
+        if kind in kinds:
+            weight += 1
+    for cmd in batch.commands:
+        if isinstance(cmd, CancelAll | SyncState):
+            weight += 2
+        elif isinstance(cmd, QueryOrder | FetchFills | SetLeverage):
+            weight += 1
+    return weight
+
+
+def risk_judged_on_the_fill(maker: MarketMaker, before: int, kill_position: int) -> str | None:
+    """D30: the event that takes |position| past the kill threshold latches the kill switch
+    in the same step (not at the next timer tick); start-up judges after it is done (D19)."""
+    after = maker.position.lots
+    if after == before or abs(after) <= kill_position or maker.starting:
+        return None
+    if maker.kill_switch.latched:
+        return None
+    return f"position {after} lots beyond the kill threshold {kill_position}, not killed"
+
+
+_GONE = frozenset(
+    {VenueStatus.FILLED, VenueStatus.CANCELED, VenueStatus.VENUE_CANCELED, VenueStatus.REJECTED}
+)
+
+
+def gone_oid(event: Event) -> int | None:
+    """The oid an event says is no longer on the venue (filled, cancelled, rejected), if any."""
+    if isinstance(event, OrderUpdate | OrderStatusReport) and event.status in _GONE:
+        return event.oid
+    if isinstance(event, CancelAck):
+        return event.oid
     return None
 
 
@@ -229,6 +329,62 @@ def converged(maker: MarketMaker, exchange: SimExchange) -> str | None:
     return "; ".join(problems) or None
 
 
+class TradeNews:
+    """Which of the venue's trades for us the client has been told of, and by what.
+
+    A trade is told by its own ``Fill`` (any replay or fetch of it), by a message that says
+    how much of its order has traded (an ack's immediate fill, an update or status answer
+    with a filled amount or "filled", an open-orders row), or by a position snapshot taken
+    after it.  Only trades not yet told are kept, so a check costs what is in flight."""
+
+    def __init__(self, exchange: SimExchange) -> None:
+        self._exchange = exchange
+        self._last_tid = 0
+        self._order_filled: dict[int, int] = {}  # oid -> lots traded so far (venue truth)
+        self._untold: list[tuple[int, int, int, int, float]] = []  # tid, oid, signed, cum, t
+        self._tids: set[int] = set()
+        self._filled: dict[int, int] = {}  # oid -> the most the client was told had traded
+        self._until = -float("inf")  # venue time of the newest position snapshot told
+
+    def told(self, event: Event) -> None:
+        if isinstance(event, Fill):
+            self._tids.add(event.tid)
+        elif isinstance(event, PositionSnapshot):
+            if event.venue_time is not None:
+                self._until = max(self._until, event.venue_time)
+        elif isinstance(event, PlaceAck | ModifyAck):
+            self._tell(event.oid, event.filled)
+        elif isinstance(event, OrderUpdate | OrderStatusReport) and event.oid is not None:
+            if event.status is VenueStatus.FILLED:
+                status = self._exchange.order_status(event.oid, None)
+                self._tell(event.oid, status.filled + status.remaining)
+            filled = event.filled
+            if filled is not None:
+                self._tell(event.oid, filled)
+        elif isinstance(event, OpenOrders):
+            for row in event.orders:
+                self._tell(row.oid, row.orig_size - row.size)
+
+    def _tell(self, oid: int, filled: int) -> None:
+        if filled > self._filled.get(oid, 0):
+            self._filled[oid] = filled
+
+    def untold_lots(self) -> int:
+        """Signed lots of the venue's trades for us that nobody has told the client of."""
+        for fill in self._exchange.fills_after(self._last_tid):
+            self._last_tid = fill.tid
+            oid = fill.oid if fill.oid is not None else -1
+            cum = self._order_filled[oid] = self._order_filled.get(oid, 0) + fill.size
+            t = fill.venue_time if fill.venue_time is not None else float("inf")
+            self._untold.append((fill.tid, oid, fill.size * fill.side.sign, cum, t))
+        self._untold = [
+            u
+            for u in self._untold
+            if u[0] not in self._tids and u[4] > self._until and u[3] > self._filled.get(u[1], 0)
+        ]
+        return sum(u[2] for u in self._untold)
+
+
 # ---- the probe --------------------------------------------------------------------------
 
 
@@ -261,6 +417,18 @@ class Probe:
         # no verified sweep or operator resume has answered yet.
         self._unverified: str | None = None
         self._sweep_seen = maker.sweep_phase
+        # D29: request weight sent in the last second, and the most ever seen in one
+        self._requests: deque[tuple[float, int]] = deque()
+        self._request_sum = 0
+        self.max_request_rate = 0
+        # Sampled checks (stalls, phantoms, convergence) run once per ``SAMPLE_S``.
+        self._next_sample = 0.0
+        self._silent: dict[tuple[Side, int], float] = {}  # level -> unquoted, unexplained since
+        self._gone: dict[int, float] = {}  # oid -> when the venue first told us it is gone
+        self._news = TradeNews(exchange)
+        self._mismatch_since: float | None = None
+        self._orphans: dict[int, float] = {}  # oid -> resting unknown to the maker since
+        self._ghosts: dict[int, float] = {}  # oid -> shown live, not on the venue, since
 
     # ---- the agent's entry points -----------------------------------------------------
 
@@ -275,19 +443,36 @@ class Probe:
         if self.violation is None:
             moved = self.maker.position.lots - before
             self._check("fill_counted_once", now, fill_counted_once(event, self._tids, moved))
+            self._check(
+                "risk_judged_on_the_fill",
+                now,
+                risk_judged_on_the_fill(self.maker, before, self._kill_position),
+            )
+            oid = gone_oid(event)
+            if oid is not None:
+                self._gone.setdefault(oid, now)
+            self._news.told(event)
         return batches
 
     def tick(self, now: float) -> list[Batch]:
-        return self._call("tick", None, now, lambda: self.maker.tick(now))
+        batches = self._call("tick", None, now, lambda: self.maker.tick(now))
+        if self.violation is None and now >= self._next_sample:
+            self._next_sample = now + SAMPLE_S
+            self._sample(now)
+        return batches
 
     def operate(self, action: Action, now: float) -> list[Batch]:
         self._note(now, "operator", action)
-        sweep_was_active = self.maker.sweep_phase.value in ("sweeping", "verifying")
-        batches = self._call("operate", action, now, lambda: self.maker.operate(action, now))
+        maker = self.maker
+        sweep_was_active = maker.sweep_phase.value in ("sweeping", "retrying", "verifying")
+        in_flight = maker.cancel_all_in_flight(now)
+        batches = self._call("operate", action, now, lambda: maker.operate(action, now))
         if self.violation is None:
             commands = [c for b in batches for c in b.commands]
             self._check(
-                "cancels_never_wait", now, cancels_never_wait(action, commands, sweep_was_active)
+                "cancels_never_wait",
+                now,
+                cancels_never_wait(action, commands, sweep_was_active, in_flight),
             )
         return batches
 
@@ -339,6 +524,8 @@ class Probe:
         killed = killed or maker.kill_switch.latched
         unverified = self._follow_sweep(now, arg)
         best_bid, best_ask = maker.book.best_bid, maker.book.best_ask
+        if batches and not self._count_requests(batches, now):
+            return batches
         for batch in batches:
             self._note(now, "sent", batch)
             for cmd in batch.commands:
@@ -387,23 +574,175 @@ class Probe:
                 blocked[side] = block.describe()
         return blocked
 
+    def _count_requests(self, batches: list[Batch], now: float) -> bool:
+        """D29 no_amplification: the request weight of the last second stays within the
+        venue's budget, whatever the answers were; the most seen is kept for the report."""
+        requests = self._requests
+        for batch in batches:
+            weight = request_weight(batch)
+            if weight:
+                requests.append((now, weight))
+                self._request_sum += weight
+        while requests and now - requests[0][0] >= 1.0:
+            self._request_sum -= requests.popleft()[1]
+        if self._request_sum > self.max_request_rate:
+            self.max_request_rate = self._request_sum
+        return self._check(
+            "no_amplification",
+            now,
+            None
+            if self._request_sum <= self.bounds.max_requests_per_s
+            else f"{self._request_sum} requests in one second (budget "
+            f"{self.bounds.max_requests_per_s})",
+        )
+
     def _check_kill(self, now: float) -> None:
-        """D18, D25: after a kill, zero live orders on the venue within a bounded time."""
+        """D18, D25, D29 kill_empties_the_venue_after_the_storm: after a kill, zero live orders
+        on the venue within a bounded time of the kill -- or of the end of the rate-limit storm
+        that held the cancels back, whichever is later."""
         if not self.maker.kill_switch.latched:
             self._killed_at = None
             return
-        if self._killed_at is None:
-            self._killed_at = now
+        storm = self.exchange.storm_until
+        if self._killed_at is None or now < storm:
+            self._killed_at = now if self._killed_at is None else max(self._killed_at, now)
             return
-        if now - self._killed_at > self.bounds.kill_clean_s:
+        since = max(self._killed_at, storm)
+        if now - since > self.bounds.kill_clean_s:
             left = self.exchange.open_orders()
             if left:
                 self.fail(
-                    "killed_venue_empty_in_time",
+                    "kill_empties_the_venue_after_the_storm",
                     now,
-                    f"{len(left)} orders still on the venue {now - self._killed_at:.1f}s "
-                    f"after the kill (bound {self.bounds.kill_clean_s:g}s)",
+                    f"{len(left)} orders still on the venue {now - since:.1f}s after the kill "
+                    f"or the storm that held it back (bound {self.bounds.kill_clean_s:g}s)",
                 )
+
+    # ---- sampled checks ---------------------------------------------------------------
+
+    def _sample(self, now: float) -> None:
+        for check in (self._check_stalls, self._check_phantoms, self._check_convergence):
+            check(now)
+            if self.violation is not None:
+                return
+
+    def _check_stalls(self, now: float) -> None:
+        """D27, D31 no_silent_stall: every level the ladder wants, on a side that gives no
+        reason not to quote, is quoted or says why (``MarketMaker.stalls``) in bounded time."""
+        maker = self.maker
+        desired, reasons = maker.side_plan(now)
+        stalls = maker.stalls(now, desired, reasons)
+        silent: dict[tuple[Side, int], float] = {}
+        for side in (Side.BID, Side.ASK):
+            if reasons[side] is not None:
+                continue
+            for quote in desired[side]:
+                key = (side, quote.level)
+                if f"{side.value} L{quote.level}" in stalls or any(
+                    quotes_now(o) for o in maker.tracker.live_for_intent(side, quote.level)
+                ):
+                    continue
+                since = silent[key] = self._silent.get(key, now)
+                if now - since > self.bounds.stall_s:
+                    self.fail(
+                        "no_silent_stall",
+                        now,
+                        f"{side.value} level {quote.level} wanted, not quoted and no reason for "
+                        f"{now - since:.1f}s (bound {self.bounds.stall_s:g}s)",
+                    )
+                    return
+        self._silent = silent
+
+    def _live_order(self, oid: int) -> TrackedOrder | None:
+        """The maker's order for a venue oid (bound, or by the cloid the venue knows), if the
+        maker shows it live (placed, resting, partly filled)."""
+        tracker = self.maker.tracker
+        order = tracker.by_oid.get(oid)
+        if order is None:
+            cloid = self.exchange.order_status(oid, None).cloid
+            order = tracker.by_cloid.get(cloid) if cloid is not None else None
+        if order is None or not (order.state.is_active or order.state is OrderState.PENDING_NEW):
+            return None
+        return order
+
+    def _check_phantoms(self, now: float) -> None:
+        """D32 no_phantom: an order the venue has told us is gone is not shown live past a
+        bounded time (however the news was told: by oid alone, ahead of its ack, ...)."""
+        for oid, told in list(self._gone.items()):
+            if self._live_order(oid) is None or self._venue_rests(oid):
+                del self._gone[oid]
+            elif now - told > self.bounds.phantom_s:
+                self.fail(
+                    "no_phantom",
+                    now,
+                    f"oid {oid} shown live {now - told:.1f}s after the venue said it is gone "
+                    f"(bound {self.bounds.phantom_s:g}s)",
+                )
+                return
+
+    def _venue_rests(self, oid: int) -> bool:
+        return self.exchange.order_status(oid, None).status is VenueStatus.OPEN
+
+    def _check_convergence(self, now: float) -> None:
+        """D16, D22 prompt_convergence: not only at quiescence -- the maker's position is one
+        the venue had within the last ``converge_s`` (it may lag, never drift), and no order
+        is an orphan on the venue or a ghost in the tracker for longer than that."""
+        bound = self.maker.params.sync_interval + self.bounds.converge_slack_s
+        if not self.exchange.connected:
+            # The stream is down: the maker cannot hear the news (replayed on reconnect).
+            self._mismatch_since = None
+            self._orphans.clear()
+            self._ghosts.clear()
+            return
+        problem = self._position_behind_the_news(now) or self._orders_disagree(now, bound)
+        if problem is not None:
+            self.fail("prompt_convergence", now, problem)
+
+    def _position_behind_the_news(self, now: float) -> str | None:
+        """The maker's position holds every trade the venue has told it of -- by the fill
+        itself, a status or an ack naming how much of the order traded, an open-orders row, a
+        position snapshot -- within ``mismatch_persist_s`` (D16, D33: a "filled" whose fills
+        are lost is news; a trade nobody has mentioned yet is not).  While a rate-limit storm
+        keeps the maker from asking, the clock waits."""
+        told = self.exchange.position - self._news.untold_lots()
+        local = self.maker.position.lots
+        if local == told or now < self.exchange.storm_until:
+            self._mismatch_since = None
+            return None
+        if self._mismatch_since is None:
+            self._mismatch_since = now
+        if now - self._mismatch_since <= self.bounds.mismatch_persist_s:
+            return None
+        return (
+            f"position {local} lots, but the venue has told the maker of {told} "
+            f"(venue {self.exchange.position}) for {now - self._mismatch_since:.1f}s"
+        )
+
+    def _orders_disagree(self, now: float, bound: float) -> str | None:
+        tracker = self.maker.tracker
+        orphans: dict[int, float] = {}
+        for oid, cloid in self.exchange.resting_cloids():
+            order = tracker.by_oid.get(oid)
+            if order is None and cloid is not None:
+                order = tracker.by_cloid.get(cloid)
+            if order is not None and not order.state.is_terminal:
+                continue
+            since = orphans[oid] = self._orphans.get(oid, now)
+            if now - since > bound:
+                return f"oid {oid} rests on the venue unknown to the maker for {now - since:.1f}s"
+        self._orphans = orphans
+        ghosts: dict[int, float] = {}
+        for order in tracker.by_cloid.values():
+            if not order.state.is_active or order.oid is None or self._venue_rests(order.oid):
+                continue
+            since = ghosts[order.oid] = self._ghosts.get(order.oid, now)
+            if now - since > bound:
+                return (
+                    f"{order.cloid} (oid {order.oid}) shown {order.state.value}, gone from the "
+                    f"venue for {now - since:.1f}s"
+                )
+        self._ghosts = ghosts
+        return None
 
     def _check_runaway(self, now: float) -> None:
         """D18: |position| beyond the kill threshold trips the kill switch in bounded time."""

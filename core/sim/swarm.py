@@ -44,6 +44,7 @@ class SeedResult:
     fault_counts: dict[str, int]
     invariant: str | None = None  # the violated invariant, None when the run was clean
     report: tuple[str, ...] = ()  # the violation report, one line each
+    max_request_rate: int = 0  # the most request weight sent in one second (D29)
 
 
 @dataclass(slots=True)
@@ -54,9 +55,14 @@ class Summary:
     wall_s: float = 0.0
     fault_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAULT_KINDS, 0))
     violations: list[SeedResult] = field(default_factory=list)
+    max_request_rate: int = 0  # the most request weight any seed sent in one second (D29)
+    max_request_seed: int | None = None
 
     def add(self, result: SeedResult) -> None:
         self.seeds += 1
+        if result.max_request_rate > self.max_request_rate:
+            self.max_request_rate = result.max_request_rate
+            self.max_request_seed = result.seed
         self.events += result.events
         self.simulated_s += result.simulated_s
         for kind, n in result.fault_counts.items():
@@ -160,6 +166,7 @@ def run_seed(
         fault_counts=exchange.fault_counts,
         invariant=None if violation is None else violation.invariant,
         report=report,
+        max_request_rate=probe.max_request_rate,
     )
 
 
@@ -277,6 +284,11 @@ def render_summary(summary: Summary) -> list[str]:
         ("wall time", f"{summary.wall_s:,.1f} s"),
         ("seeds/min", f"{summary.seeds * 60 / wall:,.1f}"),
         ("events/s", f"{summary.events / wall:,.0f}"),
+        (
+            "max requests in 1 s",
+            f"{summary.max_request_rate:,}"
+            + (f" (seed {summary.max_request_seed})" if summary.max_request_seed else ""),
+        ),
     ]
     rows += [(f"fault: {kind}", f"{n:,}") for kind, n in summary.fault_counts.items()]
     width = max(len(name) for name, _ in rows)

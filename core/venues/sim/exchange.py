@@ -336,6 +336,22 @@ class SimExchange:
     def fault_counts(self) -> dict[str, int]:
         return dict(self._faults.counts)
 
+    @property
+    def storm_until(self) -> float:
+        """When the rate-limit storm under way ends (in the past when none is)."""
+        return self._faults.storm_until
+
+    def fills_after(self, tid: int) -> list[Fill]:
+        """Our fills with a trade id above ``tid`` (ids only grow), oldest first: what the
+        venue really traded for us, whatever the client was told."""
+        found: list[Fill] = []
+        for fill in reversed(self._account.fill_history):
+            if fill.tid <= tid:
+                break
+            found.append(fill)
+        found.reverse()
+        return found
+
     def end_faults(self, now: float) -> None:
         """Stop injecting faults from ``now`` on (see ``FaultInjector.quiesce``)."""
         self._check_time(now)
