@@ -9,7 +9,10 @@ position.  So a gap gets ``wait`` seconds for the fills to arrive on their own, 
 fetch of the venue's fills by time (``FetchFills``), de-duplicated by trade id like any replay
 (D4).  Gaps share fetches: one in flight at a time, looking back far enough for the oldest.  A
 gap that outlives ``max_fetches`` fetches is handed to position reconciliation (D16) and closed.
-A fill row we could not read is a gap too, with no order to check: one fetch closes it.
+A fill row we could not read is a gap too, with no order to check: one fetch closes it; so is
+a position that drifts from the venue's (D16): the fills since the position last agreed are
+fetched at once, instead of waiting for the drift to be seen twice while trades keep changing
+it (a market where fills are lost never shows the same drift twice).
 
 It decides when to fetch and how far back; the maker sends and counts.
 """
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 from core.pacing import RetryPacing
 
 LOST_ROW = ""  # the key of a gap left by a fill row we could not read (no order known)
+DRIFT = "drift"  # the key of a gap the venue's position showed (never a cloid: those are 0x...)
+_WHOLE = (LOST_ROW, DRIFT)  # gaps with no order to check: any fetch closes them
 _MARGIN_S = 5.0  # fetched further back than the gap's start: clock skew, queueing at the venue
 _ROW_LOOKBACK_S = 60.0  # a fill row we could not read is recent: it came on the live stream
 MAX_LOOKBACK_S = 3600.0
@@ -75,12 +80,21 @@ class FillGaps:
         if LOST_ROW not in self._gaps:
             self._gaps[LOST_ROW] = _Gap(0, now - _ROW_LOOKBACK_S, now + self.wait)
 
+    def note_drift(self, since: float, now: float) -> None:
+        """The venue's position differs from ours: fetch our fills since ``since`` (when the
+        two last agreed), after the usual wait for fills still on the wire."""
+        gap = self._gaps.get(DRIFT)
+        if gap is None:
+            self._gaps[DRIFT] = _Gap(0, max(since, now - MAX_LOOKBACK_S), now + self.wait)
+        elif since < gap.since:
+            gap.since = since
+
     def close(self, cloid: str) -> None:
         self._gaps.pop(cloid, None)
 
     def open_gaps(self) -> list[tuple[str, int]]:
         """(cloid, lots the venue says traded) of every open gap with an order."""
-        return [(c, g.venue_filled) for c, g in self._gaps.items() if c != LOST_ROW]
+        return [(c, g.venue_filled) for c, g in self._gaps.items() if c not in _WHOLE]
 
     def due(self, now: float) -> FetchPlan | None:
         """The fetch to send now, if a gap is due and none is in flight."""
@@ -103,7 +117,8 @@ class FillGaps:
         filled, and are paced.  Returns the cloids given up on (past ``max_fetches``)."""
         self._in_flight = None
         if not failed:
-            self._gaps.pop(LOST_ROW, None)
+            for key in _WHOLE:
+                self._gaps.pop(key, None)
         given_up: list[str] = []
         for cloid, gap in list(self._gaps.items()):
             gap.fetches += 1

@@ -62,6 +62,10 @@ class FillLedger:
     def __len__(self) -> int:
         return len(self._tids)
 
+    def seen(self, tid: int) -> bool:
+        """Whether ``tid`` has been counted (or was history) and is still remembered."""
+        return tid in self._tids
+
     def first_sighting(self, tid: int, now: float) -> bool:
         """Record ``tid``; False (and a duplicate counted) when it was seen before."""
         return self.sighting(tid, now, None) is Sighting.NEW

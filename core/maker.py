@@ -346,6 +346,9 @@ class MarketMaker:
         # unknown status, one the table refuses), and the last such answer, shown (D27).
         self._unsettled: dict[str, tuple[int, str]] = {}
         self._startup_retry_at: float | None = None
+        # When the venue's position last matched ours (set at start-up, D19): lost fills are
+        # fetched from then on (D33).
+        self._position_agreed_at: float | None = None
         self._query_budget = TokenBucket(QUERY_RATE_PER_S, QUERY_BURST)
         self._last_sync_sent = -1e18
         self.unbound = UnboundNews(
@@ -939,10 +942,16 @@ class MarketMaker:
         verdict = self.reconciler.judge_position(
             ev.position, local_then, self.counters["untimed_fills"]
         )
+        if not verdict.text:
+            self._position_agreed_at = now
         if verdict.text:
             self._log(now, "reconcile", verdict.text)
             if not verdict.correct:
                 self.reconciler.trigger("position drift")  # D16: drift triggers a sync
+                # D33: and the fills since we last agreed are fetched: lost ones are found
+                # even while new trades keep the drift from ever showing twice the same.
+                agreed = self._position_agreed_at
+                self.fill_gaps.note_drift(now - 60.0 if agreed is None else agreed, now)
         if verdict.correct and self._untimed_fill_may_follow():
             # An answer that may carry an immediate fill without a venue time is still out:
             # it cannot be lined up, and if the snapshot holds its trade, counting it on
@@ -951,6 +960,7 @@ class MarketMaker:
             self.reconciler.trigger("position drift")
         elif verdict.correct:
             self._adopt_position(ev, after)
+            self._position_agreed_at = now
         self.rejections.on_position_refreshed(self.position.lots)
         return []
 
@@ -991,6 +1001,7 @@ class MarketMaker:
         # Fills counted while the start-up answers were on their way: the ones after the
         # snapshot's venue time are not in it (an older snapshot cannot happen here).
         self._adopt_position(pos, self.position_moves.after(pos.venue_time) or [])
+        self._position_agreed_at = now
         self.rejections.on_position_refreshed(self.position.lots)
         self._log(
             now,
@@ -1349,9 +1360,7 @@ class MarketMaker:
                 desired[side] = quotes
         return desired, modes, reasons
 
-    def side_plan(
-        self, now: float
-    ) -> tuple[dict[Side, tuple[Quote, ...]], dict[Side, str | None]]:
+    def side_plan(self, now: float) -> tuple[dict[Side, tuple[Quote, ...]], dict[Side, str | None]]:
         """What each side should rest now, and the one reason a side may not quote (D27)."""
         desired, _, reasons = self._sides(now)
         return desired, reasons

@@ -485,6 +485,20 @@ def test_D33_a_gap_the_fetch_cannot_close_goes_to_position_reconciliation() -> N
     assert "fills missing after fetching" in s.maker.reconciler.triggers
 
 
+def test_D33_a_position_drift_fetches_the_fills_since_the_position_last_agreed() -> None:
+    """D33/D16: a drift is not only re-checked (which never confirms while lost fills keep
+    changing it): the fills since the two positions last agreed are fetched by time."""
+    s, _ = levels(1)
+    agreed = s.now
+    s.run(s.now + 5.0)
+    s.maker.reconciler.trigger("test")
+    assert syncs(s.tick(s.now + 1.1))
+    s.handle(OpenOrders(s.venue_orders()), s.now + 0.01)
+    s.handle(PositionSnapshot(7))
+    (fetch,) = of_type(s.run(s.now + s.maker.params.fill_gap_wait + 0.3), FetchFills)
+    assert fetch.lookback_s >= s.now - agreed
+
+
 # ==== D34: salvage what is good ================================================================
 
 

@@ -91,10 +91,11 @@ class Bounds:
     # sync interval plus this: a partial fill lost on the wire with no status to reveal it is
     # only seen by the next sync, confirmed by a second look, through a storm and its retries.
     converge_slack_s: float = 20.0
-    # How long the maker's position may differ from every position the venue had in the last
-    # ``converge_s`` before it is a violation: answers on two channels can count two trades
-    # in the other order for a moment, never for long.
-    mismatch_persist_s: float = 10.0
+    # D33: a trade the venue has told of (its fill, a status naming the order filled, a row, a
+    # position snapshot after it) is counted within this long: fills get 1 s to arrive on
+    # their own, then are fetched; a fetch whose answer is lost times out after up to 5 s and
+    # is retried (time in rate-limit storms does not count).
+    told_counted_s: float = 15.0
 
 
 # ---- per-command invariants ---------------------------------------------------------------
@@ -330,18 +331,23 @@ def converged(maker: MarketMaker, exchange: SimExchange) -> str | None:
 
 
 class TradeNews:
-    """Which of the venue's trades for us the client has been told of, and by what.
+    """Which of the venue's trades for us the client has been told of, since when, and
+    whether the maker has counted them yet.
 
     A trade is told by its own ``Fill`` (any replay or fetch of it), by a message that says
     how much of its order has traded (an ack's immediate fill, an update or status answer
     with a filled amount or "filled", an open-orders row), or by a position snapshot taken
-    after it.  Only trades not yet told are kept, so a check costs what is in flight."""
+    after it.  It is counted once the maker's ledger holds its trade id, its order's count of
+    what traded covers it, or the venue position the maker adopted holds it (D4, D16).  Only
+    trades not yet counted are kept, so a check costs what is in flight."""
 
-    def __init__(self, exchange: SimExchange) -> None:
+    def __init__(self, exchange: SimExchange, maker: MarketMaker) -> None:
         self._exchange = exchange
+        self._maker = maker
         self._last_tid = 0
         self._order_filled: dict[int, int] = {}  # oid -> lots traded so far (venue truth)
-        self._untold: list[tuple[int, int, int, int, float]] = []  # tid, oid, signed, cum, t
+        # tid, oid, cloid, lots of its order traded through it, venue time, told at
+        self._pending: list[tuple[int, int, str | None, int, float, float | None]] = []
         self._tids: set[int] = set()
         self._filled: dict[int, int] = {}  # oid -> the most the client was told had traded
         self._until = -float("inf")  # venue time of the newest position snapshot told
@@ -369,20 +375,36 @@ class TradeNews:
         if filled > self._filled.get(oid, 0):
             self._filled[oid] = filled
 
-    def untold_lots(self) -> int:
-        """Signed lots of the venue's trades for us that nobody has told the client of."""
+    def oldest_uncounted(self, now: float, *, hold: bool) -> tuple[int, float] | None:
+        """(trade id, seconds since told) of the trade told longest ago that the maker has not
+        counted; ``hold`` (a storm keeps the maker from asking) restarts every such clock."""
         for fill in self._exchange.fills_after(self._last_tid):
             self._last_tid = fill.tid
             oid = fill.oid if fill.oid is not None else -1
             cum = self._order_filled[oid] = self._order_filled.get(oid, 0) + fill.size
             t = fill.venue_time if fill.venue_time is not None else float("inf")
-            self._untold.append((fill.tid, oid, fill.size * fill.side.sign, cum, t))
-        self._untold = [
-            u
-            for u in self._untold
-            if u[0] not in self._tids and u[4] > self._until and u[3] > self._filled.get(u[1], 0)
-        ]
-        return sum(u[2] for u in self._untold)
+            self._pending.append((fill.tid, oid, fill.cloid, cum, t, None))
+        maker = self._maker
+        ledger = maker.tracker.ledger
+        adopted = maker.position_moves.adopted_at
+        kept: list[tuple[int, int, str | None, int, float, float | None]] = []
+        oldest: tuple[int, float] | None = None
+        for tid, oid, cloid, cum, t, told_at in self._pending:
+            if ledger.seen(tid) or (adopted is not None and t <= adopted):
+                continue
+            order = maker.tracker.by_oid.get(oid)
+            if order is None and cloid is not None:
+                order = maker.tracker.by_cloid.get(cloid)
+            if order is not None and order.filled >= cum:
+                continue
+            if told_at is None or hold:
+                told = tid in self._tids or t <= self._until or cum <= self._filled.get(oid, 0)
+                told_at = now if told else None
+            kept.append((tid, oid, cloid, cum, t, told_at))
+            if told_at is not None and (oldest is None or now - told_at > oldest[1]):
+                oldest = (tid, now - told_at)
+        self._pending = kept
+        return oldest
 
 
 # ---- the probe --------------------------------------------------------------------------
@@ -425,8 +447,7 @@ class Probe:
         self._next_sample = 0.0
         self._silent: dict[tuple[Side, int], float] = {}  # level -> unquoted, unexplained since
         self._gone: dict[int, float] = {}  # oid -> when the venue first told us it is gone
-        self._news = TradeNews(exchange)
-        self._mismatch_since: float | None = None
+        self._news = TradeNews(exchange, maker)
         self._orphans: dict[int, float] = {}  # oid -> resting unknown to the maker since
         self._ghosts: dict[int, float] = {}  # oid -> shown live, not on the venue, since
 
@@ -690,7 +711,6 @@ class Probe:
         bound = self.maker.params.sync_interval + self.bounds.converge_slack_s
         if not self.exchange.connected:
             # The stream is down: the maker cannot hear the news (replayed on reconnect).
-            self._mismatch_since = None
             self._orphans.clear()
             self._ghosts.clear()
             return
@@ -699,23 +719,19 @@ class Probe:
             self.fail("prompt_convergence", now, problem)
 
     def _position_behind_the_news(self, now: float) -> str | None:
-        """The maker's position holds every trade the venue has told it of -- by the fill
-        itself, a status or an ack naming how much of the order traded, an open-orders row, a
-        position snapshot -- within ``mismatch_persist_s`` (D16, D33: a "filled" whose fills
-        are lost is news; a trade nobody has mentioned yet is not).  While a rate-limit storm
-        keeps the maker from asking, the clock waits."""
-        told = self.exchange.position - self._news.untold_lots()
-        local = self.maker.position.lots
-        if local == told or now < self.exchange.storm_until:
-            self._mismatch_since = None
+        """Every trade the venue has told the maker of -- by the fill itself, a status or an
+        ack naming how much of the order traded, an open-orders row, a position snapshot -- is
+        counted within ``told_counted_s`` (D16, D33: a "filled" whose fills are lost is news; a
+        trade nobody has mentioned yet is not).  While a rate-limit storm keeps the maker from
+        asking, the clock waits."""
+        hold = now < self.exchange.storm_until
+        oldest = self._news.oldest_uncounted(now, hold=hold)
+        if oldest is None or oldest[1] <= self.bounds.told_counted_s:
             return None
-        if self._mismatch_since is None:
-            self._mismatch_since = now
-        if now - self._mismatch_since <= self.bounds.mismatch_persist_s:
-            return None
+        tid, age = oldest
         return (
-            f"position {local} lots, but the venue has told the maker of {told} "
-            f"(venue {self.exchange.position}) for {now - self._mismatch_since:.1f}s"
+            f"trade {tid} told {age:.1f}s ago is not counted: position {self.maker.position.lots}"
+            f" lots, venue {self.exchange.position}"
         )
 
     def _orders_disagree(self, now: float, bound: float) -> str | None:
