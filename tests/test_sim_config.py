@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -29,9 +31,30 @@ def test_defaults_make_a_calm_hyperliquid_style_market() -> None:
         faults.lost_request_rate,
         faults.rate_limit_storm_rate_per_min,
         faults.mixed_reject_rate,
+        faults.storm_cancel_429_rate,
+        faults.storm_query_429_rate,
+        faults.storm_sync_429_rate,
+        faults.venue_cancel_rate_per_min,
+        faults.resting_reject_rate_per_min,
+        faults.oid_only_news_rate,
+        faults.fill_delay_rate,
+        faults.fill_loss_rate,
+        faults.malformed_row_rate,
+        faults.altered_duplicate_rate,
+        faults.unknown_status_rate,
+        faults.duplicate_ack_rate,
     )
     assert not any(rates)
     assert faults.disconnects_at == faults.rate_limit_storms_at == ()
+
+
+def test_config_toml_lists_every_fault_knob_with_its_default() -> None:
+    """The packaged config.toml is where an operator looks for a knob: every fault knob is
+    there, at its default, so switching one on is an edit, never a guess."""
+    with (Path(__file__).parent.parent / "config.toml").open("rb") as file:
+        table = tomllib.load(file)["sim"]["faults"]
+    assert set(table) == set(FaultConfig.model_fields)
+    assert FaultConfig.model_validate(table) == FaultConfig()
 
 
 def test_settings_are_frozen_and_unknown_keys_are_errors() -> None:
@@ -48,6 +71,19 @@ def test_settings_are_frozen_and_unknown_keys_are_errors() -> None:
         ({"flow": {"taker_rate_per_s": -2}}, "taker_rate_per_s"),
         ({"faults": {"timeout_rate": 1.5}}, "timeout_rate"),
         ({"faults": {"disconnects_at": [-1.0]}}, "disconnects_at"),
+        ({"faults": {"storm_cancel_429_rate": 2}}, "storm_cancel_429_rate"),
+        ({"faults": {"storm_query_429_rate": -0.1}}, "storm_query_429_rate"),
+        ({"faults": {"storm_sync_429_rate": 1.01}}, "storm_sync_429_rate"),
+        ({"faults": {"venue_cancel_rate_per_min": -1}}, "venue_cancel_rate_per_min"),
+        ({"faults": {"resting_reject_rate_per_min": "inf"}}, "resting_reject_rate_per_min"),
+        ({"faults": {"oid_only_news_rate": 1.5}}, "oid_only_news_rate"),
+        ({"faults": {"fill_delay_rate": -1}}, "fill_delay_rate"),
+        ({"faults": {"fill_delay": {"median_s": 2, "p99_s": 1}}}, "fill_delay"),
+        ({"faults": {"fill_loss_rate": 3}}, "fill_loss_rate"),
+        ({"faults": {"malformed_row_rate": -0.5}}, "malformed_row_rate"),
+        ({"faults": {"altered_duplicate_rate": 1.1}}, "altered_duplicate_rate"),
+        ({"faults": {"unknown_status_rate": 2}}, "unknown_status_rate"),
+        ({"faults": {"duplicate_ack_rate": -2}}, "duplicate_ack_rate"),
         ({"start_price": "0.5"}, "start_price (0.5) must be at least 100 ticks"),
         ({"leverage": 30, "leverage_cap": 25}, "leverage (30) must be <= leverage_cap (25)"),
         ({"max_position": "0.00001"}, "max_position (0.00001) is not a multiple of the lot size"),
@@ -76,6 +112,13 @@ def test_fault_profiles_are_named_presets() -> None:
     assert instant.request_latency.median_s == instant.stream_latency.p99_s == 0
     adversarial = FaultConfig.profile("adversarial", timeout_rate=0.5)
     assert adversarial.disconnect_rate_per_min > 0 and adversarial.timeout_rate == 0.5
+    # "every fault on": every rate of the plan, the adversary of issue 14 included
+    rates = {
+        name: value
+        for name, value in adversarial.model_dump().items()
+        if name.endswith(("_rate", "_per_min"))
+    }
+    assert len(rates) == 19 and all(rates.values())
     with pytest.raises(ValueError, match="unknown fault profile 'wild'"):
         FaultConfig.profile("wild")  # type: ignore[arg-type]
 

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from core.commands import Place, TimeInForce
-from core.events import PlaceAck, PlaceRejected, RejectionClass, Side
+from core.events import (
+    CancelAck,
+    CancelAllDone,
+    CancelRejected,
+    OrderUpdate,
+    PlaceAck,
+    PlaceRejected,
+    RejectionClass,
+    Side,
+    VenueStatus,
+)
 from core.units import Instrument
+from core.venues.sim.accounts import Account
 from core.venues.sim.engine import Market, MatchingEngine
 
 BID = Side.BID
@@ -29,3 +40,49 @@ def test_several_markets_have_their_own_books_and_share_one_margin_account() -> 
     assert rejected.rclass is RejectionClass.MARGIN
     assert eth.book.best_bid() == 299_000 and btc.book.best_bid() == 590_000
     assert btc.book.level_size(BID, 590_000) == 1_000
+
+
+def _one_market() -> tuple[MatchingEngine, Market, Account]:
+    engine = MatchingEngine()
+    eth = Market(Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=1), 10**6, mark=300_000)
+    engine.add_market(eth)
+    account = engine.open_account("a", collateral=10**12, leverage=10, replay_fills=10)
+    return engine, eth, account
+
+
+def test_a_venue_close_takes_the_order_off_the_book_and_the_account_D31() -> None:
+    """D31: the venue's own cancel or rejection leaves the book and the account's open orders,
+    and the status the stream names is what a status query answers afterwards."""
+    engine, eth, account = _one_market()
+    engine.place(account, eth, Place("e1", BID, 299_000, 20_000, ALO), 0.0, 1)
+    engine.place(account, eth, Place("e2", BID, 298_000, 20_000, ALO), 0.0, 1)
+    engine.stream.clear()
+    first, second = account.exposure("ETH").open.values()
+    engine.venue_close(account, eth, first, "marginCanceled", 1.0)
+    engine.venue_close(account, eth, second, "scheduledCancel", 1.0, non_user=True)
+    assert engine.stream == [
+        OrderUpdate(first.oid, "e1", VenueStatus.VENUE_CANCELED, "marginCanceled", None, 1.0, 0),
+        OrderUpdate(second.oid, None, VenueStatus.VENUE_CANCELED, "nonUserCancel", None, 1.0),
+    ]
+    assert account.exposure("ETH").open == {} and account.exposure("ETH").open_bid_value == 0
+    assert eth.book.best_bid() is None
+    report = engine.status(account, second.oid, None)
+    assert (report.cloid, report.status, report.raw_status) == (
+        "e2",
+        VenueStatus.VENUE_CANCELED,
+        "scheduledCancel",
+    )
+
+
+def test_a_cancel_all_refused_item_by_item_counts_what_failed_D25_D29() -> None:
+    """D29: the cancels a storm refuses keep their orders resting; the sweep says how many."""
+    engine, eth, account = _one_market()
+    for i in range(4):
+        engine.place(account, eth, Place(f"e{i}", BID, 299_000 - 100 * i, 10_000, ALO), 0.0, 1)
+    engine.answers.clear()
+    refusals = iter((True, False, True, False))
+    engine.cancel_all(account, eth, 1.0, 7, lambda: next(refusals))
+    kinds = [type(a) for a in engine.answers]
+    assert kinds == [CancelRejected, CancelAck, CancelRejected, CancelAck, CancelAllDone]
+    assert engine.answers[-1] == CancelAllDone(2, 2, 7)
+    assert [o.cloid for o in account.exposure("ETH").open.values()] == ["e0", "e2"]

@@ -115,6 +115,23 @@ class FaultConfig(BaseModel):
     rate_limit_storms_at: tuple[float, ...] = ()
     rate_limit_storm_s: float = Field(default=3.0, gt=0, allow_inf_nan=False)
     mixed_reject_rate: float = Field(default=0.0, ge=0, le=1)  # per place in a multi-item batch
+    # The adversary (issue 14): every answer shape Hyperliquid's protocol allows (D29-D35).
+    # During a storm, the requests that are not placements get their 429s too (D29).
+    storm_cancel_429_rate: float = Field(default=0.0, ge=0, le=1)  # per cancel item
+    storm_query_429_rate: float = Field(default=0.0, ge=0, le=1)  # per QueryOrder
+    storm_sync_429_rate: float = Field(default=0.0, ge=0, le=1)  # SyncState/FetchFills/listing
+    venue_cancel_rate_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)  # D31
+    resting_reject_rate_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)  # D31
+    oid_only_news_rate: float = Field(default=0.0, ge=0, le=1)  # per placing batch (D32)
+    fill_delay_rate: float = Field(default=0.0, ge=0, le=1)  # per stream fill (D33)
+    fill_delay: Delay = Delay(median_s=1.0, p99_s=5.0)
+    fill_loss_rate: float = Field(default=0.0, ge=0, le=1)  # per stream fill (D33)
+    malformed_row_rate: float = Field(default=0.0, ge=0, le=1)  # per multi-row message (D34)
+    altered_duplicate_rate: float = Field(default=0.0, ge=0, le=1)  # per stream fill (D35)
+    altered_duplicate_delay: Delay = Delay(median_s=0.5, p99_s=3.0)
+    unknown_status_rate: float = Field(default=0.0, ge=0, le=1)  # per status (D6, D35)
+    duplicate_ack_rate: float = Field(default=0.0, ge=0, le=1)  # per batch answer (D4, D7)
+    duplicate_ack_delay: Delay = Delay(median_s=0.2, p99_s=2.0)
 
     @model_validator(mode="after")
     def _schedules_not_negative(self) -> FaultConfig:
@@ -147,6 +164,18 @@ class FaultConfig(BaseModel):
                 "request_timeout_s": 3.0,
                 "rate_limit_storm_rate_per_min": 1.0,
                 "mixed_reject_rate": 0.05,
+                "storm_cancel_429_rate": 0.3,
+                "storm_query_429_rate": 0.3,
+                "storm_sync_429_rate": 0.3,
+                "venue_cancel_rate_per_min": 1.0,
+                "resting_reject_rate_per_min": 0.5,
+                "oid_only_news_rate": 0.05,
+                "fill_delay_rate": 0.05,
+                "fill_loss_rate": 0.02,
+                "malformed_row_rate": 0.05,
+                "altered_duplicate_rate": 0.02,
+                "unknown_status_rate": 0.02,
+                "duplicate_ack_rate": 0.05,
             },
         }
         if name not in presets:

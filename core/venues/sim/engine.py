@@ -16,6 +16,7 @@ drops anything: faults belong to the exchange driver around it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_CEILING, Decimal
 
 from core.commands import Cancel, Modify, Place, TimeInForce
@@ -381,15 +382,32 @@ class MatchingEngine:
         self.answers.append(CancelAck(order.cloid, order.oid, batch_id))
 
     def cancel_all(
-        self, account: Account, market: Market, now: float, batch_id: int | None
+        self,
+        account: Account,
+        market: Market,
+        now: float,
+        batch_id: int | None,
+        rate_limited: Callable[[], bool] | None = None,
     ) -> None:
-        """Every open order of the account in this market, whoever placed it (D25)."""
+        """Every open order of the account in this market, whoever placed it (D25), one
+        cancel each; ``rate_limited`` says which of those cancels a storm refuses with a 429
+        (that order keeps resting and counts as failed, D29)."""
         ex = account.exposure(market.symbol)
-        swept = list(ex.open.values())
-        for order in swept:
+        swept = failed = 0
+        for order in list(ex.open.values()):
+            if rate_limited is not None and rate_limited():
+                reason = market.texts.rate_limited
+                self.answers.append(
+                    CancelRejected(
+                        order.cloid, order.oid, reason, False, classify(reason), batch_id
+                    )
+                )
+                failed += 1
+                continue
             self._cancel_order(account, market, ex, order, texts.CANCELED, now)
             self.answers.append(CancelAck(order.cloid, order.oid, batch_id))
-        self.answers.append(CancelAllDone(len(swept), 0, batch_id))
+            swept += 1
+        self.answers.append(CancelAllDone(swept, failed, batch_id))
 
     def _open_order(
         self, account: Account, ex: Exposure, oid: int | None, cloid: str | None
@@ -416,6 +434,36 @@ class MatchingEngine:
         self.stream.append(
             OrderUpdate(order.oid, order.cloid, VenueStatus.CANCELED, raw_status, None, now)
         )
+
+    def venue_close(
+        self,
+        account: Account,
+        market: Market,
+        order: AccountOrder,
+        raw_status: str,
+        now: float,
+        *,
+        non_user: bool = False,
+    ) -> None:
+        """The venue takes a resting order down on its own, with a venue-cancel or rejection
+        status (D31): it leaves the book, the account closes it with ``raw_status`` (what a
+        status query answers from now on), and the stream says so with the filled size
+        (D33) — or, ``non_user``, the way ``userEvents`` does: ``nonUserCancel`` naming the
+        oid only."""
+        market.book.remove(order)
+        account.exposure(market.symbol).unrest(order)
+        account.close(order, raw_status, now)
+        if non_user:
+            update = OrderUpdate(
+                order.oid, None, VenueStatus.VENUE_CANCELED, texts.NON_USER_CANCEL, None, now
+            )
+        else:
+            status = texts.venue_status(raw_status)
+            rclass = classify_status(raw_status) if status is VenueStatus.REJECTED else None
+            update = OrderUpdate(
+                order.oid, order.cloid, status, raw_status, rclass, now, order.filled
+            )
+        self.stream.append(update)
 
     def _venue_cancel(
         self, account: Account, market: Market, order: AccountOrder, raw_status: str, now: float
@@ -533,14 +581,14 @@ class MatchingEngine:
     # ---- state, queries, leverage, test hooks ----------------------------------------
 
     def sync(
-        self, account: Account, market: Market, now: float, as_of: float, batch_id: int | None
-    ) -> None:
+        self, account: Account, market: Market, now: float, as_of: float
+    ) -> tuple[OpenOrders, PositionSnapshot]:
         """Open orders as of ``as_of`` (older than ``now`` when the snapshot is stale, D9) and
-        the position now."""
+        the position now; the caller answers with them (after a fault may have spoilt a row
+        of the listing, D34)."""
         ex = account.exposure(market.symbol)
         orders = account.open_orders_at(market.symbol, as_of)
-        self.answers.append(OpenOrders(orders, as_of))
-        self.answers.append(PositionSnapshot(ex.position, ex.entry_value, now))
+        return OpenOrders(orders, as_of), PositionSnapshot(ex.position, ex.entry_value, now)
 
     def status(self, account: Account, oid: int | None, cloid: str | None) -> OrderStatusReport:
         """The definitive status of one order (D24); orders closed long ago are forgotten."""
@@ -589,6 +637,12 @@ class MatchingEngine:
         market.book.rest(order)
         account.exposure(market.symbol).rest(order)
         return order.oid
+
+    @property
+    def next_oid(self) -> int:
+        """The oid the next order will get: the orders one request made are the oids from
+        before it to after it (the adversary strips their news of cloids, D32)."""
+        return self._next_oid
 
     def _oid(self) -> int:
         oid = self._next_oid

@@ -9,11 +9,18 @@ one object; with the same seed and the same inputs it says the same things, byte
 
 Internal happenings run in time order (flow events, request arrivals, fault timers), and
 deliveries are interleaved with them, so a disconnect drops exactly what was still in flight.
+
+The fault plan's adversary (D29-D35) changes only what the client is told — a 429 instead of
+an answer, a row it cannot read, a fill late, lost or repeated with other content, news without
+a cloid, a status word it does not know, an answer twice — or has the venue do what a real
+one does (cancel or reject a resting order on its own); the venue's own truth (orders, fills,
+position) never contradicts what it answers later.
 This module never sleeps, never reads a clock and never does I/O.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections.abc import Iterator
@@ -32,14 +39,20 @@ from core.commands import (
     SyncState,
 )
 from core.events import (
+    CancelAllDone,
+    CancelRejected,
     CancelUnknown,
+    Channel,
     Connected,
     Disconnected,
     Event,
     Fill,
     FillsFetched,
+    MalformedMessage,
     ModifyRejected,
+    OpenOrders,
     OrderStatusReport,
+    OrderUpdate,
     PlaceRejected,
     PlaceUnknown,
     QueryFailed,
@@ -47,15 +60,24 @@ from core.events import (
     SyncFailed,
     VenueNotice,
     VenueOrder,
+    VenueStatus,
 )
 from core.rejections import classify
 from core.units import Instrument, Rounding
 from core.venues.sim import texts
+from core.venues.sim.accounts import AccountOrder
 from core.venues.sim.book import Book
 from core.venues.sim.config import SimConfig
 from core.venues.sim.delivery import DeliveryQueue
 from core.venues.sim.engine import MICRO_USD, Market, MatchingEngine
-from core.venues.sim.faults import CONNECT, DISCONNECT, Fate, FaultInjector
+from core.venues.sim.faults import (
+    CONNECT,
+    DISCONNECT,
+    STORM,
+    Alteration,
+    Fate,
+    FaultInjector,
+)
 from core.venues.sim.flow import SyntheticFlow
 
 ACCOUNT = "maker"
@@ -93,6 +115,10 @@ class SimExchange:
         self._queue = DeliveryQueue()
         self._arrivals: list[tuple[float, int, Batch, Fate, float]] = []  # ..., sent at
         self._seq = 0
+        # Oids whose news goes out without a cloid until their placement answer is delivered
+        # (oid -> that time), and the same as a heap to forget them (D32).
+        self._oid_only: dict[int, float] = {}
+        self._oid_only_ends: list[tuple[float, int]] = []
         self._now = start
         self._due: float | None = None  # cached next_due(); None when it must be recomputed
         self.connected = False
@@ -179,6 +205,8 @@ class SimExchange:
         market = self._market
         faults = self._faults
         batch_id = batch.batch_id
+        too_many = market.texts.rate_limited
+        first_oid = engine.next_oid
         # Arrived after its expiresAfter: its placements are refused, not executed (3.9).
         expired = batch.expires_in is not None and t > sent_at + batch.expires_in
         for cmd in batch.commands:
@@ -197,9 +225,8 @@ class SimExchange:
                     )
                 case Place():
                     if faults.rate_limited(t):
-                        reason = market.texts.rate_limited
                         engine.answers.append(
-                            PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, t)
+                            PlaceRejected(cmd.cloid, too_many, classify(too_many), batch_id, t)
                         )
                     elif faults.mixed_reject(batch):
                         engine.reject(
@@ -215,36 +242,105 @@ class SimExchange:
                         engine.place(account, market, cmd, t, batch_id)
                 case Modify():
                     if faults.rate_limited(t):
-                        reason = market.texts.rate_limited
                         engine.answers.append(
                             ModifyRejected(
-                                cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
+                                cmd.cloid,
+                                cmd.new_cloid,
+                                too_many,
+                                classify(too_many),
+                                False,
+                                batch_id,
                             )
                         )
                     else:
                         engine.modify(account, market, cmd, t, batch_id)
                 case Cancel():
-                    engine.cancel(account, market, cmd, t, batch_id)
+                    if faults.cancel_rate_limited(t):
+                        engine.answers.append(
+                            CancelRejected(
+                                cmd.cloid, cmd.oid, too_many, False, classify(too_many), batch_id
+                            )
+                        )
+                    else:
+                        engine.cancel(account, market, cmd, t, batch_id)
                 case CancelAll():
-                    engine.cancel_all(account, market, t, batch_id)
+                    if faults.sync_rate_limited(t):  # could not even list what to cancel
+                        engine.answers.append(
+                            CancelAllDone(0, 0, batch_id, error=too_many, rate_limited=True)
+                        )
+                    else:
+                        engine.cancel_all(
+                            account, market, t, batch_id, lambda: faults.cancel_rate_limited(t)
+                        )
                 case SetLeverage():
                     engine.set_leverage(account, market, cmd.leverage)
                 case QueryOrder():
-                    engine.answers.append(engine.status(account, cmd.oid, cmd.cloid))
+                    if faults.query_rate_limited(t):
+                        engine.answers.append(
+                            QueryFailed(cmd.cloid, cmd.oid, too_many, rate_limited=True)
+                        )
+                    else:
+                        engine.answers.append(self._status_answer(cmd.oid, cmd.cloid))
                 case SyncState():
-                    as_of = t - faults.snapshot_lag()
-                    engine.sync(account, market, t, as_of, batch_id)
+                    if faults.sync_rate_limited(t):
+                        engine.answers.append(SyncFailed(too_many, rate_limited=True))
+                    else:
+                        as_of = t - faults.snapshot_lag()
+                        listing, position = engine.sync(account, market, t, as_of)
+                        engine.answers.append(self._spoil_listing(listing))
+                        engine.answers.append(position)
                 case FetchFills():
-                    fills = account.fills_since(t - cmd.lookback_s)
-                    engine.answers.extend(fills)
-                    engine.answers.append(FillsFetched(len(fills)))
+                    if faults.sync_rate_limited(t):
+                        engine.answers.append(FillsFetched(0, error=too_many, rate_limited=True))
+                    else:
+                        fills = account.fills_since(t - cmd.lookback_s)
+                        engine.answers.extend(fills)
+                        engine.answers.append(FillsFetched(len(fills)))
                 case _:
                     assert_never(cmd)
         answers = engine.answers
         engine.answers = []
         if answers and not fate.timed_out:
-            self._queue.direct(t + faults.answer_delay() + fate.extra_delay, answers)
+            at = t + faults.answer_delay() + fate.extra_delay
+            if faults.config.oid_only_news_rate and _places(batch):
+                held = faults.oid_only_news()
+                if held is not None:
+                    at += held
+                    self._name_by_oid_only(batch, range(first_oid, engine.next_oid), at)
+            self._queue.direct(at, answers)
+            again = faults.duplicate_ack()
+            if again is not None:
+                self._queue.direct(at + again, list(answers))
         self._publish(t)
+
+    def _status_answer(self, oid: int | None, cloid: str | None) -> OrderStatusReport:
+        """What a status query answers: the venue's truth (D24), unless the adversary words
+        the status as one Hyperliquid might add tomorrow (D6, D35)."""
+        report = self._engine.status(self._account, oid, cloid)
+        raw = self._faults.unknown_status()
+        if raw is None:
+            return report
+        return dataclasses.replace(report, status=VenueStatus.UNKNOWN, raw_status=raw)
+
+    def _spoil_listing(self, listing: OpenOrders) -> OpenOrders:
+        """An open-orders answer with one row the client cannot read (D34): the row is
+        missing and the answer says so, so it never proves the venue empty (D25)."""
+        if not listing.orders:
+            return listing
+        bad = self._faults.malformed_row(len(listing.orders))
+        if bad is None:
+            return listing
+        rows = listing.orders[:bad] + listing.orders[bad + 1 :]
+        return OpenOrders(rows, listing.venue_time, bad_rows=listing.bad_rows + 1)
+
+    def _name_by_oid_only(self, batch: Batch, made: range, until: float) -> None:
+        """Until ``until`` (its answer's delivery), the stream names the orders this batch
+        made or modified by oid only (D32); the venue's own records keep their cloids."""
+        oids = [*made, *(cmd.oid for cmd in batch.commands if isinstance(cmd, Modify))]
+        for oid in oids:
+            if self._oid_only.get(oid, -_INF) < until:
+                self._oid_only[oid] = until
+                heapq.heappush(self._oid_only_ends, (until, oid))
 
     def _publish(self, t: float) -> None:
         """Send what the engine said on the websocket as one message (dropped while down)."""
@@ -253,10 +349,87 @@ class SimExchange:
         if not stream:
             return
         self._engine.stream = []
+        faults = self._faults
         if self.connected:
-            self._queue.stream(t + self._faults.stream_delay(), stream)
+            at = t + faults.stream_delay()
+            if faults.shapes_stream or self._oid_only:
+                stream = self._shape(t, stream)
+            if stream:
+                self._queue.stream(at, stream)
         else:
-            self._faults.counts["stream_events_dropped"] += len(stream)
+            faults.counts["stream_events_dropped"] += len(stream)
+
+    def _shape(self, t: float, events: list[Event]) -> list[Event]:
+        """The adversary's hand on one stream message published at ``t`` (D32-D35): news of
+        orders whose placement answer is held back loses its cloid, a status may be a word
+        the client does not know, a fill may be lost, sent later in a message of its own, or
+        repeated later with altered content, and one of several rows of ours may be
+        unreadable.  Only what the client is told changes, never the venue's records."""
+        faults = self._faults
+        oid_only = self._oid_only
+        if oid_only:
+            self._forget_oid_only(t)
+        shaped: list[Event] = []
+        rows: list[int] = []  # where our rows are in ``shaped``
+        repeats: list[tuple[int, Fill, Alteration]] = []  # (row, original, how it differs)
+        for event in events:
+            if type(event) is OrderUpdate:
+                if event.oid in oid_only and event.cloid is not None:
+                    event = dataclasses.replace(event, cloid=None)
+                    faults.counts["oid_only_news"] += 1
+                raw = faults.unknown_status()
+                if raw is not None:
+                    event = dataclasses.replace(
+                        event, status=VenueStatus.UNKNOWN, raw_status=raw, rclass=None
+                    )
+                rows.append(len(shaped))
+            elif type(event) is Fill:
+                if event.oid in oid_only and event.cloid is not None:
+                    event = dataclasses.replace(event, cloid=None)
+                    faults.counts["oid_only_news"] += 1
+                if not event.snapshot:
+                    lost, delay = faults.fill_fate()
+                    alteration = faults.altered_duplicate(event.size)
+                    if lost:
+                        continue
+                    if delay is not None:
+                        self._queue.hold(t + delay, [event])
+                        if alteration is not None:
+                            self._repeat(t + delay, event, alteration)
+                        continue
+                    if alteration is not None:
+                        repeats.append((len(shaped), event, alteration))
+                rows.append(len(shaped))
+            shaped.append(event)
+        if len(rows) >= 2:
+            bad = faults.malformed_row(len(rows))
+            if bad is not None:
+                row = rows[bad]
+                channel = Channel.FILLS if type(shaped[row]) is Fill else Channel.ORDER_UPDATES
+                text = f"malformed row: {channel.value} row {bad + 1} of {len(rows)} unreadable"
+                shaped[row] = MalformedMessage(channel, 1, len(rows) - 1, text)
+                repeats = [r for r in repeats if r[0] != row]  # never heard: nothing to repeat
+        for _, fill, alteration in repeats:
+            self._repeat(t, fill, alteration)
+        return shaped
+
+    def _repeat(self, sent: float, fill: Fill, alteration: Alteration) -> None:
+        """Send ``fill``'s trade id again after the original went out at ``sent``, with other
+        content (D35); the venue's truth stays the original."""
+        step = alteration.steps * self.instrument.price_step(fill.price)
+        altered = dataclasses.replace(
+            fill, size=fill.size + alteration.lots, price=fill.price + step
+        )
+        self._queue.hold(sent + alteration.delay, [altered])
+        self._faults.counts["altered_duplicates"] += 1
+
+    def _forget_oid_only(self, t: float) -> None:
+        """Oids whose placement answer has been delivered by ``t`` are named in full again."""
+        ends = self._oid_only_ends
+        while ends and ends[0][0] <= t:
+            until, oid = heapq.heappop(ends)
+            if self._oid_only.get(oid) == until:
+                del self._oid_only[oid]
 
     # ---- connection faults ------------------------------------------------------------
 
@@ -274,7 +447,10 @@ class SimExchange:
             ]
             faults.counts["fills_replayed"] += len(replay)
             message: list[Event] = [Connected(self.name), self._market.book.snapshot(t), *replay]
-            self._queue.stream(t + faults.stream_delay(), message)
+            at = t + faults.stream_delay()
+            if faults.shapes_stream or self._oid_only:
+                message = self._shape(t, message)
+            self._queue.stream(at, message)
         elif kind == DISCONNECT:
             if not self.connected:
                 return
@@ -283,8 +459,23 @@ class SimExchange:
             faults.counts["stream_events_dropped"] += self._queue.drop_stream()
             self._queue.direct(t, [Disconnected("simulated connection loss")])
             faults.schedule(t + faults.outage(), CONNECT)
-        else:
+        elif kind == STORM:
             faults.start_storm(t)
+        else:
+            self._venue_close(t, kind)
+
+    def _venue_close(self, t: float, kind: str) -> None:
+        """A venue-cancel or resting-reject timer: the venue takes one of our resting
+        orders down on its own (D31), if there is one."""
+        resting = sorted(self._account.exposure(self.instrument.symbol).open.values(), key=_oid)
+        if not resting:
+            return
+        close = self._faults.venue_close(kind, len(resting))
+        order = resting[close.index]
+        self._engine.venue_close(
+            self._account, self._market, order, close.raw_status, t, non_user=close.non_user
+        )
+        self._publish(t)
 
     # ---- inspection (tests, invariants, the view) ---------------------------------------
 
@@ -353,9 +544,12 @@ class SimExchange:
         return found
 
     def end_faults(self, now: float) -> None:
-        """Stop injecting faults from ``now`` on (see ``FaultInjector.quiesce``)."""
+        """Stop injecting faults from ``now`` on (see ``FaultInjector.quiesce``); news of an
+        order whose answer is still held back names its cloid again (D32)."""
         self._check_time(now)
         self._faults.quiesce(now)
+        self._oid_only.clear()
+        self._oid_only_ends.clear()
         self._due = None
 
     def calm_market(self, now: float) -> None:
@@ -391,6 +585,15 @@ class SimExchange:
 
     def set_collateral(self, usd: Decimal) -> None:
         self._account.collateral = _micro(usd)
+
+
+def _oid(order: AccountOrder) -> int:
+    return order.oid
+
+
+def _places(batch: Batch) -> bool:
+    """Whether a batch makes new orders (placements or modifies), whose acks bind oids."""
+    return any(isinstance(cmd, Place | Modify) for cmd in batch.commands)
 
 
 def _micro(usd: Decimal) -> int:

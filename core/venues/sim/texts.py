@@ -25,25 +25,57 @@ MAX_POSITION_REJECTED = "perpMaxPositionRejected"
 ALO_REJECTED = "badAloPxRejected"
 IOC_REJECTED = "iocCancelRejected"
 UNKNOWN_OID = "unknownOid"
+# How ``userEvents`` says the venue cancelled an order: ``nonUserCancel`` rows carry only the
+# coin and the oid — no cloid, no status, no filled size (reference 6.4).
+NON_USER_CANCEL = "nonUserCancel"
 # A whole action refused because it arrived after its ``expiresAfter`` (reference 3.9).
 ACTION_EXPIRED = "Action already expired"
+
+# Statuses with which the venue takes a resting order down on its own (reference 6.4, D31).
+VENUE_CANCEL_STATUSES = (
+    "marginCanceled",
+    SELF_TRADE_CANCELED,
+    REDUCE_ONLY_CANCELED,
+    "openInterestCapCanceled",
+    "liquidatedCanceled",
+    "delistedCanceled",
+    "siblingFilledCanceled",
+    "scheduledCancel",
+    "internalCancel",
+)
+# Rejections the stream can report for an order that was resting (reference 6.4, D31).
+RESTING_REJECT_STATUSES = (
+    "rejected",
+    MARGIN_REJECTED,
+    "tooManyOpenOrdersRejected",
+    "openInterestIncreaseRejected",
+)
+# Status strings Hyperliquid might add tomorrow: none of them is a known status (D6, D35).
+TOMORROW_STATUSES = ("expired", "pendingCancel", "waitingForFill", "frozenByRisk")
 
 _STATUS: dict[str, VenueStatus] = {
     OPEN: VenueStatus.OPEN,
     FILLED: VenueStatus.FILLED,
     CANCELED: VenueStatus.CANCELED,
-    SELF_TRADE_CANCELED: VenueStatus.VENUE_CANCELED,
-    REDUCE_ONLY_CANCELED: VenueStatus.VENUE_CANCELED,
     UNKNOWN_OID: VenueStatus.NOT_FOUND,
+    "scheduledCancel": VenueStatus.VENUE_CANCELED,
+    "internalCancel": VenueStatus.VENUE_CANCELED,
+    NON_USER_CANCEL: VenueStatus.VENUE_CANCELED,
+    "rejected": VenueStatus.REJECTED,
 }
 
 
 def venue_status(raw: str) -> VenueStatus:
-    """Normalise a raw status; every ``...Rejected`` status is a rejection."""
-    if raw in _STATUS:
-        return _STATUS[raw]
+    """Normalise a raw status: every ``...Canceled`` status (and the cancels that are not
+    named so) is the venue's own cancel, every ``...Rejected`` one a rejection; anything else
+    is unknown, to be queried, never guessed (D6, D31)."""
+    known = _STATUS.get(raw)
+    if known is not None:
+        return known
     if raw.endswith("Rejected"):
         return VenueStatus.REJECTED
+    if raw.endswith("Canceled"):
+        return VenueStatus.VENUE_CANCELED
     return VenueStatus.UNKNOWN
 
 
