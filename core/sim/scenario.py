@@ -9,7 +9,13 @@ draws, from ``random.Random(seed)`` only:
   fill replay, timeouts that executed, lost requests, 429 storms, mixed batch rejects);
 * the market regime (volatility, jumps, taker rate and size, the other makers' spread);
 * perturbations of the maker's config (levels, sizes, limits, backoff, reconcile timers);
-* an operator script (pause, resume, cancel-all, kill, re-arm at random times).
+* an operator script (pause, resume, cancel-all, kill, re-arm at random times);
+* and then, from a stream of its own (``random.Random(f"swarm:{seed}:adversary")``, so that
+  every draw above is what it was before the adversary existed), which parts of the adversary
+  are on and how hard (issue 14, D29-D35): 429s for cancels, queries and syncs in storms of
+  their own (one often at an operator's kill), the venue cancelling or rejecting resting
+  orders, news by oid only, fills held back, lost or repeated with other content, unreadable
+  rows, unknown statuses, answers twice.
 
 Faults run for ``duration`` simulated seconds; then the plan ends and the maker gets ``settle``
 seconds on a clean exchange to converge before the quiescence invariants are checked (D22).
@@ -36,7 +42,7 @@ FaultChoice = Literal["swarm", "instant", "calm", "adversarial"]
 FAULT_CHOICES: tuple[FaultChoice, ...] = ("swarm", "instant", "calm", "adversarial")
 OPERATOR = "operator"  # the operator script, as a part a failing seed may be shrunk without
 # The fault knobs each swarm fault sets; dropping a fault puts them back to their defaults.
-_KNOBS: dict[str, tuple[str, ...]] = {
+_BASE_KNOBS: dict[str, tuple[str, ...]] = {
     "latency": ("request_latency", "answer_latency", "stream_latency"),
     "late_answer": ("late_answer_rate",),
     "stale_snapshot": ("stale_snapshot_rate", "stale_snapshot_lag_s"),
@@ -50,7 +56,26 @@ _KNOBS: dict[str, tuple[str, ...]] = {
     ),
     "mixed_reject": ("mixed_reject_rate",),
 }
-SHRINKABLE: tuple[str, ...] = (*_KNOBS, OPERATOR)
+# The adversary's parts (drawn after the operator script, from their own stream).  The storm
+# part also adds storms of its own to ``rate_limit_storms_at``, taken out again without it.
+STORM_429 = "storm_429"
+_ADVERSARY_KNOBS: dict[str, tuple[str, ...]] = {
+    STORM_429: ("storm_cancel_429_rate", "storm_query_429_rate", "storm_sync_429_rate"),
+    "venue_cancels": ("venue_cancel_rate_per_min",),
+    "resting_rejected": ("resting_reject_rate_per_min",),
+    "oid_only_news": ("oid_only_news_rate",),
+    "fills_delayed": ("fill_delay_rate", "fill_delay"),
+    "fills_lost": ("fill_loss_rate",),
+    "malformed_rows": ("malformed_row_rate",),
+    "altered_duplicates": ("altered_duplicate_rate",),
+    "unknown_statuses": ("unknown_status_rate",),
+    "duplicate_acks": ("duplicate_ack_rate",),
+}
+_KNOBS = {**_BASE_KNOBS, **_ADVERSARY_KNOBS}
+# In the order they are drawn: the base fault mix, the operator script, the adversary.
+SHRINKABLE: tuple[str, ...] = (*_BASE_KNOBS, OPERATOR, *_ADVERSARY_KNOBS)
+_RATES = ("_rate", "_per_min")  # the knobs that switch a part on
+_ADVERSARY_ODDS = 0.4  # each part of the adversary is on for this share of the seeds
 _QUICK_REQUESTS = Delay(median_s=0.01, p99_s=0.04)  # request latency when "latency" is off
 
 
@@ -85,6 +110,7 @@ class Scenario:
             f"max position {r.max_position}, backoff {self.config.backoff.base_s}s.."
             f"{self.config.backoff.cap_s}s, sync every {self.config.reconcile.interval_s}s",
             f"operator: {script}",
+            f"adversary: {_describe_adversary(self.config.sim.faults)}",
             *([f"switched off: {', '.join(self.without)}"] if self.without else []),
         ]
 
@@ -106,29 +132,35 @@ def build(
     if unknown:
         raise ValueError(f"cannot switch off {unknown}; choose from {SHRINKABLE}")
     rng = random.Random(f"swarm:{seed}")
+    knobs: dict[str, Any] = {}
+    on: tuple[str, ...] = ()
     if faults == "swarm":
-        fault_config, on = _fault_mix(rng, duration, off)
+        knobs, on = _fault_mix(rng, duration, off)
+    flow = _regime(rng)
+    data = _maker_config(rng)
+    script = _script(rng, duration)  # always drawn, so switching it off shifts no draw
+    if faults == "swarm":
+        adversary = random.Random(f"swarm:{seed}:adversary")
+        on += _adversary(adversary, duration, script, knobs, off)
+        fault_config = FaultConfig.model_validate(knobs)
     else:
         profile: FaultProfile = faults
         fault_config, on = FaultConfig.profile(profile), (f"profile {faults}",)
-    flow = _regime(rng)
-    data = _maker_config(rng)
     data["sim"] = {
         "seed": seed,
         "flow": flow.model_dump(),
         "faults": fault_config.model_dump(),
     }
     config = Config.model_validate(data)
-    script = _script(rng, duration)  # always drawn, so switching it off shifts no draw
     actions = () if OPERATOR in off else script
     return Scenario(seed, duration, settle, config, on, actions, off)
 
 
 def _fault_mix(
     rng: random.Random, duration: float, off: tuple[str, ...] = ()
-) -> tuple[FaultConfig, tuple[str, ...]]:
+) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Each fault on with probability one half, at a drawn strength; the faults in ``off`` are
-    drawn too (so every later draw is the same) and then switched off."""
+    drawn too (so every later draw is the same) and then switched off.  Returns the knobs."""
     knobs: dict[str, Any] = {}
     on: list[str] = []
 
@@ -168,13 +200,101 @@ def _fault_mix(
     if maybe("mixed_reject"):
         knobs["mixed_reject_rate"] = rng.choice((0.05, 0.3, 0.7))
     for name in off:
-        for key in _KNOBS.get(name, ()):
+        for key in _BASE_KNOBS.get(name, ()):
             knobs.pop(key, None)
     if "latency" in off:
         knobs["request_latency"] = _QUICK_REQUESTS
     if not {"timeout", "lost_request"} & (set(on) - set(off)):
         knobs.pop("request_timeout_s", None)
-    return FaultConfig.model_validate(knobs), tuple(name for name in on if name not in off)
+    return knobs, tuple(name for name in on if name not in off)
+
+
+def _adversary(
+    rng: random.Random,
+    duration: float,
+    script: tuple[tuple[float, Action], ...],
+    knobs: dict[str, Any],
+    off: tuple[str, ...],
+) -> tuple[str, ...]:
+    """The adversary's parts (issue 14, D29-D35), each on with probability ``_ADVERSARY_ODDS``
+    at a drawn strength, set into ``knobs``; returns the parts on.  Like the base mix, parts in
+    ``off`` are drawn and then left out.  The 429 part brings storms of its own (so there is
+    one to answer in), one of them just before an operator's kill when the script has one: a
+    kill during a rate-limit storm must not deepen it and must empty the venue once it lifts
+    (D29).  Its storms are drawn even when the operator is switched off, so that switching the
+    operator off changes nothing else."""
+    drawn: dict[str, Any] = {}
+    storms: list[float] = []
+    on: list[str] = []
+
+    def maybe(name: str) -> bool:
+        hit = rng.random() < _ADVERSARY_ODDS
+        if hit:
+            on.append(name)
+        return hit
+
+    if maybe(STORM_429):
+        for key in _ADVERSARY_KNOBS[STORM_429]:
+            drawn[key] = rng.choice((0.3, 0.7, 1.0))
+        storms = [round(rng.uniform(2.0, duration), 3) for _ in range(rng.randint(1, 3))]
+        kills = [t for t, action in script if isinstance(action, Kill)]
+        if kills:
+            storms.append(round(max(0.0, rng.choice(kills) - rng.uniform(0.0, 1.0)), 3))
+    if maybe("venue_cancels"):
+        drawn["venue_cancel_rate_per_min"] = rng.choice((0.5, 2.0, 6.0))
+    if maybe("resting_rejected"):
+        drawn["resting_reject_rate_per_min"] = rng.choice((0.5, 2.0, 6.0))
+    if maybe("oid_only_news"):
+        drawn["oid_only_news_rate"] = rng.choice((0.02, 0.1, 0.3))
+    if maybe("fills_delayed"):
+        drawn["fill_delay_rate"] = rng.choice((0.05, 0.2, 0.5))
+        median = rng.choice((0.2, 1.0, 3.0))
+        drawn["fill_delay"] = Delay(median_s=median, p99_s=median * rng.choice((2.0, 5.0)))
+    if maybe("fills_lost"):
+        drawn["fill_loss_rate"] = rng.choice((0.01, 0.05, 0.2))
+    if maybe("malformed_rows"):
+        drawn["malformed_row_rate"] = rng.choice((0.02, 0.1, 0.3))
+    if maybe("altered_duplicates"):
+        drawn["altered_duplicate_rate"] = rng.choice((0.01, 0.05, 0.2))
+    if maybe("unknown_statuses"):
+        drawn["unknown_status_rate"] = rng.choice((0.01, 0.05, 0.2))
+    if maybe("duplicate_acks"):
+        drawn["duplicate_ack_rate"] = rng.choice((0.02, 0.1, 0.3))
+    kept = tuple(name for name in on if name not in off)
+    for name in kept:
+        for key in _ADVERSARY_KNOBS[name]:
+            knobs[key] = drawn[key]
+    if STORM_429 in kept:
+        knobs["rate_limit_storms_at"] = tuple(
+            sorted((*knobs.get("rate_limit_storms_at", ()), *storms))
+        )
+    return kept
+
+
+def _describe_adversary(faults: FaultConfig) -> str:
+    """The adversary's parts that are on (a rate above zero: drawn, or a profile's), with
+    their strengths, in one line."""
+    said: list[str] = []
+    for name, knobs in _ADVERSARY_KNOBS.items():
+        if not any(getattr(faults, knob) for knob in knobs if knob.endswith(_RATES)):
+            continue
+        if name == STORM_429:
+            storms = ", ".join(f"{t:g}s" for t in faults.rate_limit_storms_at) or "none"
+            said.append(
+                f"{name} (cancel {faults.storm_cancel_429_rate:g}, query "
+                f"{faults.storm_query_429_rate:g}, sync {faults.storm_sync_429_rate:g}; "
+                f"storms at {storms}, {faults.rate_limit_storm_rate_per_min:g}/min)"
+            )
+        elif name == "fills_delayed":
+            delay = faults.fill_delay
+            said.append(
+                f"{name} {faults.fill_delay_rate:g} ({delay.median_s:g}s..{delay.p99_s:g}s)"
+            )
+        else:
+            (knob,) = knobs
+            unit = "/min" if knob.endswith("per_min") else ""
+            said.append(f"{name} {getattr(faults, knob):g}{unit}")
+    return ", ".join(said) or "none"
 
 
 def _regime(rng: random.Random) -> FlowConfig:
