@@ -35,7 +35,7 @@ from core.orders import OrderState
 from core.sim import invariants
 from core.sim.invariants import Bounds, Probe
 from core.sim.loop import SimLoop
-from core.sim.scenario import build
+from core.sim.scenario import SHRINKABLE, build
 from core.sim.swarm import render_summary, replay_command, run_seed, run_swarm
 from core.venues.sim.config import FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
@@ -71,7 +71,7 @@ def test_swarm_testing_varies_the_fault_mix() -> None:
     """Not every fault in every run: seeds switch different subsets on."""
     mixes = {build(seed).faults_on for seed in range(40)}
     assert len(mixes) > 10
-    assert any(not mix for mix in mixes) or any(len(mix) < 4 for mix in mixes)
+    assert any(len(mix) < len(SHRINKABLE) // 2 for mix in mixes)
     assert build(3).describe() == build(3).describe()
 
 
