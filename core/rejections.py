@@ -452,6 +452,19 @@ class RejectionTracker:
                 return BlockReason(backoff.last_class, left, backoff.last_reason, all_sides)
         return None
 
+    @property
+    def never_blocked(self) -> bool:
+        """No hold and no backoff window on any side: ``placement_block`` is None at any time
+        (a cheap test for callers that ask after every event)."""
+        bid, ask = self._sides[Side.BID], self._sides[Side.ASK]
+        return (
+            self._rate._until is None
+            and bid.hold is None
+            and ask.hold is None
+            and bid.backoff._until is None
+            and ask.backoff._until is None
+        )
+
     def remaining(self, side: Side, now: float) -> float:
         """Seconds of backoff left for ``side`` (its own wait or the global one, whichever is
         longer); 0 when not backed off.  A position-limit hold is not a backoff."""

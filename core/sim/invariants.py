@@ -52,7 +52,7 @@ from core.orders import OrderState, TrackedOrder
 from core.venues.sim.exchange import SimExchange
 
 _MARKET_DATA = (BookDelta, BookSnapshot, Trade)
-SAMPLE_S = 0.5  # how often (virtual seconds) the sampled invariants are checked
+SAMPLE_S = 1.0  # how often (virtual seconds) the sampled invariants are checked
 _TERMINAL_STATES = frozenset(state for state in OrderState if state.is_terminal)
 
 
@@ -223,7 +223,8 @@ def order_state_sound(
 
     After every event it checks every order not yet seen terminal (the only ones a correct
     tracker changes) and the orders new since the last check, unless the event was ``quiet``
-    (market data the maker sent nothing for: its orders cannot have changed).  Every
+    (market data: it moves no order's fills and ends no order -- the re-quote it may cause
+    only sends cancels and new placements, checked at the next order event).  Every
     ``FULL_SCAN_EVERY`` checks, and when ``full`` (at quiescence), it walks every tracked
     order, so an order that left a terminal state, or changed on a quiet event, is caught
     within that many events even if no table row let it."""
@@ -430,7 +431,8 @@ class Probe:
         self.checks = 0
         self._trace = trace
         self._orders = OrderWatch()
-        self._quiet = False  # the last event was market data the maker sent nothing for
+        self._quiet = False  # the last event was market data
+        self._observed_at: float | None = None  # the moment the venue's state was last checked
         self._tids: set[int] = set()
         self._killed_at: float | None = None
         self._runaway_since: float | None = None
@@ -454,21 +456,22 @@ class Probe:
     # ---- the agent's entry points -----------------------------------------------------
 
     def start(self, now: float) -> list[Batch]:
-        return self._call("start", None, now, lambda: self.maker.start(now))
+        return self._call("start", None, now, self.maker.start)
 
     def handle(self, event: Event, now: float) -> list[Batch]:
         self._note(now, "event", event)
         before = self.maker.position.lots
-        batches = self._call("handle", event, now, lambda: self.maker.handle(event, now))
-        self._quiet = not batches and isinstance(event, _MARKET_DATA)
-        if self.violation is None:
+        batches = self._call("handle", event, now, self.maker.handle, event)
+        market = self._quiet = isinstance(event, _MARKET_DATA)
+        if self.violation is None and not market:
             moved = self.maker.position.lots - before
             self._check("fill_counted_once", now, fill_counted_once(event, self._tids, moved))
-            self._check(
-                "risk_judged_on_the_fill",
-                now,
-                risk_judged_on_the_fill(self.maker, before, self._kill_position),
-            )
+            if moved:
+                self._check(
+                    "risk_judged_on_the_fill",
+                    now,
+                    risk_judged_on_the_fill(self.maker, before, self._kill_position),
+                )
             oid = gone_oid(event)
             if oid is not None:
                 self._gone.setdefault(oid, now)
@@ -476,7 +479,7 @@ class Probe:
         return batches
 
     def tick(self, now: float) -> list[Batch]:
-        batches = self._call("tick", None, now, lambda: self.maker.tick(now))
+        batches = self._call("tick", None, now, self.maker.tick)
         if self.violation is None and now >= self._next_sample:
             self._next_sample = now + SAMPLE_S
             self._sample(now)
@@ -487,7 +490,7 @@ class Probe:
         maker = self.maker
         sweep_was_active = maker.sweep_phase.value in ("sweeping", "retrying", "verifying")
         in_flight = maker.cancel_all_in_flight(now)
-        batches = self._call("operate", action, now, lambda: maker.operate(action, now))
+        batches = self._call("operate", action, now, maker.operate, action)
         if self.violation is None:
             commands = [c for b in batches for c in b.commands]
             self._check(
@@ -506,6 +509,11 @@ class Probe:
         sound = order_state_sound(maker, self._orders, quiet=self._quiet)
         if not self._check("order_state_sound", now, sound):
             return
+        if now == self._observed_at:
+            # The venue's own state changes only as time moves (``SimExchange.advance``): the
+            # checks of it below already saw this moment (several events arrive at once).
+            return
+        self._observed_at = now
         if not self._check(
             "one_venue_order_per_intent", now, one_venue_order_per_intent(maker, self.exchange)
         ):
@@ -528,24 +536,32 @@ class Probe:
     # ---- internals ----------------------------------------------------------------------
 
     def _call(
-        self, entry: str, arg: object, now: float, call: Callable[[], list[Batch]]
+        self,
+        entry: str,
+        arg: object,
+        now: float,
+        call: Callable[..., list[Batch]],
+        *args: object,
     ) -> list[Batch]:
+        """``call(*args, now)``: one entry point of the maker, watched."""
         if self.violation is not None:
             return []
         maker = self.maker
         killed = maker.kill_switch.latched
-        blocked = self._blocked(now)
+        blocked = {} if maker.rejections.never_blocked else self._blocked(now)
         try:
-            batches = call()
+            batches = call(*args, now)
         except Exception as exc:  # the invariant is precisely that this never happens
             where = f"{entry}({type(arg).__name__})" if arg is not None else f"{entry}()"
             tb = traceback.format_exception(exc)
             self.fail("maker_never_raises", now, f"{where} raised {exc!r}\n{''.join(tb)}")
             return []
-        killed = killed or maker.kill_switch.latched
         unverified = self._follow_sweep(now, arg)
+        if not batches:
+            return batches
+        killed = killed or maker.kill_switch.latched
         best_bid, best_ask = maker.book.best_bid, maker.book.best_ask
-        if batches and not self._count_requests(batches, now):
+        if not self._count_requests(batches, now):
             return batches
         for batch in batches:
             self._note(now, "sent", batch)
