@@ -325,7 +325,9 @@ class MarketMaker:
         self.stopping = False
         self._startup_orders: OpenOrders | None = None
         self._startup_position: PositionSnapshot | None = None
-        self._startup_failures = 0
+        self._startup_failures = 0  # start-up syncs failed (not rate-limited: D29)
+        self._startup_tries = 0  # start-up syncs retried, for their pacing
+        self._unreadable_snapshots = 0  # open-orders answers in a row with unreadable rows
         self._sweep = _Sweep()
         self._batch_id = 0
         self._last_data: float | None = None
@@ -336,6 +338,7 @@ class MarketMaker:
         # arrive (D24: a "not found" may answer any of them; see ``_query_answered``)
         self._asked: dict[str, list[float]] = {}
         self._fences: dict[Side, tuple[int, float]] = {}  # D23: price a rejected quote hit
+        self._requested: dict[str, None] = {}  # orders the operator asked to cancel, by cloid
         # D13/D29: cancels refused in a row (reset by any cancel the venue accepts): retries of
         # refused cancels wait until ``_cancel_retry_at``; ``_escalation`` counts toward one
         # cancel-all.
@@ -425,7 +428,7 @@ class MarketMaker:
         """D19: learn the venue's state before anything else; quoting waits for it."""
         self.starting = True
         self._log(now, "reconcile", "start-up: asking the venue for open orders and position")
-        return self._batches(now, [SyncState("start-up")])
+        return self._batches(now, [self._sync(now, "start-up")])
 
     def handle(self, event: Event, now: float) -> list[Batch]:
         self.counters["events"] += 1
@@ -532,9 +535,17 @@ class MarketMaker:
         out.extend(self._timeouts(now))
         out.extend(self._due_queries(now))
         out.extend(self._sweep_timers(now))
+        if (
+            self._startup_waiting()
+            and self._startup_retry_at is None
+            and self.reconciler.timed_out(now)
+        ):
+            # D19/D24: the start-up sync's answer is lost: a failure like any other.
+            out.extend(self._on_sync_failed(SyncFailed("start-up sync unanswered"), now))
         if self._startup_retry_at is not None and now >= self._startup_retry_at:
             self._startup_retry_at = None
             out.append(self._sync(now, "start-up retry"))
+        out.extend(self._retry_requested_cancels(now))
         if not self.starting:
             reason = self.reconciler.due(now)
             if reason is not None:
@@ -799,7 +810,8 @@ class MarketMaker:
             self._unknown_status(ev.raw_status, outcome.order, now)
         self._after(outcome, now, ev.raw_status)
         if outcome.order is not None:
-            self._note_venue_filled(outcome.order, ev.filled, now)
+            says_filled = ev.status is VenueStatus.FILLED
+            self._note_venue_filled(outcome.order, ev.filled, now, says_filled=says_filled)
         if (
             ev.status is VenueStatus.REJECTED
             and outcome.order is not None
@@ -842,7 +854,8 @@ class MarketMaker:
                 self._unsettled.pop(order.cloid, None)
         self._after(outcome, now, f"status {ev.raw_status}")
         if order is not None:
-            self._note_venue_filled(order, ev.filled, now)
+            says_filled = ev.status is VenueStatus.FILLED
+            self._note_venue_filled(order, ev.filled, now, says_filled=says_filled)
         if (
             order is not None
             and order.state is OrderState.CANCEL_PENDING
@@ -867,14 +880,21 @@ class MarketMaker:
                 self._note_venue_filled(order, vo.orig_size - vo.size, now)
         if ev.bad_rows:
             self.counters["malformed_rows"] += ev.bad_rows
-            self._log(now, "venue", f"open orders: {ev.bad_rows} rows unreadable; re-syncing")
-            self.reconciler.trigger("open orders with unreadable rows")
+            self._unreadable_snapshots += 1
+            if self._unreadable_snapshots == 1:
+                # D34: one look again; a row that stays unreadable is counted each time, not
+                # chased with a sync a second for ever.
+                self._log(now, "venue", f"open orders: {ev.bad_rows} rows unreadable; re-syncing")
+                self.reconciler.trigger("open orders with unreadable rows")
+        else:
+            self._unreadable_snapshots = 0
         for order, vo in plan.confirm_live:
             update = OrderUpdate(vo.oid, order.cloid, VenueStatus.OPEN, "open (snapshot)")
             self._after(self.tracker.on_order_update(update, now), now, "seen in snapshot")
             # No need to ask any more, but a query already sent is still unanswered, and its
             # answer may be older than this snapshot: ``_asked`` keeps it (D24, seed 1003829).
             self._queries.pop(order.cloid, None)
+            self._unsettled.pop(order.cloid, None)
         for order in plan.query:
             if order.cloid not in self._queries:
                 self._queries[order.cloid] = now
@@ -1015,7 +1035,7 @@ class MarketMaker:
                 )
             self.starting = False
             self._log(now, "reconcile", f"start-up: adopted {len(orders.orders)} orders")
-            return []
+            return self._risk(now)  # D30
         return self._begin_sweep("start-up", now)
 
     # ---- sweeps: cancel-all, kill, quit, start-up (D25) ---------------------------------
@@ -1031,7 +1051,10 @@ class MarketMaker:
             if not sweep.purpose.startswith("kill") or purpose.startswith("kill"):
                 sweep.purpose = purpose
             sweep.for_startup = sweep.for_startup or startup
-            if not urgent or self.cancel_all_in_flight(now):
+            # A kill that latches sends its own at once: the one under way may have been lost
+            # (its retry would come only at the sweep timeout), and a kill latches once.
+            kill = purpose.startswith("kill")
+            if not urgent or (not kill and self.cancel_all_in_flight(now)):
                 self._log(now, "sweep", f"{purpose}: joins the cancel-all under way")
                 return []
             return self._send_cancel_all(now, purpose)
@@ -1044,9 +1067,10 @@ class MarketMaker:
         return self._send_cancel_all(now, purpose)
 
     def cancel_all_in_flight(self, now: float) -> bool:
-        """A cancel-all went out less than ``JOIN_WINDOW_S`` ago and is not answered yet."""
+        """A cancel-all went out less than ``JOIN_WINDOW_S`` ago for a sweep still under way
+        (answered or not: a 429 comes back in one round trip, and its paced retry follows)."""
         sweep = self._sweep
-        return sweep.phase is SweepPhase.SWEEPING and now - sweep.sent_at < JOIN_WINDOW_S
+        return sweep.active and now - sweep.sent_at < JOIN_WINDOW_S
 
     def _send_cancel_all(self, now: float, label: str) -> list[Command]:
         sweep = self._sweep
@@ -1098,9 +1122,10 @@ class MarketMaker:
                 now, f"venue still lists {len(ev.orders)} orders", sweep.rate_limited
             )
         if ev.bad_rows:
-            # D34/D25: rows we could not read may be orders: not proof of an empty venue.
-            sweep.next_verify = now + self.params.verify_gap
-            return []
+            # D34/D25: rows we could not read may be orders: not proof of an empty venue.  A
+            # row that stays unreadable must end the sweep (failed, with the reason), not
+            # keep it verifying for ever.
+            return self._resweep(now, f"venue lists {ev.bad_rows} unreadable rows", False)
         if sweep.empty_seen and sweep.next_verify is not None and now < sweep.next_verify:
             return []  # D25: the second look must come a moment after the first
         if unanswered:
@@ -1110,8 +1135,7 @@ class MarketMaker:
         if sweep.empty_seen >= 2:
             sweep.phase = SweepPhase.VERIFIED
             self._log(now, "sweep", f"venue verified empty ({sweep.purpose})")
-            self._sweep_finished(now)
-            return []
+            return self._sweep_finished(now)
         sweep.next_verify = now + self.params.verify_gap
         return []
 
@@ -1148,19 +1172,34 @@ class MarketMaker:
         self.reconciler.answered()
         self._log(now, "reconcile", f"state sync failed: {ev.reason}")
         sweep = self._sweep
+        out: list[Command] = []
         if sweep.phase is SweepPhase.VERIFYING:
-            # D29: the verification is asked again, paced; it is not a failed cancel-all.
-            sweep.retries += 1
-            sweep.next_verify = now + self.params.sweep_retry.delay(sweep.retries)
-            sweep.deadline = sweep.next_verify + self.params.sweep_timeout
-        if self.starting and (self._startup_orders is None or self._startup_position is None):
-            self._startup_failures += 1
+            if ev.rate_limited:
+                # D29: the venue is rate-limiting us: the verification is asked again,
+                # paced; that is not a failed cancel-all.
+                sweep.retries += 1
+                sweep.next_verify = now + self.params.sweep_retry.delay(sweep.retries)
+                sweep.deadline = sweep.next_verify + self.params.sweep_timeout
+            else:
+                out.extend(self._resweep(now, f"verification failed: {ev.reason[:120]}", False))
+        if self._startup_waiting():
+            self._startup_tries += 1
+            if not ev.rate_limited:
+                self._startup_failures += 1  # D29: a rate limit is a wait, not a failure
             if self.params.live and self._startup_failures >= 3:
                 self._halt(now, f"start-up sync failed 3 times: {ev.reason}")
             else:
-                wait = self.params.sweep_retry.delay(self._startup_failures)
+                wait = self.params.sweep_retry.delay(self._startup_tries)
                 self._startup_retry_at = now + wait
-        return []
+        return out
+
+    def _startup_waiting(self) -> bool:
+        """Start-up still waits for the venue's open orders or position (D19)."""
+        return (
+            self.starting
+            and not self.halted_reason
+            and (self._startup_orders is None or self._startup_position is None)
+        )
 
     def _sweep_timers(self, now: float) -> list[Command]:
         sweep = self._sweep
@@ -1180,10 +1219,12 @@ class MarketMaker:
             return self._resweep(now, f"no answer in {self.params.sweep_timeout:g}s", False)
         return []
 
-    def _sweep_finished(self, now: float) -> None:
+    def _sweep_finished(self, now: float) -> list[Command]:
+        out: list[Command] = []
         if self.starting and self._sweep.for_startup:
             self.starting = False
             self._log(now, "reconcile", "start-up sweep verified; quoting may begin")
+            out.extend(self._risk(now))  # D30: the position found at start-up is judged now
         if self.pause_reason:
             # The venue is verified empty, so the pause's cause is gone, whatever this sweep
             # was for.  Behind a kill, quoting resumes at the re-arm; a quit stays paused.
@@ -1191,6 +1232,7 @@ class MarketMaker:
             if not self.stopping:
                 self.paused = False
                 self._log(now, "sweep", "venue verified empty: the cancel-all pause ends")
+        return out
 
     # ---- kill, risk, recovery -----------------------------------------------------------
 
@@ -1492,7 +1534,24 @@ class MarketMaker:
             self._log(now, "operator", "cancel by cloid of an unanswered placement", cloid)
         self._log(now, "operator", "cancel sent", cloid, order.oid)
         order.cancel_requested = True  # refused (a 429)?  retried, paced, until it goes (D29)
+        self._requested[order.cloid] = None
         return [self._cancel(order, now)]
+
+    def _retry_requested_cancels(self, now: float) -> list[Command]:
+        """D13/D29: an operator's cancel the venue refused is sent again when the retry pacing
+        allows, whatever the side's mode (paused sides are not touched by the executor) and
+        whether or not the order quotes a ladder level (an adopted one does not)."""
+        if not self._requested or now < self._cancel_retry_at:
+            return []
+        out: list[Command] = []
+        for cloid in list(self._requested):
+            order = self.tracker.by_cloid.get(cloid)
+            if order is None or order.state.is_terminal:
+                del self._requested[cloid]
+            elif order.state.is_active:
+                self._log(now, "operator", "cancel refused earlier; sent again", cloid, order.oid)
+                out.append(self._cancel(order, now))
+        return out
 
     # ---- timeouts and queries (D8, D24) -------------------------------------------------
 
@@ -1519,8 +1578,13 @@ class MarketMaker:
         return []
 
     def _due_queries(self, now: float) -> list[Command]:
-        out: list[Command] = [QueryOrder(None, oid) for oid in self.unbound.to_ask(now)]
-        self.counters["queries_sent"] += len(out)  # D32: whose is this oid?
+        out: list[Command] = []
+        for oid in self.unbound.to_ask(now):
+            if not self._query_budget.take(now):
+                break  # D29: asked on a later tick
+            self.unbound.asked(oid)
+            out.append(QueryOrder(None, oid))  # D32: whose is this oid?
+        self.counters["queries_sent"] += len(out)
         if not self._queries:
             return out
         for cloid, due in list(self._queries.items()):
@@ -1622,18 +1686,27 @@ class MarketMaker:
                 out.extend(self._claim_stray(update.cloid, update.oid, now))
         return out
 
-    def _note_venue_filled(self, order: TrackedOrder, venue_filled: int | None, now: float) -> None:
-        """D33: the venue's word on how much of ``order`` traded.  More than we counted is a
-        gap: the fills get ``fill_gap_wait`` to arrive, then they are fetched."""
-        if venue_filled is None and order.state in (
-            OrderState.FILLED,
-            OrderState.FILLED_DURING_CANCEL,
-        ):
-            # "filled" with no amount: all of it, except an IOC's remainder, which is cancelled
-            venue_filled = order.size if order.tif is not TimeInForce.IOC else None
+    def _note_venue_filled(
+        self,
+        order: TrackedOrder,
+        venue_filled: int | None,
+        now: float,
+        *,
+        says_filled: bool = False,
+    ) -> None:
+        """D33: the venue's word on how much of ``order`` traded (``says_filled``: its status
+        is "filled").  More than we counted is a gap: the fills get ``fill_gap_wait`` to
+        arrive, then they are fetched.  An adopted order's venue count includes trades from
+        before we adopted it, which our count never saw: no gap is read from it."""
+        if order.adopted:
+            return
+        if venue_filled is None and says_filled and order.tif is not TimeInForce.IOC:
+            venue_filled = order.size  # "filled" with no amount: all of it (an IOC's rest is
+            # cancelled, not filled)
         if venue_filled is None or venue_filled <= order.filled:
             return
-        self.fill_gaps.note(order.cloid, min(venue_filled, order.size), order.placed_at, now)
+        since = order.last_fill_at if order.last_fill_at is not None else order.placed_at
+        self.fill_gaps.note(order.cloid, min(venue_filled, order.size), since, now)
 
     def _close_filled_gaps(self) -> None:
         for cloid, venue_filled in self.fill_gaps.open_gaps():

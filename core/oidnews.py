@@ -66,8 +66,9 @@ class UnboundNews:
         return news.fills, news.updates
 
     def to_ask(self, now: float) -> list[int]:
-        """Oids whose news has waited ``wait`` seconds unbound and was not asked about yet;
-        news older than ``horizon`` is dropped."""
+        """Oids whose news has waited ``wait`` seconds unbound and was not asked about yet
+        (the caller says which it did ask, ``asked``); news older than ``horizon`` is
+        dropped."""
         due: list[int] = []
         expired: list[int] = []
         for oid, news in self._news.items():
@@ -75,11 +76,15 @@ class UnboundNews:
             if age >= self.horizon:
                 expired.append(oid)
             elif age >= self.wait and not news.asked:
-                news.asked = True
                 due.append(oid)
         for oid in expired:
             self._drop(oid)
         return due
+
+    def asked(self, oid: int) -> None:
+        news = self._news.get(oid)
+        if news is not None:
+            news.asked = True
 
     def _entry(self, oid: int, now: float) -> _News:
         self.kept += 1
