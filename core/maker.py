@@ -825,8 +825,17 @@ class MarketMaker:
         key = about.cloid if about is not None else ev.cloid or self._cloid_for(ev.oid)
         asked_at: float | None = None
         if key is not None:
+            waiting = key in self._asked
             self._queries.pop(key, None)
             asked_at = self._query_answered(key, now)
+            if ev.status is VenueStatus.NOT_FOUND and about is not None and not waiting:
+                # D24/D35: no query of ours waits for this answer: it is one delivered twice
+                # (or a stray).  A "not found" is believed only as the answer to a question
+                # (swarm seed 1200851: the repeat of a stale "not found" ended an order that
+                # rested, and its intent was placed a second time).  Ask again instead.
+                if not about.state.is_terminal:
+                    self._queries.setdefault(about.cloid, now + self.params.grace_period)
+                return []
         # D24: a "not found" that may answer a query sent before the venue first showed us the
         # order (it overtook the placement) is stale, not definitive: the tracker says ask again.
         outcome = self.tracker.on_status_report(ev, now, asked_at=asked_at)

@@ -349,6 +349,21 @@ def test_D31_an_answer_that_settles_nothing_is_asked_again_paced_and_shown() -> 
     assert any("frozenByRisk" in r for r in said), said
 
 
+def test_D35_a_not_found_delivered_twice_is_believed_at_most_once() -> None:
+    """D24/D35: a status answer the venue delivers twice answers one question: the copy of
+    a "not found" that no query waits for never ends an order (it is asked about again)."""
+    s, first = levels(1)
+    (bid,) = places(first, Side.BID)
+    s.operate(CancelOrder(bid.cloid), s.now + 0.01)
+    asked = [q for q in queries(s.run(s.now + 6.0)) if q.cloid == bid.cloid]
+    assert asked
+    s.handle(OrderStatusReport(bid.cloid, 100, VenueStatus.OPEN, "open"), s.now + 0.01)
+    state = s.order(bid.cloid).state
+    s.handle(OrderStatusReport(bid.cloid, 100, VenueStatus.NOT_FOUND, "unknownOid"))
+    assert s.order(bid.cloid).state is state, "a copy that answers no question changes nothing"
+    assert [q for q in queries(s.run(s.now + 3.0)) if q.cloid == bid.cloid]
+
+
 # ==== D32: news can name an oid before we know it ==============================================
 
 

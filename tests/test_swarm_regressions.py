@@ -143,3 +143,15 @@ def test_seed_1052759_a_placement_arriving_after_its_lifetime_rested_beside_its_
     (``Batch.expires_in``, Hyperliquid's ``expiresAfter``) after half the request lifetime."""
     result = run_seed(1052759)
     assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1200851_a_repeated_not_found_ended_a_resting_order() -> None:
+    """Seed 1200851 (latency, 429 storms, duplicated answers): one_venue_order_per_intent at
+    t=63.33 s.  A modify's replacement was asked about before the modify reached the venue;
+    the truthful "unknownOid" came back after the modify's ack had shown the order, so it was
+    rightly not believed (D24) -- but the adversary delivered that answer twice, and the copy,
+    matching no query still waiting, was believed: the resting order was taken for gone and
+    its intent placed again beside it.  Fixed: a "not found" no query waits for is asked
+    about again, never believed (D24, D35)."""
+    result = run_seed(1200851)
+    assert result.invariant is None, "\n".join(result.report)
