@@ -436,6 +436,7 @@ def test_S10_unknown_outcome_never_placed() -> None:
 
     late = s.order(c10.cloid).placed_at + s.maker.params.request_lifetime + 0.1
     s.handle(OpenOrders(others), late - 0.05)
+    assert _asks_about(s, c10, late - 0.01), "the maker asks again (D24)"
     s.handle(OrderStatusReport(c10.cloid, None, VenueStatus.NOT_FOUND, "unknownOid"), late)
     assert s.order(c10.cloid).state is OrderState.REJECTED
 
@@ -453,9 +454,16 @@ def _given_up(s: Session, c10: Place, t0: float) -> float:
     )
     late = s.order(c10.cloid).placed_at + s.maker.params.request_lifetime + 0.1
     s.handle(OpenOrders(others), late - 0.05)
+    assert _asks_about(s, c10, late - 0.01), "the maker asks again (D24)"
     s.handle(OrderStatusReport(c10.cloid, None, VenueStatus.NOT_FOUND, "unknownOid"), late)
     assert s.order(c10.cloid).state is OrderState.REJECTED
     return late
+
+
+def _asks_about(s: Session, order: Place, at: float) -> bool:
+    """Tick at ``at``: does the maker send a status query about ``order``?  (A "not found" is
+    believed only as the answer to a question it asked, D24.)"""
+    return any(q.cloid == order.cloid for q in queries(s.tick(at)))
 
 
 @pytest.mark.parametrize(
