@@ -459,11 +459,13 @@ class Probe:
         return self._call("start", None, now, self.maker.start)
 
     def handle(self, event: Event, now: float) -> list[Batch]:
+        if isinstance(event, _MARKET_DATA):
+            return self._handle_market_data(event, now)
         self._note(now, "event", event)
         before = self.maker.position.lots
         batches = self._call("handle", event, now, self.maker.handle, event)
-        market = self._quiet = isinstance(event, _MARKET_DATA)
-        if self.violation is None and not market:
+        self._quiet = False
+        if self.violation is None:
             moved = self.maker.position.lots - before
             self._check("fill_counted_once", now, fill_counted_once(event, self._tids, moved))
             if moved:
@@ -506,8 +508,11 @@ class Probe:
             return
         maker = self.maker
         self.checks += 1
-        sound = order_state_sound(maker, self._orders, quiet=self._quiet)
-        if not self._check("order_state_sound", now, sound):
+        # Market data moves no order's fills and ends no order: the walk runs after order
+        # events (its full scan every ``FULL_SCAN_EVERY`` of them).
+        if not self._quiet and not self._check(
+            "order_state_sound", now, order_state_sound(maker, self._orders)
+        ):
             return
         if now == self._observed_at:
             # The venue's own state changes only as time moves (``SimExchange.advance``): the
@@ -535,6 +540,29 @@ class Probe:
 
     # ---- internals ----------------------------------------------------------------------
 
+    def _handle_market_data(self, event: Event, now: float) -> list[Batch]:
+        """Most events are market data, so they take a short path.  Market data moves no
+        position, ends no order and changes no sweep, kill switch or backoff (at most a
+        re-quote follows): the state the sent commands are judged against is the same after
+        the call as before it, and nothing is judged when nothing was sent."""
+        self._quiet = True
+        if self.violation is not None:
+            return []
+        if self._trace is not None:
+            self._note(now, "event", event)
+        try:
+            batches = self.maker.handle(event, now)
+        except Exception as exc:  # the invariant is precisely that this never happens
+            tb = traceback.format_exception(exc)
+            where = f"handle({type(event).__name__})"
+            self.fail("maker_never_raises", now, f"{where} raised {exc!r}\n{''.join(tb)}")
+            return []
+        if batches:
+            maker = self.maker
+            blocked = {} if maker.rejections.never_blocked else self._blocked(now)
+            self._check_sent(batches, now, maker.kill_switch.latched, blocked, self._unverified)
+        return batches
+
     def _call(
         self,
         entry: str,
@@ -557,12 +585,23 @@ class Probe:
             self.fail("maker_never_raises", now, f"{where} raised {exc!r}\n{''.join(tb)}")
             return []
         unverified = self._follow_sweep(now, arg)
-        if not batches:
-            return batches
-        killed = killed or maker.kill_switch.latched
+        if batches:
+            self._check_sent(batches, now, killed or maker.kill_switch.latched, blocked, unverified)
+        return batches
+
+    def _check_sent(
+        self,
+        batches: list[Batch],
+        now: float,
+        killed: bool,
+        blocked: dict[Side, str],
+        unverified: str | None,
+    ) -> None:
+        """The per-command invariants of everything one call sent."""
+        maker = self.maker
         best_bid, best_ask = maker.book.best_bid, maker.book.best_ask
         if not self._count_requests(batches, now):
-            return batches
+            return
         for batch in batches:
             self._note(now, "sent", batch)
             for cmd in batch.commands:
@@ -586,8 +625,7 @@ class Probe:
                         no_quotes_beside_an_unverified_sweep(cmd, unverified),
                     )
                 ):
-                    return batches
-        return batches
+                    return
 
     def _follow_sweep(self, now: float, arg: object) -> str | None:
         """Whether a failed cancel-all is still unanswered after this call: a sweep seen to
