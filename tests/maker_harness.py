@@ -364,6 +364,15 @@ def running_maker(
     return s, first
 
 
+def quoting(params: MakerParams | None = None) -> tuple[Session, list[Command]]:
+    """``running_maker`` with its first ladder resting (acked from oid 100) and the sync after
+    the connect answered: a maker quoting quietly, nothing in flight."""
+    s, first = running_maker(params)
+    s.ack_all(first, 100)
+    settle(s)
+    return s, first
+
+
 def settle(s: Session) -> None:
     """Let the sync that follows a (re)connect go out and answer it, so that no sync is in
     flight and a reconcile trigger shows as a fresh ``SyncState`` within a second or two."""

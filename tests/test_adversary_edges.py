@@ -45,8 +45,7 @@ from tests.maker_harness import (
     of_type,
     places,
     queries,
-    running_maker,
-    settle,
+    quoting,
     syncs,
 )
 
@@ -54,10 +53,7 @@ RATE_LIMITED = "HTTP 429 Too Many Requests"
 
 
 def _quoting(**overrides: object) -> tuple[Session, list]:
-    s, first = running_maker(make_params(**overrides) if overrides else None)
-    s.ack_all(first, 100)
-    settle(s)
-    return s, first
+    return quoting(make_params(**overrides) if overrides else None)
 
 
 def _refuse(s: Session, cloid: str, oid: int | None) -> None:

@@ -51,8 +51,8 @@ from tests.maker_harness import (
     of_type,
     places,
     queries,
+    quoting,
     running_maker,
-    settle,
     syncs,
 )
 
@@ -60,10 +60,7 @@ RATE_LIMITED = LaggyVenue.RATE_LIMITED
 
 
 def levels(n: int, **sections: dict) -> tuple[Session, list]:
-    s, first = running_maker(make_params(config=make_config(strategy={"levels": n}, **sections)))
-    s.ack_all(first, 100)
-    settle(s)
-    return s, first
+    return quoting(make_params(config=make_config(strategy={"levels": n}, **sections)))
 
 
 # ==== D29: emergencies never amplify ===========================================================

@@ -12,7 +12,7 @@ rows), D35 (duplicates that disagree, unknown statuses), D22 (seeded and determi
 from __future__ import annotations
 
 import hashlib
-from typing import Any, TypeVar
+from typing import Any
 
 from core.clock import VirtualClock
 from core.commands import (
@@ -52,15 +52,15 @@ from core.rejections import classify_status
 from core.sim.agents import TouchQuoter
 from core.sim.loop import SimLoop
 from core.venues.sim import texts
-from core.venues.sim.config import Delay, FaultConfig, FlowConfig, SimConfig
+from core.venues.sim.config import Delay, FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS, FaultInjector
+from tests.sim_harness import exchange_with, only, send
 
 BID, ASK = Side.BID, Side.ASK
 ALO, GTC = TimeInForce.ALO, TimeInForce.GTC
 BEST_ASK = 300_030  # the still market's best ask; its best bid is 299_970
 TOO_MANY = "HTTP 429 Too Many Requests"
-E = TypeVar("E")
 
 NEW_KINDS = (
     "cancels_rate_limited",
@@ -91,35 +91,6 @@ EVERYTHING: dict[str, Any] = {
     "unknown_status_rate": 0.2,
     "duplicate_ack_rate": 0.3,
 }
-
-
-class Idle:
-    """An agent that only listens."""
-
-    def handle(self, event: Event, now: float) -> list[Batch]:
-        return []
-
-    def tick(self, now: float) -> list[Batch]:
-        return []
-
-
-def exchange_with(**faults: object) -> SimExchange:
-    config = SimConfig(
-        seed=1, flow=FlowConfig.still(), faults=FaultConfig.profile("instant", **faults)
-    )
-    exchange = SimExchange(config)
-    exchange.connect(0.0)
-    exchange.advance(0.0)
-    return exchange
-
-
-def send(exchange: SimExchange, *commands: Command, t: float, batch_id: int = 1) -> list[Event]:
-    exchange.submit(Batch(batch_id, commands), t)
-    return exchange.advance(t)
-
-
-def only(events: list[Event], kind: type[E]) -> list[E]:
-    return [e for e in events if isinstance(e, kind)]
 
 
 def bids(n: int, lots: int = 100) -> list[Command]:

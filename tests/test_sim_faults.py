@@ -7,7 +7,6 @@ does is the only thing that happens.  Times are virtual; nothing sleeps.
 from __future__ import annotations
 
 import statistics
-from typing import TypeVar
 
 from core.clock import VirtualClock
 from core.commands import (
@@ -29,7 +28,6 @@ from core.events import (
     CancelUnknown,
     Connected,
     Disconnected,
-    Event,
     Fill,
     ModifyRejected,
     OpenOrders,
@@ -47,43 +45,14 @@ from core.events import (
 )
 from core.sim.agents import TouchQuoter
 from core.sim.loop import SimLoop
-from core.venues.sim.config import Delay, FaultConfig, FlowConfig, SimConfig
+from core.venues.sim.config import Delay, FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS, FaultInjector
+from tests.sim_harness import Idle, exchange_with, only, send
 
 BID, ASK = Side.BID, Side.ASK
 ALO, GTC = TimeInForce.ALO, TimeInForce.GTC
 BEST_ASK = 300_030
-E = TypeVar("E")
-
-
-class Idle:
-    """An agent that only listens."""
-
-    def handle(self, event: Event, now: float) -> list[Batch]:
-        return []
-
-    def tick(self, now: float) -> list[Batch]:
-        return []
-
-
-def exchange_with(**faults: object) -> SimExchange:
-    config = SimConfig(
-        seed=1, flow=FlowConfig.still(), faults=FaultConfig.profile("instant", **faults)
-    )
-    exchange = SimExchange(config)
-    exchange.connect(0.0)
-    exchange.advance(0.0)
-    return exchange
-
-
-def send(exchange: SimExchange, *commands: Command, t: float, batch_id: int = 1) -> list[Event]:
-    exchange.submit(Batch(batch_id, commands), t)
-    return exchange.advance(t)
-
-
-def only(events: list[Event], kind: type[E]) -> list[E]:
-    return [e for e in events if isinstance(e, kind)]
 
 
 def test_a_late_answer_lets_the_fill_arrive_before_the_ack_D2_D10() -> None:
