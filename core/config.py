@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from core import keymap
 from core.venues.sim.config import SimConfig
 
 _EXPONENT = 30  # sizes, limits and prices between 1e-30 and 1e30: anything else is a typo
@@ -211,18 +212,7 @@ class EmergencyConfig(_Section):
         return self
 
 
-KEY_ACTIONS = (
-    "pause",
-    "pause_cancel",
-    "cancel_all",
-    "cancel_selected",
-    "filter_log",
-    "kill",
-    "rearm",
-    "help",
-    "theme",
-    "quit",
-)
+KEY_ACTIONS = tuple(keymap.DEFAULT_KEYS)
 
 
 class UiConfig(_Section):
@@ -323,9 +313,15 @@ def parse(data: dict[str, Any], source: str = "config") -> Config:
             ],
         )
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+    unsafe = keymap.problems(config.ui.keys)
+    if unsafe:
+        # A key map that can disarm the console (no key kills, two actions on one key) is
+        # refused like any other bad value, one line per problem.
+        raise ConfigError(source, [f"ui.keys: {p}" for p in unsafe])
+    return config
 
 
 def _too_deep(data: dict[str, Any]) -> str | None:

@@ -50,6 +50,7 @@ from core.actions import (
 )
 from core.config import Config, UiConfig
 from core.gcpolicy import quiet_collector
+from core.keymap import DEFAULT_KEYS, keys_of
 from core.runner import RunResult
 from core.view import ConsoleView, Mode
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
@@ -97,17 +98,18 @@ class KeySpec:
 
 
 # One table of every key: bindings, the help screen and the README are made from it.
+_D = DEFAULT_KEYS
 KEYS: tuple[KeySpec, ...] = (
-    KeySpec("kill", "k", "KILL: cancel all, stop quoting, latch", True, True),
-    KeySpec("cancel_all", "c", "Cancel all orders on the venue now", True, priority=True),
-    KeySpec("pause", "p", "Pause/resume quoting, keep resting orders", True),
-    KeySpec("pause_cancel", "P", "Pause quoting and cancel resting orders", True),
-    KeySpec("cancel_selected", "x", "Cancel the selected order", True),
-    KeySpec("rearm", "r", "Re-arm after a kill", True),
-    KeySpec("filter_log", "slash", "Filter the event log by cloid or oid", False, priority=True),
-    KeySpec("help", "question_mark,f1", "This help", False),
-    KeySpec("theme", "t", "Pick a theme", False, priority=True),
-    KeySpec("quit", "q", "Quit: cancel every order, then exit", False),
+    KeySpec("kill", _D["kill"], "KILL: cancel all, stop quoting, latch", True, True),
+    KeySpec("cancel_all", _D["cancel_all"], "Cancel all orders on the venue now", True, True),
+    KeySpec("pause", _D["pause"], "Pause/resume quoting, keep resting orders", True),
+    KeySpec("pause_cancel", _D["pause_cancel"], "Pause quoting and cancel resting orders", True),
+    KeySpec("cancel_selected", _D["cancel_selected"], "Cancel the selected order", True),
+    KeySpec("rearm", _D["rearm"], "Re-arm after a kill", True),
+    KeySpec("filter_log", _D["filter_log"], "Filter the event log by cloid or oid", False, True),
+    KeySpec("help", _D["help"], "This help", False),
+    KeySpec("theme", _D["theme"], "Pick a theme", False, priority=True),
+    KeySpec("quit", _D["quit"], "Quit: cancel every order, then exit", False),
 )
 _FOOTER_LABEL = {
     "pause": "Pause",
@@ -404,8 +406,7 @@ class ConsoleApp(App[None]):
 
     def _keys_of(self, binding_id: str) -> list[str]:
         spec = next(k for k in KEYS if k.id == binding_id)
-        keys = self._ui.keys.get(binding_id, spec.keys)
-        return [k.strip() for k in keys.split(",") if k.strip()]
+        return keys_of(self._ui.keys.get(binding_id, spec.keys))
 
     # ---- actions --------------------------------------------------------------------------
 
