@@ -34,8 +34,9 @@ MAX_LOOKBACK_S = 3600.0
 @dataclass(slots=True)
 class _Gap:
     venue_filled: int  # what the venue says traded (lots); 0 for a lost row
-    since: float  # when the order was placed (local clock): fills cannot be older
+    since: float  # fills missing from here on (local clock): none can be older
     due: float
+    noted_at: float  # a fetch sent before this cannot have looked for it
     fetches: int = 0
 
 
@@ -71,21 +72,21 @@ class FillGaps:
         """The venue says ``cloid`` has ``venue_filled`` lots traded, more than we counted."""
         gap = self._gaps.get(cloid)
         if gap is None:
-            self._gaps[cloid] = _Gap(venue_filled, since, now + self.wait)
+            self._gaps[cloid] = _Gap(venue_filled, since, now + self.wait, now)
         elif venue_filled > gap.venue_filled:
             gap.venue_filled = venue_filled
 
     def note_lost_row(self, now: float) -> None:
         """A fill row could not be read: one of our trades may be missing."""
         if LOST_ROW not in self._gaps:
-            self._gaps[LOST_ROW] = _Gap(0, now - _ROW_LOOKBACK_S, now + self.wait)
+            self._gaps[LOST_ROW] = _Gap(0, now - _ROW_LOOKBACK_S, now + self.wait, now)
 
     def note_drift(self, since: float, now: float) -> None:
         """The venue's position differs from ours: fetch our fills since ``since`` (when the
         two last agreed), after the usual wait for fills still on the wire."""
         gap = self._gaps.get(DRIFT)
         if gap is None:
-            self._gaps[DRIFT] = _Gap(0, max(since, now - MAX_LOOKBACK_S), now + self.wait)
+            self._gaps[DRIFT] = _Gap(0, max(since, now - MAX_LOOKBACK_S), now + self.wait, now)
         elif since < gap.since:
             gap.since = since
 
@@ -112,15 +113,22 @@ class FillGaps:
         return FetchPlan(lookback, f"{n} fill gap{'s' if n != 1 else ''} (D33)")
 
     def fetched(self, now: float, *, failed: bool) -> list[str]:
-        """The fetch was answered (``failed``: the venue could not be asked).  The lost-row gap
-        is closed by any answer; the others stay until the caller closes the ones the fills
-        filled, and are paced.  Returns the cloids given up on (past ``max_fetches``)."""
+        """The fetch was answered (``failed``: the venue could not be asked).  The gaps with
+        no order are closed by any answer; the others stay until the caller closes the ones
+        the fills filled, and are paced.  Only gaps noted before the fetch went out count: one
+        noted while it was on its way may be older than it looked (a drift seen meanwhile
+        once closed unfetched).  Returns the cloids given up on (past ``max_fetches``)."""
+        sent = self._in_flight if self._in_flight is not None else now
         self._in_flight = None
         if not failed:
             for key in _WHOLE:
-                self._gaps.pop(key, None)
+                gap = self._gaps.get(key)
+                if gap is not None and gap.noted_at <= sent:
+                    del self._gaps[key]
         given_up: list[str] = []
         for cloid, gap in list(self._gaps.items()):
+            if gap.noted_at > sent:
+                continue
             gap.fetches += 1
             if gap.fetches >= self.max_fetches and not failed:
                 del self._gaps[cloid]

@@ -35,8 +35,10 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
+from core.fillgaps import FillGaps
 from core.maker import MarketMaker, SweepPhase
 from core.orders import TRANSITIONS, OrderState, Trigger
+from core.pacing import RetryPacing
 from core.reporter import HeadlessReporter
 from core.runner import RunResult
 from core.view import Mode
@@ -509,6 +511,19 @@ def test_D33_a_position_drift_fetches_the_fills_since_the_position_last_agreed()
     s.handle(PositionSnapshot(7))
     (fetch,) = of_type(s.run(s.now + s.maker.params.fill_gap_wait + 0.3), FetchFills)
     assert fetch.lookback_s >= s.now - agreed
+
+
+def test_D33_a_drift_seen_while_a_fetch_is_on_its_way_is_fetched_after_it() -> None:
+    """D33: a fetch answers what it asked for; a drift noted while it was on its way (and
+    perhaps older than it looked) stays open for a fetch of its own (swarm seed 1301064)."""
+    gaps = FillGaps(wait=1.0, pacing=RetryPacing(0.25, 8.0), timeout=5.0)
+    gaps.note("0xabc", 5, since=10.0, now=20.0)
+    plan = gaps.due(21.0)
+    assert plan is not None
+    gaps.note_drift(since=0.0, now=21.01)
+    gaps.fetched(21.02, failed=False)
+    later = gaps.due(22.1)
+    assert later is not None and later.lookback_s >= 22.1, later
 
 
 # ==== D34: salvage what is good ================================================================

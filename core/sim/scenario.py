@@ -73,6 +73,9 @@ _ADVERSARY_KNOBS: dict[str, tuple[str, ...]] = {
 }
 _KNOBS = {**_BASE_KNOBS, **_ADVERSARY_KNOBS}
 # In the order they are drawn: the base fault mix, the operator script, the adversary.
+# After the periodic sync that shows a drift: a second look (at least a second later, D16),
+# the fetch of the fills since the position last agreed (D33), and their round trips.
+FOUND_BY_SYNC_S = 15.0
 SHRINKABLE: tuple[str, ...] = (*_BASE_KNOBS, OPERATOR, *_ADVERSARY_KNOBS)
 _RATES = ("_rate", "_per_min")  # the knobs that switch a part on
 _ADVERSARY_ODDS = 0.4  # each part of the adversary is on for this share of the seeds
@@ -153,6 +156,11 @@ def build(
     }
     config = Config.model_validate(data)
     actions = () if OPERATOR in off else script
+    if fault_config.fill_loss_rate > 0:
+        # A fill lost on the wire with nothing else to reveal it (a part of a resting order)
+        # is found by the maker's next periodic sync and a second look: the settle phase
+        # leaves room for both, or quiescence would be judged before the maker could know.
+        settle = max(settle, config.reconcile.interval_s + FOUND_BY_SYNC_S)
     return Scenario(seed, duration, settle, config, on, actions, off)
 
 

@@ -99,6 +99,7 @@ def run_seed(
     the seed's plan switched off, see ``core.sim.scenario.build``)."""
     wall0 = _WALL.now()
     scenario = build(seed, duration, faults, settle, without)
+    settle = scenario.settle  # it may need longer than asked (``scenario.FOUND_BY_SYNC_S``)
     config = scenario.config
     exchange = SimExchange(config.sim)
     instrument = exchange.instrument
