@@ -12,11 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from core.config import Config, ConfigError, load, write_defaults
+from pydantic import ValidationError
+
+from core.config import Config, ConfigError, load, problems_of, write_defaults
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -29,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", type=Path, help="config file (default: the packaged config.toml)")
     p.add_argument("--no-ui", action="store_true", help="run headless: one status line a second")
-    p.add_argument("--json", action="store_true", help="headless status as JSON lines")
+    p.add_argument(
+        "--json", action="store_true", help="headless status as JSON lines (implies --no-ui)"
+    )
     p.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
     p.add_argument("--seed", type=int, help="seed of the embedded exchange (default: config)")
     p.add_argument(
@@ -57,11 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         "sim-server",
         help="serve the embedded exchange over Hyperliquid's HTTP and WebSocket protocol",
     )
-    twin.add_argument("--port", type=_non_negative_int, default=8765, help="port on 127.0.0.1")
+    twin.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (0: any)")
     twin.add_argument("--seed", type=int, dest="twin_seed", help="seed (default: [sim] seed)")
     twin.add_argument(
         "--account",
         action="append",
+        type=_address,
         default=[],
         help="an address allowed to sign (default: the key in venue.key_env / venue.key_file)",
     )
@@ -93,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PARTS",
         help="switch these parts of each seed's plan off, comma-separated (a shrunk replay): "
         "latency, late_answer, stale_snapshot, disconnect, timeout, lost_request, "
-        "rate_limit_storm, mixed_reject, operator",
+        "rate_limit_storm, mixed_reject, operator, and the adversary's storm_429, "
+        "venue_cancels, resting_rejected, oid_only_news, fills_delayed, fills_lost, "
+        "malformed_rows, altered_duplicates, unknown_statuses, duplicate_acks",
     )
     return p
 
@@ -128,6 +136,19 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _address(text: str) -> str:
+    if re.fullmatch(r"0x[0-9a-fA-F]{40}", text) is None:
+        raise argparse.ArgumentTypeError(f"not an address (0x and 40 hex digits): {text!r}")
+    return text
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 0 to 65535, got {text}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -151,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    if args.no_ui:
+    if args.no_ui or args.json:
+        # JSON lines are for a file or a pipe: a console would write escape codes into it.
         return run_headless(config, args)
     from tui.app import run_console  # the console is the only place Textual is imported
 
@@ -171,9 +193,12 @@ def _with_venue_flags(config: Config, args: argparse.Namespace) -> Config:
         update["mainnet_confirmed"] = True
     if not update:
         return config
-    venue = config.venue.model_validate(
-        {**config.venue.model_dump(), **update, "mainnet_confirmed": False}
-    ).model_copy(update={"mainnet_confirmed": bool(args.confirm_mainnet)})
+    try:
+        venue = config.venue.model_validate(
+            {**config.venue.model_dump(), **update, "mainnet_confirmed": False}
+        ).model_copy(update={"mainnet_confirmed": bool(args.confirm_mainnet)})
+    except ValidationError as exc:
+        raise ConfigError("command line", [f"venue.{p}" for p in problems_of(exc)]) from None
     return config.model_copy(update={"venue": venue})
 
 

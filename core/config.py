@@ -280,8 +280,8 @@ def load(path: Path | None = None) -> Config:
     source = path if path is not None else default_config_path()
     try:
         raw = source.read_bytes()
-    except OSError as exc:
-        raise ConfigError(str(source), [f"cannot read: {exc.strerror or exc}"]) from None
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte in it
+        raise ConfigError(str(source), [f"cannot read: {_os_error(exc)}"]) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -391,9 +391,18 @@ def dump(config: Config) -> str:
 
 
 def write_defaults(path: Path, *, force: bool = False) -> None:
-    if path.exists() and not force:
-        raise ConfigError(str(path), ["already exists; pass --force to overwrite it"])
     try:
+        if path.exists() and not force:
+            raise ConfigError(str(path), ["already exists; pass --force to overwrite it"])
         path.write_text(dump(Config()), encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), [f"cannot write: {exc.strerror or exc}"]) from None
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte in it
+        raise ConfigError(str(path), [f"cannot write: {_os_error(exc)}"]) from None
+
+
+def _os_error(exc: OSError | ValueError) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def problems_of(exc: ValidationError) -> list[str]:
+    """One readable line per problem of a failed validation (key, value, what is allowed)."""
+    return [_describe(err) for err in exc.errors()]
