@@ -398,3 +398,43 @@ async def test_a_held_cancel_key_sends_once_and_says_so_once() -> None:
         notices = [n.message for n in app._notifications]
     assert engine.actions == [CancelAllOrders("console key")]
     assert sum("already sent" in m for m in notices) == 1
+
+
+def _replace(view, cloid: str, new_cloid: str):
+    """The view after a re-price: ``cloid`` replaced on its level by ``new_cloid``."""
+    orders = tuple(
+        dataclasses.replace(o, cloid=new_cloid, oid=None, state="PendingNew")
+        if o.cloid == cloid
+        else o
+        for o in view.orders
+    )
+    return dataclasses.replace(view, orders=orders)
+
+
+@pytest.mark.asyncio
+async def test_the_selection_follows_its_quote_through_a_re_price_and_never_jumps() -> None:
+    """Issue 16: while quotes churn, the selection used to jump back to the top row, so x
+    cancelled whatever was first.  It follows the order's replacement on its level; an order
+    gone with none leaves nothing selected, and x cancels nothing."""
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        orders = app.query_one(OrdersView)
+        await pilot.press("down", "down")
+        chosen = orders.selected_order
+        assert chosen is not None and chosen.level is not None
+        first = orders._orders[0].cloid
+        assert chosen.cloid != first
+        view = app.view
+        assert view is not None
+        moved = _replace(view, chosen.cloid, "0xreplaced")
+        orders.show(moved)
+        assert orders.selected == "0xreplaced"
+        gone = dataclasses.replace(
+            moved, orders=tuple(o for o in moved.orders if o.cloid != "0xreplaced")
+        )
+        orders.show(gone)
+        assert orders.selected is None, "never whatever order happens to be first"
+        orders.show(gone)
+        assert orders.selected is None
+        assert orders.selected_order is None

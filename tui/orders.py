@@ -4,7 +4,10 @@ Columns: cloid (its tail), oid, side, price, size, filled, state, age.  An order
 placement outcome is unknown (D8) says so with how long it has been unknown.  The last line
 counts orders kept only to catch late fills and venue orders we do not track (D25).  Narrow
 panes drop the oid and filled columns.  Drawn with the line API (``RowsView``); the selection
-follows the cloid, not the line, so it stays on its order while the list moves.
+follows the order, not the line, so it stays on its order while the list moves (issue 16): a
+re-price replaces an order by a new one on the same ladder level, and the selection moves to
+it; an order that is gone with no replacement leaves nothing selected -- never whatever order
+happens to be first, which ``x`` would then cancel.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ class OrdersView(RowsView, can_focus=True):
         self._view: ConsoleView | None = None
         self._orders: list[OrderView] = []
         self.selected: str | None = None
+        self._chosen = False  # the operator has moved the selection (else: the first row)
+        self._level: tuple[Side, int] | None = None  # the ladder level of the selected order
 
     @property
     def selected_order(self) -> OrderView | None:
@@ -66,8 +71,20 @@ class OrdersView(RowsView, can_focus=True):
         self._view = view
         self._orders = shown_orders(view)
         if self.selected not in {o.cloid for o in self._orders}:
-            self.selected = self._orders[0].cloid if self._orders else None
+            if self._chosen:
+                # Its replacement (a re-price keeps the level), or nothing until one comes.
+                level = self._level
+                found = next((o for o in self._orders if (o.side, o.level) == level), None)
+                self._select(found if level is not None else None, chosen=True)
+            else:
+                self._select(self._orders[0] if self._orders else None, chosen=False)
         self._redraw()
+
+    def _select(self, order: OrderView | None, *, chosen: bool) -> None:
+        self.selected = None if order is None else order.cloid
+        if order is not None:
+            self._level = None if order.level is None else (order.side, order.level)
+        self._chosen = chosen
 
     def on_resize(self) -> None:
         self._redraw()
@@ -78,7 +95,7 @@ class OrdersView(RowsView, can_focus=True):
         cloids = [o.cloid for o in self._orders]
         index = cloids.index(self.selected) if self.selected in cloids else 0
         index = max(0, min(len(cloids) - 1, index + delta))
-        self.selected = cloids[index]
+        self._select(self._orders[index], chosen=True)
         self._redraw()
         self.scroll_to_region_for(index + 1)
 
