@@ -18,7 +18,7 @@ from core.view import ConsoleView
 _LIVE_STATES = ("PendingNew", "Resting", "PartialFilled", "CancelPending", "CancelConfirmed")
 # What the venue told us that did not add up (D34, D35), by counter: shown wherever it is > 0.
 ANOMALIES = (
-    ("inconsistent_fills", "trade ids repeated with different content"),
+    ("inconsistent_fills", "altered trade repeats"),
     ("unknown_statuses", "unknown statuses"),
     ("malformed_rows", "unreadable rows"),
     ("illegal_transitions", "contradictory updates"),
