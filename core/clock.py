@@ -17,12 +17,21 @@ class Clock(Protocol):
 
     def now(self) -> float: ...
 
+    def epoch_offset(self) -> float | None:
+        """What to add to ``now()`` for seconds since the Unix epoch (UTC), so that times can
+        be shown as the calendar's and matched with the venue's records; None when this time
+        line is not the calendar's (virtual time)."""
+        ...
+
 
 class WallClock:
     """Real time, for the console and the live runner."""
 
     def now(self) -> float:
         return time.monotonic()
+
+    def epoch_offset(self) -> float:
+        return time.time() - time.monotonic()
 
 
 class VirtualClock:
@@ -33,6 +42,9 @@ class VirtualClock:
 
     def now(self) -> float:
         return self._now
+
+    def epoch_offset(self) -> None:
+        return None
 
     def set(self, t: float) -> None:
         """Jump to ``t``.  Going back would let an effect precede its cause, so it is refused."""

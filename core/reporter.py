@@ -8,6 +8,7 @@ case, and the one reason each side is not quoting (D27).  It never touches the m
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from core.events import Side
@@ -23,6 +24,13 @@ ANOMALIES = (
     ("malformed_rows", "unreadable rows"),
     ("illegal_transitions", "contradictory updates"),
 )
+
+
+def _iso(epoch: float | None) -> str | None:
+    """Unix seconds as ISO 8601 UTC to the millisecond ("2026-12-06T09:58:01.123Z")."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
 
 
 def venue_anomalies(counters: dict[str, int]) -> str:
@@ -60,6 +68,7 @@ class HeadlessReporter:
         ex = v.exposure
         return {
             "t": round(v.time, 3),
+            "utc": _iso(v.epoch(v.time)),  # issue 16: the calendar's time, to the millisecond
             "mode": v.mode.value,
             "mode_reason": v.mode_reason,
             "mid": self._px(mid),
@@ -97,7 +106,7 @@ class HeadlessReporter:
         if v.mode_reason:
             mode = f"{mode} ({v.mode_reason})"  # D37: a halt or kill says why, here too
         parts = [
-            f"{v.time:10.1f}",
+            f"{v.time:10.1f}" if s["utc"] is None else s["utc"],
             mode,
             f"mid {s['mid']}",
             f"pos {s['position']}",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import threading
 import traceback
@@ -78,6 +79,7 @@ class Runner:
         self.clock = clock
         self.tick_interval = tick_interval
         self.publish_interval = 1.0 / publish_hz
+        self.started_at: float | None = None  # when run() began (the session's uptime)
         self.stop_timeout = stop_timeout
         self.on_view = on_view
         self.latest_view: ConsoleView | None = None
@@ -122,6 +124,7 @@ class Runner:
         self, duration: float | None = None, *, install_signals: bool = False
     ) -> RunResult:
         self._loop = asyncio.get_running_loop()
+        self.started_at = self.clock.now()
         self._stop = asyncio.Event()
         if self._stop_reason is not None:
             self._stop.set()
@@ -221,6 +224,9 @@ class Runner:
         except Exception:
             self._engine_error("view", None)
             return
+        view = dataclasses.replace(
+            view, epoch_offset=self.clock.epoch_offset(), started=self.started_at
+        )
         self.latest_view = view
         if self.on_view is not None:
             self.on_view(view)

@@ -141,6 +141,14 @@ class ConsoleView:
     # D27/D31: ladder levels the strategy wants that have no live quote, and why ("bid L2":
     # "asking the venue about ...").  A side-wide reason is in ``side_reasons`` instead.
     stalls: dict[str, str] = field(default_factory=dict)
+    # What the runner adds to ``time`` (and every time in this view) for Unix seconds (UTC);
+    # None in virtual time.  The core keeps monotonic time; only the shell knows the calendar.
+    epoch_offset: float | None = None
+    started: float | None = None  # when the session began, on the same time line as ``time``
+
+    def epoch(self, t: float) -> float | None:
+        """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""
+        return None if self.epoch_offset is None else t + self.epoch_offset
 
     def pnl(self) -> float:
         return self.realized_pnl + self.unrealized_pnl

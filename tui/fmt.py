@@ -6,6 +6,7 @@ Prices and sizes arrive as integer ticks and lots and are turned into decimals b
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from core.units import Instrument
@@ -54,6 +55,14 @@ def ago(seconds: float | None) -> str:
     if seconds < 36000:
         return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
     return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
+
+
+def utc(epoch: float | None) -> str:
+    """Unix seconds as the UTC time of day to the millisecond ("09:58:01.123"): the time an
+    operator matches against the venue's records and an incident timeline."""
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S.%f")[:12]
 
 
 def short_cloid(cloid: str, keep: int = 6) -> str:

@@ -136,6 +136,10 @@ class HeaderPane(TextPane):
         t.append(f"{lag_ms:.0f}ms", self.style_of("header--warn" if lag_ms > 50 else ""))
         t.append("  lev ", self.style_of("header--label"))
         t.append(f"{view.leverage}x")
+        if view.epoch_offset is not None:
+            t.append(f"  {fmt.utc(view.epoch(view.time))[:8]}Z", self.style_of("header--label"))
+            if view.started is not None:
+                t.append(f" up {fmt.ago(view.time - view.started)}")
         t.append("\n")
         detail = view.mode_reason
         if view.sweep and view.sweep not in ("verified",):
@@ -314,14 +318,18 @@ class EventLog(RowsView):
             return
         self._shown = (self.filter, len(entries), newest)
         rows: list[Row] = []
+        offset = view.epoch_offset
         for e in reversed(entries):
             kind_cls = "log--danger" if e.kind in self._DANGER else "log--kind"
             ids = ""
             if e.cloid is not None:
                 ids = f" [{fmt.short_cloid(e.cloid)}]"
+            # UTC to the millisecond when the runner knows the calendar (issue 16), else the
+            # session's own seconds (virtual time).
+            when = f"{e.time:10.1f}" if offset is None else fmt.utc(e.time + offset)
             rows.append(
                 (
-                    (f"{e.time:10.1f} ", "log--time"),
+                    (f"{when} ", "log--time"),
                     (f"{e.kind:<10.10} ", kind_cls),
                     (e.text + ids, "log--text"),
                 )
