@@ -438,3 +438,28 @@ async def test_the_selection_follows_its_quote_through_a_re_price_and_never_jump
         orders.show(gone)
         assert orders.selected is None
         assert orders.selected_order is None
+
+
+def test_the_header_says_why_a_running_engine_does_not_quote_and_keeps_the_market() -> None:
+    """Issue 16 item 4 (D27): RUNNING with both sides in backoff used to look like any RUNNING;
+    KILLED dropped the bid/ask line; "venue verified empty" was a notice gone in seconds."""
+    from tui.panes import HeaderPane
+
+    engine = quoting()
+    view = engine.latest_view()
+    assert view is not None
+    header = HeaderPane()
+    idle = dataclasses.replace(
+        view, side_reasons={s: "backoff RateLimit all sides 7.1s" for s in view.side_reasons}
+    )
+    line2 = header.build(idle).plain.splitlines()[1]
+    assert line2.startswith(" not quoting: backoff RateLimit all sides 7.1s ·")
+    killed = dataclasses.replace(view, mode=Mode.KILLED, mode_reason="operator: key")
+    line2 = header.build(killed).plain.splitlines()[1]
+    assert "operator: key" in line2 and " bid " in line2 and " ask " in line2
+    header = HeaderPane()
+    header.build(dataclasses.replace(view, sweep="sweeping"))
+    done = dataclasses.replace(view, sweep="verified", time=view.time + 1.0)
+    header.build(done)
+    later = dataclasses.replace(done, time=view.time + 30.0)
+    assert "last cancel-all: venue verified empty 29s ago" in header.build(later).plain

@@ -86,6 +86,22 @@ class TextPane(Static):
         return style
 
 
+_ACTIVE_SWEEP = ("sweeping", "retrying", "verifying")
+
+
+def _not_quoting(view: ConsoleView) -> str:
+    """RUNNING while a side quotes nothing says so and why (issue 16, D27): "not quoting:
+    backoff RateLimit 10.0s", or each side's reason when they differ."""
+    if view.mode is not Mode.RUNNING:
+        return ""
+    idle = {side: why for side, why in view.side_reasons.items() if why}
+    if not idle:
+        return ""
+    if len(idle) == 2 and len(set(idle.values())) == 1:
+        return f"not quoting: {next(iter(idle.values()))}"
+    return "not quoting " + " · ".join(f"{side.value}: {why}" for side, why in idle.items())
+
+
 class HeaderPane(TextPane):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *_MODE_CLASS.values(),
@@ -96,6 +112,9 @@ class HeaderPane(TextPane):
     }
 
     prompt: tuple[str, str] | None = None  # the kill confirmation, while one is armed
+    # The last sweep that ended (outcome, Unix time or None, view time): it stays on screen.
+    _last_sweep: tuple[str, float | None, float] | None = None
+    _sweep_seen: tuple[str, bool] = ("", False)
 
     def show_prompt(self, prompt: tuple[str, str] | None) -> None:
         """Show the kill confirmation in place of the header (``None`` restores it).  The
@@ -141,22 +160,39 @@ class HeaderPane(TextPane):
             if view.started is not None:
                 t.append(f" up {fmt.ago(view.time - view.started)}")
         t.append("\n")
-        detail = view.mode_reason
-        if view.sweep and view.sweep not in ("verified",):
+        # Line two: why the engine is not doing what its mode says (first: the narrowest
+        # terminal keeps it), then the market -- in every mode -- then the last sweep's outcome.
+        detail = view.mode_reason or _not_quoting(view)
+        if view.sweep in _ACTIVE_SWEEP:
             detail = f"{detail}  sweep: {view.sweep}".strip()
-        if not detail:
-            mid = (
-                fmt.price(inst, (view.best_bid + view.best_ask) // 2)
-                if view.best_bid is not None and view.best_ask is not None
-                else "-"
-            )
-            detail = f"{inst.symbol}  bid {fmt.price(inst, view.best_bid)}  ask " + (
-                f"{fmt.price(inst, view.best_ask)}  mid≈{mid}"
-            )
-            t.append(f" {detail}", self.style_of("header--label"))
-        else:
+        if detail:
             danger = view.mode in (Mode.KILLED, Mode.HALTED)
-            t.append(f" {detail}", self.style_of("header--danger" if danger else "header--warn"))
+            t.append(f" {detail} ·", self.style_of("header--danger" if danger else "header--warn"))
+        mid = (
+            fmt.price(inst, (view.best_bid + view.best_ask) // 2)
+            if view.best_bid is not None and view.best_ask is not None
+            else "-"
+        )
+        t.append(
+            f" {inst.symbol}  bid {fmt.price(inst, view.best_bid)}  ask "
+            f"{fmt.price(inst, view.best_ask)}  mid≈{mid}",
+            self.style_of("header--label"),
+        )
+        if view.sweep in ("verified", "failed") and self._sweep_seen != (view.sweep, True):
+            self._sweep_seen = (view.sweep, True)
+            self._last_sweep = (view.sweep, view.epoch(view.time), view.time)
+        elif view.sweep in _ACTIVE_SWEEP:
+            self._sweep_seen = (view.sweep, False)
+        if self._last_sweep is not None and view.sweep not in _ACTIVE_SWEEP:
+            outcome, epoch, at = self._last_sweep
+            when = (
+                f"{fmt.utc(epoch)[:8]}Z" if epoch is not None else f"{fmt.ago(view.time - at)} ago"
+            )
+            text = "venue verified empty" if outcome == "verified" else "NOT verified"
+            t.append(
+                f"  · last cancel-all: {text} {when}",
+                self.style_of("header--good" if outcome == "verified" else "header--danger"),
+            )
         return t
 
 
