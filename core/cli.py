@@ -297,7 +297,7 @@ def _swarm_command(args: argparse.Namespace) -> int:
 
 def run_headless(config: Config, args: argparse.Namespace) -> int:
     from core.gcpolicy import quiet_collector
-    from core.reporter import HeadlessReporter
+    from core.reporter import HeadlessReporter, summary_lines
     from core.session import SessionError, build_session
 
     try:
@@ -313,8 +313,7 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary), flush=True)
     else:
-        for key, value in summary.items():
-            print(f"{key}: {value}", flush=True)
+        print("\n".join(summary_lines(summary)), flush=True)
     for error in result.errors:
         print(error, file=sys.stderr)
     return result.exit_code

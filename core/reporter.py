@@ -131,30 +131,51 @@ class HeadlessReporter:
         return " | ".join(parts)
 
     def summary(self, v: ConsoleView | None, result: RunResult) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "stopped": result.reason,
-            "mode": result.mode.value,
-            "mode_reason": result.mode_reason,  # D37: why it halted or was killed
-            "exit_code": result.exit_code,
-            "live_orders_left": result.live_orders,
-            "untracked_venue_orders": result.untracked_venue_orders,
-            "sweep": result.sweep or "-",
-            "engine_errors": len(result.errors),
-        }
-        if v is not None:
-            out.update(
-                {
-                    "position": self._sz(v.position),
-                    "pnl": round(v.pnl(), 4),
-                    "fills": v.counters.get("fills", 0),
-                    "duplicate_fills_ignored": v.counters.get("duplicate_fills", 0),
-                    "places_sent": v.counters.get("places_sent", 0),
-                    "cancels_sent": v.counters.get("cancels_sent", 0),
-                    "rejections": sum(v.rejection_counts.values()),
-                    "kill_triggers": [t.reason for t in v.kill_triggers],
-                    "anomalies": {
-                        key: v.counters[key] for key, _ in ANOMALIES if v.counters.get(key)
-                    },
-                }
-            )
+        return session_summary(self.instrument, v, result)
+
+
+def session_summary(
+    instrument: Instrument, v: ConsoleView | None, result: RunResult
+) -> dict[str, Any]:
+    """How a session ended: one set of numbers for the headless text, ``--json`` and the
+    console's quit summary, so that they agree (issue 16 item 6)."""
+    out: dict[str, Any] = {
+        "stopped": result.reason,
+        "mode": result.mode.value,
+        "mode_reason": result.mode_reason,  # D37: why it halted or was killed
+        "exit_code": result.exit_code,
+        "live_orders_left": result.live_orders,
+        "untracked_venue_orders": result.untracked_venue_orders,
+        "sweep": result.sweep or "-",
+        "engine_errors": len(result.errors),
+    }
+    if v is None:
         return out
+    c = v.counters
+    out.update(
+        {
+            "position": str(instrument.lots_to_size(v.position)),
+            "realized_pnl": round(v.realized_pnl, 4),
+            "unrealized_pnl": round(v.unrealized_pnl, 4),
+            "pnl": round(v.pnl(), 4),
+            # Every fill that moved the position (late and unmatched ones included), and how
+            # many of them came late or for no known order.
+            "fills": c.get("fills", 0),
+            "late_fills": c.get("late_fills", 0),
+            "unmatched_fills": c.get("unmatched_fills", 0),
+            "duplicate_fills_ignored": c.get("duplicate_fills", 0),
+            "places_sent": c.get("places_sent", 0),
+            "modifies_sent": c.get("modifies_sent", 0),  # a re-price is a modify
+            "cancels_sent": c.get("cancels_sent", 0),
+            "cancel_alls_sent": c.get("cancel_alls_sent", 0),
+            "rejections": {k.value: n for k, n in v.rejection_counts.items() if n},
+            "kill_triggers": [t.reason for t in v.kill_triggers],
+            "anomalies": {key: c[key] for key, _ in ANOMALIES if c.get(key)},
+        }
+    )
+    return out
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The summary as ``key: value`` lines (the headless text and the console's quit)."""
+    return [f"{key}: {value}" for key, value in summary.items()]

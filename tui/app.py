@@ -51,6 +51,7 @@ from core.actions import (
 from core.config import Config, UiConfig
 from core.gcpolicy import quiet_collector
 from core.keymap import DEFAULT_KEYS, keys_of
+from core.reporter import session_summary, summary_lines
 from core.runner import RunResult
 from core.view import ConsoleView, Mode
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
@@ -700,7 +701,7 @@ def run_console(
         hangup.wait()
         thread.join(runner.stop_timeout + 5.0)
         if not returned.wait(_TEARDOWN_GRACE_S):
-            os._exit(_report(outcome, thread.is_alive()))
+            os._exit(_report(outcome, thread.is_alive(), runner.latest_view))
 
     threading.Thread(target=exit_when_stuck, name="mm-hangup", daemon=True).start()
     app = ConsoleApp(
@@ -732,7 +733,7 @@ def run_console(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     returned.set()
-    return _report(outcome, thread.is_alive())
+    return _report(outcome, thread.is_alive(), runner.latest_view)
 
 
 def _terminal_watch() -> Callable[[], bool]:
@@ -760,11 +761,11 @@ def _stop_signals() -> list[signal.Signals]:
     return [getattr(signal, n) for n in names if hasattr(signal, n)]
 
 
-def _report(outcome: dict[str, Any], still_running: bool) -> int:
+def _report(outcome: dict[str, Any], still_running: bool, view: ConsoleView | None) -> int:
     """Print how the run ended (to a terminal that may be gone: errors ignored); exit code."""
     code = _exit_code(outcome, still_running)
     with contextlib.suppress(OSError, ValueError):
-        _print_summary(outcome, still_running)
+        _print_summary(outcome, still_running, view)
     return code
 
 
@@ -775,7 +776,7 @@ def _exit_code(outcome: dict[str, Any], still_running: bool) -> int:
     return result.exit_code
 
 
-def _print_summary(outcome: dict[str, Any], still_running: bool) -> None:
+def _print_summary(outcome: dict[str, Any], still_running: bool, view: ConsoleView | None) -> None:
     if still_running:
         print("mm-console: the engine did not stop in time; check the venue", file=sys.stderr)
         return
@@ -783,13 +784,11 @@ def _print_summary(outcome: dict[str, Any], still_running: bool) -> None:
         print(f"mm-console: engine failed: {outcome['error']!r}", file=sys.stderr)
         return
     result: RunResult = outcome["result"]
-    print(
-        f"stopped: {result.reason}; mode {result.mode.value}"
-        + (f" ({result.mode_reason})" if result.mode_reason else "")
-        + "; live orders left "
-        f"{result.live_orders}; untracked venue orders {result.untracked_venue_orders}; "
-        f"sweep {result.sweep or '-'}",
-        flush=True,
-    )
+    # The same numbers as the headless summary (issue 16 item 6).
+    instrument = view.instrument if view is not None else None
+    if instrument is None:
+        print(f"stopped: {result.reason}; mode {result.mode.value}", flush=True)
+    else:
+        print("\n".join(summary_lines(session_summary(instrument, view, result))), flush=True)
     for error in result.errors:
         print(error, file=sys.stderr)
