@@ -463,3 +463,24 @@ def test_the_header_says_why_a_running_engine_does_not_quote_and_keeps_the_marke
     header.build(done)
     later = dataclasses.replace(done, time=view.time + 30.0)
     assert "last cancel-all: venue verified empty 29s ago" in header.build(later).plain
+
+
+def test_the_footer_lists_kill_cancel_all_pause_quit_and_help_first() -> None:
+    """Issue 16 item 7: at 80 columns the footer was cut before Quit."""
+    ids = [b.id for b in ConsoleApp.BINDINGS if not isinstance(b, tuple)]
+    assert ids[:5] == ["kill", "cancel_all", "pause", "quit", "help"]
+
+
+@pytest.mark.asyncio
+async def test_a_terminal_too_small_says_so_and_the_emergency_keys_still_work() -> None:
+    """Issue 16 item 7: below 80x24 a notice replaces the panes; c still cancels all."""
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=(70, 20)) as pilot:
+        await settle(pilot)
+        assert app.screen.has_class("-tiny")
+        notice = str(app.too_small.render())
+        assert "terminal too small: 70x20" in notice and "k kills" in notice
+        await pilot.press("c")
+        await settle(pilot)
+    assert any(isinstance(a, CancelAllOrders) for a in engine.actions)

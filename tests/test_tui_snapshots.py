@@ -67,3 +67,14 @@ def test_theme(snap_compare, theme):
 
 def test_help(snap_compare):
     assert snap_compare(make_app(states.quoting), press=["question_mark"], terminal_size=SMALL)
+
+
+@pytest.mark.parametrize("size", [(100, 30), LARGE], ids=["100x30", "160x48"])
+def test_recovery_shows_at_every_size(snap_compare, size):
+    """Issue 16: the recovery pane folds away on smaller terminals; the header's badge stays."""
+    assert snap_compare(make_app(states.recovering), terminal_size=size)
+
+
+def test_too_small(snap_compare):
+    """Issue 16: below 80x24 a notice says so; the emergency keys keep working."""
+    assert snap_compare(make_app(states.quoting), terminal_size=(70, 20))

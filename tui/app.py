@@ -39,7 +39,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.theme import Theme
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from core.actions import (
     Action,
@@ -125,6 +125,9 @@ _FOOTER_LABEL = {
     "quit": "Quit",
 }
 _KEY_NAMES = {"question_mark": "?", "slash": "/"}
+_FOOTER_FIRST = {"kill": 0, "cancel_all": 1, "pause": 2, "quit": 3, "help": 4}
+# Below this the panes cannot be drawn readably: a notice takes the screen, the keys still work.
+MIN_COLUMNS, MIN_LINES = 80, 24
 KILL_PROMPT_TITLE = "cancel every order and stop quoting?"
 
 
@@ -161,6 +164,8 @@ class ConsoleApp(App[None]):
 
     CSS_PATH = "console.tcss"
     TITLE = "mm-console"
+    # The footer lists the bindings in this order: what protects money and the way out
+    # first, then help, so that an 80-column terminal cuts only the rest (issue 16).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             k.keys,
@@ -170,7 +175,7 @@ class ConsoleApp(App[None]):
             priority=k.priority,
             tooltip=k.description,
         )
-        for k in KEYS
+        for k in sorted(KEYS, key=lambda spec: _FOOTER_FIRST.get(spec.id, len(_FOOTER_FIRST)))
     ]
 
     def __init__(
@@ -235,6 +240,7 @@ class ConsoleApp(App[None]):
         self._kill_prompt = _kill_prompt(self._keys_of("kill"))
         self.header_pane = HeaderPane(id="header")
         self.body = Vertical(id="body")
+        self.too_small = Static(id="too-small")
         self.ladder = Ladder(id="ladder")
         self.orders = OrdersView(id="orders")
         self.exposure = ExposurePane(id="exposure")
@@ -280,6 +286,7 @@ class ConsoleApp(App[None]):
                 with self.logbox:
                     yield self.filter_box
                     yield self.log_pane
+        yield self.too_small
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
@@ -315,6 +322,17 @@ class ConsoleApp(App[None]):
         body = self.body
         body.set_class(width < NARROW_COLUMNS, "-narrow")
         body.set_class(height < SHORT_LINES, "-short")
+        tiny = width < MIN_COLUMNS or height < MIN_LINES
+        self.screen.set_class(tiny, "-tiny")
+        if tiny:
+            kill, cancel_all, quit_ = (
+                "/".join(self._keys_of(action)) for action in ("kill", "cancel_all", "quit")
+            )
+            self.too_small.update(
+                f"terminal too small: {width}x{height}, the console needs "
+                f"{MIN_COLUMNS}x{MIN_LINES}\n\nthe keys still work: {kill} kills · "
+                f"{cancel_all} cancels every order · {quit_} quits"
+            )
 
     # ---- the frame ------------------------------------------------------------------------
 

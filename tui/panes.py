@@ -139,6 +139,9 @@ class HeaderPane(TextPane):
         inst = view.instrument
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f" {view.mode.value} ", self.style_of(_MODE_CLASS[view.mode]))
+        if view.recovery.state != "Idle":
+            # The recovery pane folds away on small terminals: its state never does (D15).
+            t.append(f" RECOVERY {view.recovery.state}", self.style_of("header--warn"))
         t.append(f" {view.venue} ", self.style_of("header--label"))
         link = ("● up", "header--good") if view.connected else ("○ DOWN", "header--danger")
         t.append(link[0], self.style_of(link[1]))

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -104,7 +104,7 @@ class HelpScreen(ModalScreen[None]):
         for note in self._notes:
             text.append(f"\n{note}", "dim")
         text.append("\n\nescape closes this screen", "dim")
-        with Vertical(id="help-box"):
+        with VerticalScroll(id="help-box"):  # scrolls when the terminal is short (issue 16)
             yield Static(text)
 
     def action_close(self) -> None:
