@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
     p.add_argument("--seed", type=int, help="seed of the embedded exchange (default: config)")
     p.add_argument(
+        "--demo",
+        action="store_true",
+        help="show what the console is for: the embedded exchange with rejections, backoff, "
+        "a recovery and a reconnect within the first minute",
+    )
+    p.add_argument(
         "--read-only", action="store_true", help="console: disable every order-affecting key"
     )
     p.add_argument("--venue", choices=("sim", "hyperliquid"), help="override venue.kind")
@@ -167,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "swarm":
             return _swarm_command(args)
         config = _with_venue_flags(load(args.config), args)
+        if args.demo:
+            from core.demo import demo
+
+            config = demo(config)
         if args.command == "sim-server":
             return _sim_server_command(config, args)
     except ConfigError as exc:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.units import Instrument
 
-FaultProfile = Literal["instant", "calm", "adversarial"]
+FaultProfile = Literal["instant", "calm", "adversarial", "demo"]
 
 
 class Delay(BaseModel):
@@ -144,7 +144,9 @@ class FaultConfig(BaseModel):
     @classmethod
     def profile(cls, name: FaultProfile, **overrides: Any) -> FaultConfig:
         """A named preset: ``instant`` (no latency, no faults: rule tests), ``calm`` (the default:
-        mild latency only), ``adversarial`` (every fault on, for the swarm)."""
+        mild latency only), ``adversarial`` (every fault on, for the swarm), ``demo`` (what
+        ``mm-console --demo`` shows a newcomer within a minute: batches answered with margin
+        rejections and their backoff, a rate-limit storm at 15 s, a reconnect at 35 s)."""
         presets: dict[str, dict[str, Any]] = {
             "instant": {
                 "request_latency": _NO_DELAY,
@@ -177,6 +179,14 @@ class FaultConfig(BaseModel):
                 "unknown_status_rate": 0.02,
                 "duplicate_ack_rate": 0.05,
             },
+            "demo": {
+                "mixed_reject_rate": 0.7,
+                "late_answer_rate": 0.05,
+                "rate_limit_storms_at": (15.0, 45.0),
+                "rate_limit_storm_s": 4.0,
+                "disconnects_at": (35.0,),
+                "outage": Delay(median_s=2.0, p99_s=2.0),
+            },
         }
         if name not in presets:
             raise ValueError(f"unknown fault profile {name!r}; choose one of {sorted(presets)}")
@@ -201,6 +211,9 @@ class SimConfig(BaseModel):
     max_position: Decimal = Field(default=Decimal("20"), gt=0, allow_inf_nan=False)  # base units
     leverage: int = Field(default=10, ge=1)  # the account's leverage when the run starts
     leverage_cap: int = Field(default=25, ge=1)  # the most the exchange allows (D14)
+    # The account's position when the run starts (base units, signed): what an earlier session
+    # left behind, which start-up adopts (D19).
+    start_position: Decimal = Field(default=Decimal("0"), allow_inf_nan=False)
     flow: FlowConfig = FlowConfig()
     faults: FaultConfig = FaultConfig()
 
@@ -218,7 +231,13 @@ class SimConfig(BaseModel):
                 "so that the other makers' ladder fits below it"
             )
         lot = Decimal(1).scaleb(-self.sz_decimals)
+        if abs(self.start_position) > self.max_position:
+            raise ValueError(
+                f"start_position ({self.start_position}) must be within max_position "
+                f"({self.max_position})"
+            )
         sizes = {
+            "start_position": abs(self.start_position),
             "max_position": self.max_position,
             "flow.level_size": self.flow.level_size,
             "flow.taker_min_size": self.flow.taker_min_size,

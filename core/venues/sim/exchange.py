@@ -105,6 +105,8 @@ class SimExchange:
             config.leverage,
             config.faults.replay_fills,
         )
+        if config.start_position:
+            self.set_position(self.instrument.signed_size_to_lots(config.start_position))
         self._faults = FaultInjector(config.faults, config.seed, start)
         self._flow = SyntheticFlow(
             self._engine, self._market, config.flow, config.seed, start, start_ticks

@@ -1,0 +1,57 @@
+"""``mm-console --demo``: the embedded exchange set up to show what the console is for.
+
+With the default config the fault plan is off, so the panes that matter most -- rejections
+and their backoff countdowns, recovery, reconnects -- sit empty (issue 16).  The demo changes
+only the embedded exchange and the limits, never a venue that trades money:
+
+* the account starts with a position above the maker's limit (an earlier session's leftover,
+  adopted at start-up, D19), so the maker quotes reduce-only to bring it back;
+* half the placements of a multi-order batch come back "insufficient margin" (D7, D11): the
+  reduce-only quotes keep failing, which arms the IOC recovery within seconds (D15), and the
+  sides back off with a countdown (D12);
+* a rate-limit storm at 15 s and 45 s (D11: every placement backs off, cancels still go, D13)
+  and a dropped connection at 35 s, replayed and reconciled on reconnect (D4, D16).
+
+Everything is seeded (``sim.seed``, ``--seed``): the same demo twice is the same minute.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.config import Config, ConfigError
+from core.venues.sim.config import FaultConfig
+
+_LIMIT = Decimal("0.5")  # the maker's max position in the demo, base units
+_LEFTOVER = Decimal("0.8")  # the position the account starts with: above the limit
+
+
+def demo(config: Config) -> Config:
+    """``config`` with the demo's exchange, limits and ladder (embedded exchange only)."""
+    if config.venue.kind != "sim":
+        raise ConfigError(
+            "--demo", [f"runs on the embedded exchange only (venue.kind is {config.venue.kind!r})"]
+        )
+    sim = config.sim.model_copy(
+        update={
+            "faults": FaultConfig.profile("demo"),
+            "start_position": _LEFTOVER,
+            "flow": config.sim.flow.model_copy(
+                update={"taker_rate_per_s": 4.0, "taker_max_size": Decimal("1")}
+            ),
+        }
+    )
+    risk = config.risk.model_copy(update={"max_position": _LIMIT, "stale_data_s": 10.0})
+    strategy = config.strategy.model_copy(
+        update={
+            "levels": 3,
+            "size": Decimal("0.2"),
+            "half_spread_ticks": 10,
+            "level_spacing_ticks": 10,
+        }
+    )
+    # Two reduce-only rejections in a row arm the recovery (three by default).
+    recovery = config.recovery.model_copy(update={"rejection_threshold": 2})
+    return config.model_copy(
+        update={"sim": sim, "risk": risk, "strategy": strategy, "recovery": recovery}
+    )
