@@ -484,3 +484,22 @@ async def test_a_terminal_too_small_says_so_and_the_emergency_keys_still_work() 
         await pilot.press("c")
         await settle(pilot)
     assert any(isinstance(a, CancelAllOrders) for a in engine.actions)
+
+
+def test_a_user_theme_that_replaces_a_built_in_one_says_so(tmp_path: Path) -> None:
+    """Issue 16 item 11: a user theme named like a built-in one silently replaced it."""
+    (tmp_path / "dark.toml").write_text('name = "mm-dark"\nprimary = "#123456"\n')
+    found = load_themes(tmp_path)
+    assert [t.primary for t in found.themes if t.name == "mm-dark"] == ["#123456"]
+    assert found.problems == (f"{tmp_path / 'dark.toml'}: replaces the built-in theme 'mm-dark'",)
+
+
+def test_small_things_of_the_panes_line_up() -> None:
+    """Issue 16 item 11: 15-digit trade ids misaligned the fills columns; a ladder size of 10
+    or more ran into our order's tag."""
+    from tui import fmt
+
+    assert fmt.short_tid(118906512037719) == "…12037719"
+    assert len(fmt.short_tid(118906512037719)) == 9
+    assert fmt.fit("10.2798", 6) == "10.279"
+    assert fmt.fit("12345.6789", 6) == "12345"

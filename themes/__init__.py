@@ -123,8 +123,9 @@ def packaged_themes() -> tuple[Theme, ...]:
 
 def load_themes(user_dir: Path | None) -> ThemeSet:
     """Packaged themes, then the user's (``*.toml`` in ``user_dir``; a user theme with a
-    packaged name replaces it).  Broken user files are reported, not raised."""
+    packaged name replaces it, and says so).  Broken user files are reported, not raised."""
     themes = {t.name: t for t in packaged_themes()}
+    packaged = set(themes)
     problems: list[str] = []
     if user_dir is not None and user_dir.is_dir():
         for path in sorted(user_dir.glob("*.toml")):
@@ -133,5 +134,7 @@ def load_themes(user_dir: Path | None) -> ThemeSet:
             except ThemeError as exc:
                 problems.append(str(exc))
                 continue
+            if theme.name in packaged:
+                problems.append(f"{path}: replaces the built-in theme {theme.name!r}")
             themes[theme.name] = theme
     return ThemeSet(tuple(themes.values()), tuple(problems))

@@ -455,7 +455,8 @@ class ConsoleApp(App[None]):
             self.notify("no order selected", severity="warning")
             return
         if self._send(CancelOrder(order.cloid)):
-            self.notify(f"cancel sent for {order.cloid} (oid {order.oid})")
+            oid = f"oid {order.oid}" if order.oid is not None else "no oid yet"
+            self.notify(f"cancel sent for {order.cloid} ({oid})")
 
     def action_kill(self) -> None:
         """The binding's action (footer click, palette); the key itself is judged earlier."""

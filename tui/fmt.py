@@ -65,6 +65,24 @@ def utc(epoch: float | None) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S.%f")[:12]
 
 
+def fit(number: str, width: int) -> str:
+    """A decimal number shortened to ``width`` characters by dropping decimals (display only;
+    the whole part is never cut)."""
+    if len(number) <= width or "." not in number:
+        return number
+    whole = number.index(".")
+    return number[: max(width, whole)].rstrip(".")
+
+
+def short_tid(tid: int | None, width: int = 9) -> str:
+    """A trade id in ``width`` columns: Hyperliquid's are 50-bit numbers (15 digits), whose
+    tail tells them apart; "imm" for an immediate fill reported without one (D4)."""
+    if tid is None:
+        return "imm"
+    text = str(tid)
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
 def short_cloid(cloid: str, keep: int = 6) -> str:
     """The distinctive tail of a client order id (the head is the session prefix)."""
     return cloid if len(cloid) <= keep + 1 else "…" + cloid[-keep:]

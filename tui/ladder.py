@@ -109,7 +109,9 @@ class Ladder(RowsView):
     ) -> Row:
         inst = view.instrument
         touch = px == (view.best_bid if side is Side.BID else view.best_ask)
-        size_text = fmt.size(inst, lots) if lots else ""
+        # One column is always left between the size and our order's tag (a size of 10 or
+        # more used to run into it): decimals are dropped to fit.
+        size_text = fmt.fit(fmt.size(inst, lots), _SIZE_W - 1) if lots else ""
         tag = own_tag(mine)
         own_cls = (
             "ladder--own-unknown" if any(o.unknown_for is not None for o in mine) else "ladder--own"

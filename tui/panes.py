@@ -266,7 +266,8 @@ class RejectionsPane(TextPane):
             if b.remaining > 0:
                 what = b.rclass.value if b.rclass is not None else "backoff"
                 t.append(
-                    f"backoff {what} {b.remaining:4.1f}s ({b.consecutive} in a row)",
+                    f"backoff {what} {b.remaining:4.1f}s"
+                    + (f" ({b.consecutive} in a row)" if b.consecutive else ""),
                     self.style_of("rejections--backoff"),
                 )
             elif b.consecutive:
@@ -323,7 +324,7 @@ class FillsPane(TextPane):
         shown = max(0, self.content_region.height - 1)
         for f in reversed(view.fills[-shown:] if shown else ()):
             cls = "fills--bid" if f.side is Side.BID else "fills--ask"
-            tid = "imm" if f.tid is None else str(f.tid)
+            tid = fmt.short_tid(f.tid)
             liq = f.liquidity.value if f.liquidity is not None else "-"
             t.append(
                 f"{fmt.ago(view.time - f.time):>6} {f.side.value:<4} "
