@@ -503,3 +503,16 @@ def test_small_things_of_the_panes_line_up() -> None:
     assert len(fmt.short_tid(118906512037719)) == 9
     assert fmt.fit("10.2798", 6) == "10.279"
     assert fmt.fit("12345.6789", 6) == "12345"
+
+
+@pytest.mark.asyncio
+async def test_a_key_that_does_nothing_now_says_why() -> None:
+    """Issue 16 item 4: r while RUNNING (nothing to re-arm) used to do nothing at all."""
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("nothing to re-arm" in m for m in said), said
+    assert engine.actions == []

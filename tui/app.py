@@ -631,6 +631,38 @@ class ConsoleApp(App[None]):
             self.filter_box.value = ""
             self._close_filter()
             self.orders.focus()
+            return
+        if isinstance(self.focused, Input) or self.screen is not self.screen_stack[0]:
+            return  # typed into a field, or a dialog's own key
+        # A key whose action is off in this mode reached here unhandled: say why, instead of
+        # doing nothing at all (issue 16).
+        for action in ORDER_ACTIONS:
+            if event.key in self._keys_of(action) and self.check_action(action, ()) is None:
+                why = self._why_off(action)
+                if why:
+                    self.notify(why, severity="warning", timeout=4)
+                return
+
+    def _why_off(self, action: str) -> str:
+        """Why an order-affecting key does nothing now (one line for a toast)."""
+        label = _FOOTER_LABEL[action]
+        if self._read_only:
+            return f"{label}: read-only, order-affecting keys are disabled"
+        view = self.view
+        if view is None:
+            return f"{label}: the engine has not shown its state yet"
+        if self.quitting:
+            return f"{label}: quitting"
+        mode = view.mode
+        if action == "cancel_selected":
+            return "no order selected: up/down picks one"
+        if action == "kill":
+            return "already killed: r re-arms"
+        if action == "rearm":
+            return f"nothing to re-arm: the engine is {mode.value}, not KILLED"
+        if mode is Mode.KILLED:
+            return f"{label}: the engine is KILLED; r re-arms first"
+        return f"{label}: not while {mode.value}"
 
     def _close_filter(self) -> None:
         self.filter_box.remove_class("-open")
