@@ -20,8 +20,10 @@ import asyncio
 import contextlib
 import dataclasses
 import signal
+import statistics
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +35,10 @@ from core.venues.base import Venue
 from core.view import ConsoleView, Mode
 
 _YIELD_EVERY = 16
+# How many batches' send times are kept to time the venue's answers, and how many recent answer
+# times the header's median is taken over (issue 16).
+_ANSWERS_KEPT = 2000
+_ANSWER_WINDOW = 64
 
 
 @dataclass(slots=True)
@@ -79,6 +85,8 @@ class Runner:
         self.clock = clock
         self.tick_interval = tick_interval
         self.publish_interval = 1.0 / publish_hz
+        self._sent_at: dict[int, float] = {}  # batch id -> when it was sent
+        self._answer_times: deque[float] = deque(maxlen=_ANSWER_WINDOW)
         self.started_at: float | None = None  # when run() began (the session's uptime)
         self.stop_timeout = stop_timeout
         self.on_view = on_view
@@ -190,6 +198,11 @@ class Runner:
                 self._engine_error("handle", event)
                 continue
             self.events_handled += 1
+            answered = getattr(event, "batch_id", None)
+            if answered is not None:
+                sent = self._sent_at.pop(answered, None)
+                if sent is not None:
+                    self._answer_times.append(clock.now() - sent)
             if batches:
                 await self._submit(batches)
             n += 1
@@ -224,8 +237,12 @@ class Runner:
         except Exception:
             self._engine_error("view", None)
             return
+        times = self._answer_times
         view = dataclasses.replace(
-            view, epoch_offset=self.clock.epoch_offset(), started=self.started_at
+            view,
+            epoch_offset=self.clock.epoch_offset(),
+            started=self.started_at,
+            answer_s=statistics.median(times) if times else None,
         )
         self.latest_view = view
         if self.on_view is not None:
@@ -262,6 +279,9 @@ class Runner:
 
     def _count(self, batch: Batch) -> None:
         self.batches_sent += 1
+        self._sent_at[batch.batch_id] = self.clock.now()
+        if len(self._sent_at) > _ANSWERS_KEPT:
+            del self._sent_at[next(iter(self._sent_at))]  # never answered: forgotten
         if self.on_batch is not None:
             self.on_batch(batch)
 

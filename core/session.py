@@ -42,7 +42,9 @@ def build_session(
     params = MakerParams.from_config(config, instrument, live=False)
     # A fresh cloid prefix per process: ids never repeat across restarts (D2, D22).
     prefix = int.from_bytes(os.urandom(4), "big") if seed is None else (sim.seed & 0xFFFFFFFF)
-    maker = MarketMaker(params, instrument, venue=f"sim ({sim.symbol})", cloid_prefix=prefix)
+    maker = MarketMaker(
+        params, instrument, venue=f"embedded sim ({sim.symbol})", cloid_prefix=prefix
+    )
     runner = Runner(
         maker,
         venue,
@@ -88,7 +90,9 @@ def _hyperliquid_session(config: Config, clock: Clock) -> Session:
     venue = HyperliquidVenue(instrument, signer, settings, clock)
     params = MakerParams.from_config(config, instrument, live=True)
     prefix = int.from_bytes(os.urandom(4), "big")
-    label = f"hyperliquid {v.network} ({instrument.symbol}, {abbreviate(user)})"
+    # The endpoint, in the header: which network, and any other URL (the loopback twin).
+    via = f" via {endpoints.api_url.split('//', 1)[-1]}" if v.api_url else ""
+    label = f"hyperliquid {v.network}{via} ({instrument.symbol}, {abbreviate(user)})"
     maker = MarketMaker(params, instrument, venue=label, cloid_prefix=prefix)
     runner = Runner(
         maker,

@@ -145,6 +145,7 @@ class ConsoleView:
     # None in virtual time.  The core keeps monotonic time; only the shell knows the calendar.
     epoch_offset: float | None = None
     started: float | None = None  # when the session began, on the same time line as ``time``
+    answer_s: float | None = None  # the venue's median answer time over recent batches
 
     def epoch(self, t: float) -> float | None:
         """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""

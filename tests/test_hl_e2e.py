@@ -116,6 +116,12 @@ def test_quotes_get_filled_and_the_run_ends_with_the_venue_empty_D19_D25() -> No
             task = asyncio.create_task(runner.run())
             await view_until(runner, lambda v: v.counters["fills"] >= 3, timeout=20)
             assert lb.twin.open_order_count() > 0  # quoting
+            view = runner.latest_view
+            assert view is not None
+            # The header's venue answer time and UTC clock (issue 16): the loopback answers
+            # in well under a second, and the runner knows the calendar.
+            assert view.answer_s is not None and 0 < view.answer_s < 1.0
+            assert view.epoch_offset is not None and view.started is not None
             result = await stop(runner, task)
             assert result.clean and not result.errors, result
             assert result.sweep == "verified"

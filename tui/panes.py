@@ -156,6 +156,10 @@ class HeaderPane(TextPane):
         t.append("  lag ", self.style_of("header--label"))
         lag_ms = view.loop_lag * 1000
         t.append(f"{lag_ms:.0f}ms", self.style_of("header--warn" if lag_ms > 50 else ""))
+        if view.answer_s is not None:
+            answer_ms = view.answer_s * 1000
+            t.append("  venue ", self.style_of("header--label"))
+            t.append(f"{answer_ms:.0f}ms", self.style_of("header--warn" if answer_ms > 500 else ""))
         t.append("  lev ", self.style_of("header--label"))
         t.append(f"{view.leverage}x")
         if view.epoch_offset is not None:
