@@ -26,6 +26,7 @@ DEFAULT_KEYS: dict[str, str] = {
     "cancel_selected": "x",
     "rearm": "r",
     "filter_log": "slash",
+    "log_kind": "L",
     "help": "question_mark,f1",
     "theme": "t",
     "quit": "q",

@@ -516,3 +516,51 @@ async def test_a_key_that_does_nothing_now_says_why() -> None:
         said = [n.message for n in app._notifications]
         assert any("nothing to re-arm" in m for m in said), said
     assert engine.actions == []
+
+
+def _log_views(n: int, per_view: int = 50):
+    """Views whose engine log (the last 500 entries) slides: ``n`` views of ``per_view`` new
+    entries each, every fifth a transition of order 0x..{i}."""
+    from core.view import LogEntry
+
+    engine = quoting()
+    base = engine.latest_view()
+    assert base is not None
+    entries: list[LogEntry] = []
+    views = []
+    for v in range(n):
+        for j in range(per_view):
+            i = v * per_view + j
+            kind = "transition" if i % 5 == 0 else "reconcile"
+            entries.append(LogEntry(float(i), kind, f"entry {i}", f"0x{i:032x}", 1000 + i))
+        views.append(dataclasses.replace(base, log=tuple(entries[-500:])))
+    return views
+
+
+def test_the_event_log_keeps_its_own_history_beyond_the_engines() -> None:
+    """Issue 16 item 5: the engine's view holds its last 500 entries; the console keeps
+    10,000, so a filter on an id that matched a moment ago still finds it."""
+    log = EventLog()
+    for view in _log_views(40):  # 2,000 entries
+        log.show(view)
+    log.filter = f"{3:032x}"[-6:]  # entry 3, long gone from the engine's 500
+    log.show(_log_views(40)[-1])
+    texts = [row[-1][0] for row in log.rows]
+    assert any(t.startswith("entry 3 ") for t in texts), texts[:3]
+
+
+def test_order_transitions_are_hidden_by_default_and_shown_by_kind_or_id() -> None:
+    """Issue 16 item 5: one line per order transition swamped the log."""
+    log = EventLog()
+    view = _log_views(1)[-1]
+    log.show(view)
+    assert log.rows[0][0][0] == "10 order transitions hidden"
+    assert not any("transition" in str(row) for row in log.rows[1:])
+    while log.cycle_kind() != "transition":
+        pass
+    log.show(view)
+    assert len(log.rows) == 10 and all("transition" in row[1][0] for row in log.rows)
+    log.kind = None
+    log.filter = f"{5:032x}"[-6:]
+    log.show(view)
+    assert [row[-1][0].split(" [")[0] for row in log.rows] == ["entry 5"]

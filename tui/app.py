@@ -108,6 +108,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("cancel_selected", _D["cancel_selected"], "Cancel the selected order", True),
     KeySpec("rearm", _D["rearm"], "Re-arm after a kill", True),
     KeySpec("filter_log", _D["filter_log"], "Filter the event log by cloid or oid", False, True),
+    KeySpec("log_kind", _D["log_kind"], "Event log: cycle the kinds shown", False),
     KeySpec("help", _D["help"], "This help", False),
     KeySpec("theme", _D["theme"], "Pick a theme", False, priority=True),
     KeySpec("quit", _D["quit"], "Quit: cancel every order, then exit", False),
@@ -118,6 +119,7 @@ _FOOTER_LABEL = {
     "cancel_all": "Cancel all",
     "cancel_selected": "Cancel sel",
     "filter_log": "Filter",
+    "log_kind": "Log kind",
     "kill": "KILL",
     "rearm": "Re-arm",
     "help": "Help",
@@ -614,9 +616,20 @@ class ConsoleApp(App[None]):
         self.screen.set_focus(box)
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        self.log_pane.filter = event.value.strip()
+        self._show_log()
+
+    def action_log_kind(self) -> None:
+        self.log_pane.cycle_kind()
+        self._show_log()
+
+    def _show_log(self) -> None:
         log = self.log_pane
-        log.filter = event.value.strip()
-        self.logbox.border_title = f"event log · filter {log.filter}" if log.filter else "event log"
+        kinds = {None: "", "all": " · every kind"}
+        title = "event log" + kinds.get(log.kind, f" · {log.kind}")
+        if log.filter:
+            title += f" · filter {log.filter}"
+        self.logbox.border_title = title
         if self.view is not None:
             log.show(self.view)
 

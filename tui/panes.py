@@ -9,6 +9,8 @@ a line-API ``RowsView`` because it can hold hundreds of lines and is filtered by
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections import deque
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.style import Style
@@ -17,7 +19,7 @@ from textual.widgets import Static
 
 from core.events import Side
 from core.reporter import venue_anomalies
-from core.view import ConsoleView, Mode
+from core.view import ConsoleView, LogEntry, Mode
 from tui import fmt
 from tui.lines import Row, RowsView
 
@@ -340,44 +342,114 @@ class FillsPane(TextPane):
         return t
 
 
-class EventLog(RowsView):
-    """The event log, newest first, optionally filtered by a cloid or oid (``log_for``)."""
+class EventLog(RowsView, can_focus=True):
+    """The event log, newest first: ``HISTORY`` entries of its own, however fast the engine
+    logs (the engine's view carries only its last few hundred), filtered by a cloid or oid
+    (``filter``) and by kind (``kind``).  Order transitions flood it, so they are hidden
+    unless asked for (``kind`` "all" or "transition") or an id is filtered (an order's history
+    is its transitions).  Focus it (tab) to scroll back (issue 16)."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"log--time", "log--kind", "log--danger", "log--text"}
-    _DANGER = frozenset({"kill", "rejection", "connection", "halt"})
+    _DANGER = frozenset({"kill", "rejection", "connection", "halt", "illegal"})
     VIRTUAL_STEP = 64
+    HISTORY = 10_000
+    # What the kind filter cycles through: None hides transitions, "all" shows everything.
+    KINDS: tuple[str | None, ...] = (
+        None,
+        "all",
+        "kill",
+        "sweep",
+        "reconcile",
+        "fill",
+        "venue",
+        "connection",
+        "operator",
+        "recovery",
+        "transition",
+    )
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.filter = ""
-        self._shown: tuple[str, int, object] | None = None
+        self.kind: str | None = None
+        self._history: deque[LogEntry] = deque(maxlen=self.HISTORY)
+        self._last: LogEntry | None = None  # the newest entry taken from a view
+        self._shown: tuple[str, str | None] | None = None  # the filters the rows are for
+        self._log_rows: list[Row] = []  # newest first, for the filters in ``_shown``
+        self._hidden = 0  # transitions the default filter hides
+        self._offset: float | None = None
+
+    def cycle_kind(self) -> str | None:
+        self.kind = self.KINDS[(self.KINDS.index(self.kind) + 1) % len(self.KINDS)]
+        return self.kind
+
+    def _matches(self, e: LogEntry) -> bool:
+        key = self.filter.lower()
+        if key and not (
+            (e.cloid is not None and key in e.cloid.lower())
+            or (e.oid is not None and key == str(e.oid))
+        ):
+            return False
+        kind = self.kind
+        if kind is None:
+            return e.kind != "transition" or bool(key)
+        return kind == "all" or e.kind == kind
+
+    def _row(self, e: LogEntry) -> Row:
+        kind_cls = "log--danger" if e.kind in self._DANGER else "log--kind"
+        ids = f" [{fmt.short_cloid(e.cloid)}]" if e.cloid is not None else ""
+        # UTC to the millisecond when the runner knows the calendar (issue 16), else the
+        # session's own seconds (virtual time).
+        offset = self._offset
+        when = f"{e.time:10.1f}" if offset is None else fmt.utc(e.time + offset)
+        return (
+            (f"{when} ", "log--time"),
+            (f"{e.kind:<10.10} ", kind_cls),
+            (e.text + ids, "log--text"),
+        )
+
+    def _take_new(self, log: Sequence[LogEntry]) -> Sequence[LogEntry]:
+        """The view's entries newer than the last one taken (entries are shared objects)."""
+        last = self._last
+        if last is not None:
+            for i in range(len(log) - 1, -1, -1):
+                if log[i] is last:
+                    return log[i + 1 :]
+        return log
 
     def show(self, view: ConsoleView) -> None:
-        entries = view.log_for(self.filter) if self.filter else view.log
-        # The log only grows at its end: the same filter, length and newest entry mean the
-        # same rows (the log is rebuilt only when something was logged).
-        newest = entries[-1] if entries else None
-        shown = self._shown
-        if shown and shown[0] == self.filter and shown[1] == len(entries) and shown[2] is newest:
-            return
-        self._shown = (self.filter, len(entries), newest)
-        rows: list[Row] = []
-        offset = view.epoch_offset
-        for e in reversed(entries):
-            kind_cls = "log--danger" if e.kind in self._DANGER else "log--kind"
-            ids = ""
-            if e.cloid is not None:
-                ids = f" [{fmt.short_cloid(e.cloid)}]"
-            # UTC to the millisecond when the runner knows the calendar (issue 16), else the
-            # session's own seconds (virtual time).
-            when = f"{e.time:10.1f}" if offset is None else fmt.utc(e.time + offset)
-            rows.append(
-                (
-                    (f"{when} ", "log--time"),
-                    (f"{e.kind:<10.10} ", kind_cls),
-                    (e.text + ids, "log--text"),
-                )
+        self._offset = view.epoch_offset
+        new = self._take_new(view.log)
+        if new:
+            self._last = new[-1]
+            self._history.extend(new)
+        filters = (self.filter, self.kind)
+        if self._shown != filters:
+            self._shown = filters
+            self._log_rows = [self._row(e) for e in reversed(self._history) if self._matches(e)]
+            self._hidden = (
+                sum(1 for e in self._history if e.kind == "transition")
+                if self.kind is None and not self.filter
+                else 0
             )
-        if not rows:
-            rows.append(((f"no log entries match {self.filter!r}", "log--kind"),))
+        elif new:
+            fresh = [self._row(e) for e in reversed(new) if self._matches(e)]
+            if self.kind is None and not self.filter:
+                self._hidden += sum(1 for e in new if e.kind == "transition")
+            if fresh:
+                self._log_rows[:0] = fresh
+                del self._log_rows[self.HISTORY :]
+        else:
+            return  # nothing new, nothing changed
+        rows = list(self._log_rows)
+        if self._hidden:
+            rows.insert(0, ((f"{self._hidden} order transitions hidden", "log--kind"),))
+        if not self._log_rows:
+            if self.filter:
+                empty = f"no log entries match {self.filter!r}"
+            elif self.kind is None:
+                empty = "nothing logged but order transitions (L shows them)"
+            else:
+                empty = f"no {self.kind} entries"
+            rows.append(((empty, "log--kind"),))
         self.set_rows(rows)
