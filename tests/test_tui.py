@@ -564,3 +564,36 @@ def test_order_transitions_are_hidden_by_default_and_shown_by_kind_or_id() -> No
     log.filter = f"{5:032x}"[-6:]
     log.show(view)
     assert [row[-1][0].split(" [")[0] for row in log.rows] == ["entry 5"]
+
+
+def test_sparklines_scale_to_their_own_range_and_keep_the_latest_points() -> None:
+    """Issue 16 item 9: the exposure pane draws the session's position and PnL trend."""
+    from tui import fmt
+
+    assert fmt.sparkline([], 10) == ""
+    assert fmt.sparkline([1.0, 2.0], 0) == ""
+    assert fmt.sparkline([5.0, 5.0, 5.0], 10) == "▄▄▄"
+    assert fmt.sparkline([0.0, 7.0, 3.5], 10) == "▁█▅"
+    # Only the last ``width`` points are drawn, scaled to what is shown.
+    assert fmt.sparkline([100.0, 0.0, 1.0], 2) == "▁█"
+
+
+def test_ladder_sizes_shade_a_depth_bar_scaled_to_the_deepest_level_shown() -> None:
+    """Issue 16 item 9: the ladder shows depth as a bar in the size cell, from the price out."""
+    from tui.ladder import Ladder
+
+    view = quoting().latest_view()
+    assert view is not None
+    rows = Ladder().build_rows(view, 40)
+    widths = {}
+    for row in rows:
+        for text, cls in row:
+            if cls.endswith("-depth"):
+                widths.setdefault(cls, []).append(len(text))
+    assert set(widths) == {"ladder--bid-depth", "ladder--ask-depth"}, rows[:3]
+    # The deepest level on screen fills its whole size cell; no bar is wider than that.
+    longest = max(max(w) for w in widths.values())
+    assert all(0 <= w <= longest for ws in widths.values() for w in ws)
+    assert any(w == longest for ws in widths.values() for w in ws)
+    # The text of every row is unchanged by the shading: a cell is split, never padded.
+    assert len({sum(len(text) for text, _ in row) for row in rows if len(row) > 1}) == 1

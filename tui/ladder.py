@@ -43,6 +43,8 @@ class Ladder(RowsView):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "ladder--bid",
         "ladder--ask",
+        "ladder--bid-depth",
+        "ladder--ask-depth",
         "ladder--own",
         "ladder--own-unknown",
         "ladder--price",
@@ -91,8 +93,12 @@ class Ladder(RowsView):
             (bids if side is Side.BID else asks).setdefault(px, 0)
         ask_prices = sorted(asks)[:levels]
         bid_prices = sorted(bids, reverse=True)[:levels]
+        # Depth bars are scaled to the deepest level on screen (issue 16).
+        deepest = max([asks[p] for p in ask_prices] + [bids[p] for p in bid_prices] + [1])
         for px in reversed(ask_prices):
-            rows.append(self._level(view, Side.ASK, px, asks[px], own.get((Side.ASK, px), [])))
+            rows.append(
+                self._level(view, Side.ASK, px, asks[px], own.get((Side.ASK, px), []), deepest)
+            )
         spread = (
             fmt.price(inst, view.best_ask - view.best_bid)
             if view.best_bid is not None and view.best_ask is not None
@@ -101,11 +107,19 @@ class Ladder(RowsView):
         width = _OWN_W + _SIZE_W * 2 + _PRICE_W + 2
         rows.append(((f"spread {spread}".center(width, "─"), "ladder--spread"),))
         for px in bid_prices:
-            rows.append(self._level(view, Side.BID, px, bids[px], own.get((Side.BID, px), [])))
+            rows.append(
+                self._level(view, Side.BID, px, bids[px], own.get((Side.BID, px), []), deepest)
+            )
         return rows
 
     def _level(
-        self, view: ConsoleView, side: Side, px: int, lots: int, mine: list[OrderView]
+        self,
+        view: ConsoleView,
+        side: Side,
+        px: int,
+        lots: int,
+        mine: list[OrderView],
+        deepest: int,
     ) -> Row:
         inst = view.instrument
         touch = px == (view.best_bid if side is Side.BID else view.best_ask)
@@ -119,16 +133,24 @@ class Ladder(RowsView):
         side_cls = "ladder--bid" if side is Side.BID else "ladder--ask"
         price_cls = "ladder--touch" if touch else "ladder--price"
         price_cell = (f"{fmt.price(inst, px):^{_PRICE_W}}", price_cls)
+        # The size cell doubles as a depth bar: shaded from the price outwards.
+        bar = round(_SIZE_W * lots / deepest) if lots else 0
+        depth_cls = f"{side_cls}-depth"
         if side is Side.BID:
+            cell = f"{size_text:>{_SIZE_W}} "
+            cut = len(cell) - bar
             return (
                 (f"{tag:>{_OWN_W}}", own_cls),
-                (f"{size_text:>{_SIZE_W}} ", side_cls),
+                (cell[:cut], side_cls),
+                (cell[cut:], depth_cls),
                 price_cell,
                 (f" {'':<{_SIZE_W}}{'':<{_OWN_W}}", ""),
             )
+        cell = f" {size_text:<{_SIZE_W}}"
         return (
             (f"{'':>{_OWN_W}}{'':>{_SIZE_W}} ", ""),
             price_cell,
-            (f" {size_text:<{_SIZE_W}}", side_cls),
+            (cell[:bar], depth_cls),
+            (cell[bar:], side_cls),
             (f"{tag:<{_OWN_W}}", own_cls),
         )

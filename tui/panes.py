@@ -215,7 +215,18 @@ class ExposurePane(TextPane):
         "exposure--breach",
     }
 
+    # The session's position and net PnL, one point a second, drawn as sparklines (issue 16).
+    HISTORY_S = 600
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._history: deque[tuple[float, float]] = deque(maxlen=self.HISTORY_S)
+        self._sampled_at = float("-inf")
+
     def build(self, view: ConsoleView) -> Text:
+        if view.time - self._sampled_at >= 1.0:
+            self._sampled_at = view.time
+            self._history.append((float(view.position), view.pnl()))
         inst = view.instrument
         ex = view.exposure
         limit = max(1, view.limits.max_position)
@@ -240,9 +251,15 @@ class ExposurePane(TextPane):
             t.append(f"{abs(lots) * 100 // limit:>4}%\n")
         if ex.breached:
             t.append(
-                " ⚠ worst case beyond the position limit (warning, orders not blocked) ",
+                " ⚠ worst case beyond the position limit (warning, orders not blocked) \n",
                 self.style_of("exposure--breach"),
             )
+        spark_width = max(4, self.content_region.width - 10)
+        for label, index in (("pos trend ", 0), ("PnL trend ", 1)):
+            t.append(label, self.style_of("exposure--label"))
+            line = fmt.sparkline([point[index] for point in self._history], spark_width)
+            t.append(line + "\n", self.style_of("exposure--fill"))
+        t.rstrip()
         return t
 
 
