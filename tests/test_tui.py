@@ -9,10 +9,12 @@ injected so the 2 s confirmation window is tested without sleeping.
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from core.actions import CancelAllOrders, CancelOrder, Kill, Pause, Quit, Rearm, Resume
 from core.commands import CancelAll, Place
@@ -566,16 +568,29 @@ def test_order_transitions_are_hidden_by_default_and_shown_by_kind_or_id() -> No
     assert [row[-1][0].split(" [")[0] for row in log.rows] == ["entry 5"]
 
 
-def test_sparklines_scale_to_their_own_range_and_keep_the_latest_points() -> None:
-    """Issue 16 item 9: the exposure pane draws the session's position and PnL trend."""
-    from tui import fmt
-
-    assert fmt.sparkline([], 10) == ""
-    assert fmt.sparkline([1.0, 2.0], 0) == ""
-    assert fmt.sparkline([5.0, 5.0, 5.0], 10) == "▄▄▄"
-    assert fmt.sparkline([0.0, 7.0, 3.5], 10) == "▁█▅"
-    # Only the last ``width`` points are drawn, scaled to what is shown.
-    assert fmt.sparkline([100.0, 0.0, 1.0], 2) == "▁█"
+@pytest.mark.asyncio
+async def test_the_exposure_pane_draws_position_and_pnl_sparklines_a_point_a_second() -> None:
+    """Issue 16 item 9: Textual Sparklines of the session's position and net PnL."""
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        base = engine.latest_view()
+        assert base is not None
+        box = app.exposure
+        before = len(box.position_trend.line.data or ())
+        assert all(p < 20_000 for p in box.position_trend.line.data or ())
+        for i, t in enumerate((10.0, 10.4, 11.0, 12.5, 13.5)):
+            box.show(dataclasses.replace(base, time=base.time + t, position=20_000 + 1000 * i))
+        await settle(pilot)
+        # 10.4 s is within the second of the point at 10 s: four points, not five.
+        assert (box.position_trend.line.data or ())[before:] == (20e3, 22e3, 23e3, 24e3)
+        assert len(box.pnl_trend.line.data or ()) == before + 4
+        line = box.position_trend.line
+        assert line.size.width > 20, line.size
+        console = Console(width=line.size.width, file=io.StringIO())
+        bars = "".join(seg.text for seg in console.render(line.render())).strip()
+        # Rising position: the first bar is the lowest, the last the highest, every bar drawn.
+        assert len(bars) == line.size.width and bars[0] == "▁" and bars[-1] == "█", bars
 
 
 def test_ladder_sizes_shade_a_depth_bar_scaled_to_the_deepest_level_shown() -> None:

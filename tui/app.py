@@ -68,7 +68,7 @@ from tui.ladder import Ladder
 from tui.orders import OrdersView, shown_orders
 from tui.panes import (
     EventLog,
-    ExposurePane,
+    ExposureBox,
     FillsPane,
     HeaderPane,
     RecoveryPane,
@@ -245,7 +245,7 @@ class ConsoleApp(App[None]):
         self.too_small = Static(id="too-small")
         self.ladder = Ladder(id="ladder")
         self.orders = OrdersView(id="orders")
-        self.exposure = ExposurePane(id="exposure")
+        self.exposure = ExposureBox(id="exposure")
         self.rejections = RejectionsPane(id="rejections")
         self.recovery = RecoveryPane(id="recovery")
         self.fills = FillsPane(id="fills")
@@ -256,7 +256,7 @@ class ConsoleApp(App[None]):
             restrict=r"[0-9a-fA-FxX]*",
             id="filter",
         )
-        self._panes: tuple[TextPane | Ladder | OrdersView | EventLog, ...] = (
+        self._panes: tuple[TextPane | ExposureBox | Ladder | OrdersView | EventLog, ...] = (
             self.header_pane,
             self.ladder,
             self.orders,

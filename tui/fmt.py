@@ -6,7 +6,6 @@ Prices and sizes arrive as integer ticks and lots and are turned into decimals b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -64,22 +63,6 @@ def utc(epoch: float | None) -> str:
     if epoch is None:
         return "-"
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S.%f")[:12]
-
-
-_SPARKS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: Sequence[float], width: int) -> str:
-    """The last ``width`` values as block characters, scaled to their own range (flat: the
-    middle block)."""
-    shown = list(values)[-width:] if width > 0 else []
-    if not shown:
-        return ""
-    low, high = min(shown), max(shown)
-    if high == low:
-        return _SPARKS[3] * len(shown)
-    top = len(_SPARKS) - 1
-    return "".join(_SPARKS[round((v - low) / (high - low) * top)] for v in shown)
 
 
 def fit(number: str, width: int) -> str:

@@ -15,7 +15,9 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Sparkline, Static
 
 from core.events import Side
 from core.reporter import venue_anomalies
@@ -215,18 +217,7 @@ class ExposurePane(TextPane):
         "exposure--breach",
     }
 
-    # The session's position and net PnL, one point a second, drawn as sparklines (issue 16).
-    HISTORY_S = 600
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._history: deque[tuple[float, float]] = deque(maxlen=self.HISTORY_S)
-        self._sampled_at = float("-inf")
-
     def build(self, view: ConsoleView) -> Text:
-        if view.time - self._sampled_at >= 1.0:
-            self._sampled_at = view.time
-            self._history.append((float(view.position), view.pnl()))
         inst = view.instrument
         ex = view.exposure
         limit = max(1, view.limits.max_position)
@@ -251,16 +242,65 @@ class ExposurePane(TextPane):
             t.append(f"{abs(lots) * 100 // limit:>4}%\n")
         if ex.breached:
             t.append(
-                " ⚠ worst case beyond the position limit (warning, orders not blocked) \n",
+                " ⚠ worst case beyond the position limit (warning, orders not blocked) ",
                 self.style_of("exposure--breach"),
             )
-        spark_width = max(4, self.content_region.width - 10)
-        for label, index in (("pos trend ", 0), ("PnL trend ", 1)):
-            t.append(label, self.style_of("exposure--label"))
-            line = fmt.sparkline([point[index] for point in self._history], spark_width)
-            t.append(line + "\n", self.style_of("exposure--fill"))
         t.rstrip()
         return t
+
+
+def _latest(bucket: Sequence[float]) -> float:
+    """A sparkline bar shows where its stretch of the session ended, not its extreme."""
+    return bucket[-1]
+
+
+class Trend(Horizontal):
+    """One labelled Textual ``Sparkline`` of a series sampled over the session."""
+
+    DEFAULT_CSS = """
+    Trend { height: 1; }
+    Trend > .trend--label { width: 10; color: $muted; }
+    Trend > Sparkline { width: 1fr; }
+    """
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.line = Sparkline([], summary_function=_latest)
+        self._label = label
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._label, classes="trend--label")
+        yield self.line
+
+
+class ExposureBox(Vertical):
+    """The exposure pane: the numbers, then the session's position and net PnL as sparklines
+    (issue 16), one point a second over the last ten minutes."""
+
+    HISTORY_S = 600
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.numbers = ExposurePane()
+        self.position_trend = Trend("pos trend")
+        self.pnl_trend = Trend("PnL trend")
+        self._positions: deque[float] = deque(maxlen=self.HISTORY_S)
+        self._pnls: deque[float] = deque(maxlen=self.HISTORY_S)
+        self._sampled_at = float("-inf")
+
+    def compose(self) -> ComposeResult:
+        yield self.numbers
+        yield self.position_trend
+        yield self.pnl_trend
+
+    def show(self, view: ConsoleView) -> None:
+        self.numbers.show(view)
+        if view.time - self._sampled_at >= 1.0:
+            self._sampled_at = view.time
+            self._positions.append(float(view.position))
+            self._pnls.append(view.pnl())
+            self.position_trend.line.data = tuple(self._positions)
+            self.pnl_trend.line.data = tuple(self._pnls)
 
 
 class RejectionsPane(TextPane):
