@@ -612,3 +612,37 @@ def test_ladder_sizes_shade_a_depth_bar_scaled_to_the_deepest_level_shown() -> N
     assert any(w == longest for ws in widths.values() for w in ws)
     # The text of every row is unchanged by the shading: a cell is split, never padded.
     assert len({sum(len(text) for text, _ in row) for row in rows if len(row) > 1}) == 1
+
+
+@pytest.mark.asyncio
+async def test_the_footer_tells_the_truth_while_the_log_filter_has_focus() -> None:
+    """Issue 16 item 5: with the filter focused, c and x type hex digits; the footer offered
+    them as Cancel all and Cancel sel all the same."""
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await show_latest(app, pilot)
+
+        def footer() -> dict[str, str]:
+            return {
+                b.key: b.description
+                for (_, b, enabled, _) in app.screen.active_bindings.values()
+                if b.show and enabled
+            }
+
+        before = footer()
+        assert before["c"] == "Cancel all" and "escape" not in before
+        await pilot.press("slash")
+        await settle(pilot)
+        typing = footer()
+        assert "c" not in typing and "x" not in typing, typing
+        assert typing["k"] == "KILL" and typing["q"] == "Quit", typing
+        assert typing["enter"] == "Apply filter" and typing["escape"] == "Close filter"
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.filter_box.value == "c"
+        assert engine.actions == []
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.filter_box.value == "" and not app.filter_box.has_focus
+        assert footer()["c"] == "Cancel all"

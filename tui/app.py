@@ -38,6 +38,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
+from textual.keys import key_to_character
 from textual.theme import Theme
 from textual.widgets import Footer, Input, Static
 
@@ -143,6 +144,7 @@ def _kill_prompt(keys: list[str]) -> tuple[str, str]:
 
 
 ORDER_ACTIONS = frozenset(k.id for k in KEYS if k.order_affecting)
+_ACTION_IDS = frozenset(k.id for k in KEYS)
 
 
 def _id_character(character: str | None) -> bool:
@@ -155,7 +157,13 @@ def _printable(character: str | None) -> bool:
 
 class FilterInput(Input):
     """The log filter.  It claims only the characters an id can hold, so any other key (k to
-    kill, p, q ...) still reaches the app's bindings while the filter has focus."""
+    kill, p, q ...) still reaches the app's bindings while the filter has focus.  Its own keys
+    are in the footer while it has focus, and the app's keys it types are not (issue 16)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Apply filter"),
+        Binding("escape", "app.close_filter", "Close filter"),
+    ]
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return _id_character(character)
@@ -401,6 +409,10 @@ class ConsoleApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if isinstance(self.screen, ConfirmScreen) and action == "rearm":
             return False  # the confirmation screen reads this key itself
+        if action in _ACTION_IDS and self._typed_by_focus(action):
+            # The focused field types every key of it (c and x are hex digits in the log
+            # filter): the footer must not offer it (issue 16).
+            return False
         if action not in ORDER_ACTIONS:
             return True
         view = self.view
@@ -492,6 +504,10 @@ class ConsoleApp(App[None]):
 
     def on_emergency_key_handled(self, message: EmergencyKeyHandled) -> None:
         self._emergency_done(message.press)
+
+    def _typed_by_focus(self, action: str) -> bool:
+        keys = self._keys_of(action)
+        return bool(keys) and all(self._focused_consumes(k, key_to_character(k)) for k in keys)
 
     def _focused_consumes(self, key: str, character: str | None) -> bool:
         """Whether the focused widget types this key (read from the driver's thread too)."""
@@ -638,13 +654,12 @@ class ConsoleApp(App[None]):
             self._close_filter()
         self.orders.focus()
 
+    def action_close_filter(self) -> None:
+        self.filter_box.value = ""
+        self._close_filter()
+        self.orders.focus()
+
     def on_key(self, event: events.Key) -> None:
-        if event.key == "escape" and isinstance(self.focused, Input):
-            event.stop()
-            self.filter_box.value = ""
-            self._close_filter()
-            self.orders.focus()
-            return
         if isinstance(self.focused, Input) or self.screen is not self.screen_stack[0]:
             return  # typed into a field, or a dialog's own key
         # A key whose action is off in this mode reached here unhandled: say why, instead of
