@@ -485,7 +485,44 @@ async def test_a_terminal_too_small_says_so_and_the_emergency_keys_still_work() 
         assert "terminal too small: 70x20" in notice and "k kills" in notice
         await pilot.press("c")
         await settle(pilot)
+        # The kill prompt is drawn in the header, which stays on screen above the notice.
+        await pilot.press("k")
+        await until(pilot, lambda: app.kill_prompt_shown, "the kill prompt shown")
+        assert app.header_pane.display and app.header_pane.region.height == 2
+        assert "KILL?" in str(app.header_pane.render())
     assert any(isinstance(a, CancelAllOrders) for a in engine.actions)
+
+
+@pytest.mark.asyncio
+async def test_a_terminal_made_small_under_the_help_screen_still_gets_the_notice() -> None:
+    """The size class went on whichever screen was on top: resized with help open, the
+    console's own screen never got the notice."""
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot)
+        await pilot.resize_terminal(70, 20)
+        await settle(pilot)
+        assert app.screen_stack[0].has_class("-tiny")
+
+
+@pytest.mark.asyncio
+async def test_the_kill_key_closes_the_help_screen_so_its_prompt_is_seen() -> None:
+    """At 80x24 the help screen covers the header, where the kill prompt is drawn."""
+    from tui.screens import HelpScreen
+
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help open")
+        await pilot.press("k")
+        await until(pilot, lambda: app.kill_prompt_shown, "the kill prompt shown")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("k")
+        await settle(pilot)
+    assert any(isinstance(a, Kill) for a in engine.actions)
 
 
 def test_a_user_theme_that_replaces_a_built_in_one_says_so(tmp_path: Path) -> None:
@@ -646,3 +683,34 @@ async def test_the_footer_tells_the_truth_while_the_log_filter_has_focus() -> No
         await settle(pilot)
         assert app.filter_box.value == "" and not app.filter_box.has_focus
         assert footer()["c"] == "Cancel all"
+
+
+@pytest.mark.asyncio
+async def test_the_prompt_the_input_thread_draws_covers_the_header_lines_at_any_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the input thread queues for the terminal: the app's own prompt text over the two
+    header lines, each cut or padded to the terminal's width, restoring the cursor."""
+    import re
+
+    engine = quoting()
+    app = make_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        drawn = app._prompt_on_terminal()
+        assert drawn is not None and drawn.startswith("\x1b7") and drawn.endswith("\x1b8")
+        rows = re.findall(r"\x1b\[(\d);1H\x1b\[[0-9;]+m(.*?)\x1b\[0m", drawn)
+        assert [r for r, _ in rows] == ["1", "2"]
+        title, keys = (text for _, text in rows)
+        assert title.startswith(" KILL?  cancel every order and stop quoting?")
+        assert keys.startswith(" press k or y within 2 s")
+        assert len(title) == len(keys) == 80
+        assert "41m" in drawn  # red
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert "41m" not in (app._prompt_on_terminal() or "")
+        await pilot.resize_terminal(40, 20)
+        await settle(pilot)
+        short = app._prompt_on_terminal() or ""
+        assert all(
+            len(t) == 40 for _, t in re.findall(r"\x1b\[(\d);1H\x1b\[[0-9;]+m(.*?)\x1b\[0m", short)
+        )

@@ -8,6 +8,7 @@ app's queue would receive).
 
 from __future__ import annotations
 
+import queue
 import threading
 from typing import Any
 
@@ -259,3 +260,68 @@ def test_escape_and_a_key_read_as_one_alt_key_count_as_both() -> None:
     assert outcomes(keys, "alt+c") == [Outcome.CANCEL_ALL_SENT]
     assert outcomes(keys, "alt+x") == [None]
     assert operate.actions == [CancelAllOrders("console key")]
+
+
+class Terminal:
+    """Stands in for Textual's writer thread: its bounded queue of terminal output."""
+
+    def __init__(self, room: int = 10) -> None:
+        self._queue: queue.Queue[str] = queue.Queue(room)
+
+
+class TerminalDriver(RecordingDriver):
+    def __init__(self, room: int = 10) -> None:
+        super().__init__()
+        self._writer_thread = Terminal(room)
+
+    def written(self) -> list[str]:
+        out = []
+        while not self._writer_thread._queue.empty():
+            out.append(self._writer_thread._queue.get_nowait())
+        return out
+
+
+def test_the_input_thread_draws_the_kill_prompt_before_the_app_hears_of_it() -> None:
+    """Issue 16: the first k took p50 ~0.4 s, p99 ~1 s to show its prompt at 5,000 events/s
+    (the app's loop behind frames and views); the input thread queues it for the terminal
+    itself, before the app is told, and only for an arm."""
+    operate = Operate()
+    keys = guard(operate=operate)
+    order: list[str] = []
+
+    def prompt() -> str:
+        order.append("prompt")
+        return "\x1b[1;1HKILL?"
+
+    driver = with_emergency_keys(TerminalDriver, keys, prompt)()  # type: ignore[arg-type]
+    driver.process_message(events.Key("k", "k"))
+    assert driver.written() == ["\x1b[1;1HKILL?"]
+    assert order == ["prompt"] and len(driver.forwarded) == 1  # drawn, then the app told
+    driver.process_message(events.Key("escape", None))
+    driver.process_message(events.Key("c", "c"))
+    assert driver.written() == []  # an abort and a cancel-all draw nothing here
+    driver.process_message(events.Key("k", "k"))
+    driver.process_message(events.Key("y", "y"))
+    assert driver.written() == ["\x1b[1;1HKILL?"]
+    assert operate.actions == [CancelAllOrders("console key"), Kill("console key")]
+
+
+def test_a_slow_terminal_or_a_broken_prompt_never_holds_the_input_thread() -> None:
+    """A terminal that cannot keep up (its output queue full) skips the early prompt rather
+    than block the thread that sends kills; the app paints it when it gets there."""
+    operate = Operate()
+    keys = guard(operate=operate)
+    driver = with_emergency_keys(TerminalDriver, keys, lambda: "KILL?")(room=1)  # type: ignore[arg-type]
+    driver._writer_thread._queue.put_nowait("a frame the terminal has not taken yet")
+    driver.process_message(events.Key("k", "k"))  # would block forever on a blocking put
+    driver.process_message(events.Key("k", "k"))
+    assert operate.actions == [Kill("console key")]
+
+    def broken() -> str:
+        raise RuntimeError("app going away")
+
+    keys = guard(operate=Operate())
+    driver = with_emergency_keys(TerminalDriver, keys, broken)()  # type: ignore[arg-type]
+    driver.process_message(events.Key("k", "k"))
+    (armed,) = driver.forwarded
+    assert isinstance(armed, EmergencyKeyHandled) and armed.press.outcome is Outcome.KILL_ARMED

@@ -33,11 +33,13 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, ClassVar
 
+from rich.cells import set_cell_size
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
 from textual.keys import key_to_character
 from textual.theme import Theme
 from textual.widgets import Footer, Input, Static
@@ -246,7 +248,9 @@ class ConsoleApp(App[None]):
             enabled=not self._read_only,
         )
         self.emergency.consumes = self._focused_consumes
-        self.driver_class = with_emergency_keys(self.driver_class, self.emergency)
+        self.driver_class = with_emergency_keys(
+            self.driver_class, self.emergency, self._prompt_on_terminal
+        )
         self._kill_prompt = _kill_prompt(self._keys_of("kill"))
         self.header_pane = HeaderPane(id="header")
         self.body = Vertical(id="body")
@@ -333,7 +337,8 @@ class ConsoleApp(App[None]):
         body.set_class(width < NARROW_COLUMNS, "-narrow")
         body.set_class(height < SHORT_LINES, "-short")
         tiny = width < MIN_COLUMNS or height < MIN_LINES
-        self.screen.set_class(tiny, "-tiny")
+        # The console's own screen, not a dialog that happens to be open on top of it.
+        self.screen_stack[0].set_class(tiny, "-tiny")
         if tiny:
             kill, cancel_all, quit_ = (
                 "/".join(self._keys_of(action)) for action in ("kill", "cancel_all", "quit")
@@ -521,10 +526,35 @@ class ConsoleApp(App[None]):
         except Exception:  # no screen yet, the app is closing, a widget going away
             return False
 
+    def _prompt_on_terminal(self) -> str | None:
+        """The kill prompt as terminal output over the header's two lines, for the input
+        thread to queue the moment a key arms the kill (``with_emergency_keys``).  Plain
+        SGR, no theme lookup: it must not touch the widget tree from that thread."""
+        driver = self._driver
+        if driver is None or driver.is_inline or not self._running:
+            return None
+        width = self.size.width
+        title, keys = self._kill_prompt
+        plain = bool(os.environ.get("NO_COLOR"))
+        styles = ("\x1b[7;1m", "\x1b[1m") if plain else ("\x1b[1;97;41m", "\x1b[1;93;40m")
+        lines = (f" KILL?  {title}", f" {keys}")
+        drawn = "".join(
+            f"\x1b[{row};1H{style}{set_cell_size(line, width)}\x1b[0m"
+            for row, (line, style) in enumerate(zip(lines, styles, strict=True), start=1)
+        )
+        return f"\x1b7{drawn}\x1b8"
+
     def _emergency_done(self, press: Press) -> None:
         """Paint what the guard did; everything order-related was already sent."""
+        # The input thread may have drawn the kill prompt over the header already: whatever
+        # happened since, the top two lines are repainted from what the app knows (over a
+        # dialog too, which may cover the header).
+        self.header_pane.refresh()
+        self.screen.refresh(Region(0, 0, self.size.width, 2))
         outcome = press.outcome
         if outcome is Outcome.KILL_ARMED:
+            if isinstance(self.screen, HelpScreen):
+                self.pop_screen()  # it may cover the header, where the prompt is drawn
             if self.emergency.deadline is not None:  # not dropped since (a kill, a latch)
                 self._show_prompt()
         elif outcome is Outcome.KILL_SENT:

@@ -279,9 +279,19 @@ def _both_cases(keys: Iterable[str], reserved: frozenset[str]) -> frozenset[str]
     return frozenset(found | (upper - reserved))
 
 
-def with_emergency_keys(base: type[Driver], keys: EmergencyKeys) -> type[Driver]:
+def with_emergency_keys(
+    base: type[Driver], keys: EmergencyKeys, prompt: Callable[[], str | None] | None = None
+) -> type[Driver]:
     """``base`` (Textual's terminal driver) asking ``keys`` about every key on its input
-    thread, before the key is queued for the app."""
+    thread, before the key is queued for the app.
+
+    ``prompt`` gives the kill prompt as terminal output (cursor moves and text over the
+    header's lines).  When a key arms the kill it is queued for the terminal from this thread
+    at once: the app's loop may be behind a frame, a view and the engine's share of the GIL,
+    and an operator who sees nothing for half a second presses again or wonders whether the
+    console heard (issue 16).  The app paints the same prompt in the header when it gets
+    there, and repaints the header after every emergency key, so what was drawn here never
+    outlives what the app knows."""
 
     class EmergencyDriver(base):  # type: ignore[misc, valid-type]
         def process_message(self, message: Any) -> None:
@@ -292,10 +302,25 @@ def with_emergency_keys(base: type[Driver], keys: EmergencyKeys) -> type[Driver]
                 except Exception:  # never take the input thread down: the app judges it
                     press, judged = None, False
                 if press is not None:
+                    if press.outcome is Outcome.KILL_ARMED and prompt is not None:
+                        self._prompt_now(prompt)
                     message = EmergencyKeyHandled(press)
                 else:
                     setattr(message, JUDGED, judged)
             super().process_message(message)
+
+        def _prompt_now(self, prompt: Callable[[], str | None]) -> None:
+            writer = getattr(self, "_writer_thread", None)
+            queue = getattr(writer, "_queue", None)
+            if queue is None:  # not a terminal driver (headless, web): the app paints it
+                return
+            try:
+                text = prompt()
+                if text:
+                    # Never wait on a slow terminal here: a full queue skips the early paint.
+                    queue.put_nowait(text)
+            except Exception:  # the app is going away, a full queue: the app paints it
+                return
 
     EmergencyDriver.__name__ = f"Emergency{base.__name__}"
     return EmergencyDriver
