@@ -1190,7 +1190,7 @@ def test_D25_a_later_cancel_all_that_verifies_the_venue_empty_resumes_the_paused
 def _pause_on_a_failed_cancel_all(s: Session) -> None:
     s.operate(CancelAllOrders("test"), s.now + 0.1)
     _fail_the_sweep(s, FOREIGN)
-    assert s.maker.pause_reason
+    assert s.maker.life.held_reason
 
 
 def test_D25_a_quit_after_the_cancel_all_pause_stays_stopped_and_sends_no_recovery() -> None:

@@ -30,7 +30,7 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
-from core.maker import MakerParams, MarketMaker, SweepPhase
+from core.maker import MakerParams, MarketMaker, Quoting, SweepPhase
 from core.orders import OrderState
 from core.sim import invariants
 from core.sim.invariants import Bounds, Probe
@@ -138,7 +138,7 @@ def test_quotes_beside_an_unverified_cancel_all_are_caught() -> None:
     assert quote(probe, s) and probe.violation is None, "resumed by the operator: quotes may go"
 
     probe, s = failed_sweep()
-    s.maker.paused = False  # a maker that forgets why it stopped
+    s.maker.life.quoting = Quoting.RUNNING  # a maker that forgets why it stopped
     quote(probe, s)
     assert probe.violation is not None
     assert probe.violation.invariant == "no_quotes_beside_an_unverified_sweep"

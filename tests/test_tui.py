@@ -79,6 +79,17 @@ async def settle(pilot, *, rounds: int = 5) -> None:
         await pilot.pause()
 
 
+async def rearm(app: ConsoleApp, pilot) -> None:
+    """r, then y once the confirmation is on screen (a y typed before it is mounted goes to
+    the console's own screen, which does nothing with it: a loaded machine lost the re-arm)."""
+    from tui.screens import ConfirmScreen
+
+    await pilot.press("r")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the re-arm confirmation")
+    await pilot.press("y")
+    await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the re-arm answered")
+
+
 async def show_latest(app: ConsoleApp, pilot) -> None:
     """What the app's refresh timer does, now: poll the engine's view, and let it paint."""
     app._poll()
@@ -117,8 +128,7 @@ async def test_kill_needs_confirmation_and_latches_until_rearm() -> None:
         assert engine.latest_view().mode is Mode.KILLED
         assert places_after(engine, mark) == []
         assert engine.exchange.open_orders() == ()
-        await pilot.press("r", "y")
-        await pilot.pause()
+        await rearm(app, pilot)
         assert engine.actions[-1] == Rearm()
         mark = len(engine.sent)
         engine.run_until(70.0)
@@ -343,7 +353,7 @@ async def test_a_stale_killed_view_after_a_rearm_does_not_latch_the_kill_key_aga
         killed_view = engine.latest_view()
         assert killed_view.mode is Mode.KILLED
         stale.append(dataclasses.replace(killed_view))  # a new object: the app applies it
-        await pilot.press("r", "y")
+        await rearm(app, pilot)
         await show_latest(app, pilot)
         assert engine.actions[-1] == Rearm()
         assert not stale, "the stale view was shown"

@@ -59,5 +59,6 @@ async def test_event_log_lines_show_utc_to_the_millisecond() -> None:
     view = _view_at_100()
     assert view.log
     log.show(view)
-    times = [str(row[0][0]).strip() for row in log.rows]
-    assert all(re.fullmatch(r"\d\d:\d\d:\d\d\.\d\d\d", t) for t in times), times[:3]
+    # Every entry's line (the first row may be the count of hidden order transitions).
+    times = [str(row[0][0]).strip() for row in log.rows if len(row) > 1]
+    assert times and all(re.fullmatch(r"\d\d:\d\d:\d\d\.\d\d\d", t) for t in times), times[:3]

@@ -177,7 +177,7 @@ def risk_judged_on_the_fill(maker: MarketMaker, before: int, kill_position: int)
     """D30: the event that takes |position| past the kill threshold latches the kill switch
     in the same step (not at the next timer tick); start-up judges after it is done (D19)."""
     after = maker.position.lots
-    if after == before or abs(after) <= kill_position or maker.starting:
+    if after == before or abs(after) <= kill_position or maker.life.starting:
         return None
     if maker.kill_switch.latched:
         return None
@@ -637,7 +637,7 @@ class Probe:
             elif phase is SweepPhase.VERIFIED:
                 self._unverified = None
             self._sweep_seen = phase
-        if isinstance(arg, Resume) and not self.maker.stopping:
+        if isinstance(arg, Resume) and not self.maker.life.stopping:
             self._unverified = None
         return self._unverified
 
