@@ -280,7 +280,7 @@ def test_D11_other_backs_off_and_keeps_the_raw_text() -> None:
     view = s.view()
     assert s.maker.rejections.placement_block(Side.BID, s.now) is not None
     assert view.rejection_counts[RejectionClass.OTHER] == 1
-    assert view.rejection_texts[-1].text == STRANGE
+    assert view.rejection_texts[-1].reason == STRANGE
     assert view.rejection_texts[-1].side is Side.BID
 
 

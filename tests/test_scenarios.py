@@ -285,7 +285,7 @@ def test_S7_mixed_batch() -> None:
     assert s.order(bids[1].cloid).state is OrderState.REJECTED
     view = s.view()
     assert view.rejection_counts[RejectionClass.PRICE_ERROR] == 1
-    assert view.rejection_texts[-1].text == POST_ONLY  # the raw text is kept
+    assert view.rejection_texts[-1].reason == POST_ONLY  # the raw text is kept
     assert s.maker.rejections.placement_block(Side.BID, s.now) is None
     assert view.backoff[0].remaining == 0.0
 
