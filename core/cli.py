@@ -20,9 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from core.config import Config, ConfigError, load, problems_of, write_defaults
-
-EXIT_OK = 0
-EXIT_USAGE = 2
+from core.exitcodes import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -277,7 +275,7 @@ def _swarm_command(args: argparse.Namespace) -> int:
             )
             print("\n".join(result.report) or f"seed {seed}: no violation", flush=True)
             failed = failed or result.invariant is not None
-        return 1 if failed else EXIT_OK
+        return EXIT_VIOLATIONS if failed else EXIT_OK
     progress: Callable[[SeedResult], None] | None = None
     finish: Callable[[], None] | None = None
     if sys.stderr.isatty():
@@ -302,7 +300,7 @@ def _swarm_command(args: argparse.Namespace) -> int:
     for violation in summary.violations:
         print("\n".join(violation.report), flush=True)
     print("\n".join(render_summary(summary)), flush=True)
-    return 1 if summary.violations else EXIT_OK
+    return EXIT_VIOLATIONS if summary.violations else EXIT_OK
 
 
 def run_headless(config: Config, args: argparse.Namespace) -> int:
