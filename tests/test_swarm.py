@@ -37,7 +37,7 @@ from core.sim.invariants import Bounds, Probe
 from core.sim.loop import SimLoop
 from core.sim.scenario import SHRINKABLE, build
 from core.sim.swarm import render_summary, replay_command, run_seed, run_swarm
-from core.venues.sim.config import FlowConfig, SimConfig
+from core.simconfig import FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from tests.maker_harness import BID, Session, commands, places, running_maker
 

@@ -69,6 +69,7 @@ from core.events import (
     Trade,
     VenueStatus,
 )
+from core.simconfig import FaultConfig, SimConfig
 from core.units import Instrument, Rounding, UnitError, wire
 from core.venues.hyperliquid.budget import exchange_weight, info_weight
 from core.venues.hyperliquid.nonces import epoch_ms
@@ -87,7 +88,6 @@ from core.venues.hyperliquid.wire import (
 )
 from core.venues.loopback.faults import FaultState, TwinFaults
 from core.venues.loopback.server import HttpReply, WsPeer
-from core.venues.sim.config import FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.texts import Texts
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from core.clock import Clock
 from core.commands import Batch
 from core.events import Event
+from core.simconfig import SimConfig
 from core.units import Instrument
-from core.venues.sim.config import SimConfig
 from core.venues.sim.exchange import SimExchange
 
 
