@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
 from core.config import Config, ConfigError, dump, load, parse
+from mm_console.cli import main
 
 
 def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
+        [sys.executable, "-m", "mm_console", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -89,7 +89,7 @@ def test_bad_arguments_exit_2() -> None:
 def test_headless_never_imports_textual() -> None:
     """The server path must not need, or pay for, the screen."""
     code = (
-        "import sys, core.cli, core.session, core.reporter, core.runner;"
+        "import sys, mm_console.cli, core.session, core.reporter, core.runner;"
         "assert 'textual' not in sys.modules and 'rich' not in sys.modules, "
         "[m for m in sys.modules if m.startswith(('textual', 'rich'))]"
     )

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from core.actions import CancelAllOrders, Kill, Resume
-from core.cli import main
 from core.clock import VirtualClock
 from core.commands import Batch, Cancel, CancelAll, Modify, Place, SyncState, TimeInForce
 from core.config import Config
@@ -39,6 +38,7 @@ from core.sim.scenario import SHRINKABLE, build
 from core.sim.swarm import render_summary, replay_command, run_seed, run_swarm
 from core.simconfig import FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
+from mm_console.cli import main
 from tests.maker_harness import BID, Session, commands, places, running_maker
 
 # A quick sweep in the test run; `.ci/run` runs the full fixed sweep through the CLI.

@@ -1,10 +1,11 @@
 """``mm-console``: the command line.  Flags, config commands, the headless reporter.
 
-The headless path (``--no-ui``) and the config commands never import Textual: a server without
-a terminal must not pay for, or break on, the screen.  The console is imported lazily, only when
-it is asked for.  Exit codes: 0 normal stop, 2 bad config or arguments, 3 stopped by a safety
-rule -- halted, or the kill switch latched -- or orders left on the venue after the stop (D37,
-``RunResult.exit_code``).
+It lives outside ``core``: it is the one module that wires the engine to the screen.  The
+headless path (``--no-ui``) and the config commands never import Textual: a server without a
+terminal must not pay for, or break on, the screen.  The console is imported lazily, only when
+it is asked for.  Exit codes (``core.exitcodes``): 0 normal stop, 1 a swarm seed broke an
+invariant, 2 bad config or arguments, 3 stopped by a safety rule -- halted, or the kill switch
+latched -- or orders left on the venue after the stop (D37, ``RunResult.exit_code``).
 """
 
 from __future__ import annotations
