@@ -86,17 +86,6 @@ def test_bad_arguments_exit_2() -> None:
     assert "must be a finite number greater than 0" in proc.stderr
 
 
-def test_headless_never_imports_textual() -> None:
-    """The server path must not need, or pay for, the screen."""
-    code = (
-        "import sys, mm_console.cli, core.session, core.reporter, core.runner;"
-        "assert 'textual' not in sys.modules and 'rich' not in sys.modules, "
-        "[m for m in sys.modules if m.startswith(('textual', 'rich'))]"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-
-
 @pytest.mark.slow
 def test_headless_run_quotes_fills_and_leaves_no_orders_D19_D25() -> None:
     """End to end on the wall clock: `mm-console --no-ui --duration 5` quotes on the embedded
