@@ -41,7 +41,7 @@ from core.events import Event
 from core.gcpolicy import quiet_collector
 from core.maker import MakerParams, MarketMaker
 from core.runner import Runner, RunResult
-from core.venues.sim.config import SimConfig
+from core.simconfig import SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.venue import SimVenue
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from core.view import KillTrigger
+
+@dataclass(frozen=True, slots=True)
+class KillTrigger:
+    """One trip of the kill switch: when, and why (shown by the console and the summaries)."""
+
+    time: float
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from core.actions import Action, Kill, Quit
 from core.clock import Clock
 from core.commands import Batch
+from core.exitcodes import EXIT_HALTED, EXIT_OK
 from core.maker import MarketMaker
 from core.venues.base import Venue
 from core.view import ConsoleView, Mode
@@ -65,7 +66,7 @@ class RunResult:
     def exit_code(self) -> int:
         """0 a normal stop; 3 stopped by a safety rule, orders left on the venue, or an engine
         error (the command line's contract, D37)."""
-        return 3 if self.stopped_by_safety or not self.clean or self.errors else 0
+        return EXIT_HALTED if self.stopped_by_safety or not self.clean or self.errors else EXIT_OK
 
 
 class Runner:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from core.events import Liquidity, RejectionClass, Side
 from core.exposure import Exposure
+from core.rejections import RejectionText as RejectionText  # as: the maker imports it from here
+from core.risk import KillTrigger
 from core.units import Instrument
 
 
@@ -55,14 +57,6 @@ class FillView:
 
 
 @dataclass(frozen=True, slots=True)
-class RejectionText:
-    time: float
-    side: Side | None
-    rclass: RejectionClass
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class BackoffView:
     """One side's placement block, for a countdown (D12, D27)."""
 
@@ -78,12 +72,6 @@ class RecoveryView:
     attempts: int
     cooldown_left: float
     last_reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class KillTrigger:
-    time: float
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from tests.maker_harness import (
     BID,
     INSTRUMENT,
     LaggyVenue,
-    Session,
+    Rig,
     book,
     cancel_alls,
     cancels,
@@ -52,11 +52,11 @@ from tests.maker_harness import (
 RATE_LIMITED = "HTTP 429 Too Many Requests"
 
 
-def _quoting(**overrides: object) -> tuple[Session, list]:
+def _quoting(**overrides: object) -> tuple[Rig, list]:
     return quoting(make_params(**overrides) if overrides else None)
 
 
-def _refuse(s: Session, cloid: str, oid: int | None) -> None:
+def _refuse(s: Rig, cloid: str, oid: int | None) -> None:
     s.handle(
         CancelRejected(cloid, oid, RATE_LIMITED, False, RejectionClass.RATE_LIMIT), s.now + 0.02
     )
@@ -117,7 +117,7 @@ def test_D29_a_cancel_all_key_held_during_a_rate_limit_is_not_a_burst_of_sweeps(
 # ---- 2. sweeps that never end (D25, D34, D19, D29) ---------------------------------------
 
 
-def _answer_syncs_for(s: Session, out: list, seconds: float, answer) -> int:
+def _answer_syncs_for(s: Rig, out: list, seconds: float, answer) -> int:
     """Drive ticks (with fresh data) for ``seconds``; every SyncState gets ``answer(s)``.
     CancelAlls are answered as done.  Returns how many syncs were sent."""
     n = 0
@@ -144,7 +144,7 @@ def test_D25_D34_a_permanently_unreadable_row_does_not_keep_a_sweep_verifying_fo
         s.handle(CancelAck(order.cloid, order.oid), s.now + 0.01)
     out = s.handle(CancelAllDone(2, 0), s.now + 0.01)
 
-    def unreadable(s: Session) -> None:
+    def unreadable(s: Rig) -> None:
         s.handle(OpenOrders((), bad_rows=1), s.now + 0.01)
         s.handle(PositionSnapshot(0))
 
@@ -157,13 +157,13 @@ def test_D19_a_live_start_up_whose_verification_syncs_keep_failing_halts() -> No
     """D19/D29: only a rate-limited verification is a paced retry; one the venue can never
     answer (a 502) is a failed attempt, so a live start-up halts with a clear message (it
     once stayed STARTING for ever, every failure pushing the sweep's deadline out)."""
-    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(live=True), INSTRUMENT))
     s.start(0.0)
     s.handle(OpenOrders(()), 0.01)
     assert cancel_alls(s.handle(PositionSnapshot(0), 0.02))
     out = s.handle(CancelAllDone(0, 0), 0.05)
 
-    def bad_gateway(s: Session) -> None:
+    def bad_gateway(s: Rig) -> None:
         s.handle(SyncFailed("HTTP 502 Bad Gateway"), s.now + 0.02)
 
     _answer_syncs_for(s, out, 120.0, bad_gateway)
@@ -174,7 +174,7 @@ def test_D19_D24_a_start_up_retry_whose_answer_is_lost_is_sent_again() -> None:
     """D19/D24: the start-up sync failed (429), the paced retry went out and its answer was
     lost: that is a failure too, and the sync is sent again (the reconciler's timeout used to
     be polled only once start-up was over: nothing was ever sent again)."""
-    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(live=True), INSTRUMENT))
     s.start(0.0)
     s.handle(SyncFailed(RATE_LIMITED, rate_limited=True), 0.02)
     sent = syncs(s.run(60.0))
@@ -205,7 +205,7 @@ def test_D30_a_runaway_position_adopted_at_start_up_kills_before_any_quote() -> 
     waiting for the next timer tick)."""
     params = make_params()
     runaway = params.risk.kill_position + 5
-    s = Session(MarketMaker(params, INSTRUMENT))
+    s = Rig(MarketMaker(params, INSTRUMENT))
     s.start(0.0)
     s.handle(OpenOrders(()), 0.01)
     s.handle(PositionSnapshot(runaway), 0.02)

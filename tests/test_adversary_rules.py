@@ -45,7 +45,7 @@ from core.view import Mode
 from tests.maker_harness import (
     INSTRUMENT,
     LaggyVenue,
-    Session,
+    Rig,
     cancel_alls,
     cancels,
     make_config,
@@ -61,7 +61,7 @@ from tests.maker_harness import (
 RATE_LIMITED = LaggyVenue.RATE_LIMITED
 
 
-def levels(n: int, **sections: dict) -> tuple[Session, list]:
+def levels(n: int, **sections: dict) -> tuple[Rig, list]:
     return quoting(make_params(config=make_config(strategy={"levels": n}, **sections)))
 
 
@@ -197,7 +197,7 @@ def test_D29_a_failed_verification_sync_is_retried_paced_not_counted_as_a_failed
 def test_D29_start_up_sync_failures_are_retried_paced() -> None:
     """D29: a start-up sync refused by the venue used to be re-sent on the very answer, one per
     round trip for ever (outside live mode); now it waits 0.2 s, 0.4 s ... up to the cap."""
-    s = Session(MarketMaker(make_params(), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(), INSTRUMENT))
     s.start(0.0)
     sent_at: list[float] = []
     for _ in range(8):
@@ -366,7 +366,7 @@ def test_D35_a_not_found_delivered_twice_is_believed_at_most_once() -> None:
 # ==== D32: news can name an oid before we know it ==============================================
 
 
-def _one_unacked_bid() -> tuple[Session, Place]:
+def _one_unacked_bid() -> tuple[Rig, Place]:
     s, first = levels(1)
     (bid,) = places(first, Side.BID)
     s.handle(OrderUpdate(100, bid.cloid, VenueStatus.CANCELED, "canceled"), s.now + 0.01)
@@ -586,7 +586,7 @@ def test_D35_an_unknown_status_string_is_counted_logged_and_asked_about() -> Non
 # ==== D37: a halt says why, everywhere =========================================================
 
 
-def _killed_by_a_rule() -> Session:
+def _killed_by_a_rule() -> Rig:
     s, _ = levels(1)
     s.run(s.now + s.maker.params.risk.stale_data_s + 0.5, fresh_data=False)
     assert s.maker.mode is Mode.KILLED

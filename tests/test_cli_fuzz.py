@@ -1,8 +1,8 @@
 """No argument of any subcommand produces a traceback (issue 16 item 2).
 
 ``mm-console sim-server --port 99999`` used to print one.  Hypothesis throws argument lists
-built from every flag and subcommand and hostile values at ``core.cli.main``; whatever it gets,
-it returns an exit code or argparse exits with a message (``SystemExit``) -- never another
+built from every flag and subcommand and hostile values at ``mm_console.cli.main``; whatever it
+gets, it returns an exit code or argparse exits with a message (``SystemExit``) -- never another
 exception.  What would run for real (the console, the headless engine, the twin's server, the
 swarm) is replaced by a stub that checks it was given sane values and returns at once.
 """
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import cli
+from mm_console import cli
 
 _FLAGS = [
     "--config",

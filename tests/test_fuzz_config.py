@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from core.config import Config, ConfigError, load, parse
 from core.maker import MakerParams
-from core.venues.sim.config import FaultConfig, FlowConfig
+from core.simconfig import FaultConfig, FlowConfig
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     name: tuple(field.annotation.model_fields)  # type: ignore[union-attr]

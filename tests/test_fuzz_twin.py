@@ -31,13 +31,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.clock import VirtualClock
+from core.simconfig import FlowConfig, SimConfig
 from core.venues.hyperliquid.keys import PrivateKey
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.signing import Signer
 from core.venues.loopback.faults import TwinFaults
 from core.venues.loopback.server import HttpReply
 from core.venues.loopback.twin import Twin, _Peer
-from core.venues.sim.config import FlowConfig, SimConfig
 from tests.hl_loopback import KEY, OTHER_KEY
 from tests.test_fuzz_hl_wire import HOSTILE, spoilt
 

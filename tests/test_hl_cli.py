@@ -22,7 +22,7 @@ def run_cli(
     full_env = {k: v for k, v in os.environ.items() if k != "MM_CONSOLE_PRIVATE_KEY"}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
+        [sys.executable, "-m", "mm_console", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -98,7 +98,7 @@ def test_headless_session_against_the_loopback_twin_fills_and_exits_clean() -> N
     env = {k: v for k, v in os.environ.items() if k != "MM_CONSOLE_PRIVATE_KEY"}
     env["MM_CONSOLE_PRIVATE_KEY"] = KEY
     server = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "sim-server", "--port", "0", "--seed", "11"],
+        [sys.executable, "-m", "mm_console", "sim-server", "--port", "0", "--seed", "11"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

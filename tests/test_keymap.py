@@ -56,7 +56,7 @@ def test_config_check_and_start_up_refuse_it_with_exit_2(
     bad.write_text('[ui.keys]\nkill = "c"\n')
     args = [*command, str(bad)] if command[0] == "config" else ["--config", str(bad), *command]
     proc = subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
+        [sys.executable, "-m", "mm_console", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -51,7 +51,7 @@ from tests.maker_harness import (
     BID,
     INSTRUMENT,
     AutoVenue,
-    Session,
+    Rig,
     assert_idle_sides_say_why,
     book,
     cancel_alls,
@@ -78,17 +78,17 @@ OI_CAP = "Order would increase open interest while open interest is capped. asse
 STRANGE = "Something the classifier has never seen"
 
 
-def batch_of(s: Session, cmd: Command) -> int:
+def batch_of(s: Rig, cmd: Command) -> int:
     return next(b.batch_id for b in s.batches if cmd in b.commands)
 
 
-def three_levels(**sections: dict) -> Session:
+def three_levels(**sections: dict) -> Rig:
     s, first = running_maker(make_params(config=make_config(strategy={"levels": 3}, **sections)))
     s.ack_all(first, 100)
     return s
 
 
-def first_place(s: Session, side: Side, until: float) -> Place | None:
+def first_place(s: Rig, side: Side, until: float) -> Place | None:
     """Tick (data fresh) until the maker places on ``side``; that placement, or None."""
     while s.now < until - 1e-9:
         got = places(s.run(s.now + 0.1), side)
@@ -206,7 +206,7 @@ def test_D10_cancelled_update_then_fill_from_before_the_cancel() -> None:
 # ==== D11: classification effects ===============================================================
 
 
-def _reject_first_bid(s: Session, first: list, text: str, rclass: RejectionClass) -> Place:
+def _reject_first_bid(s: Rig, first: list, text: str, rclass: RejectionClass) -> Place:
     (bid,) = places(first, Side.BID)
     (ask,) = places(first, Side.ASK)
     s.handle(PlaceRejected(bid.cloid, text, rclass, batch_of(s, bid)), s.now + 0.01)
@@ -280,7 +280,7 @@ def test_D11_other_backs_off_and_keeps_the_raw_text() -> None:
     view = s.view()
     assert s.maker.rejections.placement_block(Side.BID, s.now) is not None
     assert view.rejection_counts[RejectionClass.OTHER] == 1
-    assert view.rejection_texts[-1].text == STRANGE
+    assert view.rejection_texts[-1].reason == STRANGE
     assert view.rejection_texts[-1].side is Side.BID
 
 
@@ -383,7 +383,7 @@ def test_D14_quotes_are_sized_with_the_venues_leverage() -> None:
 # ==== D15: stuck reduce-only recovery (beyond S12) ==============================================
 
 
-def _armed(**recovery: object) -> Session:
+def _armed(**recovery: object) -> Rig:
     config = make_config(risk={"max_position": "1.0"}, recovery=recovery)
     s, first = running_maker(
         make_params(config=config), position=20, entry_value=20 * (BID + ASK) // 2
@@ -499,7 +499,7 @@ def test_D16_no_adoption_while_an_untimed_immediate_fill_may_still_arrive() -> N
     assert s.maker.position.lots == 5
 
 
-def _resting_bid(s: Session, first: list[Command]) -> tuple[Place, int]:
+def _resting_bid(s: Rig, first: list[Command]) -> tuple[Place, int]:
     """The first ladder's bid, acknowledged as resting; returns it and its oid."""
     oids = s.ack_all(first, 700, s.now + 0.01)
     bid = places(first, Side.BID)[0]
@@ -641,7 +641,7 @@ def test_D17_worst_case_beyond_the_limit_is_a_warning_not_a_block() -> None:
     """D17: orders found on the venue can push the worst case past the limit; that shows as a
     breach, and quoting goes on."""
     config = make_config(reconcile={"on_start": "adopt"})
-    s = Session(MarketMaker(make_params(config=config), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(config=config), INSTRUMENT))
     s.start()
     s.handle(OpenOrders((VenueOrder(1, None, Side.BID, BID - 100, 45, 45),)), 0.01)
     s.handle(PositionSnapshot(10), 0.02)
@@ -763,7 +763,7 @@ def _venue_orders() -> tuple[VenueOrder, ...]:
 def test_D19_start_up_sweeps_orders_left_on_the_venue() -> None:
     """D19: on start the maker learns the venue's orders and position, cancels every order
     there, verifies, and only then quotes (nothing before, even with a book)."""
-    s = Session(MarketMaker(make_params(), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(), INSTRUMENT))
     s.start(0.0)
     s.handle(Connected("sim"), 0.01)
     assert placements(s.handle(book(), 0.02)) == []
@@ -787,7 +787,7 @@ def test_D19_kill_during_start_up_keeps_the_venue_position() -> None:
     """D19/D18: a kill that comes before the venue answered the start-up sync must not make
     the maker forget that answer: the venue's position is adopted, the venue is swept, and
     after the re-arm the maker quotes from the real position."""
-    s = Session(MarketMaker(make_params(), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(), INSTRUMENT))
     s.start(0.0)
     assert cancel_alls(s.operate(Kill(), 0.01))
     s.handle(OpenOrders(_venue_orders()), 0.02)
@@ -812,7 +812,7 @@ def test_D19_kill_during_start_up_keeps_the_venue_position() -> None:
 
 def test_D19_adopt_on_start_tracks_the_venue_orders() -> None:
     """D19: with on_start = "adopt" the orders found are tracked (adopted), not cancelled."""
-    s = Session(
+    s = Rig(
         MarketMaker(make_params(config=make_config(reconcile={"on_start": "adopt"})), INSTRUMENT)
     )
     s.start(0.0)
@@ -826,7 +826,7 @@ def test_D19_adopt_on_start_tracks_the_venue_orders() -> None:
 def test_D19_live_mode_halts_when_the_start_up_cancel_all_keeps_failing() -> None:
     """D19: in live mode a start-up cancel-all that keeps failing halts with a clear message
     instead of quoting on top of unknown orders."""
-    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(live=True), INSTRUMENT))
     s.start(0.0)
     s.handle(Connected("sim"), 0.01)
     s.handle(OpenOrders(_venue_orders()), 0.02)
@@ -845,7 +845,7 @@ def test_D19_live_mode_halts_when_the_start_up_cancel_all_keeps_failing() -> Non
 
 def test_D19_live_mode_halts_when_the_start_up_cancel_all_is_never_answered() -> None:
     """D19: silence is a failure too: unanswered start-up sweeps time out, retry, then halt."""
-    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(live=True), INSTRUMENT))
     s.start(0.0)
     s.handle(OpenOrders(_venue_orders()), 0.01)
     s.handle(PositionSnapshot(0), 0.02)
@@ -859,7 +859,7 @@ def test_D19_live_mode_halts_when_the_start_up_cancel_all_is_never_answered() ->
 
 def test_D19_live_mode_halts_when_the_start_up_sync_keeps_failing() -> None:
     """D19: without the venue's state there is no safe start in live mode."""
-    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+    s = Rig(MarketMaker(make_params(live=True), INSTRUMENT))
     s.start(0.0)
     for i in range(3):
         s.handle(SyncFailed("HTTP 502"), 0.1 * (i + 1))
@@ -870,7 +870,7 @@ def test_D19_live_mode_halts_when_the_start_up_sync_keeps_failing() -> None:
 # ==== D23: maker-only ===========================================================================
 
 
-def _check_maker_only(s: Session, cmds: list[Command]) -> None:
+def _check_maker_only(s: Rig, cmds: list[Command]) -> None:
     bid, ask = s.maker.book.best_bid, s.maker.book.best_ask
     for c in placements(cmds):
         if c.tif is not TimeInForce.ALO:
@@ -949,7 +949,7 @@ def test_D23_no_alo_quote_ever_crosses_the_touch(steps: list) -> None:
     assert s.maker.counters["taker_fills"] == 0
 
 
-def _check_one_order_per_intent(s: Session) -> None:
+def _check_one_order_per_intent(s: Rig) -> None:
     """D22 (as the executor promises it): never two orders that quote for one intent."""
     quoting = (OrderState.PENDING_NEW, OrderState.RESTING, OrderState.PARTIAL_FILLED)
     for intent, cloids in s.maker.tracker.intents.items():
@@ -1000,7 +1000,7 @@ def test_D24_placements_expire_at_the_venue_within_half_their_request_lifetime()
     assert s.batches[-1].expires_in is None and cancel_alls(s.batches[-1].commands)
 
 
-def _bid_placement_unknown_and_asked_about() -> tuple[Session, Place, float]:
+def _bid_placement_unknown_and_asked_about() -> tuple[Rig, Place, float]:
     """A running maker whose first bid timed out (outcome unknown) and was asked about."""
     s, first = running_maker()
     (bid,) = places(first, Side.BID)
@@ -1012,7 +1012,7 @@ def _bid_placement_unknown_and_asked_about() -> tuple[Session, Place, float]:
 
 
 def _asked_again_until_definitive_never_placed_twice(
-    s: Session, bid: Place, t0: float, mark: int
+    s: Rig, bid: Place, t0: float, mark: int
 ) -> None:
     """After a stale "not found": asked again, no second order for the intent, and the
     definitive "open" ends the questions."""
@@ -1121,7 +1121,7 @@ def test_D24_sweep_cancels_without_answers_are_resolved_by_queries() -> None:
     assert places(s.run(s.now + 0.5))
 
 
-def _fail_the_sweep(s: Session, listed: tuple[VenueOrder, ...]) -> None:
+def _fail_the_sweep(s: Rig, listed: tuple[VenueOrder, ...]) -> None:
     """Answer every attempt of the sweep in flight with a venue that still lists ``listed``."""
     for _ in range(s.maker.params.sweep_attempts):
         assert s.maker.sweep_phase is SweepPhase.SWEEPING
@@ -1155,7 +1155,7 @@ def test_D13_D25_a_cancel_all_that_cannot_be_verified_pauses_quoting_until_the_o
 FOREIGN = (VenueOrder(9001, None, Side.BID, BID - 500, 10, 10),)  # not ours, will not go
 
 
-def _verify_empty(s: Session, swept: int = 0) -> None:
+def _verify_empty(s: Rig, swept: int = 0) -> None:
     """Answer the sweep in flight: ``swept`` cancelled, then the venue empty twice, a verify
     gap apart."""
     s.handle(CancelAllDone(swept, 0), s.now + 0.05)
@@ -1187,7 +1187,7 @@ def test_D25_a_later_cancel_all_that_verifies_the_venue_empty_resumes_the_paused
     assert s.view().mode is Mode.PAUSED, "the operator's pause is the operator's"
 
 
-def _pause_on_a_failed_cancel_all(s: Session) -> None:
+def _pause_on_a_failed_cancel_all(s: Rig) -> None:
     s.operate(CancelAllOrders("test"), s.now + 0.1)
     _fail_the_sweep(s, FOREIGN)
     assert s.maker.life.held_reason
@@ -1351,13 +1351,13 @@ def test_D26_reduce_only_sizes_follow_the_freshest_position() -> None:
 # ==== D27: say why a side is not quoting ========================================================
 
 
-def _mode_starting() -> tuple[Session, dict[Side, str]]:
-    s = Session(MarketMaker(make_params(), INSTRUMENT))
+def _mode_starting() -> tuple[Rig, dict[Side, str]]:
+    s = Rig(MarketMaker(make_params(), INSTRUMENT))
     s.start(0.0)
     return s, {Side.BID: "reconciling (start-up)", Side.ASK: "reconciling (start-up)"}
 
 
-def _mode_paused() -> tuple[Session, dict[Side, str]]:
+def _mode_paused() -> tuple[Rig, dict[Side, str]]:
     s, first = running_maker()
     s.ack_all(first, 100)
     s.operate(Pause(cancel_orders=True), s.now + 0.1)
@@ -1368,34 +1368,34 @@ def _mode_paused() -> tuple[Session, dict[Side, str]]:
     return s, {Side.BID: "paused", Side.ASK: "paused"}
 
 
-def _mode_killed() -> tuple[Session, dict[Side, str]]:
+def _mode_killed() -> tuple[Rig, dict[Side, str]]:
     s, first = running_maker()
     s.ack_all(first, 100)
     s.operate(Kill(), s.now + 0.1)
     return s, {Side.BID: "killed", Side.ASK: "killed"}
 
 
-def _mode_halted() -> tuple[Session, dict[Side, str]]:
-    s = Session(MarketMaker(make_params(live=True), INSTRUMENT))
+def _mode_halted() -> tuple[Rig, dict[Side, str]]:
+    s = Rig(MarketMaker(make_params(live=True), INSTRUMENT))
     s.start(0.0)
     for i in range(3):
         s.handle(SyncFailed("down"), 0.1 * (i + 1))
     return s, {Side.BID: "halted", Side.ASK: "halted"}
 
 
-def _mode_backoff() -> tuple[Session, dict[Side, str]]:
+def _mode_backoff() -> tuple[Rig, dict[Side, str]]:
     s, first = running_maker()
     (bid,) = places(first, Side.BID)
     s.handle(PlaceRejected(bid.cloid, MARGIN, RejectionClass.MARGIN), s.now + 0.01)
     return s, {Side.BID: "backoff Margin"}
 
 
-def _mode_position_limit() -> tuple[Session, dict[Side, str]]:
+def _mode_position_limit() -> tuple[Rig, dict[Side, str]]:
     s, _ = running_maker(position=50)
     return s, {Side.BID: "position limit"}
 
 
-def _mode_stale_data() -> tuple[Session, dict[Side, str]]:
+def _mode_stale_data() -> tuple[Rig, dict[Side, str]]:
     config = make_config(risk={"kill_on_stale_data": False})
     s, first = running_maker(make_params(config=config))
     s.ack_all(first, 100)
@@ -1403,12 +1403,12 @@ def _mode_stale_data() -> tuple[Session, dict[Side, str]]:
     return s, {Side.BID: "stale market data", Side.ASK: "stale market data"}
 
 
-def _mode_recovery() -> tuple[Session, dict[Side, str]]:
+def _mode_recovery() -> tuple[Rig, dict[Side, str]]:
     s = _armed()
     return s, {Side.BID: "recovery", Side.ASK: "recovery"}
 
 
-def _mode_disconnected() -> tuple[Session, dict[Side, str]]:
+def _mode_disconnected() -> tuple[Rig, dict[Side, str]]:
     s, first = running_maker()
     s.ack_all(first, 100)
     s.handle(Disconnected("socket closed"), s.now + 0.01)

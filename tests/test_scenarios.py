@@ -41,7 +41,7 @@ from core.view import Mode
 from tests.maker_harness import (
     ASK,
     BID,
-    Session,
+    Rig,
     book,
     cancel_alls,
     cancels,
@@ -63,12 +63,12 @@ MARGIN = "Insufficient margin to place order. asset=0"
 STALE_REDUCE_ONLY = "Reduce only order would increase position. asset=0"
 
 
-def batch_of(s: Session, cmd: Place | Modify) -> int:
+def batch_of(s: Rig, cmd: Place | Modify) -> int:
     """The batch id the maker gave the submission that carried ``cmd``."""
     return next(b.batch_id for b in s.batches if cmd in b.commands)
 
 
-def resting_pair(s: Session, first: list, bid_oid: int, ask_oid: int) -> tuple[Place, Place]:
+def resting_pair(s: Rig, first: list, bid_oid: int, ask_oid: int) -> tuple[Place, Place]:
     (bid,) = places(first, Side.BID)
     (ask,) = places(first, Side.ASK)
     s.handle(PlaceAck(bid.cloid, bid_oid, AckStatus.RESTING), s.now + 0.01)
@@ -103,7 +103,7 @@ def test_S1_fill_before_ack() -> None:
 # ---- S2 / S3 --------------------------------------------------------------------------------
 
 
-def _s2() -> tuple[Session, Place]:
+def _s2() -> tuple[Rig, Place]:
     s, first = running_maker()
     (c2,) = places(first, Side.BID)
     t0 = s.now
@@ -285,7 +285,7 @@ def test_S7_mixed_batch() -> None:
     assert s.order(bids[1].cloid).state is OrderState.REJECTED
     view = s.view()
     assert view.rejection_counts[RejectionClass.PRICE_ERROR] == 1
-    assert view.rejection_texts[-1].text == POST_ONLY  # the raw text is kept
+    assert view.rejection_texts[-1].reason == POST_ONLY  # the raw text is kept
     assert s.maker.rejections.placement_block(Side.BID, s.now) is None
     assert view.backoff[0].remaining == 0.0
 
@@ -386,7 +386,7 @@ def test_S9_stale_snapshot_and_grace_period() -> None:
 # ---- S10 ------------------------------------------------------------------------------------
 
 
-def _s10() -> tuple[Session, Place, float]:
+def _s10() -> tuple[Rig, Place, float]:
     s, first = running_maker(make_params(config=make_config(strategy={"levels": 3})))
     c10 = next(p for p in places(first, Side.BID) if p.level == 2)
     t0 = s.now
@@ -445,7 +445,7 @@ def test_S10_unknown_outcome_never_placed() -> None:
     assert again[0].cloid != c10.cloid
 
 
-def _given_up(s: Session, c10: Place, t0: float) -> float:
+def _given_up(s: Rig, c10: Place, t0: float) -> float:
     """S10 up to the point where c10 is believed never placed; returns that time."""
     others = tuple(
         VenueOrder(o.oid, o.cloid, o.side, o.price, o.size, o.size)
@@ -460,7 +460,7 @@ def _given_up(s: Session, c10: Place, t0: float) -> float:
     return late
 
 
-def _asks_about(s: Session, order: Place, at: float) -> bool:
+def _asks_about(s: Rig, order: Place, at: float) -> bool:
     """Tick at ``at``: does the maker send a status query about ``order``?  (A "not found" is
     believed only as the answer to a question it asked, D24.)"""
     return any(q.cloid == order.cloid for q in queries(s.tick(at)))
@@ -584,7 +584,7 @@ def test_S11_kill_while_backed_off_with_untracked_order() -> None:
 # ---- S12 ------------------------------------------------------------------------------------
 
 
-def _s12(text: str, rclass: RejectionClass) -> tuple[Session, list]:
+def _s12(text: str, rclass: RejectionClass) -> tuple[Rig, list]:
     """Max position 1.0, position +2.0: only reduce-only asks are quoted."""
     params = make_params(
         config=make_config(risk={"max_position": "1.0"}, recovery={"cooldown_s": 2.0})
@@ -598,14 +598,14 @@ def _s12(text: str, rclass: RejectionClass) -> tuple[Session, list]:
     return s, asks
 
 
-def _reject_reduce_only_asks(s: Session, cmds: list, text: str, rclass: RejectionClass) -> int:
+def _reject_reduce_only_asks(s: Rig, cmds: list, text: str, rclass: RejectionClass) -> int:
     asks = [c for c in places(cmds, Side.ASK) if c.reduce_only]
     for a in asks:
         s.handle(PlaceRejected(a.cloid, text, rclass, batch_of(s, a)), s.now + 0.01)
     return len(asks)
 
 
-def _run_until_placed(s: Session, limit: float) -> list:
+def _run_until_placed(s: Rig, limit: float) -> list:
     sent: list = []
     while s.now < limit:
         sent = s.run(s.now + 0.1)
@@ -614,7 +614,7 @@ def _run_until_placed(s: Session, limit: float) -> list:
     return sent
 
 
-def _recover(s: Session) -> None:
+def _recover(s: Rig) -> None:
     """Armed -> Sending an IOC -> Cooldown (partial fill) -> Sending -> Done -> quoting."""
     max_position = s.maker.params.risk.max_position
     min_ioc = s.maker.params.recovery.min_ioc_size

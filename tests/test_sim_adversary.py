@@ -51,8 +51,8 @@ from core.events import (
 from core.rejections import classify_status
 from core.sim.agents import TouchQuoter
 from core.sim.loop import SimLoop
+from core.simconfig import Delay, FaultConfig, SimConfig
 from core.venues.sim import texts
-from core.venues.sim.config import Delay, FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS, FaultInjector
 from tests.sim_harness import exchange_with, only, send

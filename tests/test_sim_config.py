@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from core.venues.sim.config import Delay, FaultConfig, FlowConfig, SimConfig
+from core.simconfig import Delay, FaultConfig, FlowConfig, SimConfig
 
 
 def test_defaults_make_a_calm_hyperliquid_style_market() -> None:

@@ -45,7 +45,7 @@ from core.events import (
 )
 from core.sim.agents import TouchQuoter
 from core.sim.loop import SimLoop
-from core.venues.sim.config import Delay, FaultConfig, SimConfig
+from core.simconfig import Delay, FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS, FaultInjector
 from tests.sim_harness import Idle, exchange_with, only, send

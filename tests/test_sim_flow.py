@@ -13,7 +13,7 @@ from core.commands import Batch
 from core.events import BookDelta, Event, Fill, Liquidity, Side, Trade
 from core.sim.agents import TouchQuoter
 from core.sim.loop import SimLoop
-from core.venues.sim.config import FlowConfig, SimConfig
+from core.simconfig import FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 
 

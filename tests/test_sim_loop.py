@@ -11,7 +11,7 @@ from core.commands import Batch
 from core.events import Event, Side, Trade
 from core.sim.agents import TouchQuoter
 from core.sim.loop import SimLoop
-from core.venues.sim.config import FaultConfig, SimConfig
+from core.simconfig import FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 
 

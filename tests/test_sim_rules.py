@@ -46,7 +46,7 @@ from core.events import (
     VenueStatus,
 )
 from core.rejections import parse_leverage
-from core.venues.sim.config import Delay, FaultConfig, FlowConfig, SimConfig
+from core.simconfig import Delay, FaultConfig, FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 
 BID, ASK = Side.BID, Side.ASK

@@ -13,8 +13,8 @@ from typing import TypeVar
 from core.clock import WallClock
 from core.commands import Batch, Place, TimeInForce
 from core.events import BookSnapshot, Connected, Event, OrderUpdate, PlaceAck, Side, VenueStatus
+from core.simconfig import FaultConfig, FlowConfig, SimConfig
 from core.venues.base import Venue
-from core.venues.sim.config import FaultConfig, FlowConfig, SimConfig
 from core.venues.sim.venue import SimVenue
 
 E = TypeVar("E")

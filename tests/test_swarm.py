@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from core.actions import CancelAllOrders, Kill, Resume
-from core.cli import main
 from core.clock import VirtualClock
 from core.commands import Batch, Cancel, CancelAll, Modify, Place, SyncState, TimeInForce
 from core.config import Config
@@ -37,9 +36,10 @@ from core.sim.invariants import Bounds, Probe
 from core.sim.loop import SimLoop
 from core.sim.scenario import SHRINKABLE, build
 from core.sim.swarm import render_summary, replay_command, run_seed, run_swarm
-from core.venues.sim.config import FlowConfig, SimConfig
+from core.simconfig import FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
-from tests.maker_harness import BID, Session, commands, places, running_maker
+from mm_console.cli import main
+from tests.maker_harness import BID, Rig, commands, places, running_maker
 
 # A quick sweep in the test run; `.ci/run` runs the full fixed sweep through the CLI.
 SWEEP_SEEDS = range(1000, 1012)  # 12 seeds x (60 s of faults + 30 s settle)
@@ -109,7 +109,7 @@ def test_quotes_beside_an_unverified_cancel_all_are_caught() -> None:
     assert invariants.no_quotes_beside_an_unverified_sweep(ioc, "the failed cancel-all") is None
     assert invariants.no_quotes_beside_an_unverified_sweep(bid, None) is None
 
-    def failed_sweep() -> tuple[Probe, Session]:
+    def failed_sweep() -> tuple[Probe, Rig]:
         s, first = running_maker()
         s.ack_all(first, 100)
         probe = Probe(s.maker, SimExchange(SimConfig(seed=1)))
@@ -124,7 +124,7 @@ def test_quotes_beside_an_unverified_cancel_all_are_caught() -> None:
             probe.handle(OrderStatusReport(order.cloid, order.oid, VenueStatus.CANCELED, ""), s.now)
         return probe, s
 
-    def quote(probe: Probe, s: Session) -> list[Place]:
+    def quote(probe: Probe, s: Rig) -> list[Place]:
         sent = []
         for _ in range(20):
             s.now += 0.1

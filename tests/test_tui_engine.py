@@ -18,7 +18,7 @@ from core.config import Config
 from core.events import PlaceRejected, RejectionClass, Side
 from core.maker import MakerParams, MarketMaker
 from core.sim.loop import SimLoop
-from core.venues.sim.config import FaultConfig, SimConfig
+from core.simconfig import FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.view import ConsoleView, Mode
 

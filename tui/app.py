@@ -52,6 +52,7 @@ from core.actions import (
     Resume,
 )
 from core.config import Config, UiConfig
+from core.exitcodes import EXIT_HALTED, EXIT_USAGE
 from core.gcpolicy import quiet_collector
 from core.keymap import DEFAULT_KEYS, keys_of
 from core.reporter import session_summary, summary_lines
@@ -81,8 +82,6 @@ from tui.panes import (
 from tui.screens import ConfirmScreen, HelpScreen
 from tui.state import StateStore, state_path, user_theme_dir
 
-EXIT_USAGE = 2
-EXIT_HALTED = 3
 NARROW_COLUMNS = 150
 SHORT_LINES = 34
 _TEARDOWN_GRACE_S = 3.0

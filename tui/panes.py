@@ -340,11 +340,11 @@ class RejectionsPane(TextPane):
             t.append("\n")
         shown = max(0, self.content_region.height - 3)
         for r in reversed(view.rejection_texts[-shown:] if shown else ()):
-            side = r.side.value if r.side is not None else "-"
             t.append(
-                f"{fmt.ago(view.time - r.time):>6} {side} ", self.style_of("rejections--label")
+                f"{fmt.ago(view.time - r.time):>6} {r.side.value} ",
+                self.style_of("rejections--label"),
             )
-            t.append(f"{r.rclass.value}: {r.text}\n", self.style_of("rejections--text"))
+            t.append(f"{r.rclass.value}: {r.reason}\n", self.style_of("rejections--text"))
         t.rstrip()
         return t
 

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from core.actions import Action, CancelAllOrders, Kill, Pause, Rearm, Resume
 from core.config import Config
-from core.venues.sim.config import Delay, FaultConfig, FaultProfile, FlowConfig
+from core.simconfig import Delay, FaultConfig, FaultProfile, FlowConfig
 
 FaultChoice = Literal["swarm", "instant", "calm", "adversarial"]
 FAULT_CHOICES: tuple[FaultChoice, ...] = ("swarm", "instant", "calm", "adversarial")

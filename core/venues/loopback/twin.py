@@ -27,7 +27,6 @@ on the wire).  One trading account is served.  Decimals appear here only at the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 from collections import deque
@@ -69,6 +68,7 @@ from core.events import (
     Trade,
     VenueStatus,
 )
+from core.simconfig import FaultConfig, SimConfig
 from core.units import Instrument, Rounding, UnitError, wire
 from core.venues.hyperliquid.budget import exchange_weight, info_weight
 from core.venues.hyperliquid.nonces import epoch_ms
@@ -87,7 +87,7 @@ from core.venues.hyperliquid.wire import (
 )
 from core.venues.loopback.faults import FaultState, TwinFaults
 from core.venues.loopback.server import HttpReply, WsPeer
-from core.venues.sim.config import FaultConfig, SimConfig
+from core.venues.sim.driver import ClockDriver
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.texts import Texts
 
@@ -211,7 +211,7 @@ class Twin:
         self._batch_id = 0
         self._synthetic = 0
         self._driver: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._clock_driver = ClockDriver(clock, self._step)
         self._post_tasks: set[asyncio.Task[None]] = set()
 
     # ---- life -------------------------------------------------------------------------
@@ -234,7 +234,7 @@ class Twin:
         self._fault_state = FaultState(self.faults, self.config.seed, now)
         self._exchange.connect(now)
         self._exchange.advance(now)  # the exchange's own hello: not for the wire
-        self._driver = asyncio.create_task(self._drive(), name="twin-driver")
+        self._driver = asyncio.create_task(self._clock_driver.run(), name="twin-driver")
 
     async def close(self) -> None:
         driver, self._driver = self._driver, None
@@ -297,32 +297,24 @@ class Twin:
 
     # ---- the clock ----------------------------------------------------------------------
 
-    async def _drive(self) -> None:
-        clock = self._clock
-        while True:
-            now = clock.now()
-            self._advance(now)
-            faults = self.fault_state
-            if faults.disconnect_due(now):
-                await self.disconnect_all()
-            self._fire_dead_man()
-            if self._book_dirty and now >= self._next_book:
-                self._push_book(now)
-            self._close_idle(now)
-            due = self.exchange.next_due()
-            candidates = [0.05, faults.next_timer() - now]
-            if due is not None:
-                candidates.append(due - now)
-            if self._book_dirty:
-                candidates.append(self._next_book - now)
-            wait = max(0.0, min(candidates))
-            self._wake.clear()
-            if wait <= 0:
-                await asyncio.sleep(0)
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
+    async def _step(self, now: float) -> float:
+        """One turn of the ``ClockDriver``: the exchange, faults, dead man's switch and book
+        pushes up to ``now``; when something is next due."""
+        self._advance(now)
+        faults = self.fault_state
+        if faults.disconnect_due(now):
+            await self.disconnect_all()
+        self._fire_dead_man()
+        if self._book_dirty and now >= self._next_book:
+            self._push_book(now)
+        self._close_idle(now)
+        due = self.exchange.next_due()
+        candidates = [faults.next_timer()]
+        if due is not None:
+            candidates.append(due)
+        if self._book_dirty:
+            candidates.append(self._next_book)
+        return min(candidates)
 
     def _advance(self, now: float) -> list[Event]:
         """Run the exchange to ``now``; publish the stream, return the answers."""
@@ -359,7 +351,7 @@ class Twin:
         self._batch_id += 1
         self.exchange.submit(Batch(self._batch_id, tuple(commands)), now)
         answers = self._advance(now)
-        self._wake.set()
+        self._clock_driver.wake()
         return answers
 
     # ---- the order registry --------------------------------------------------------------
@@ -948,7 +940,7 @@ class Twin:
         if self._dead_man_fired >= 10:
             return _err("Too many scheduled cancels triggered today.")
         self._dead_man_at = when
-        self._wake.set()
+        self._clock_driver.wake()
         return _default()
 
     def _fire_dead_man(self) -> None:

@@ -4,5 +4,6 @@
 on the wall clock behind the async ``Venue`` protocol, and ``core.sim.loop.SimLoop`` drives it
 in virtual time.  Inside: ``book`` (price-time priority), ``engine`` (rules, matching,
 settlement), ``accounts``, ``flow`` (synthetic market), ``faults`` (the fault plan),
-``delivery`` (latency and ordering), ``texts`` (Hyperliquid's words), ``config`` (``[sim]``).
+``delivery`` (latency and ordering), ``texts`` (Hyperliquid's words).  Its settings, the
+``[sim]`` table, are ``core.simconfig``.
 """

@@ -63,11 +63,11 @@ from core.events import (
     VenueStatus,
 )
 from core.rejections import classify
+from core.simconfig import SimConfig
 from core.units import Instrument, Rounding
 from core.venues.sim import texts
 from core.venues.sim.accounts import AccountOrder
 from core.venues.sim.book import Book
-from core.venues.sim.config import SimConfig
 from core.venues.sim.delivery import DeliveryQueue
 from core.venues.sim.engine import MICRO_USD, Market, MatchingEngine
 from core.venues.sim.faults import (

@@ -17,8 +17,8 @@ import random
 from dataclasses import dataclass
 
 from core.commands import Batch
+from core.simconfig import Delay, FaultConfig
 from core.venues.sim import texts
-from core.venues.sim.config import Delay, FaultConfig
 
 # Every fault the plan can fire, plus what they caused; printed by the swarm runner.
 FAULT_KINDS = (

@@ -1,10 +1,13 @@
 """Settings of the embedded exchange: the market, its synthetic order flow and its fault plan.
 
-These models are the ``[sim]`` table of ``config.toml`` (the lead's ``core.config`` embeds
-``SimConfig``).  Every field has a default that gives a lively but fair market on the wall clock
-with faults off except a mild latency, and a constraint that turns a bad value into a clear error
-naming the field.  Prices and sizes are ``Decimal`` in the instrument's units (never binary
-floats, D20); rates and times are floats.  This module only describes; it never runs anything.
+These models are the ``[sim]`` table of ``config.toml``: ``core.config`` embeds ``SimConfig``,
+and the embedded exchange (``core.venues.sim``), the loopback twin and the swarm read it.  It
+lives here, beside the config, not in the venue's package, so that the config -- which the maker
+reads -- never depends on a venue.  Every field has a default that gives a lively but fair
+market on the wall clock with faults off except a mild latency, and a constraint that turns a bad
+value into a clear error naming the field.  Prices and sizes are ``Decimal`` in the instrument's
+units (never binary floats, D20); rates and times are floats.  This module only describes; it
+never runs anything.
 """
 
 from __future__ import annotations

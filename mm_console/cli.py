@@ -1,10 +1,11 @@
 """``mm-console``: the command line.  Flags, config commands, the headless reporter.
 
-The headless path (``--no-ui``) and the config commands never import Textual: a server without
-a terminal must not pay for, or break on, the screen.  The console is imported lazily, only when
-it is asked for.  Exit codes: 0 normal stop, 2 bad config or arguments, 3 stopped by a safety
-rule -- halted, or the kill switch latched -- or orders left on the venue after the stop (D37,
-``RunResult.exit_code``).
+It lives outside ``core``: it is the one module that wires the engine to the screen.  The
+headless path (``--no-ui``) and the config commands never import Textual: a server without a
+terminal must not pay for, or break on, the screen.  The console is imported lazily, only when
+it is asked for.  Exit codes (``core.exitcodes``): 0 normal stop, 1 a swarm seed broke an
+invariant, 2 bad config or arguments, 3 stopped by a safety rule -- halted, or the kill switch
+latched -- or orders left on the venue after the stop (D37, ``RunResult.exit_code``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from core.config import Config, ConfigError, load, problems_of, write_defaults
-
-EXIT_OK = 0
-EXIT_USAGE = 2
+from core.exitcodes import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -277,7 +276,7 @@ def _swarm_command(args: argparse.Namespace) -> int:
             )
             print("\n".join(result.report) or f"seed {seed}: no violation", flush=True)
             failed = failed or result.invariant is not None
-        return 1 if failed else EXIT_OK
+        return EXIT_VIOLATIONS if failed else EXIT_OK
     progress: Callable[[SeedResult], None] | None = None
     finish: Callable[[], None] | None = None
     if sys.stderr.isatty():
@@ -302,7 +301,7 @@ def _swarm_command(args: argparse.Namespace) -> int:
     for violation in summary.violations:
         print("\n".join(violation.report), flush=True)
     print("\n".join(render_summary(summary)), flush=True)
-    return 1 if summary.violations else EXIT_OK
+    return EXIT_VIOLATIONS if summary.violations else EXIT_OK
 
 
 def run_headless(config: Config, args: argparse.Namespace) -> int:
