@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _shrinkable_parts(text: str) -> tuple[str, ...]:
-    from core.sim.scenario import SHRINKABLE
+    from core.harness.scenario import SHRINKABLE
 
     parts = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [part for part in parts if part not in SHRINKABLE]
@@ -265,7 +265,7 @@ def _config_command(args: argparse.Namespace) -> int:
 
 def _swarm_command(args: argparse.Namespace) -> int:
     """Run the seeds, print the table and every violation report; 1 if any violation."""
-    from core.sim.swarm import SeedResult, render_summary, run_seed, run_swarm
+    from core.harness.swarm import SeedResult, render_summary, run_seed, run_swarm
 
     seeds = range(args.start, args.start + args.seeds)
     if args.trace:

@@ -96,8 +96,8 @@ def _stubs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "run_headless", headless)
     monkeypatch.setattr("tui.app.run_console", console)
     monkeypatch.setattr("core.venues.loopback.serve.run", serve)
-    monkeypatch.setattr("core.sim.swarm.run_swarm", swarm)
-    monkeypatch.setattr("core.sim.swarm.run_seed", swarm)
+    monkeypatch.setattr("core.harness.swarm.run_swarm", swarm)
+    monkeypatch.setattr("core.harness.swarm.run_seed", swarm)
     monkeypatch.setenv("MM_CONSOLE_PRIVATE_KEY", "0x" + "11" * 32)
 
 

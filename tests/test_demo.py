@@ -13,8 +13,8 @@ from core.clock import VirtualClock
 from core.config import Config, ConfigError
 from core.demo import demo
 from core.events import Connected, Disconnected, Event
+from core.harness.loop import SimLoop
 from core.maker import MakerParams, MarketMaker
-from core.sim.loop import SimLoop
 from core.venues.sim.exchange import SimExchange
 
 

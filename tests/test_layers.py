@@ -12,7 +12,7 @@ the top of a module or lazily inside a function.
   codes.  It imports no ``asyncio``, threads, ``time``, ``random``, socket, Textual, Rich, httpx,
   websockets, h11 or venue library, and none of the shell: ``core.clock`` (the one reader of
   the time), ``core.runner``, ``core.session``, ``core.reporter``, ``core.gcpolicy``, the venues
-  (``core.venues``) or the simulation harness (``core.sim``), nor anything above ``core``.
+  (``core.venues``) or the simulation harness (``core.harness``), nor anything above ``core``.
 * ``core-below-screen`` -- nothing in ``core`` (shell included) imports ``tui``, ``themes``,
   ``mm_console``, Textual or Rich.  The program that wires the engine to the screen is
   ``mm_console.cli``, above both.

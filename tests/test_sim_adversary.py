@@ -48,9 +48,9 @@ from core.events import (
     SyncFailed,
     VenueStatus,
 )
+from core.harness.agents import TouchQuoter
+from core.harness.loop import SimLoop
 from core.rejections import classify_status
-from core.sim.agents import TouchQuoter
-from core.sim.loop import SimLoop
 from core.simconfig import Delay, FaultConfig, SimConfig
 from core.venues.sim import texts
 from core.venues.sim.exchange import SimExchange

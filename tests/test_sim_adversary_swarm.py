@@ -9,7 +9,7 @@ what they were before the adversary existed (D22: a failing seed replays as it w
 from __future__ import annotations
 
 from core.actions import Kill
-from core.sim.scenario import SHRINKABLE, build
+from core.harness.scenario import SHRINKABLE, build
 
 ADVERSARY_PARTS = (
     "storm_429",

@@ -43,8 +43,8 @@ from core.events import (
     VenueNotice,
     VenueStatus,
 )
-from core.sim.agents import TouchQuoter
-from core.sim.loop import SimLoop
+from core.harness.agents import TouchQuoter
+from core.harness.loop import SimLoop
 from core.simconfig import Delay, FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS, FaultInjector

@@ -11,8 +11,8 @@ from itertools import pairwise
 from core.clock import VirtualClock
 from core.commands import Batch
 from core.events import BookDelta, Event, Fill, Liquidity, Side, Trade
-from core.sim.agents import TouchQuoter
-from core.sim.loop import SimLoop
+from core.harness.agents import TouchQuoter
+from core.harness.loop import SimLoop
 from core.simconfig import FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 

@@ -9,8 +9,8 @@ import pytest
 from core.clock import VirtualClock
 from core.commands import Batch
 from core.events import Event, Side, Trade
-from core.sim.agents import TouchQuoter
-from core.sim.loop import SimLoop
+from core.harness.agents import TouchQuoter
+from core.harness.loop import SimLoop
 from core.simconfig import FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 

@@ -29,13 +29,13 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
+from core.harness import invariants
+from core.harness.invariants import Bounds, Probe
+from core.harness.loop import SimLoop
+from core.harness.scenario import SHRINKABLE, build
+from core.harness.swarm import render_summary, replay_command, run_seed, run_swarm
 from core.maker import MakerParams, MarketMaker, Quoting, SweepPhase
 from core.orders import OrderState
-from core.sim import invariants
-from core.sim.invariants import Bounds, Probe
-from core.sim.loop import SimLoop
-from core.sim.scenario import SHRINKABLE, build
-from core.sim.swarm import render_summary, replay_command, run_seed, run_swarm
 from core.simconfig import FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from mm_console.cli import main

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.sim.swarm import run_seed
+from core.harness.swarm import run_seed
 
 
 def test_seed_8_not_found_while_placement_in_flight() -> None:

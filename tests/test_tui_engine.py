@@ -16,8 +16,8 @@ from core.clock import VirtualClock
 from core.commands import Batch, Command
 from core.config import Config
 from core.events import PlaceRejected, RejectionClass, Side
+from core.harness.loop import SimLoop
 from core.maker import MakerParams, MarketMaker
-from core.sim.loop import SimLoop
 from core.simconfig import FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.view import ConsoleView, Mode

@@ -1,7 +1,7 @@
 """The embedded simulated exchange: a seeded, fault-injecting venue for one market.
 
 ``exchange.SimExchange`` is the sans-I/O exchange (time passed in); ``venue.SimVenue`` drives it
-on the wall clock behind the async ``Venue`` protocol, and ``core.sim.loop.SimLoop`` drives it
+on the wall clock behind the async ``Venue`` protocol, and ``core.harness.loop.SimLoop`` drives it
 in virtual time.  Inside: ``book`` (price-time priority), ``engine`` (rules, matching,
 settlement), ``accounts``, ``flow`` (synthetic market), ``faults`` (the fault plan),
 ``delivery`` (latency and ordering), ``texts`` (Hyperliquid's words).  Its settings, the

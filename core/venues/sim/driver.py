@@ -8,7 +8,7 @@ until that time -- at most ``idle_s``, so that time is looked at again even when
 scheduled -- or until ``wake()`` is called (a submission may have made something due sooner).
 A step due now yields to the loop once, never spins it.  The driver owns no state of the
 machine and decides nothing about orders; an exception from ``step`` ends ``run``.
-(``core.sim.loop.SimLoop`` is the virtual-time counterpart: it jumps instead of sleeping.)
+(``core.harness.loop.SimLoop`` is the virtual-time counterpart: it jumps instead of sleeping.)
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """The swarm: many seeded scenarios of the real maker against the embedded exchange (D22).
 
-``run_seed`` builds one seed's scenario (``core.sim.scenario``), runs the real ``MarketMaker``
-behind a ``Probe`` (``core.sim.invariants``) against a ``SimExchange`` in virtual time, plays the
-operator script, ends the fault plan, lets the maker settle (pausing it halfway, orders kept,
-so quoting stops churning, and calming the market so nothing fills them), and judges
-quiescence.  It stops at the first violation and returns a report with the recent history and
-the one command that replays exactly that run with a trace; ``shrink`` finds the least of a
-failing seed's plan that still fails.  ``run_swarm`` runs many seeds in worker processes and
-sums them up into ``Summary``; ``render_summary`` is the plain-text table (the CLI may draw a
-progress bar on top; nothing here imports rich or textual).
+``run_seed`` builds one seed's scenario (``core.harness.scenario``), runs the real
+``MarketMaker`` behind a ``Probe`` (``core.harness.invariants``) against a ``SimExchange`` in
+virtual time, plays the operator script, ends the fault plan, lets the maker settle (pausing it
+halfway, orders kept, so quoting stops churning, and calming the market so nothing fills them),
+and judges quiescence.  It stops at the first violation and returns a report with the recent
+history and the one command that replays exactly that run with a trace; ``shrink`` finds the
+least of a failing seed's plan that still fails.  ``run_swarm`` runs many seeds in worker
+processes and sums them up into ``Summary``; ``render_summary`` is the plain-text table (the CLI
+may draw a progress bar on top; nothing here imports rich or textual).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import TextIO
 
 from core.actions import Pause
 from core.clock import VirtualClock, WallClock
+from core.harness.invariants import Probe
+from core.harness.loop import SimLoop
+from core.harness.scenario import FaultChoice, build
 from core.maker import MakerParams, MarketMaker
-from core.sim.invariants import Probe
-from core.sim.loop import SimLoop
-from core.sim.scenario import FaultChoice, build
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS
 
@@ -96,7 +96,7 @@ def run_seed(
     without: Iterable[str] = (),
 ) -> SeedResult:
     """One seeded run, checked after every event and at quiescence (``without``: the parts of
-    the seed's plan switched off, see ``core.sim.scenario.build``)."""
+    the seed's plan switched off, see ``core.harness.scenario.build``)."""
     wall0 = _WALL.now()
     scenario = build(seed, duration, faults, settle, without)
     settle = scenario.settle  # it may need longer than asked (``scenario.FOUND_BY_SYNC_S``)

@@ -23,7 +23,7 @@ The same seed always gives the same scenario, byte for byte.
 
 ``without`` switches faults (or the operator script) of a seed off while every other draw stays
 as it was: the same market, config, strengths of the faults left on and operator times.  That is
-what shrinking a failing seed needs (``core.sim.swarm.shrink``): a smaller plan, same run.
+what shrinking a failing seed needs (``core.harness.swarm.shrink``): a smaller plan, same run.
 """
 
 from __future__ import annotations
