@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_ui or args.json:
         # JSON lines are for a file or a pipe: a console would write escape codes into it.
         return run_headless(config, args)
-    from tui.app import run_console  # the console is the only place Textual is imported
+    from tui.run import run_console  # the console is the only place Textual is imported
 
     return run_console(config, seed=args.seed, duration=args.duration, read_only=args.read_only)
 

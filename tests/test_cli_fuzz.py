@@ -94,7 +94,7 @@ def _stubs(monkeypatch: pytest.MonkeyPatch) -> None:
         raise _Ran
 
     monkeypatch.setattr(cli, "run_headless", headless)
-    monkeypatch.setattr("tui.app.run_console", console)
+    monkeypatch.setattr("tui.run.run_console", console)
     monkeypatch.setattr("core.venues.loopback.serve.run", serve)
     monkeypatch.setattr("core.harness.swarm.run_swarm", swarm)
     monkeypatch.setattr("core.harness.swarm.run_seed", swarm)

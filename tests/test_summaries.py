@@ -16,7 +16,7 @@ from core.reporter import HeadlessReporter, session_summary, summary_lines
 from core.runner import RunResult
 from core.view import Mode
 from tests.maker_harness import INSTRUMENT, book, modifies, quoting
-from tui.app import _print_summary
+from tui.run import _print_summary
 
 
 def _session_with_re_prices():

@@ -24,8 +24,8 @@ from tests.test_tui_engine import Engine, quoting
 from themes import load_themes
 from tui.app import ConsoleApp
 from tui.emergency import EmergencyKeyHandled
+from tui.eventlog import EventLog
 from tui.orders import OrdersView
-from tui.panes import EventLog
 from tui.state import StateStore
 
 SIZE = (160, 48)

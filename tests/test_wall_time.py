@@ -18,7 +18,7 @@ import pytest
 from core.clock import VirtualClock, WallClock
 from core.reporter import HeadlessReporter
 from tests.maker_harness import INSTRUMENT, quoting
-from tui.panes import EventLog
+from tui.eventlog import EventLog
 
 # 2026-12-06T09:58:01.123Z as Unix seconds, for a view whose time is 100.0
 EPOCH = 1796551081.123
