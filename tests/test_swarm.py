@@ -30,8 +30,9 @@ from core.events import (
     VenueStatus,
 )
 from core.harness import invariants
-from core.harness.invariants import Bounds, Probe
+from core.harness.invariants import Bounds
 from core.harness.loop import SimLoop
+from core.harness.probe import Probe
 from core.harness.scenario import SHRINKABLE, build
 from core.harness.swarm import render_summary, replay_command, run_seed, run_swarm
 from core.maker import MakerParams, MarketMaker, Quoting, SweepPhase

@@ -1,7 +1,7 @@
 """The swarm: many seeded scenarios of the real maker against the embedded exchange (D22).
 
 ``run_seed`` builds one seed's scenario (``core.harness.scenario``), runs the real
-``MarketMaker`` behind a ``Probe`` (``core.harness.invariants``) against a ``SimExchange`` in
+``MarketMaker`` behind a ``Probe`` (``core.harness.probe``) against a ``SimExchange`` in
 virtual time, plays the operator script, ends the fault plan, lets the maker settle (pausing it
 halfway, orders kept, so quoting stops churning, and calming the market so nothing fills them),
 and judges quiescence.  It stops at the first violation and returns a report with the recent
@@ -21,8 +21,8 @@ from typing import TextIO
 
 from core.actions import Pause
 from core.clock import VirtualClock, WallClock
-from core.harness.invariants import Probe
 from core.harness.loop import SimLoop
+from core.harness.probe import Probe
 from core.harness.scenario import FaultChoice, build
 from core.maker import MakerParams, MarketMaker
 from core.venues.sim.exchange import SimExchange
