@@ -1,4 +1,16 @@
-"""PLACEHOLDER_ANS"""
+"""What the venue answered about our orders, and news that names only an order id.
+
+``Answers`` applies placement, modify and cancel answers, stream updates and status answers to
+the tracker (``core.orders``: every state change goes through its table), and feeds what they
+mean elsewhere: a rejection to the side's backoff (D11-D13), an unknown placement to the
+inquiries (D8), "already gone" to a cancel that is done but may still fill (D5, D24), a resting
+order we had given up on to a stray that is cancelled at once (D22).  News that names only an
+oid waits in ``core.oidnews`` until an answer binds that oid (D32); a status answer is believed
+only when it cannot predate what the venue already showed (D24).
+
+Never: guess an outcome (an unknown one is asked for), or let a cancel failure hold placements
+(cancel failures are not rejections, D13).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +42,7 @@ _CANNOT_MODIFY = "Cannot modify canceled or filled order"
 
 
 class Answers(FillCounting, Inquiries, Emergency):
-    """PLACEHOLDER"""
+    """The maker's answer room: the venue's answers and stream news about our orders."""
 
     def _on_place_ack(self, ev: PlaceAck, now: float) -> None:
         outcome = self.tracker.on_place_ack(ev, now)

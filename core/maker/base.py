@@ -1,4 +1,13 @@
-"""PLACEHOLDER_BASE"""
+"""The state every room of the maker shares, and the small things they all use.
+
+``MakerBase`` holds the tracker, book, position, reconciler, rejection and recovery policies,
+kill switch, lifecycle, sweep, pacing and the log, and offers the helpers that touch several of
+them: the engine's ``mode`` and the facts the lifecycle's priority is read from (``_facts``),
+what to do after an order's outcome (``_after``: exposure, syncs, the log), a cancel, a sync,
+and ``_batches``, which puts cancels and cancel-alls in a batch of their own ahead of everything
+else (D13) and placements in one batch per side with the venue's expiry (D24).  No room
+changes another room's state except through these helpers or that room's methods.
+"""
 
 from __future__ import annotations
 
@@ -61,7 +70,7 @@ class CloidSource:
 
 
 class MakerBase:
-    """PLACEHOLDER"""
+    """The state every room shares (see the module's docstring); built once, by ``MarketMaker``."""
 
     def __init__(
         self,

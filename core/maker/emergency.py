@@ -1,4 +1,16 @@
-"""PLACEHOLDER_EMERGENCY"""
+"""Cancel-all, kill, quit and halt: the engine's emergency path (D13, D17, D18, D25, D29).
+
+Every one of them runs the one venue-wide sweep (``core.maker.sweep``): ``_begin_sweep`` sends a
+``CancelAll`` on the very call that asked for it, joins one already under way within
+``JOIN_WINDOW_S`` (a kill that latches always sends its own), then verifies the venue empty,
+retrying paced while the venue rate-limits (D29) and giving up after ``sweep_attempts`` (a kill
+or start-up sweep that fails halts the engine, D37; any other holds quoting, D25).  ``_risk``
+judges the kill rules (runaway position, loss limit, stale data, D17-D18) on the tick and on
+every event that moved the position (D30).
+
+Never: wait for backoff, a pause, the token bucket or a previous sweep before sending a
+cancel-all or a kill.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +33,7 @@ from core.risk import kill_reason
 
 
 class Emergency(MakerBase):
-    """PLACEHOLDER"""
+    """The maker's emergency room: sweeps, kill, halt and the risk rules that trigger them."""
 
     @property
     def quiescent_after_stop(self) -> bool:

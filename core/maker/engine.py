@@ -1,4 +1,12 @@
-"""PLACEHOLDER_E"""
+"""``MarketMaker``: the rooms put together, and the engine's four entry points.
+
+``handle`` dispatches each venue event with ``match`` over the ``Event`` union and
+``assert_never`` (a new event kind that is not handled fails mypy), ``operate`` does the same
+over the operator's ``Action`` union, ``tick`` runs the timers in a fixed order (answer
+deadlines, sweeps, syncs, fill gaps, risk, recovery, quoting), and ``view`` (``projection``)
+draws the picture.  Each returns the batches to send, cancels first (D13).  Nothing here reads a
+clock or raises on what a venue sends.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,13 @@
-"""PLACEHOLDER_FILLS"""
+"""Counting fills once (D4) and believing the venue's position (D16, D33, D34).
+
+A fill is counted when its trade id is new (``core.fills.FillLedger``); a repeat that
+disagrees with the first sighting is flagged and reconciled, never counted again (D35).  Fills
+reported inside a placement answer and later on the stream count once.  When the venue says
+more traded than we counted (an update, a status answer, an open-orders row, or an unreadable
+fill row) a fill gap opens and one ``FetchFills`` by time asks for what is missing
+(``core.fillgaps``).  An adopted position moves only by fills made after the snapshot it came
+from.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +32,7 @@ from core.view import (
 
 
 class FillCounting(MakerBase):
-    """PLACEHOLDER"""
+    """The maker's fill room: counting, position adoption, fill gaps and unreadable rows."""
 
     def _on_fill(self, ev: Fill, now: float) -> None:
         if ev.snapshot and self.life.starting and self._startup_position is None:

@@ -1,4 +1,12 @@
-"""PLACEHOLDER_INQ"""
+"""Answer deadlines and status queries (D8, D24, D29, D31).
+
+An order whose placement or cancel went unanswered past its deadline is not guessed about: its
+outcome is asked for (``QueryOrder`` by cloid or oid), at most ``QUERY_RATE_PER_S`` with a burst
+of ``QUERY_BURST`` (``core.pacing.TokenBucket``).  A query that failed, or whose answer
+settled nothing (an unknown status, a row the transition table refuses), is asked again after
+a paced retry and shown as a stall meanwhile (D31); unknown status strings are counted and
+logged, never applied (D6).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,7 @@ from core.orders import OrderState, TrackedOrder
 
 
 class Inquiries(MakerBase):
-    """PLACEHOLDER"""
+    """The maker's inquiry room: deadlines for answers, and the queries that replace guessing."""
 
     def _timeouts(self, now: float) -> list[Command]:
         deadlines = self._answer_deadlines

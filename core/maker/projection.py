@@ -1,4 +1,9 @@
-"""PLACEHOLDER_P"""
+"""State to ``ConsoleView``: the one picture every screen, reporter and benchmark reads.
+
+``view`` copies what is shown (orders, fills, rejections, backoff, exposure, the log, the mode
+and its reason from the lifecycle's priority) into immutable values; it changes nothing and is
+called at the runner's publish rate, so it stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from core.view import (
 
 
 class Projection(Quoter):
-    """PLACEHOLDER"""
+    """The maker's projection room: ``view(now)``."""
 
     def view(self, now: float) -> ConsoleView:
         tracker = self.tracker

@@ -1,4 +1,13 @@
-"""PLACEHOLDER_Q"""
+"""Quoting: what each side may do now, the price fences, and the orders that carry it out.
+
+``_sides`` asks the lifecycle's priority (``core.maker.lifecycle.why_not_quoting``) and then the
+side's own gates (backoff or hold, D11-D13; the notional limit, D17; a price rejection being
+re-priced) for one reason per side (D27) and what the executor may still do there
+(``SideMode``); ``_fenced`` keeps a placement from crossing the book we know (D23);
+``core.executor`` diffs wanted quotes against live orders, cancels first.  ``stalls`` names each
+wanted level with nothing resting and why (D31).  Reduce-only recovery (D15) sends its IOC from
+here.  An operator's cancel of one order is retried, paced, whatever the side's mode.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +32,7 @@ from core.units import Rounding
 
 
 class Quoter(MakerBase):
-    """PLACEHOLDER"""
+    """The maker's quoting room: side plans, stalls, fences, cancels of one order, recovery."""
 
     def _quote(self, now: float, *, reacting: bool) -> list[Command]:
         if reacting and now - self._last_quote < self.params.min_requote_interval:

@@ -1,4 +1,12 @@
-"""PLACEHOLDER_REC"""
+"""Reconciliation: open orders and position snapshots against what we believe (D9, D16, D19).
+
+``_on_open_orders`` sorts a listing (``core.reconcile.Reconciler.plan_snapshot``): confirmed,
+queried (missing is never proof of gone, D9, D24), untracked (cancelled or adopted, D25),
+cancelled again, forgotten; unreadable rows may be orders (D34).  ``_on_position_snapshot``
+compares the venue's position at its time with ours at that time, corrects drift seen twice
+(D16) and judges risk on what it learnt (D30).  Failed syncs are retried paced; a live start-up
+that cannot learn the venue's state halts (D19, D37).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +29,7 @@ from core.orders import OrderState
 
 
 class Reconciling(StartUp, Answers):
-    """PLACEHOLDER"""
+    """The maker's reconciliation room: listings and positions from the venue, and failed syncs."""
 
     def _on_open_orders(self, ev: OpenOrders, now: float) -> list[Command]:
         self.reconciler.answered()

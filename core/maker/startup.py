@@ -1,4 +1,9 @@
-"""PLACEHOLDER_START"""
+"""Start-up: learn the venue's state before quoting anything (D19).
+
+``start`` asks for open orders and the position; quoting waits (the lifecycle's ``starting``)
+until both answered and the leftover orders are dealt with: cancelled by a start-up sweep that
+must verify the venue empty (``on_start = "cancel"``) or adopted (``"adopt"``).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from core.maker.sweep import SweepPhase
 
 
 class StartUp(FillCounting, Emergency):
-    """PLACEHOLDER"""
+    """The maker's start-up room: what the engine does before its first quote (D19)."""
 
     def start(self, now: float) -> list[Batch]:
         """D19: learn the venue's state before anything else; quoting waits for it."""
