@@ -1,4 +1,4 @@
-"""Pilot tests of the console keys against a virtual-time engine (tests/test_tui_engine.py).
+"""Pilot tests of the console keys against a virtual-time engine (tests/tui/test_tui_engine.py).
 
 Each test presses keys in a headless app and asserts on what the app sent through ``operate``
 and on what reached the simulated venue: cancel-all on ``c``; after a kill no placement ever
@@ -20,7 +20,7 @@ from core.actions import CancelAllOrders, CancelOrder, Kill, Pause, Quit, Rearm,
 from core.commands import CancelAll, Place
 from core.config import UiConfig
 from core.view import Mode
-from tests.test_tui_engine import Engine, quoting
+from tests.tui.test_tui_engine import Engine, quoting
 from themes import load_themes
 from tui.app import ConsoleApp
 from tui.emergency import EmergencyKeyHandled

@@ -206,7 +206,7 @@ def test_rate_driven_faults_fire_on_their_own() -> None:
 
 def test_the_stream_stays_in_order_while_answers_race_it_D10() -> None:
     """The websocket is FIFO: only fills the venue itself holds back or repeats go out later
-    than they were made (tests/test_sim_adversary.py), so those two faults are off here."""
+    than they were made (tests/venues/test_sim_adversary.py), so those two faults are off here."""
     faults = FaultConfig.profile("adversarial", fill_delay_rate=0.0, altered_duplicate_rate=0.0)
     exchange = SimExchange(SimConfig(seed=11, faults=faults))
     loop = SimLoop(exchange, TouchQuoter(size=1_000), VirtualClock())

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from core.view import ConsoleView
-from tests import test_tui_engine as states
+from tests.tui import test_tui_engine as states
 from tui.app import ConsoleApp
 
 SMALL = (80, 24)

@@ -66,9 +66,9 @@ from core.venues.hyperliquid.wire import (
 from core.venues.hyperliquid.ws import WsClient
 from tests.hl_loopback import KEY
 from tests.maker_harness import INSTRUMENT, running_maker
-from tests.test_hl_venue_events import ETH, fill_row
-from tests.test_hl_venue_events import run as hl_run
-from tests.test_hl_venue_events import venue as hl_venue
+from tests.venues.test_hl_venue_events import ETH, fill_row
+from tests.venues.test_hl_venue_events import run as hl_run
+from tests.venues.test_hl_venue_events import venue as hl_venue
 
 USER = Signer(PrivateKey(KEY), is_mainnet=False).address.lower()
 COIN = INSTRUMENT.symbol

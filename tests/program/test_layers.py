@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "tui", "themes", "mm_console")
 _LINT = (
     "import sys; from importlinter.cli import lint_imports; "

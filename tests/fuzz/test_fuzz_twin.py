@@ -38,8 +38,8 @@ from core.venues.hyperliquid.signing import Signer
 from core.venues.loopback.faults import TwinFaults
 from core.venues.loopback.server import HttpReply
 from core.venues.loopback.twin import Twin, _Peer
+from tests.fuzz.test_fuzz_hl_wire import HOSTILE, spoilt
 from tests.hl_loopback import KEY, OTHER_KEY
-from tests.test_fuzz_hl_wire import HOSTILE, spoilt
 
 SIGNER = Signer(PrivateKey(KEY), is_mainnet=False)
 STRANGER = Signer(PrivateKey(OTHER_KEY), is_mainnet=False)

@@ -51,7 +51,7 @@ def test_defaults_make_a_calm_hyperliquid_style_market() -> None:
 def test_config_toml_lists_every_fault_knob_with_its_default() -> None:
     """The packaged config.toml is where an operator looks for a knob: every fault knob is
     there, at its default, so switching one on is an edit, never a guess."""
-    with (Path(__file__).parent.parent / "config.toml").open("rb") as file:
+    with (Path(__file__).parents[2] / "config.toml").open("rb") as file:
         table = tomllib.load(file)["sim"]["faults"]
     assert set(table) == set(FaultConfig.model_fields)
     assert FaultConfig.model_validate(table) == FaultConfig()

@@ -1,0 +1,57 @@
+"""D10: fills and order updates in either order, through ``core/maker/answers.py``.
+
+Every test names its rule.  The maker runs on a virtual clock (``tests.maker_harness``); the
+"venue" is the test itself, answering exactly what the rule needs and nothing else.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.events import (
+    AckStatus,
+    OrderUpdate,
+    PlaceAck,
+    Side,
+    VenueStatus,
+)
+from core.orders import OrderState
+from tests.maker_harness import (
+    fill,
+    places,
+    running_maker,
+)
+
+# ==== D10: fills and order updates are independent ==============================================
+
+
+@pytest.mark.parametrize("update_first", [True, False], ids=["update-first", "fills-first"])
+def test_D10_fills_and_updates_in_either_order(update_first: bool) -> None:
+    """D10: the "filled" update and the fills may come in either order (or the update alone
+    first); the order ends filled and the position counts each fill once."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.handle(PlaceAck(bid.cloid, 90, AckStatus.RESTING), s.now + 0.01)
+    update = OrderUpdate(90, bid.cloid, VenueStatus.FILLED, "filled")
+    fills = [fill(11, bid, size=6, oid=90), fill(12, bid, size=4, oid=90)]
+    events = [update, *fills] if update_first else [*fills, update]
+    for ev in events:
+        s.handle(ev, s.now + 0.01)
+    order = s.order(bid.cloid)
+    assert order.state is OrderState.FILLED
+    assert order.filled == 10
+    assert s.maker.position.lots == 10
+    assert s.maker.counters["illegal_transitions"] == 0
+
+
+def test_D10_cancelled_update_then_fill_from_before_the_cancel() -> None:
+    """D10/D1: a venue "canceled" update followed by a fill that happened before it: the
+    fill is counted and the order ends FilledDuringCancel, not live and not lost."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.handle(PlaceAck(bid.cloid, 91, AckStatus.RESTING), s.now + 0.01)
+    s.handle(OrderUpdate(91, bid.cloid, VenueStatus.CANCELED, "canceled"), s.now + 0.01)
+    s.handle(fill(13, bid, size=3, oid=91), s.now + 0.2)
+    s.run(s.now + 1.5)
+    assert s.order(bid.cloid).state is OrderState.FILLED_DURING_CANCEL
+    assert s.maker.position.lots == 3
