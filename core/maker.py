@@ -98,7 +98,6 @@ from core.view import (
     RejectionText,
 )
 
-_CANNOT_MODIFY = "Cannot modify canceled or filled order"
 # The default pacing of retries (config: [emergency] and [reconcile], D29).
 CANCEL_RETRY = RetryPacing(0.1, 2.0)
 SWEEP_RETRY = RetryPacing(0.2, 2.0)
@@ -756,7 +755,7 @@ class MarketMaker:
         if rclass is RejectionClass.PRICE_ERROR:
             self._fences[order.side] = (order.price, now + self.params.price_fence_s)
         elif rclass is not RejectionClass.RATE_LIMIT:
-            self.reconciler.trigger(f"{rclass.value} rejection")
+            self.reconciler.trigger(f"{rclass.category.value} rejection")
 
     def _on_cancel_rejected(self, ev: CancelRejected, now: float) -> list[Command]:
         self._after(self.tracker.on_cancel_rejected(ev, now), now, ev.reason)
@@ -792,7 +791,7 @@ class MarketMaker:
         self._after(new, now, ev.reason)
         if new.order is None or new.transition is None:
             return
-        if ev.original_gone and ev.reason.startswith(_CANNOT_MODIFY):
+        if ev.raced:
             return  # D5: a race with a fill or cancel, not a verdict on the new quote
         self._placement_rejected(new.order, ev.rclass, ev.reason, ev.batch_id, now)
 

@@ -27,6 +27,7 @@ from core.events import (
     LeverageInfo,
     Liquidity,
     ModifyAck,
+    ModifyRejected,
     OpenOrders,
     OrderStatusReport,
     OrderUpdate,
@@ -1098,6 +1099,22 @@ def test_D24_unanswered_modify_asks_about_both_orders() -> None:
     for m in mods:
         assert m.cloid in cloids and m.new_cloid in cloids
         assert s.order(m.new_cloid).unknown_since is not None
+
+
+@pytest.mark.parametrize("raced", [True, False])
+def test_D5_a_raced_modify_is_no_verdict_on_the_replacement(raced: bool) -> None:
+    """D5: a modify that found its original already gone is a race, not a rejection of the new
+    quote.  The adapter says so (``raced``); the maker never reads the text to tell."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    mods = modifies(s.handle(book(BID + 5, ASK + 5), s.now + 0.1))
+    assert mods
+    m = mods[0]
+    before = s.maker.counters["rejections"]
+    text = "Cannot modify canceled or filled order"
+    answer = ModifyRejected(m.cloid, m.new_cloid, text, RejectionClass.OTHER, True, raced=raced)
+    s.handle(answer, s.now + 0.1)
+    assert s.maker.counters["rejections"] - before == (0 if raced else 1)
 
 
 def test_D24_sweep_cancels_without_answers_are_resolved_by_queries() -> None:

@@ -4,5 +4,6 @@
 on the wall clock behind the async ``Venue`` protocol, and ``core.sim.loop.SimLoop`` drives it
 in virtual time.  Inside: ``book`` (price-time priority), ``engine`` (rules, matching,
 settlement), ``accounts``, ``flow`` (synthetic market), ``faults`` (the fault plan),
-``delivery`` (latency and ordering), ``texts`` (Hyperliquid's words), ``config`` (``[sim]``).
+``delivery`` (latency and ordering), ``config`` (``[sim]``).  It speaks Hyperliquid's words
+(``core.venues.hyperliquid.errors`` and ``statuses``) and classifies its rejections with them.
 """
