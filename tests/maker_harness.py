@@ -546,7 +546,8 @@ class LaggyVenue:
             if refusing or cmd.oid not in self.resting:
                 reason = self.RATE_LIMITED if refusing else "Cannot modify canceled or filled order"
                 rclass = RejectionClass.RATE_LIMIT if refusing else RejectionClass.OTHER
-                return [ModifyRejected(cmd.cloid, cmd.new_cloid, reason, rclass, not refusing)]
+                gone = not refusing
+                return [ModifyRejected(cmd.cloid, cmd.new_cloid, reason, rclass, gone, raced=gone)]
             del self.resting[cmd.oid]
             oid = self._oid()
             self.resting[oid] = (cmd.new_cloid, cmd.side, cmd.price, cmd.size)

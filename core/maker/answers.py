@@ -38,8 +38,6 @@ from core.maker.fills import FillCounting
 from core.maker.inquiries import Inquiries
 from core.orders import OrderState, TrackedOrder
 
-_CANNOT_MODIFY = "Cannot modify canceled or filled order"
-
 
 class Answers(FillCounting, Inquiries, Emergency):
     """The maker's answer room: the venue's answers and stream news about our orders."""
@@ -91,7 +89,7 @@ class Answers(FillCounting, Inquiries, Emergency):
         if rclass is RejectionClass.PRICE_ERROR:
             self._fences[order.side] = (order.price, now + self.params.price_fence_s)
         elif rclass is not RejectionClass.RATE_LIMIT:
-            self.reconciler.trigger(f"{rclass.value} rejection")
+            self.reconciler.trigger(f"{rclass.category.value} rejection")
 
     def _on_cancel_rejected(self, ev: CancelRejected, now: float) -> list[Command]:
         self._after(self.tracker.on_cancel_rejected(ev, now), now, ev.reason)
@@ -127,7 +125,7 @@ class Answers(FillCounting, Inquiries, Emergency):
         self._after(new, now, ev.reason)
         if new.order is None or new.transition is None:
             return
-        if ev.original_gone and ev.reason.startswith(_CANNOT_MODIFY):
+        if ev.raced:
             return  # D5: a race with a fill or cancel, not a verdict on the new quote
         self._placement_rejected(new.order, ev.rclass, ev.reason, ev.batch_id, now)
 

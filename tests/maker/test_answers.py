@@ -1,4 +1,5 @@
-"""D10: fills and order updates in either order, through ``core/maker/answers.py``.
+"""D10 (fills and order updates in either order) and D5 (a modify that raced a fill), through
+``core/maker/answers.py``.
 
 Every test names its rule.  The maker runs on a virtual clock (``tests.maker_harness``); the
 "venue" is the test itself, answering exactly what the rule needs and nothing else.
@@ -10,14 +11,20 @@ import pytest
 
 from core.events import (
     AckStatus,
+    ModifyRejected,
     OrderUpdate,
     PlaceAck,
+    RejectionClass,
     Side,
     VenueStatus,
 )
 from core.orders import OrderState
 from tests.maker_harness import (
+    ASK,
+    BID,
+    book,
     fill,
+    modifies,
     places,
     running_maker,
 )
@@ -55,3 +62,19 @@ def test_D10_cancelled_update_then_fill_from_before_the_cancel() -> None:
     s.run(s.now + 1.5)
     assert s.order(bid.cloid).state is OrderState.FILLED_DURING_CANCEL
     assert s.maker.position.lots == 3
+
+
+@pytest.mark.parametrize("raced", [True, False])
+def test_D5_a_raced_modify_is_no_verdict_on_the_replacement(raced: bool) -> None:
+    """D5: a modify that found its original already gone is a race, not a rejection of the new
+    quote.  The adapter says so (``raced``); the maker never reads the text to tell."""
+    s, first = running_maker()
+    s.ack_all(first, 100)
+    mods = modifies(s.handle(book(BID + 5, ASK + 5), s.now + 0.1))
+    assert mods
+    m = mods[0]
+    before = s.maker.counters["rejections"]
+    text = "Cannot modify canceled or filled order"
+    answer = ModifyRejected(m.cloid, m.new_cloid, text, RejectionClass.OTHER, True, raced=raced)
+    s.handle(answer, s.now + 0.1)
+    assert s.maker.counters["rejections"] - before == (0 if raced else 1)

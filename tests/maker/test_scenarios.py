@@ -676,8 +676,8 @@ def test_S12_stuck_reduce_only_post_only_rejections() -> None:
 def test_S12_stuck_reduce_only_stale_position() -> None:
     """S12 (D15, D26): "Reduce only order would increase position" first refreshes the
     position and retries once; when it keeps coming, it is the stuck case and recovery runs."""
-    s, asks = _s12(STALE_REDUCE_ONLY, RejectionClass.POSITION_LIMIT)
-    assert _reject_reduce_only_asks(s, asks, STALE_REDUCE_ONLY, RejectionClass.POSITION_LIMIT)
+    s, asks = _s12(STALE_REDUCE_ONLY, RejectionClass.STALE_POSITION)
+    assert _reject_reduce_only_asks(s, asks, STALE_REDUCE_ONLY, RejectionClass.STALE_POSITION)
     sent = s.run(s.now + 0.2)
     assert any("stale" in sync.reason for sync in syncs(sent)), "position refresh (D26)"
     assert placements(sent) == [], "no retry before the fresh position"
@@ -690,7 +690,7 @@ def test_S12_stuck_reduce_only_stale_position() -> None:
         s.handle(PositionSnapshot(20), s.now)
         pending = _run_until_placed(s, s.now + 5)
         assert [p for p in places(pending, Side.ASK) if p.reduce_only], f"retry {attempt}"
-        _reject_reduce_only_asks(s, pending, STALE_REDUCE_ONLY, RejectionClass.POSITION_LIMIT)
+        _reject_reduce_only_asks(s, pending, STALE_REDUCE_ONLY, RejectionClass.STALE_POSITION)
         if attempt < 2:
             assert s.maker.recovery.state is RecoveryState.IDLE
     assert s.maker.recovery.state is RecoveryState.ARMED

@@ -17,6 +17,7 @@ ALO_TEXT = "Post only order would have immediately matched, bbo was 99@100. asse
 STALE_TEXT = "Reduce only order would increase position. asset=0"
 PE = RejectionClass.PRICE_ERROR
 PL = RejectionClass.POSITION_LIMIT
+STALE = RejectionClass.STALE_POSITION
 
 PARAMS = RecoveryParams(
     rejection_threshold=3,
@@ -100,16 +101,16 @@ def test_S12_stale_position_asks_refresh_and_one_retry_D26() -> None:
     retry; only the repeats count toward the stuck case."""
     r = ReduceOnlyRecovery(PARAMS)
     r.update(20, MAX, 99, 100, 0.0)
-    r.on_reduce_only_rejected(PL, STALE_TEXT, 0.1)
+    r.on_reduce_only_rejected(STALE, STALE_TEXT, 0.1)
     assert wants_refresh(r) and r.consecutive_rejections == 0
     r.on_position_refreshed()
     assert not wants_refresh(r)
     r.update(20, MAX, 99, 100, 0.2)  # the refreshed position is still over the limit
-    r.on_reduce_only_rejected(PL, STALE_TEXT, 0.3)  # the retry fails too: now it counts
+    r.on_reduce_only_rejected(STALE, STALE_TEXT, 0.3)  # the retry fails too: now it counts
     assert r.consecutive_rejections == 1 and wants_refresh(r)
     r.on_position_refreshed()
-    r.on_reduce_only_rejected(PL, STALE_TEXT, 0.4)
-    r.on_reduce_only_rejected(PL, STALE_TEXT, 0.5)
+    r.on_reduce_only_rejected(STALE, STALE_TEXT, 0.4)
+    r.on_reduce_only_rejected(STALE, STALE_TEXT, 0.5)
     assert state(r) is RecoveryState.ARMED
     assert r.snapshot(0.5).last_reason == STALE_TEXT
 
@@ -117,13 +118,22 @@ def test_S12_stale_position_asks_refresh_and_one_retry_D26() -> None:
 def test_a_stale_position_rejection_after_an_acceptance_gets_a_new_retry_D26() -> None:
     r = ReduceOnlyRecovery(PARAMS)
     r.update(20, MAX, 99, 100, 0.0)
-    r.on_reduce_only_rejected(PL, STALE_TEXT, 0.1)
-    r.on_reduce_only_rejected(PL, STALE_TEXT, 0.2)
+    r.on_reduce_only_rejected(STALE, STALE_TEXT, 0.1)
+    r.on_reduce_only_rejected(STALE, STALE_TEXT, 0.2)
     assert r.consecutive_rejections == 1
     r.on_reduce_only_accepted()
     assert r.consecutive_rejections == 0
-    r.on_reduce_only_rejected(PL, STALE_TEXT, 0.3)
+    r.on_reduce_only_rejected(STALE, STALE_TEXT, 0.3)
     assert r.consecutive_rejections == 0
+
+
+def test_only_the_class_says_the_position_is_stale_D26() -> None:
+    """The text is for the operator: a PositionLimit that reads like a stale position counts at
+    once and asks for no refresh."""
+    r = ReduceOnlyRecovery(PARAMS)
+    r.update(20, MAX, 99, 100, 0.0)
+    r.on_reduce_only_rejected(PL, STALE_TEXT, 0.1)
+    assert r.consecutive_rejections == 1 and not wants_refresh(r)
 
 
 def test_rejections_count_only_while_over_the_limit_D15() -> None:

@@ -35,8 +35,8 @@ from core.venues.hyperliquid.mapping import (
     instrument_from_meta,
     parse_or_raise,
     raw_int,
-    venue_status,
 )
+from core.venues.hyperliquid.statuses import venue_status
 from core.venues.hyperliquid.wire import (
     Action,
     AssetMeta,
@@ -46,6 +46,7 @@ from core.venues.hyperliquid.wire import (
     OkBody,
     OrderStatusAnswer,
     action_dict,
+    request_dict,
 )
 
 ETH = Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=4)
@@ -103,6 +104,31 @@ def test_order_wire_is_canonical_decimal_strings_in_signing_order() -> None:
             "c": C2,
         },
     }
+
+
+def test_info_requests_and_subscriptions_are_built_by_the_translator() -> None:
+    user = "0x" + "ab" * 20
+    assert request_dict(TR.meta_request()) == {"type": "meta"}
+    assert request_dict(TR.open_orders_request(user)) == {"type": "openOrders", "user": user}
+    assert list(request_dict(TR.clearinghouse_request(user))) == ["type", "user"]
+    assert request_dict(TR.order_status_request(user, C1, 7)) == {
+        "type": "orderStatus",
+        "user": user,
+        "oid": C1,
+    }
+    assert request_dict(TR.order_status_request(user, None, 7))["oid"] == 7
+    assert request_dict(TR.fills_request(user, 1_700_000_000_000)) == {
+        "type": "userFillsByTime",
+        "user": user,
+        "startTime": 1_700_000_000_000,
+    }
+    assert [request_dict(s) for s in TR.subscriptions(user)] == [
+        {"type": "l2Book", "coin": "ETH"},
+        {"type": "trades", "coin": "ETH"},
+        {"type": "orderUpdates", "user": user},
+        {"type": "userFills", "user": user},
+        {"type": "userEvents", "user": user},
+    ]
 
 
 def test_a_mixed_batch_answer_is_mapped_item_by_item_D7() -> None:
@@ -188,7 +214,7 @@ def test_cancel_and_modify_answers_D5_D24() -> None:
     }
     ack, rej = TR.modify_answers(modifies, statuses(raw), 4)
     assert ack == ModifyAck(C1, C2, 99, AckStatus.RESTING, 0, 0, 4)
-    assert isinstance(rej, ModifyRejected) and rej.original_gone
+    assert isinstance(rej, ModifyRejected) and rej.original_gone and rej.raced
     unknown = TR.modify_unknown(modifies[:1], "timeout", 4)
     assert [type(e) for e in unknown] == [CancelUnknown, PlaceUnknown]
 
@@ -379,7 +405,7 @@ _REJECTIONS = {
     "tickRejected": RejectionClass.PRICE_ERROR,
     "minTradeNtlRejected": RejectionClass.PRICE_ERROR,
     "perpMarginRejected": RejectionClass.MARGIN,
-    "reduceOnlyRejected": RejectionClass.POSITION_LIMIT,
+    "reduceOnlyRejected": RejectionClass.STALE_POSITION,  # D26
     "badAloPxRejected": RejectionClass.PRICE_ERROR,
     "iocCancelRejected": RejectionClass.OTHER,
     "badTriggerPxRejected": RejectionClass.PRICE_ERROR,

@@ -50,11 +50,11 @@ from core.events import (
 )
 from core.harness.agents import TouchQuoter
 from core.harness.loop import SimLoop
-from core.rejections import classify_status
 from core.simconfig import Delay, FaultConfig, SimConfig
-from core.venues.sim import texts
+from core.venues.hyperliquid import statuses
+from core.venues.hyperliquid.statuses import classify_status, venue_status
 from core.venues.sim.exchange import SimExchange
-from core.venues.sim.faults import FAULT_KINDS, FaultInjector
+from core.venues.sim.faults import FAULT_KINDS, TOMORROW_STATUSES, FaultInjector
 from tests.sim_harness import exchange_with, only, send
 
 BID, ASK = Side.BID, Side.ASK
@@ -214,10 +214,10 @@ def test_the_venue_cancels_resting_orders_and_its_answers_agree_with_the_stream_
         assert update.oid is not None and update.oid not in resting
         report = exchange.order_status(update.oid, None)
         assert report.status is VenueStatus.VENUE_CANCELED and report.remaining == 0
-        assert report.raw_status in texts.VENUE_CANCEL_STATUSES
+        assert report.raw_status in statuses.VENUE_CANCEL_STATUSES
         assert report.cloid is not None  # the venue's records keep the cloid
         if update.cloid is None:
-            assert (update.raw_status, update.filled) == (texts.NON_USER_CANCEL, None)
+            assert (update.raw_status, update.filled) == (statuses.NON_USER_CANCEL, None)
         else:
             assert update.raw_status == report.raw_status
             assert update.filled == report.filled
@@ -239,7 +239,7 @@ def test_the_venue_rejects_resting_orders_with_classified_statuses_D31() -> None
     assert updates and exchange.fault_counts["resting_rejected"] == len(updates)
     for update in updates:
         assert update.status is VenueStatus.REJECTED and update.cloid is not None
-        assert update.raw_status in texts.RESTING_REJECT_STATUSES
+        assert update.raw_status in statuses.RESTING_REJECT_STATUSES
         assert update.rclass is classify_status(update.raw_status)
         report = exchange.order_status(None, update.cloid)
         assert (report.status, report.raw_status) == (VenueStatus.REJECTED, update.raw_status)
@@ -252,14 +252,18 @@ def test_the_venue_rejects_resting_orders_with_classified_statuses_D31() -> None
 def test_every_venue_status_maps_to_what_it_means_D6_D31() -> None:
     """D31, D6: every venue-cancel and rejection status the venue can send normalises to what
     it means; tomorrow's words are unknown."""
-    for raw in (*texts.VENUE_CANCEL_STATUSES, texts.NON_USER_CANCEL, "vaultWithdrawalCanceled"):
-        assert texts.venue_status(raw) is VenueStatus.VENUE_CANCELED, raw
-    for raw in (*texts.RESTING_REJECT_STATUSES, "badAloPxRejected", "iocCancelRejected"):
-        assert texts.venue_status(raw) is VenueStatus.REJECTED, raw
-    assert texts.venue_status("canceled") is VenueStatus.CANCELED
-    assert texts.venue_status("filled") is VenueStatus.FILLED
-    for raw in texts.TOMORROW_STATUSES:
-        assert texts.venue_status(raw) is VenueStatus.UNKNOWN, raw
+    for raw in (
+        *statuses.VENUE_CANCEL_STATUSES,
+        statuses.NON_USER_CANCEL,
+        "vaultWithdrawalCanceled",
+    ):
+        assert venue_status(raw)[0] is VenueStatus.VENUE_CANCELED, raw
+    for raw in (*statuses.RESTING_REJECT_STATUSES, "badAloPxRejected", "iocCancelRejected"):
+        assert venue_status(raw)[0] is VenueStatus.REJECTED, raw
+    assert venue_status("canceled")[0] is VenueStatus.CANCELED
+    assert venue_status("filled")[0] is VenueStatus.FILLED
+    for raw in TOMORROW_STATUSES:
+        assert venue_status(raw)[0] is VenueStatus.UNKNOWN, raw
 
 
 def test_no_venue_close_fires_without_resting_orders() -> None:
@@ -446,9 +450,9 @@ def test_statuses_can_be_words_hyperliquid_might_add_tomorrow_D6_D35() -> None:
     exchange = exchange_with(unknown_status_rate=1.0)
     (update,) = only(send(exchange, *bids(1), t=1.0), OrderUpdate)
     assert update.status is VenueStatus.UNKNOWN and update.cloid == "b0"
-    assert update.raw_status in texts.TOMORROW_STATUSES
+    assert update.raw_status in TOMORROW_STATUSES
     (report,) = only(send(exchange, QueryOrder("b0", None), t=2.0), OrderStatusReport)
-    assert report.status is VenueStatus.UNKNOWN and report.raw_status in texts.TOMORROW_STATUSES
+    assert report.status is VenueStatus.UNKNOWN and report.raw_status in TOMORROW_STATUSES
     assert report.remaining == 100  # only the word is new: the numbers are the venue's
     assert exchange.order_status(None, "b0").status is VenueStatus.OPEN
     assert exchange.fault_counts["unknown_statuses"] == 2

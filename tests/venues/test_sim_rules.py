@@ -45,8 +45,8 @@ from core.events import (
     Trade,
     VenueStatus,
 )
-from core.rejections import parse_leverage
 from core.simconfig import Delay, FaultConfig, FlowConfig, SimConfig
+from core.venues.hyperliquid.errors import parse_leverage
 from core.venues.sim.exchange import SimExchange
 
 BID, ASK = Side.BID, Side.ASK
@@ -185,12 +185,12 @@ def test_reduce_only_that_would_increase_position_is_rejected_D26() -> None:
     events = send(exchange, Place("c1", ASK, 300_040, 100, ALO, reduce_only=True))
     rejected = one(events, PlaceRejected)
     assert rejected.reason == "Reduce only order would increase position. asset=0"
-    assert rejected.rclass is RejectionClass.POSITION_LIMIT
+    assert rejected.rclass is RejectionClass.STALE_POSITION  # D26: our position is stale
     assert one(events, OrderUpdate).raw_status == "reduceOnlyRejected"
     exchange.set_position(1000)
     assert one(send(exchange, Place("c2", ASK, 300_040, 500, ALO, reduce_only=True)), PlaceAck)
     too_big = send(exchange, Place("c3", ASK, 300_050, 1500, ALO, reduce_only=True))
-    assert one(too_big, PlaceRejected).rclass is RejectionClass.POSITION_LIMIT
+    assert one(too_big, PlaceRejected).rclass is RejectionClass.STALE_POSITION
 
 
 def test_resting_reduce_only_is_cancelled_once_it_would_increase_position() -> None:

@@ -20,6 +20,11 @@ over real sockets, so what the twin checks, the connector must get right:
 * the fault plan (``faults``) delays or drops answers, drops WebSocket connections and sends 429
   storms.
 
+Every answer and WebSocket message is written with the connector's own wire models
+(``core.venues.hyperliquid.wire``, through ``answer_json``), its conversions (``mapping``: units
+and sides) and Hyperliquid's words (``errors``, ``statuses``): what the twin writes is what the
+connector reads, by construction.
+
 The exchange's own fault plan is switched off (answers are immediate; the twin's faults happen
 on the wire).  One trading account is served.  Decimals appear here only at the wire boundary.
 """
@@ -70,26 +75,72 @@ from core.events import (
 )
 from core.simconfig import FaultConfig, SimConfig
 from core.units import Instrument, Rounding, UnitError, wire
+from core.venues.hyperliquid import statuses
 from core.venues.hyperliquid.budget import exchange_weight, info_weight
+from core.venues.hyperliquid.errors import (
+    ACTION_EXPIRED,
+    DESERIALIZE,
+    NOT_PROCESSED,
+    SCHEDULE_TOO_MANY,
+    SCHEDULE_TOO_SOON,
+    TOO_MANY_REQUESTS,
+    WS_BAD_POST,
+    WS_BAD_REQUEST,
+    Texts,
+)
+from core.venues.hyperliquid.mapping import Translator, side_from_is_buy, side_to_wire
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.signing import recover_signer
 from core.venues.hyperliquid.wire import (
+    AssetCtx,
+    AssetMeta,
+    AssetPosition,
     BatchModifyAction,
+    BookLevel,
     CancelAction,
     CancelByCloidAction,
+    ClearinghouseState,
+    CumFunding,
+    ErrorStatus,
+    ExchangeAnswer,
     ExchangeRequest,
+    FilledInfo,
+    FilledStatus,
+    InfoPayload,
+    ItemStatus,
+    L2Book,
+    LeverageWire,
+    MarginSummary,
+    Meta,
     NoopAction,
+    OkBody,
+    OpenOrder,
     OrderAction,
+    OrderStatusAnswer,
+    OrderStatusEntry,
     OrderWire,
+    PositionWire,
+    PostData,
+    PostResponse,
+    RestingInfo,
+    RestingStatus,
     ScheduleCancelAction,
+    StatusesData,
+    SubscriptionResponse,
     UpdateLeverageAction,
+    UserFill,
+    UserRateLimit,
+    WsMessage,
+    WsTrade,
+    WsUserEvent,
+    WsUserFills,
     action_dict,
+    answer_json,
 )
 from core.venues.loopback.faults import FaultState, TwinFaults
 from core.venues.loopback.server import HttpReply, WsPeer
 from core.venues.sim.driver import ClockDriver
 from core.venues.sim.exchange import SimExchange
-from core.venues.sim.texts import Texts
 
 _CLOID = re.compile(r"0x[0-9a-fA-F]{32}")  # used with fullmatch: no trailing newline
 _KEEP_NONCES = 100
@@ -99,7 +150,7 @@ _FILLS_KEPT = 10_000
 _MAX_FILLS_RETURNED = 2000
 _MAKER_FEE = Decimal("0.00015")
 _TAKER_FEE = Decimal("0.00045")
-_DESERIALIZE = "Failed to deserialize the JSON body into the target type: "
+_ZERO = "0.0"
 _USER_SUBS = ("orderUpdates", "userFills", "userEvents")
 _COIN_SUBS = ("l2Book", "trades")
 _MAX_NESTING = 127  # serde_json (the venue's parser) refuses a 128th nested array/object
@@ -107,10 +158,10 @@ _MAX_NESTING = 127  # serde_json (the venue's parser) refuses a 128th nested arr
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    """What an ``/exchange`` request produced: 200 + JSON, 422/429 + text, or lost."""
+    """What an ``/exchange`` request produced: 200 + answer, 422/429 + text, or lost."""
 
     status: int
-    payload: Any = None
+    payload: ExchangeAnswer | str | None = None
     lost: bool = False
 
 
@@ -145,7 +196,7 @@ class _Order:
         self.orig = size
         self.remaining = size
         self.timestamp = ms
-        self.status = "open"
+        self.status = statuses.OPEN
         self.status_ms = ms
 
 
@@ -189,12 +240,13 @@ class Twin:
         self._clock = clock
         self._book_interval = book_interval_s
         self._texts = Texts(self.instrument)
+        self._tr = Translator(self.instrument)
         self._exchange: SimExchange | None = None
         self._fault_state: FaultState | None = None
         self._orders: dict[int, _Order] = {}
         self._pending: dict[str, tuple[str | None, Side, int, int]] = {}
         self._key_to_oid: dict[str, int] = {}
-        self._fills: deque[dict[str, Any]] = deque(maxlen=_FILLS_KEPT)
+        self._fills: deque[UserFill] = deque(maxlen=_FILLS_KEPT)
         self._tid_base = epoch_ms() * 1000
         self._position = 0
         self._volume = Decimal(0)
@@ -207,7 +259,7 @@ class Twin:
         self._next_book = 0.0
         self._dead_man_at: int | None = None
         self._dead_man_fired = 0
-        self._cancel_status = "canceled"
+        self._cancel_status = statuses.CANCELED
         self._batch_id = 0
         self._synthetic = 0
         self._driver: asyncio.Task[None] | None = None
@@ -271,18 +323,14 @@ class Twin:
 
     def send_raw(self, channel: str, data: Any) -> None:
         """Push any message, malformed or unasked-for, to every WebSocket client."""
-        text = json.dumps({"channel": channel, "data": data})
+        text = _ws_text(WsMessage(channel=channel, data=data))
         for client in list(self._peers):
             client.peer.send_nowait(text)
 
     @property
     def fill_tids(self) -> set[int]:
         """Trade ids of every fill of the account so far."""
-        return {int(row["tid"]) for row in self._fills}
-
-    @property
-    def ws_clients(self) -> int:
-        return len(self._peers)
+        return {row.tid for row in self._fills}
 
     def open_order_count(self) -> int:
         return len(self.exchange.open_orders())
@@ -319,9 +367,9 @@ class Twin:
     def _advance(self, now: float) -> list[Event]:
         """Run the exchange to ``now``; publish the stream, return the answers."""
         answers: list[Event] = []
-        trades: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        fills: list[dict[str, Any]] = []
+        trades: list[WsTrade] = []
+        updates: list[OrderStatusEntry] = []
+        fills: list[UserFill] = []
         ms = epoch_ms()
         for event in self.exchange.advance(now):
             if isinstance(event, BookSnapshot | BookDelta):
@@ -342,8 +390,10 @@ class Twin:
         if updates:
             self._publish("orderUpdates", updates)
         if fills:
-            self._publish("userFills", {"user": self.account, "isSnapshot": False, "fills": fills})
-            self._publish("user", {"fills": fills})
+            self._publish(
+                "userFills", WsUserFills(user=self.account, isSnapshot=False, fills=fills)
+            )
+            self._publish("user", WsUserEvent(fills=fills))
         return answers
 
     def _execute(self, commands: list[Command]) -> list[Event]:
@@ -377,53 +427,56 @@ class Twin:
         self._key_to_oid[key] = oid
         return order
 
-    def _order_update(self, event: OrderUpdate, ms: int) -> dict[str, Any] | None:
+    def _order_update(self, event: OrderUpdate, ms: int) -> OrderStatusEntry | None:
         order = self._register(event.cloid, event.oid)
         if order is None:
             return None
         raw = event.raw_status
-        if raw == "canceled" and self._cancel_status != "canceled":
+        if raw == statuses.CANCELED and self._cancel_status != statuses.CANCELED:
             raw = self._cancel_status
         order.status = raw
         order.status_ms = ms
         if event.status is VenueStatus.FILLED:
             order.remaining = 0  # a cancelled order keeps its unfilled size, as the venue's does
-        return {"order": self._order_row(order), "status": raw, "statusTimestamp": ms}
+        return OrderStatusEntry(order=self._order_row(order), status=raw, statusTimestamp=ms)
 
-    def _order_row(self, order: _Order) -> dict[str, Any]:
-        inst = self.instrument
-        row: dict[str, Any] = {
-            "coin": self.coin,
-            "side": "B" if order.side is Side.BID else "A",
-            "limitPx": wire(inst.ticks_to_price(order.price)),
-            "sz": wire(inst.lots_to_size(order.remaining)),
-            "oid": order.oid,
-            "timestamp": order.timestamp,
-            "origSz": wire(inst.lots_to_size(order.orig)),
-        }
+    def _order_row(self, order: _Order, **more: Any) -> OpenOrder:
+        """The order as ``openOrders`` lists it; ``more``: the keys ``frontendOpenOrders`` and
+        ``orderStatus`` add."""
+        tr = self._tr
         if order.cloid is not None:
-            row["cloid"] = order.cloid
-        return row
+            more = {"cloid": order.cloid, **more}
+        return OpenOrder(
+            coin=self.coin,
+            side=side_to_wire(order.side),
+            limitPx=tr.price_text(order.price),
+            sz=tr.size_text(order.remaining),
+            oid=order.oid,
+            timestamp=order.timestamp,
+            origSz=tr.size_text(order.orig),
+            **more,
+        )
 
     # ---- wire rows ------------------------------------------------------------------------
 
-    def _trade_row(self, trade: Trade, ms: int) -> dict[str, Any]:
+    def _trade_row(self, trade: Trade, ms: int) -> WsTrade:
         self._synthetic += 1
         tid = self._tid_base + 500_000_000 + self._synthetic
-        inst = self.instrument
-        return {
-            "coin": self.coin,
-            "side": "B" if trade.side is Side.BID else "A",
-            "px": wire(inst.ticks_to_price(trade.price)),
-            "sz": wire(inst.lots_to_size(trade.size)),
-            "hash": f"0x{tid:064x}",
-            "time": ms,
-            "tid": tid,
-            "users": ["0x" + "0" * 40, "0x" + "0" * 40],
-        }
+        tr = self._tr
+        return WsTrade(
+            coin=self.coin,
+            side=side_to_wire(trade.side),
+            px=tr.price_text(trade.price),
+            sz=tr.size_text(trade.size),
+            hash=f"0x{tid:064x}",
+            time=ms,
+            tid=tid,
+            users=["0x" + "0" * 40, "0x" + "0" * 40],
+        )
 
-    def _fill_row(self, fill: Fill, ms: int) -> dict[str, Any]:
+    def _fill_row(self, fill: Fill, ms: int) -> UserFill:
         inst = self.instrument
+        tr = self._tr
         order = self._register(fill.cloid, fill.oid)
         if order is not None:
             order.remaining = max(order.remaining - fill.size, 0)
@@ -437,26 +490,24 @@ class Twin:
         taker = fill.liquidity is Liquidity.TAKER
         fee = (notional * (_TAKER_FEE if taker else _MAKER_FEE)).quantize(Decimal("0.000001"))
         tid = self._tid_base + fill.tid
-        row: dict[str, Any] = {
-            "coin": self.coin,
-            "px": wire(px),
-            "sz": wire(sz),
-            "side": "B" if fill.side is Side.BID else "A",
-            "time": ms,
-            "startPosition": wire(inst.lots_to_size(abs(start)))
-            if start >= 0
-            else "-" + wire(inst.lots_to_size(-start)),
-            "dir": _direction(start, signed),
-            "closedPnl": "0.0",
-            "hash": f"0x{tid:064x}",
-            "oid": fill.oid,
-            "crossed": taker,
-            "fee": wire(fee),
-            "tid": tid,
-            "feeToken": "USDC",
-        }
-        if order is not None and order.cloid is not None:
-            row["cloid"] = order.cloid
+        cloid = {"cloid": order.cloid} if order is not None and order.cloid is not None else {}
+        row = UserFill(
+            coin=self.coin,
+            px=wire(px),
+            sz=wire(sz),
+            side=side_to_wire(fill.side),
+            time=ms,
+            startPosition=tr.signed_size_text(start),
+            dir=_direction(start, signed),
+            closedPnl=_ZERO,
+            hash=f"0x{tid:064x}",
+            oid=fill.oid,
+            crossed=taker,
+            fee=wire(fee),
+            tid=tid,
+            feeToken="USDC",
+            **cloid,
+        )
         self._fills.append(row)
         return row
 
@@ -468,15 +519,17 @@ class Twin:
         try:
             payload = _parse_json(body)
         except ValueError as exc:
-            return HttpReply.text(422, f"{_DESERIALIZE}{exc}")
+            return HttpReply.text(422, f"{DESERIALIZE}{exc}")
         if path == "/info":
             status, answer = self._info(payload, via_ws=False)
-            return HttpReply.json(answer) if status == 200 else HttpReply.text(status, str(answer))
+            if status == 200:
+                return HttpReply.json(answer_json(answer))
+            return HttpReply.text(status, str(answer))
         outcome = await self._exchange_request(payload, via_ws=False)
         if outcome.lost:
             return None
         if outcome.status == 200:
-            return HttpReply.json(outcome.payload)
+            return HttpReply.json(answer_json(outcome.payload))
         return HttpReply.text(outcome.status, str(outcome.payload))
 
     def _charge_ip(self, weight: int) -> bool:
@@ -498,14 +551,15 @@ class Twin:
     # ---- /info ---------------------------------------------------------------------------
 
     def _info(self, body: Any, *, via_ws: bool) -> tuple[int, Any]:
+        """(200, the answer: models, or lists of them) or (422/429, the text)."""
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            return 422, f"{_DESERIALIZE}missing field `type`"
+            return 422, f"{DESERIALIZE}missing field `type`"
         kind = body["type"]
         user = str(body.get("user", "")).lower()
         ours = user == self.account
         if via_ws and self.fault_state.storming(self._clock.now()):
             self.fault_state.counts["http_429"] += 1  # a storm refuses WebSocket posts too
-            return 429, "Too Many Requests"
+            return 429, TOO_MANY_REQUESTS
         if kind == "meta":
             answer: Any = self._meta()
         elif kind == "metaAndAssetCtxs":
@@ -524,46 +578,50 @@ class Twin:
         elif kind == "userFillsByTime":
             start, end = body.get("startTime"), body.get("endTime")
             if not isinstance(start, int):
-                return 422, f"{_DESERIALIZE}startTime must be an integer"
+                return 422, f"{DESERIALIZE}startTime must be an integer"
             rows = (
                 [
                     f
                     for f in self._fills
-                    if f["time"] >= start and (not isinstance(end, int) or f["time"] <= end)
+                    if f.time >= start and (not isinstance(end, int) or f.time <= end)
                 ]
                 if ours
                 else []
             )
             answer = rows[:_MAX_FILLS_RETURNED]
         elif kind == "orderStatus":
-            answer = self._order_status(body.get("oid")) if ours else {"status": "unknownOid"}
+            answer = (
+                self._order_status(body.get("oid"))
+                if ours
+                else OrderStatusAnswer(status=statuses.UNKNOWN_OID)
+            )
         elif kind == "userRateLimit":
-            answer = {
-                "cumVlm": wire(self._volume),
-                "nRequestsUsed": self._requests_used if ours else 0,
-                "nRequestsCap": self._request_cap(cancels=False),
-            }
+            answer = UserRateLimit(
+                cumVlm=wire(self._volume),
+                nRequestsUsed=self._requests_used if ours else 0,
+                nRequestsCap=self._request_cap(cancels=False),
+            )
         else:
-            return 422, f"{_DESERIALIZE}unknown variant `{kind}`"
+            return 422, f"{DESERIALIZE}unknown variant `{kind}`"
         items = len(answer) if isinstance(answer, list) else 0
         if not via_ws and not self._charge_ip(info_weight(kind, items)):
             return 429, "null"
         return 200, answer
 
-    def _meta(self) -> dict[str, Any]:
+    def _meta(self) -> Meta:
         """Our coin at index ``asset`` (its asset id); delisted fillers before it."""
-        universe: list[dict[str, Any]] = [
-            {"name": f"OLD{i}", "szDecimals": 2, "maxLeverage": 3, "isDelisted": True}
+        universe = [
+            AssetMeta(name=f"OLD{i}", szDecimals=2, maxLeverage=3, isDelisted=True)
             for i in range(self.asset)
         ]
         universe.append(
-            {
-                "name": self.coin,
-                "szDecimals": self.instrument.sz_decimals,
-                "maxLeverage": self.instrument.max_leverage,
-            }
+            AssetMeta(
+                name=self.coin,
+                szDecimals=self.instrument.sz_decimals,
+                maxLeverage=self.instrument.max_leverage,
+            )
         )
-        return {"universe": universe, "marginTables": [], "collateralToken": 0}
+        return Meta(universe=universe, marginTables=[], collateralToken=0)
 
     def _mid(self) -> str | None:
         book = self.exchange.book
@@ -573,38 +631,34 @@ class Twin:
         mid = (self.instrument.ticks_to_price(bid) + self.instrument.ticks_to_price(ask)) / 2
         return wire(mid)
 
-    def _asset_ctx(self, index: int) -> dict[str, Any]:
+    def _asset_ctx(self, index: int) -> AssetCtx:
         mid = self._mid() if index == self.asset else None
-        return {
-            "dayNtlVlm": wire(self._volume) if index == self.asset else "0.0",
-            "funding": "0.0",
-            "impactPxs": None,
-            "markPx": mid or "0.0",
-            "midPx": mid,
-            "openInterest": "0.0",
-            "oraclePx": mid or "0.0",
-            "premium": None,
-            "prevDayPx": mid or "0.0",
-        }
+        return AssetCtx(
+            dayNtlVlm=wire(self._volume) if index == self.asset else _ZERO,
+            funding=_ZERO,
+            impactPxs=None,
+            markPx=mid or _ZERO,
+            midPx=mid,
+            openInterest=_ZERO,
+            oraclePx=mid or _ZERO,
+            premium=None,
+            prevDayPx=mid or _ZERO,
+        )
 
-    def _book_json(self) -> dict[str, Any]:
+    def _book_json(self) -> L2Book:
         book = self.exchange.book
-        inst = self.instrument
+        tr = self._tr
 
-        def levels(side: Side) -> list[dict[str, Any]]:
+        def levels(side: Side) -> list[BookLevel]:
             return [
-                {"px": wire(inst.ticks_to_price(p)), "sz": wire(inst.lots_to_size(s)), "n": 1}
+                BookLevel(px=tr.price_text(p), sz=tr.size_text(s), n=1)
                 for p, s in book.depth(side)[:_BOOK_LEVELS]
             ]
 
-        return {
-            "coin": self.coin,
-            "time": epoch_ms(),
-            "levels": [levels(Side.BID), levels(Side.ASK)],
-        }
+        return L2Book(coin=self.coin, time=epoch_ms(), levels=(levels(Side.BID), levels(Side.ASK)))
 
-    def _open_orders(self, *, frontend: bool) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
+    def _open_orders(self, *, frontend: bool) -> list[OpenOrder]:
+        rows: list[OpenOrder] = []
         for vo in self.exchange.open_orders():
             order = self._orders.get(vo.oid)
             if order is None:
@@ -613,25 +667,25 @@ class Twin:
                 )
                 self._orders[vo.oid] = order
             order.remaining = vo.size
-            row = self._order_row(order)
             if frontend:
-                row.update(
-                    {
-                        "orderType": "Limit",
-                        "tif": None,
-                        "reduceOnly": False,
-                        "isTrigger": False,
-                        "triggerPx": "0.0",
-                        "triggerCondition": "N/A",
-                        "isPositionTpsl": False,
-                        "children": [],
-                        "cloid": order.cloid,
-                    }
+                row = self._order_row(
+                    order,
+                    orderType="Limit",
+                    tif=None,
+                    reduceOnly=False,
+                    isTrigger=False,
+                    triggerPx=_ZERO,
+                    triggerCondition="N/A",
+                    isPositionTpsl=False,
+                    children=[],
+                    cloid=order.cloid,
                 )
+            else:
+                row = self._order_row(order)
             rows.append(row)
         return rows
 
-    def _clearinghouse(self) -> dict[str, Any]:
+    def _clearinghouse(self) -> ClearinghouseState:
         snapshot = next(
             (
                 e
@@ -642,7 +696,7 @@ class Twin:
         )
         inst = self.instrument
         equity = wire(self.exchange.equity.quantize(Decimal("0.000001")))
-        positions: list[dict[str, Any]] = []
+        positions: list[AssetPosition] = []
         if snapshot is not None and snapshot.position:
             lots = snapshot.position
             size = inst.lots_to_size(abs(lots))
@@ -651,40 +705,23 @@ class Twin:
                 if snapshot.entry_value
                 else None
             )
-            positions.append(
-                {
-                    "type": "oneWay",
-                    "position": {
-                        "coin": self.coin,
-                        "szi": wire(size) if lots > 0 else "-" + wire(size),
-                        "entryPx": entry,
-                        "leverage": {"type": "cross", "value": self.exchange.leverage},
-                        "liquidationPx": None,
-                        "marginUsed": "0.0",
-                        "maxLeverage": inst.max_leverage,
-                        "positionValue": wire(inst.value_to_decimal(snapshot.entry_value or 0)),
-                        "returnOnEquity": "0.0",
-                        "unrealizedPnl": "0.0",
-                        "cumFunding": {"allTime": "0.0", "sinceChange": "0.0", "sinceOpen": "0.0"},
-                    },
-                }
+            position = PositionWire(
+                coin=self.coin,
+                szi=self._tr.signed_size_text(lots),
+                entryPx=entry,
+                leverage=LeverageWire(type="cross", value=self.exchange.leverage),
+                liquidationPx=None,
+                marginUsed=_ZERO,
+                maxLeverage=inst.max_leverage,
+                positionValue=wire(inst.value_to_decimal(snapshot.entry_value or 0)),
+                returnOnEquity=_ZERO,
+                unrealizedPnl=_ZERO,
+                cumFunding=CumFunding(allTime=_ZERO, sinceChange=_ZERO, sinceOpen=_ZERO),
             )
-        summary = {
-            "accountValue": equity,
-            "totalMarginUsed": "0.0",
-            "totalNtlPos": "0.0",
-            "totalRawUsd": equity,
-        }
-        return {
-            "assetPositions": positions,
-            "crossMaintenanceMarginUsed": "0.0",
-            "crossMarginSummary": summary,
-            "marginSummary": summary,
-            "withdrawable": equity,
-            "time": epoch_ms(),
-        }
+            positions.append(AssetPosition(type="oneWay", position=position))
+        return _clearinghouse_state(positions, equity)
 
-    def _order_status(self, key: Any) -> dict[str, Any]:
+    def _order_status(self, key: Any) -> OrderStatusAnswer:
         oid: int | None = None
         cloid: str | None = None
         if isinstance(key, int) and not isinstance(key, bool):
@@ -693,26 +730,21 @@ class Twin:
             cloid = key.lower()
             oid = self._key_to_oid.get(cloid)
         else:
-            return {"status": "unknownOid"}
+            return OrderStatusAnswer(status=statuses.UNKNOWN_OID)
         report = self.exchange.order_status(oid, cloid)
         order = self._orders.get(report.oid) if report.oid is not None else None
         if report.status is VenueStatus.NOT_FOUND or order is None:
-            return {"status": "unknownOid"}
+            return OrderStatusAnswer(status=statuses.UNKNOWN_OID)
         # Like the venue, ``sz`` of an order that is done is what it never filled (0 if filled).
         if report.status is VenueStatus.OPEN:
             order.remaining = report.remaining
         else:
             order.remaining = max(order.orig - report.filled, 0)
-        row = self._order_row(order)
-        row.update({"orderType": "Limit", "reduceOnly": False, "tif": None})
-        return {
-            "status": "order",
-            "order": {
-                "order": row,
-                "status": report.raw_status,
-                "statusTimestamp": order.status_ms,
-            },
-        }
+        row = self._order_row(order, orderType="Limit", reduceOnly=False, tif=None)
+        entry = OrderStatusEntry(
+            order=row, status=report.raw_status, statusTimestamp=order.status_ms
+        )
+        return OrderStatusAnswer(status="order", order=entry)
 
     # ---- /exchange -----------------------------------------------------------------------
 
@@ -722,15 +754,15 @@ class Twin:
             return _Outcome(429, "null")
         if via_ws and self.fault_state.storming(self._clock.now()):
             self.fault_state.counts["http_429"] += 1
-            return _Outcome(429, "429 Too Many Requests")
+            return _Outcome(429, f"429 {TOO_MANY_REQUESTS}")
         try:
             request = _ACTION.validate_python(body)
         except ValidationError as exc:
-            return _Outcome(422, f"{_DESERIALIZE}{_first_error(exc)}")
+            return _Outcome(422, f"{DESERIALIZE}{_first_error(exc)}")
         try:
             answer = self._act(request, items)
         except _BadRequest as exc:
-            return _Outcome(422, f"{_DESERIALIZE}{exc}")
+            return _Outcome(422, f"{DESERIALIZE}{exc}")
         faults = self.fault_state
         if faults.drop_answer():
             return _Outcome(200, lost=True)
@@ -739,12 +771,12 @@ class Twin:
             await asyncio.sleep(self.faults.answer_delay_s)
         return _Outcome(200, answer)
 
-    def _act(self, request: ExchangeRequest, items: int) -> dict[str, Any]:
+    def _act(self, request: ExchangeRequest, items: int) -> ExchangeAnswer:
         _check_cloids(request.action)  # a parse error: before the signature and the nonce
         action = action_dict(request.action)
         now_ms = epoch_ms()
         if request.expiresAfter is not None and request.expiresAfter < now_ms:
-            return _err("Action already expired")
+            return _err(ACTION_EXPIRED)
         signature = request.signature.model_dump()
         try:
             signer = recover_signer(
@@ -757,13 +789,10 @@ class Twin:
             )
         except Exception:  # an unrecoverable signature: no address at all
             self.fault_state.counts["bad_signatures"] += 1
-            return _err(
-                "L1 error: User or API Wallet 0x0000000000000000000000000000000000000000 "
-                "does not exist."
-            )
+            return _err(Texts.unknown_signer("0x" + "0" * 40))
         if signer.lower() not in self.signers:
             self.fault_state.counts["bad_signatures"] += 1
-            return _err(f"L1 error: User or API Wallet {signer} does not exist.")
+            return _err(Texts.unknown_signer(signer))
         problem = self._use_nonce(signer.lower(), request.nonce, now_ms)
         if problem is not None:
             self.fault_state.counts["bad_nonces"] += 1
@@ -775,10 +804,8 @@ class Twin:
             cap = self._request_cap(cancels=cancels)
             if self._requests_used > cap:
                 self.fault_state.counts["address_limited"] += 1
-                return _err(
-                    f"Too many cumulative requests sent ({self._requests_used} > {cap}) for "
-                    f"cumulative volume traded ${self._volume.quantize(Decimal('0.01'))}."
-                )
+                volume = str(self._volume.quantize(Decimal("0.01")))
+                return _err(Texts.address_limited(self._requests_used, cap, volume))
         if isinstance(act, OrderAction):
             return _statuses("order", self._place_all(act.orders))
         if isinstance(act, CancelAction):
@@ -812,12 +839,12 @@ class Twin:
 
     def _use_nonce(self, signer: str, nonce: int, now_ms: int) -> str | None:
         if not now_ms - 2 * _DAY_MS < nonce < now_ms + _DAY_MS:
-            return f"Invalid nonce: nonce {nonce} is outside the allowed time window"
+            return Texts.nonce_outside_window(nonce)
         kept = self._nonces.setdefault(signer, [])
         if nonce in kept:
-            return f"Invalid nonce: duplicate nonce {nonce}"
+            return Texts.nonce_duplicate(nonce)
         if len(kept) >= _KEEP_NONCES and nonce < kept[0]:
-            return f"Invalid nonce: nonce {nonce} is lower than the smallest kept ({kept[0]})"
+            return Texts.nonce_too_low(nonce, kept[0])
         kept.append(nonce)
         kept.sort()
         if len(kept) > _KEEP_NONCES:
@@ -827,7 +854,7 @@ class Twin:
     def _order_fields(self, order: OrderWire) -> tuple[str, Side, int, int, TimeInForce] | str:
         """(engine key, side, ticks, lots, tif) or the per-order error text."""
         if order.a != self.asset:
-            return f"Order has invalid asset. asset={order.a}"
+            return Texts.invalid_order_asset(order.a)
         try:
             ticks = self.instrument.price_to_ticks(order.p, Rounding.EXACT)
         except UnitError:
@@ -841,16 +868,16 @@ class Twin:
         else:
             self._synthetic += 1
             key = f"twin-{self._synthetic}"
-        side = Side.BID if order.b else Side.ASK
+        side = side_from_is_buy(order.b)
         return key, side, ticks, lots, TimeInForce(order.t.limit.tif)
 
-    def _place_all(self, orders: list[OrderWire]) -> list[Any]:
-        statuses: list[Any] = [None] * len(orders)
+    def _place_all(self, orders: list[OrderWire]) -> list[ItemStatus]:
+        items: list[ItemStatus] = [_NOT_PROCESSED] * len(orders)
         places: list[tuple[int, Place]] = []
         for i, order in enumerate(orders):
             fields = self._order_fields(order)
             if isinstance(fields, str):
-                statuses[i] = {"error": fields}
+                items[i] = ErrorStatus(error=fields)
                 continue
             key, side, ticks, lots, tif = fields
             self._pending[key] = (order.c, side, ticks, lots)
@@ -859,34 +886,33 @@ class Twin:
             answers = self._execute([p for _, p in places])
             by_key = {a.cloid: a for a in answers if isinstance(a, PlaceAck | PlaceRejected)}
             for i, place in places:
-                statuses[i] = self._placement_status(by_key.get(place.cloid), orders[i].c)
-        return statuses
+                items[i] = self._placement_status(by_key.get(place.cloid), orders[i].c)
+        return items
 
-    def _placement_status(self, answer: Event | None, cloid: str | None) -> Any:
+    def _placement_status(self, answer: Event | None, cloid: str | None) -> ItemStatus:
         echo = {"cloid": cloid} if cloid is not None else {}
         if isinstance(answer, PlaceAck | ModifyAck):
             if answer.status is AckStatus.RESTING:
-                return {"resting": {"oid": answer.oid, **echo}}
+                return RestingStatus(resting=RestingInfo(oid=answer.oid, **echo))
             inst = self.instrument
             avg = inst.value_to_decimal(answer.filled_value) / inst.lots_to_size(answer.filled)
-            return {
-                "filled": {
-                    "totalSz": wire(inst.lots_to_size(answer.filled)),
-                    "avgPx": wire(avg.quantize(Decimal(1).scaleb(-8))),
-                    "oid": answer.oid,
-                    **echo,
-                }
-            }
+            filled = FilledInfo(
+                totalSz=self._tr.size_text(answer.filled),
+                avgPx=wire(avg.quantize(Decimal(1).scaleb(-8))),
+                oid=answer.oid,
+                **echo,
+            )
+            return FilledStatus(filled=filled)
         if isinstance(answer, PlaceRejected | ModifyRejected):
-            return {"error": answer.reason}
-        return {"error": "Order could not be processed."}
+            return ErrorStatus(error=answer.reason)
+        return _NOT_PROCESSED
 
-    def _cancel_all_items(self, cancels: list[Cancel], assets: list[int]) -> list[Any]:
-        statuses: list[Any] = [None] * len(cancels)
+    def _cancel_all_items(self, cancels: list[Cancel], assets: list[int]) -> list[ItemStatus]:
+        items: list[ItemStatus] = [_NOT_PROCESSED] * len(cancels)
         todo = [(i, c) for i, c in enumerate(cancels) if assets[i] == self.asset]
         for i, _ in enumerate(cancels):
             if assets[i] != self.asset:
-                statuses[i] = {"error": self._texts.cancel_gone}
+                items[i] = ErrorStatus(error=self._texts.cancel_gone)
         if todo:
             answers = [
                 a
@@ -894,23 +920,23 @@ class Twin:
                 if isinstance(a, CancelAck | CancelRejected)
             ]
             for (i, _), answer in zip(todo, answers, strict=False):
-                statuses[i] = (
-                    "success" if isinstance(answer, CancelAck) else {"error": answer.reason}
+                items[i] = (
+                    "success" if isinstance(answer, CancelAck) else ErrorStatus(error=answer.reason)
                 )
-        return statuses
+        return items
 
-    def _modify_all(self, action: BatchModifyAction) -> list[Any]:
-        statuses: list[Any] = [None] * len(action.modifies)
+    def _modify_all(self, action: BatchModifyAction) -> list[ItemStatus]:
+        items: list[ItemStatus] = [_NOT_PROCESSED] * len(action.modifies)
         modifies: list[tuple[int, Modify]] = []
         for i, mod in enumerate(action.modifies):
             target = mod.oid if isinstance(mod.oid, int) else self._key_to_oid.get(mod.oid.lower())
             order = self._orders.get(target) if target is not None else None
             fields = self._order_fields(mod.order)
             if isinstance(fields, str):
-                statuses[i] = {"error": fields}
+                items[i] = ErrorStatus(error=fields)
                 continue
             if target is None or order is None:
-                statuses[i] = {"error": self._texts.modify_gone}
+                items[i] = ErrorStatus(error=self._texts.modify_gone)
                 continue
             key, side, ticks, lots, tif = fields
             self._pending[key] = (mod.order.c, side, ticks, lots)
@@ -921,24 +947,21 @@ class Twin:
             answers = self._execute([m for _, m in modifies])
             by_new = {a.new_cloid: a for a in answers if isinstance(a, ModifyAck | ModifyRejected)}
             for i, mod_cmd in modifies:
-                statuses[i] = self._placement_status(
+                items[i] = self._placement_status(
                     by_new.get(mod_cmd.new_cloid), action.modifies[i].order.c
                 )
-        return statuses
+        return items
 
-    def _schedule_cancel(self, when: int | None, now_ms: int) -> dict[str, Any]:
+    def _schedule_cancel(self, when: int | None, now_ms: int) -> ExchangeAnswer:
         if self.faults.dead_man_volume_gate:
-            return _err(
-                "Cannot set scheduled cancel time until enough volume traded. Required: "
-                f"$1000000. Traded: ${self._volume.quantize(Decimal('0.01'))}."
-            )
+            return _err(Texts.schedule_volume_gate(str(self._volume.quantize(Decimal("0.01")))))
         if when is None:
             self._dead_man_at = None
             return _default()
         if when < now_ms + 5000:
-            return _err("Scheduled cancel time must be at least 5 seconds in the future.")
+            return _err(SCHEDULE_TOO_SOON)
         if self._dead_man_fired >= 10:
-            return _err("Too many scheduled cancels triggered today.")
+            return _err(SCHEDULE_TOO_MANY)
         self._dead_man_at = when
         self._clock_driver.wake()
         return _default()
@@ -949,28 +972,24 @@ class Twin:
             return
         self._dead_man_at = None
         self._dead_man_fired += 1
-        self._cancel_status = "scheduledCancel"
+        self._cancel_status = statuses.SCHEDULED_CANCEL
         try:
             self._execute([CancelAll("scheduleCancel")])
         finally:
-            self._cancel_status = "canceled"
-
-    @property
-    def dead_man_fired(self) -> int:
-        return self._dead_man_fired
+            self._cancel_status = statuses.CANCELED
 
     @property
     def dead_man_armed(self) -> bool:
         return self._dead_man_at is not None
 
-    def _update_leverage(self, action: UpdateLeverageAction) -> dict[str, Any]:
+    def _update_leverage(self, action: UpdateLeverageAction) -> ExchangeAnswer:
         if action.asset != self.asset:
-            return _err(f"Invalid asset {action.asset}.")
+            return _err(Texts.invalid_asset(action.asset))
         cap = self.instrument.max_leverage
         if action.leverage > cap:
             return _err(Texts.leverage_above_cap(action.leverage, cap))
         if action.leverage < 1:
-            return _err(f"Invalid leverage {action.leverage}.")
+            return _err(Texts.invalid_leverage(action.leverage))
         self._execute([SetLeverage(action.leverage)])
         return _default()
 
@@ -995,65 +1014,64 @@ class Twin:
             message = _parse_json(text)
             method = message["method"]
         except (ValueError, KeyError, TypeError):
-            await self._send(
-                client, "error", f"Error parsing JSON into valid websocket request: {text[:200]}"
-            )
+            await self._send(client, WsMessage(channel="error", data=WS_BAD_REQUEST + text[:200]))
             return
         if method == "ping":
-            await client.peer.send('{"channel":"pong"}')
+            await self._send(client, WsMessage(channel="pong"))
         elif method in ("subscribe", "unsubscribe"):
             await self._subscription(client, method, message.get("subscription"))
         elif method == "post":
             post_id = message.get("id")
             if not isinstance(post_id, int):
-                await self._send(
-                    client, "error", "Error parsing JSON into valid websocket request: post id"
-                )
+                error = WS_BAD_REQUEST + "post id"
+                await self._send(client, WsMessage(channel="error", data=error))
                 return
             if client.pending_posts >= self.faults.max_pending_posts:
-                await self._send(client, "error", f"too many pending post requests id={post_id}")
+                error = Texts.too_many_pending_posts(post_id)
+                await self._send(client, WsMessage(channel="error", data=error))
                 return
             client.pending_posts += 1
             task = asyncio.create_task(self._post(client, post_id, message.get("request")))
             self._post_tasks.add(task)
             task.add_done_callback(self._post_tasks.discard)
         else:
-            await self._send(
-                client, "error", f"Error parsing JSON into valid websocket request: {text[:200]}"
-            )
+            await self._send(client, WsMessage(channel="error", data=WS_BAD_REQUEST + text[:200]))
 
     async def _subscription(self, client: _Peer, method: str, sub: Any) -> None:
         normal = self._normalise(sub)
         if normal is None:
-            await self._send(client, "error", f"Invalid subscription {json.dumps(sub)}")
+            error = Texts.invalid_subscription(json.dumps(sub))
+            await self._send(client, WsMessage(channel="error", data=error))
             return
         key = json.dumps(normal, sort_keys=True)
         present = any(json.dumps(s, sort_keys=True) == key for s in client.subs)
         if method == "subscribe":
             if present:
-                await self._send(client, "error", f"Already subscribed: {json.dumps(sub)}")
+                error = Texts.already_subscribed(json.dumps(sub))
+                await self._send(client, WsMessage(channel="error", data=error))
                 return
             client.subs.append(normal)
         else:
             if not present:
-                await self._send(client, "error", f"Already unsubscribed: {json.dumps(sub)}")
+                error = Texts.already_unsubscribed(json.dumps(sub))
+                await self._send(client, WsMessage(channel="error", data=error))
                 return
             client.subs = [s for s in client.subs if json.dumps(s, sort_keys=True) != key]
         client.channels = {self._channel(s) for s in client.subs if self._for_us(s)}
-        await self._send(client, "subscriptionResponse", {"method": method, "subscription": normal})
+        ack = SubscriptionResponse(method=method, subscription=normal)
+        await self._send(client, WsMessage(channel="subscriptionResponse", data=ack))
         if method != "subscribe" or not self._for_us(normal):
             return
         if normal["type"] == "l2Book":
-            await self._send(client, "l2Book", self._book_json())
+            await self._send(client, WsMessage(channel="l2Book", data=self._book_json()))
         elif normal["type"] == "userFills":
             replay = (
                 list(self._fills)[-self.config.faults.replay_fills :]
                 if self.config.faults.replay_fills
                 else []
             )
-            await self._send(
-                client, "userFills", {"user": self.account, "isSnapshot": True, "fills": replay}
-            )
+            history = WsUserFills(user=self.account, isSnapshot=True, fills=replay)
+            await self._send(client, WsMessage(channel="userFills", data=history))
 
     def _normalise(self, sub: Any) -> dict[str, Any] | None:
         if not isinstance(sub, dict) or not isinstance(sub.get("type"), str):
@@ -1075,39 +1093,37 @@ class Twin:
     async def _post(self, client: _Peer, post_id: int, request: Any) -> None:
         try:
             if not isinstance(request, dict) or request.get("type") not in ("action", "info"):
-                response: dict[str, Any] = {
-                    "type": "error",
-                    "payload": "400 Bad Request: request type",
-                }
+                response = PostResponse(type="error", payload=WS_BAD_POST)
             elif request["type"] == "info":
                 status, answer = self._info(request.get("payload"), via_ws=True)
                 payload = request.get("payload")
                 info_type = payload.get("type") if isinstance(payload, dict) else None
                 response = (
-                    {"type": "info", "payload": {"type": info_type, "data": answer}}
+                    PostResponse(type="info", payload=InfoPayload(type=info_type, data=answer))
                     if status == 200
-                    else {"type": "error", "payload": f"{status} {answer}"}
+                    else PostResponse(type="error", payload=f"{status} {answer}")
                 )
             else:
                 outcome = await self._exchange_request(request.get("payload"), via_ws=True)
                 if outcome.lost:
                     return
                 response = (
-                    {"type": "action", "payload": outcome.payload}
+                    PostResponse(type="action", payload=outcome.payload)
                     if outcome.status == 200
-                    else {"type": "error", "payload": f"{outcome.status} {outcome.payload}"}
+                    else PostResponse(type="error", payload=f"{outcome.status} {outcome.payload}")
                 )
-            await self._send(client, "post", {"id": post_id, "response": response})
+            answer = PostData(id=post_id, response=response)
+            await self._send(client, WsMessage(channel="post", data=answer))
         finally:
             client.pending_posts -= 1
 
-    async def _send(self, client: _Peer, channel: str, data: Any) -> None:
-        await client.peer.send(json.dumps({"channel": channel, "data": data}))
+    async def _send(self, client: _Peer, message: WsMessage) -> None:
+        await client.peer.send(_ws_text(message))
 
     def _publish(self, channel: str, data: Any) -> None:
         if not self._peers:
             return
-        text = json.dumps({"channel": channel, "data": data})
+        text = _ws_text(WsMessage(channel=channel, data=data))
         for client in list(self._peers):
             if channel in client.channels:
                 client.peer.send_nowait(text)
@@ -1192,30 +1208,39 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-def _err(text: str) -> dict[str, Any]:
-    return {"status": "err", "response": text}
+def _ws_text(message: WsMessage) -> str:
+    return json.dumps(answer_json(message))
 
 
-def _default() -> dict[str, Any]:
-    return {"status": "ok", "response": {"type": "default"}}
+def _err(text: str) -> ExchangeAnswer:
+    return ExchangeAnswer(status="err", response=text)
 
 
-def _statuses(kind: str, statuses: list[Any]) -> dict[str, Any]:
-    return {"status": "ok", "response": {"type": kind, "data": {"statuses": statuses}}}
+def _default() -> ExchangeAnswer:
+    return ExchangeAnswer(status="ok", response=OkBody(type="default"))
 
 
-def _empty_clearinghouse() -> dict[str, Any]:
-    zero = {
-        "accountValue": "0.0",
-        "totalMarginUsed": "0.0",
-        "totalNtlPos": "0.0",
-        "totalRawUsd": "0.0",
-    }
-    return {
-        "assetPositions": [],
-        "crossMaintenanceMarginUsed": "0.0",
-        "crossMarginSummary": zero,
-        "marginSummary": zero,
-        "withdrawable": "0.0",
-        "time": epoch_ms(),
-    }
+def _statuses(kind: str, items: list[ItemStatus]) -> ExchangeAnswer:
+    data = StatusesData(statuses=items)
+    return ExchangeAnswer(status="ok", response=OkBody(type=kind, data=data))
+
+
+_NOT_PROCESSED = ErrorStatus(error=NOT_PROCESSED)
+
+
+def _clearinghouse_state(positions: list[AssetPosition], equity: str) -> ClearinghouseState:
+    summary = MarginSummary(
+        accountValue=equity, totalMarginUsed=_ZERO, totalNtlPos=_ZERO, totalRawUsd=equity
+    )
+    return ClearinghouseState(
+        assetPositions=positions,
+        crossMaintenanceMarginUsed=_ZERO,
+        crossMarginSummary=summary,
+        marginSummary=summary,
+        withdrawable=equity,
+        time=epoch_ms(),
+    )
+
+
+def _empty_clearinghouse() -> ClearinghouseState:
+    return _clearinghouse_state([], _ZERO)

@@ -62,10 +62,10 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
-from core.rejections import classify
 from core.simconfig import SimConfig
 from core.units import Instrument, Rounding
-from core.venues.sim import texts
+from core.venues.hyperliquid import statuses
+from core.venues.hyperliquid.errors import ACTION_EXPIRED, Texts, classify
 from core.venues.sim.accounts import AccountOrder
 from core.venues.sim.book import Book
 from core.venues.sim.delivery import DeliveryQueue
@@ -214,12 +214,12 @@ class SimExchange:
         for cmd in batch.commands:
             match cmd:
                 case Place() if expired:
-                    reason = texts.ACTION_EXPIRED
+                    reason = ACTION_EXPIRED
                     engine.answers.append(
                         PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, t)
                     )
                 case Modify() if expired:
-                    reason = texts.ACTION_EXPIRED
+                    reason = ACTION_EXPIRED
                     engine.answers.append(
                         ModifyRejected(
                             cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
@@ -236,7 +236,7 @@ class SimExchange:
                             market,
                             cmd,
                             market.texts.margin,
-                            texts.MARGIN_REJECTED,
+                            statuses.MARGIN_REJECTED,
                             t,
                             batch_id,
                         )
@@ -604,7 +604,7 @@ def _micro(usd: Decimal) -> int:
 
 def _unknown_answers(batch: Batch, timeout_s: float) -> list[Event]:
     """What the client concludes when a request times out: nothing is known (D8, D24)."""
-    reason = texts.Texts.timed_out("request", timeout_s)
+    reason = Texts.timed_out("request", timeout_s)
     answers: list[Event] = []
     batch_id = batch.batch_id
     for cmd in batch.commands:
