@@ -99,6 +99,7 @@ class MakerBase:
             interval=params.sync_interval,
             position_tolerance=params.position_tolerance,
             timeout=params.query_timeout,
+            size_text=lambda lots: instrument.size_text(lots, signed=True),
         )
         self.kill_switch = KillSwitch()
         self.next_cloid = CloidSource(cloid_prefix)

@@ -236,5 +236,6 @@ class MarketMaker(Reconciling, Projection):
             now,
             "risk",
             f"quotes sized for {event.leverage}x instead of {planned}x: "
-            f"size {self.strategy.size_lots} lots, limit {self.strategy.max_position_lots} lots",
+            f"size {self.instrument.size_text(self.strategy.size_lots)}, "
+            f"limit {self.instrument.size_text(self.strategy.max_position_lots)}",
         )

@@ -275,7 +275,8 @@ class Quoter(MakerBase):
         self._answer_deadlines.append((now + self.params.answer_timeout, place.cloid))
         self.counters["recovery_iocs"] += 1
         self.counters["places_sent"] += 1
-        self._log(now, "recovery", f"IOC {order.side.value} {order.size} lots", place.cloid)
+        size = self.instrument.size_text(order.size)
+        self._log(now, "recovery", f"IOC {order.side.value} {size}", place.cloid)
         out.append(place)
         return out
 

@@ -47,7 +47,8 @@ class StartUp(FillCounting, Emergency):
         self._log(
             now,
             "reconcile",
-            f"start-up: venue has {len(orders.orders)} open orders, position {pos.position} lots",
+            f"start-up: venue has {len(orders.orders)} open orders, "
+            f"position {self.instrument.size_text(pos.position, signed=True)}",
         )
         if self.params.on_start == "adopt":
             for vo in orders.orders:

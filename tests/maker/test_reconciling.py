@@ -33,6 +33,7 @@ from tests.maker.kit import (
 )
 from tests.maker_harness import (
     BID,
+    INSTRUMENT,
     Rig,
     cancels,
     make_config,
@@ -127,6 +128,19 @@ def test_D16_drift_is_corrected_only_when_confirmed_twice() -> None:
     assert recheck, "a drift triggers a sync to re-check it"
     s.answer_sync(s.now + 0.01, position=5)
     assert s.maker.position.lots == 5
+
+
+def test_D16_drift_is_told_in_coin_units() -> None:
+    """D16 (issue 16): the operator reads a drift as the venue shows positions, in the coin,
+    not in the core's lots."""
+    s, _ = running_maker()
+    settle(s)
+    s.handle(PositionSnapshot(5), s.now + 0.01)
+    drift = INSTRUMENT.size_text(5, signed=True)
+    assert drift.endswith(f" {INSTRUMENT.symbol}") and drift.startswith("+")
+    lines = [e.text for e in s.view().log if e.kind == "reconcile"]
+    assert any(f"position drift {drift}; re-checking" in t for t in lines), lines
+    assert not any("lots" in t for t in lines), lines
 
 
 def test_D16_drift_with_a_fill_between_is_not_corrected() -> None:

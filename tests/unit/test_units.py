@@ -336,3 +336,11 @@ def test_sizes_round_trip_exactly_D20(inst, lots):
     size = inst.lots_to_size(lots)
     assert "E" not in wire(size)
     assert inst.size_to_lots(wire(size)) == lots
+
+
+def test_size_text_is_in_coin_units_with_the_coin() -> None:
+    """What log lines and reasons show for a size (issue 16): the venue's units, never lots."""
+    eth = Instrument.hyperliquid_perp("ETH", 4, 25)
+    assert eth.size_text(5, signed=True) == "+0.0005 ETH"
+    assert eth.size_text(-12345, signed=True) == "-1.2345 ETH"
+    assert eth.size_text(20000) == "2 ETH"
