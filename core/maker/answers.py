@@ -52,7 +52,9 @@ class Answers(FillCounting, Inquiries, Emergency):
         self._record_immediate(order, outcome, now, ev.venue_time)
         self.rejections.record_accepted(order.side, now, ev.batch_id)
         if order.tif is TimeInForce.IOC:
-            self.recovery.on_ioc_result(ev.filled, now)
+            self.recovery.on_ioc_result(
+                ev.filled, now, f"IOC filled {self.instrument.size_text(ev.filled)}"
+            )
         elif order.reduce_only:
             self.recovery.on_reduce_only_accepted()
 

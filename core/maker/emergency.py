@@ -219,5 +219,6 @@ class Emergency(MakerBase):
             pnl=self.position.total_pnl(mark),
             data_age=None if self._last_data is None else now - self._last_data,
             connected=self.connected,
+            size_text=self.instrument.size_text,
         )
         return self._kill(reason, now) if reason is not None else []

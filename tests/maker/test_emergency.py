@@ -35,6 +35,7 @@ from tests.maker.kit import (
 from tests.maker_harness import (
     ASK,
     BID,
+    INSTRUMENT,
     AutoVenue,
     Rig,
     book,
@@ -117,7 +118,9 @@ def test_D18_position_runaway_kills() -> None:
     sent = s.handle(unmatched_fill(8001, Side.BID, 1), s.now + 0.01)
     assert cancel_alls(sent)
     assert s.maker.mode is Mode.KILLED
-    assert s.view().kill_triggers[-1].reason.startswith("position runaway")
+    reason = s.view().kill_triggers[-1].reason
+    long = INSTRUMENT.size_text(2 * limit + 1)
+    assert reason.startswith(f"position runaway: {long} long beyond "), reason  # coin units
 
 
 def test_D18_stale_market_data_kills() -> None:
