@@ -19,6 +19,9 @@ row.  A range check that fails (``_held``) makes its row a bad row like a schema
 
 Every function is pure: no I/O, no clock, no state.  A message that cannot be read at all raises
 ``MappingError``; the venue reports it and changes nothing.
+
+Why one module of about 670 lines: ``Translator`` is the codec, both directions in one place
+(issue 15), so a field's conversion is written once; each direction is a section of it.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ declared ``Unread``: any value is accepted there, so the venue changing one can 
 message unreadable, and the twin can still write them as the venue does.
 
 This module only describes shapes.  It never converts units, never signs and never does I/O.
+
+Why one module of about 490 lines: it is a catalogue of the venue's message shapes, one small
+model each, read like the reference it follows; splitting it would only scatter the catalogue.
 """
 
 from __future__ import annotations

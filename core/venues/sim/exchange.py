@@ -16,6 +16,11 @@ a cloid, a status word it does not know, an answer twice — or has the venue do
 one does (cancel or reject a resting order on its own); the venue's own truth (orders, fills,
 position) never contradicts what it answers later.
 This module never sleeps, never reads a clock and never does I/O.
+
+Why one module of about 630 lines: ``SimExchange`` is the one object the maker, the swarm and
+the twin drive; its methods are the exchange's surface (submit, advance, the adversary's hooks
+and the inspection the invariants read), and the matching, flow, faults and delivery it
+composes are modules of their own.
 """
 
 from __future__ import annotations
