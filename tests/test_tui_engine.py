@@ -17,6 +17,7 @@ from core.commands import Batch, Command
 from core.config import Config
 from core.events import PlaceRejected, RejectionClass, Side
 from core.maker import MakerParams, MarketMaker
+from core.recovery import RecoveryState
 from core.sim.loop import SimLoop
 from core.simconfig import FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
@@ -164,4 +165,4 @@ def test_states_are_what_their_names_say() -> None:
     assert killed().latest_view().mode is Mode.KILLED
     assert any(b.remaining > 0 for b in backoff().latest_view().backoff)
     assert breached().latest_view().exposure.breached
-    assert recovering().latest_view().recovery.state != "Idle"
+    assert recovering().latest_view().recovery.state is not RecoveryState.IDLE
