@@ -156,10 +156,7 @@ class Reconciler:
             plan.listed.append((order, vo))
             if order.state is OrderState.PENDING_NEW:
                 plan.confirm_live.append((order, vo))
-            elif (
-                not order.state.counts_as_exposure
-                and now - order.state_changed_at > self.grace_period
-            ):
+            elif not order.state.is_live and now - order.state_changed_at > self.grace_period:
                 # We believe it gone; the venue lists it.  A snapshot older than our news is
                 # expected (D9); past the grace period it is an order we must cancel again.
                 plan.recancel.append((order, vo))

@@ -384,7 +384,7 @@ def settle(s: Rig) -> None:
     raise AssertionError("no sync went out after the reconnect")
 
 
-QUOTING_STATES = frozenset({"PendingNew", "Resting", "PartialFilled"})
+QUOTING_STATES = frozenset({OrderState.PENDING_NEW, OrderState.RESTING, OrderState.PARTIAL_FILLED})
 
 
 def idle_sides(view: ConsoleView) -> list[Side]:
@@ -432,7 +432,7 @@ class AutoVenue:
                 swept = [
                     o
                     for o in self.rig.maker.tracker.non_terminal()
-                    if o.oid is not None and o.state.counts_as_exposure
+                    if o.oid is not None and o.state.is_live
                 ]
                 for order in swept:
                     pending += self.rig.handle(CancelAck(order.cloid, order.oid))

@@ -44,7 +44,7 @@ from core.actions import (
 )
 from core.config import UiConfig
 from core.keymap import DEFAULT_KEYS, keys_of
-from core.view import ConsoleView, Mode
+from core.view import ConsoleView, Mode, SweepPhase
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
 from tui.emergency import (
     CONFIRM_WINDOW_S,
@@ -371,14 +371,14 @@ class ConsoleApp(App[None]):
     def _follow_sweep(self, view: ConsoleView) -> None:
         if not self._sweep_watch:
             return
-        if view.sweep in ("sweeping", "retrying", "verifying"):
+        if view.sweep.is_active:
             self._sweep_watch = "seen"
-        elif self._sweep_watch == "seen" and view.sweep == "verified":
+        elif self._sweep_watch == "seen" and view.sweep is SweepPhase.VERIFIED:
             self._sweep_watch = ""
             self.notify(
                 "venue confirmed: no open orders (checked twice)", title="cancel-all verified"
             )
-        elif view.sweep == "failed":
+        elif view.sweep is SweepPhase.FAILED:
             self._sweep_watch = ""
             self.notify(
                 f"cancel-all not verified; {view.untracked_venue_orders} untracked venue "

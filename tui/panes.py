@@ -16,8 +16,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.events import Side
+from core.recovery import RecoveryState
 from core.reporter import venue_anomalies
-from core.view import ConsoleView, Mode
+from core.view import ConsoleView, Mode, SweepPhase
 from tui import fmt
 
 _UNSTYLED = Style()
@@ -85,9 +86,6 @@ class TextPane(Static):
         return style
 
 
-_ACTIVE_SWEEP = ("sweeping", "retrying", "verifying")
-
-
 def _not_quoting(view: ConsoleView) -> str:
     """RUNNING while a side quotes nothing says so and why (issue 16, D27): "not quoting:
     backoff RateLimit 10.0s", or each side's reason when they differ."""
@@ -112,8 +110,8 @@ class HeaderPane(TextPane):
 
     prompt: tuple[str, str] | None = None  # the kill confirmation, while one is armed
     # The last sweep that ended (outcome, Unix time or None, view time): it stays on screen.
-    _last_sweep: tuple[str, float | None, float] | None = None
-    _sweep_seen: tuple[str, bool] = ("", False)
+    _last_sweep: tuple[SweepPhase, float | None, float] | None = None
+    _sweep_seen: tuple[SweepPhase, bool] = (SweepPhase.IDLE, False)
 
     def show_prompt(self, prompt: tuple[str, str] | None) -> None:
         """Show the kill confirmation in place of the header (``None`` restores it).  The
@@ -138,9 +136,9 @@ class HeaderPane(TextPane):
         inst = view.instrument
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f" {view.mode.value} ", self.style_of(_MODE_CLASS[view.mode]))
-        if view.recovery.state != "Idle":
+        if view.recovery.state is not RecoveryState.IDLE:
             # The recovery pane folds away on small terminals: its state never does (D15).
-            t.append(f" RECOVERY {view.recovery.state}", self.style_of("header--warn"))
+            t.append(f" RECOVERY {view.recovery.state.value}", self.style_of("header--warn"))
         t.append(f" {view.venue} ", self.style_of("header--label"))
         link = ("● up", "header--good") if view.connected else ("○ DOWN", "header--danger")
         t.append(link[0], self.style_of(link[1]))
@@ -169,8 +167,8 @@ class HeaderPane(TextPane):
         # Line two: why the engine is not doing what its mode says (first: the narrowest
         # terminal keeps it), then the market -- in every mode -- then the last sweep's outcome.
         detail = view.mode_reason or _not_quoting(view)
-        if view.sweep in _ACTIVE_SWEEP:
-            detail = f"{detail}  sweep: {view.sweep}".strip()
+        if view.sweep.is_active:
+            detail = f"{detail}  sweep: {view.sweep.value}".strip()
         if detail:
             danger = view.mode in (Mode.KILLED, Mode.HALTED)
             t.append(f" {detail} ·", self.style_of("header--danger" if danger else "header--warn"))
@@ -184,20 +182,22 @@ class HeaderPane(TextPane):
             f"{fmt.price(inst, view.best_ask)}  mid≈{mid}",
             self.style_of("header--label"),
         )
-        if view.sweep in ("verified", "failed") and self._sweep_seen != (view.sweep, True):
+        ended = view.sweep in (SweepPhase.VERIFIED, SweepPhase.FAILED)
+        if ended and self._sweep_seen != (view.sweep, True):
             self._sweep_seen = (view.sweep, True)
             self._last_sweep = (view.sweep, view.epoch(view.time), view.time)
-        elif view.sweep in _ACTIVE_SWEEP:
+        elif view.sweep.is_active:
             self._sweep_seen = (view.sweep, False)
-        if self._last_sweep is not None and view.sweep not in _ACTIVE_SWEEP:
+        if self._last_sweep is not None and not view.sweep.is_active:
             outcome, epoch, at = self._last_sweep
             when = (
                 f"{fmt.utc(epoch)[:8]}Z" if epoch is not None else f"{fmt.ago(view.time - at)} ago"
             )
-            text = "venue verified empty" if outcome == "verified" else "NOT verified"
+            verified = outcome is SweepPhase.VERIFIED
+            text = "venue verified empty" if verified else "NOT verified"
             t.append(
                 f"  · last cancel-all: {text} {when}",
-                self.style_of("header--good" if outcome == "verified" else "header--danger"),
+                self.style_of("header--good" if verified else "header--danger"),
             )
         return t
 
@@ -253,11 +253,11 @@ class RecoveryPane(TextPane):
 
     def build(self, view: ConsoleView) -> Text:
         r = view.recovery
-        active = r.state not in ("Idle",)
+        active = r.state is not RecoveryState.IDLE
         self.set_class(active, "-active")
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append("recovery ", self.style_of("recovery--label"))
-        t.append(r.state, self.style_of("recovery--active" if active else ""))
+        t.append(r.state.value, self.style_of("recovery--active" if active else ""))
         t.append("  IOC attempts ", self.style_of("recovery--label"))
         t.append(str(r.attempts))
         t.append("  cooldown ", self.style_of("recovery--label"))

@@ -128,7 +128,7 @@ class Probe:
     def operate(self, action: Action, now: float) -> list[Batch]:
         self._note(now, "operator", action)
         maker = self.maker
-        sweep_was_active = maker.sweep_phase.value in ("sweeping", "retrying", "verifying")
+        sweep_was_active = maker.sweep_phase.is_active
         in_flight = maker.cancel_all_in_flight(now)
         batches = self._call("operate", action, now, maker.operate, action)
         if self.violation is None:

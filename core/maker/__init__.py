@@ -38,7 +38,8 @@ from core.maker.engine import MarketMaker
 from core.maker.lifecycle import Quoting, QuotingEvent
 from core.maker.params import QUERY_BURST, QUERY_RATE_PER_S, MakerParams
 from core.maker.quoting import quotes_now
-from core.maker.sweep import JOIN_WINDOW_S, SweepPhase
+from core.maker.sweep import JOIN_WINDOW_S
+from core.view import SweepPhase
 
 __all__ = [
     "JOIN_WINDOW_S",

@@ -38,7 +38,7 @@ from core.maker.lifecycle import (
     mode_reason,
 )
 from core.maker.params import QUERY_BURST, QUERY_RATE_PER_S, MakerParams
-from core.maker.sweep import SweepPhase, SweepState
+from core.maker.sweep import SweepState
 from core.oidnews import UnboundNews
 from core.orders import OrderTracker, Outcome, TrackedOrder
 from core.pacing import TokenBucket
@@ -51,6 +51,7 @@ from core.view import (
     FillView,
     LogEntry,
     Mode,
+    SweepPhase,
 )
 
 

@@ -27,9 +27,10 @@ from core.maker.lifecycle import (
     Quoting,
     QuotingEvent,
 )
-from core.maker.sweep import JOIN_WINDOW_S, SweepEvent, SweepPhase
+from core.maker.sweep import JOIN_WINDOW_S, SweepEvent
 from core.orders import OrderState
 from core.risk import kill_reason
+from core.view import SweepPhase
 
 
 class Emergency(MakerBase):

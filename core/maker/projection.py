@@ -15,6 +15,7 @@ from core.maker.quoting import Quoter
 from core.view import (
     BackoffView,
     ConsoleView,
+    Counters,
     Limits,
     OrderView,
     RecoveryView,
@@ -37,7 +38,7 @@ class Projection(Quoter):
                 price=o.price,
                 size=o.size,
                 filled=o.filled,
-                state=o.state.value,
+                state=o.state,
                 age=o.age(now),
                 level=o.level,
                 reduce_only=o.reduce_only,
@@ -60,11 +61,15 @@ class Projection(Quoter):
         )
         snap = self.recovery.snapshot(now)
         risk = self.params.risk
-        counters = dict(self.counters)
-        counters["illegal_transitions"] = tracker.illegal_count
-        counters["tracked_orders"] = len(tracker)
-        counters["pruned_orders"] = tracker.pruned
-        counters["syncs"] = self.reconciler.syncs
+        counters = Counters(
+            **{
+                **self.counters,
+                "illegal_transitions": tracker.illegal_count,
+                "tracked_orders": len(tracker),
+                "pruned_orders": tracker.pruned,
+                "syncs": self.reconciler.syncs,
+            }
+        )
         return ConsoleView(
             time=now,
             venue=self.venue,
@@ -83,7 +88,7 @@ class Projection(Quoter):
             bids=self.book.depth(Side.BID, 20),
             asks=self.book.depth(Side.ASK, 20),
             orders=orders,
-            state_counts={s.value: n for s, n in tracker.state_counts.items() if n},
+            state_counts={s: n for s, n in tracker.state_counts.items() if n},
             untracked_venue_orders=self.untracked_venue_orders,
             fills=tuple(self.fills),
             rejection_counts=dict(self.rejections.counts_by_class),
@@ -101,9 +106,7 @@ class Projection(Quoter):
             ),
             side_reasons=reasons,
             stalls=self.stalls(now, desired, reasons),
-            recovery=RecoveryView(
-                snap.state.value, snap.attempts, snap.cooldown_left, snap.last_reason
-            ),
+            recovery=RecoveryView(snap.state, snap.attempts, snap.cooldown_left, snap.last_reason),
             exposure=exposure(
                 self.position.lots, tracker.pending_lots, tracker.pending_value, risk.max_position
             ),
@@ -114,7 +117,7 @@ class Projection(Quoter):
                 loss_limit=risk.loss_limit * unit,
             ),
             kill_triggers=self.kill_switch.triggers,
-            sweep=self._sweep.phase.value,
+            sweep=self._sweep.phase,
             leverage=self.leverage,
             log=tuple(self.log),
             counters=counters,

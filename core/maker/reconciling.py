@@ -24,8 +24,8 @@ from core.events import (
 )
 from core.maker.answers import Answers
 from core.maker.startup import StartUp
-from core.maker.sweep import SweepPhase
 from core.orders import OrderState
+from core.view import SweepPhase
 
 
 class Reconciling(StartUp, Answers):

@@ -17,7 +17,7 @@ from core.events import (
 )
 from core.maker.emergency import Emergency
 from core.maker.fills import FillCounting
-from core.maker.sweep import SweepPhase
+from core.view import SweepPhase
 
 
 class StartUp(FillCounting, Emergency):

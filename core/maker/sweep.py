@@ -10,23 +10,15 @@ attempt is not a failure: the sweep waits, RETRYING, paced, and tries again (D29
 Kill, quit, the operator's cancel-all, a pause that cancels, the start-up sweep (D19) and an
 escalation of failing cancels all run through the one sweep: a trigger while one is under way
 joins it (``JOIN_WINDOW_S``).  ``SweepState.to`` is the only way the phase changes, and only
-along ``TRANSITIONS``.
+along ``TRANSITIONS``.  The phases (``SweepPhase``) are defined in ``core.view``, where the
+console reads them; their table is here.
 """
 
 from __future__ import annotations
 
 import enum
 
-
-class SweepPhase(enum.Enum):
-    """A venue-wide cancel-all, then proof that the venue is empty (D25)."""
-
-    IDLE = ""
-    SWEEPING = "sweeping"  # a cancel-all is on its way
-    RETRYING = "retrying"  # the venue is rate-limiting us: the next cancel-all waits (D29)
-    VERIFYING = "verifying"
-    VERIFIED = "verified"
-    FAILED = "failed"
+from core.view import SweepPhase  # the phases are the view's: the console reads them
 
 
 class SweepEvent(enum.Enum):
@@ -54,8 +46,6 @@ TRANSITIONS: dict[tuple[SweepPhase, SweepEvent], SweepPhase] = {
     (_OK, SweepEvent.REARMED): _I,
     (_F, SweepEvent.REARMED): _I,
 }
-
-ACTIVE = frozenset({SweepPhase.SWEEPING, SweepPhase.RETRYING, SweepPhase.VERIFYING})
 
 # A cancel-all the operator (or a kill) asks for within this long of the last one sent joins it
 # instead of sending another: its answer takes one round trip, and a key held down, or a kill
@@ -101,7 +91,7 @@ class SweepState:
 
     @property
     def active(self) -> bool:
-        return self.phase in ACTIVE
+        return self.phase.is_active
 
     def to(self, event: SweepEvent) -> SweepPhase:
         """Move along ``TRANSITIONS``; returns the new phase."""

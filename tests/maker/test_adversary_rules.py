@@ -320,7 +320,7 @@ def test_D31_rejected_for_a_resting_order_ends_it_and_the_intent_is_quoted_again
     else:
         s.handle(OrderStatusReport(bid.cloid, 100, VenueStatus.REJECTED, "rejected"), s.now + 0.01)
     assert s.order(bid.cloid).state is OrderState.REJECTED
-    assert s.view().counters["illegal_transitions"] == 0
+    assert s.view().counters.illegal_transitions == 0
     later = s.run(s.now + 40.0)
     assert [q for q in queries(later) if q.cloid == bid.cloid] == []
     assert places(later, Side.BID), "the intent is quoted again"
@@ -343,7 +343,7 @@ def test_D31_an_answer_that_settles_nothing_is_asked_again_paced_and_shown() -> 
     n = len(queries(s.sent[mark:]))
     assert 4 <= n <= 15, f"{n} queries in a minute"
     view = s.view()
-    assert view.counters["unknown_statuses"] >= 4
+    assert view.counters.unknown_statuses >= 4
     said = [*view.stalls.values(), *(r or "" for r in view.side_reasons.values())]
     assert any("frozenByRisk" in r for r in said), said
 
@@ -395,7 +395,8 @@ def test_D32_an_end_named_by_oid_before_the_ack_is_applied_when_the_ack_binds_it
     order = s.order(bid.cloid)
     assert not order.state.is_active, order.state
     assert all(
-        o.cloid != bid.cloid or o.state not in ("Resting", "PartialFilled") for o in s.view().orders
+        o.cloid != bid.cloid or o.state not in (OrderState.RESTING, OrderState.PARTIAL_FILLED)
+        for o in s.view().orders
     )
 
 
@@ -533,7 +534,7 @@ def test_D34_an_unreadable_fill_row_is_counted_and_fetched_again() -> None:
     s, _ = levels(1)
     s.handle(MalformedMessage(Channel.FILLS, 1, 2, "malformed row: sz"), s.now + 0.01)
     view = s.view()
-    assert view.counters["malformed_rows"] == 1
+    assert view.counters.malformed_rows == 1
     assert any("malformed fills" in e.text for e in view.log)
     sent = s.run(s.now + s.maker.params.fill_gap_wait + 1.2)
     assert of_type(sent, FetchFills)
@@ -566,11 +567,11 @@ def test_D35_a_trade_id_repeated_with_different_content_is_counted_logged_and_re
     s.handle(Fill(50, 100, bid.cloid, Side.BID, bid.price, 5, Liquidity.MAKER), s.now + 0.01)
     assert s.maker.position.lots == 3
     view = s.view()
-    assert view.counters["inconsistent_fills"] == 1
+    assert view.counters.inconsistent_fills == 1
     assert any("trade id 50" in e.text for e in view.log)
     assert syncs(s.run(s.now + 1.2))
     s.handle(Fill(50, 100, bid.cloid, Side.BID, bid.price, 3, Liquidity.MAKER, snapshot=True))
-    assert s.view().counters["inconsistent_fills"] == 1, "a faithful replay is no conflict"
+    assert s.view().counters.inconsistent_fills == 1, "a faithful replay is no conflict"
 
 
 def test_D35_an_unknown_status_string_is_counted_logged_and_asked_about() -> None:
@@ -578,7 +579,7 @@ def test_D35_an_unknown_status_string_is_counted_logged_and_asked_about() -> Non
     (bid,) = places(first, Side.BID)
     s.handle(OrderUpdate(100, bid.cloid, VenueStatus.UNKNOWN, "expiredByRisk"), s.now + 0.01)
     view = s.view()
-    assert view.counters["unknown_statuses"] == 1
+    assert view.counters.unknown_statuses == 1
     assert any("expiredByRisk" in e.text for e in view.log)
     assert [q.cloid for q in queries(s.run(s.now + 0.5))] == [bid.cloid]
 

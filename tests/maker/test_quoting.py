@@ -206,7 +206,7 @@ def test_D15_recovery_gives_up_after_max_attempts() -> None:
                 iocs.append(p)
                 s.handle(PlaceAck(p.cloid, 700 + len(iocs), AckStatus.FILLED), s.now + 0.01)
     assert len(iocs) == 2
-    assert s.view().recovery.state == "GaveUp"
+    assert s.view().recovery.state is RecoveryState.GAVE_UP
     assert s.view().recovery.attempts == 2
 
 
@@ -334,7 +334,7 @@ def test_D26_reduce_only_sizes_follow_the_freshest_position() -> None:
     assert s.maker.position.lots == 13
     sent = s.tick(s.now + 0.1)
     s.ack_all(sent, 200)
-    live = [o for o in s.maker.tracker.non_terminal() if o.side is Side.ASK]
-    exposed = [o for o in live if o.state.counts_as_exposure]
-    assert all(o.reduce_only for o in exposed)
-    assert sum(o.remaining for o in exposed) <= 13
+    tracked = [o for o in s.maker.tracker.non_terminal() if o.side is Side.ASK]
+    live = [o for o in tracked if o.state.is_live]
+    assert all(o.reduce_only for o in live)
+    assert sum(o.remaining for o in live) <= 13

@@ -145,7 +145,7 @@ def test_S3_reconnect_replays_fills() -> None:
 
     assert (s.maker.position.lots, order.state, order.filled, s.maker.counters["fills"]) == before
     assert s.maker.counters["duplicate_fills"] == duplicates + 3
-    assert s.view().counters["duplicate_fills"] == duplicates + 3
+    assert s.view().counters.duplicate_fills == duplicates + 3
 
 
 # ---- S4 -------------------------------------------------------------------------------------
@@ -626,7 +626,7 @@ def _recover(s: Rig) -> None:
     assert first_ioc.size >= min_ioc
     assert first_ioc.price < BID  # through the touch
     assert s.maker.recovery.state is RecoveryState.SENDING
-    assert s.view().recovery.state == "Sending"
+    assert s.view().recovery.state is RecoveryState.SENDING
     assert all(p.tif is TimeInForce.IOC for p in placements(sent)), "normal quoting skipped"
     assert s.view().side_reasons[Side.ASK] == "recovery Sending"
 

@@ -15,6 +15,7 @@ from core.demo import demo
 from core.events import Connected, Disconnected, Event
 from core.harness.loop import SimLoop
 from core.maker import MakerParams, MarketMaker
+from core.recovery import RecoveryState
 from core.venues.sim.exchange import SimExchange
 
 
@@ -46,7 +47,7 @@ def _first_minute(config: Config) -> dict[str, float]:
         t += 0.25
         loop.run_until(t)
         view = maker.view(t)
-        if view.recovery.state != "Idle":
+        if view.recovery.state is not RecoveryState.IDLE:
             seen.setdefault("recovery", t)
         if any(b.remaining > 0 for b in view.backoff):
             seen.setdefault("backoff", t)

@@ -14,7 +14,7 @@ import pytest
 
 from core.reporter import HeadlessReporter, session_summary, summary_lines
 from core.runner import RunResult
-from core.view import Mode
+from core.view import Mode, SweepPhase
 from tests.maker_harness import INSTRUMENT, book, modifies, quoting
 from tui.run import _print_summary
 
@@ -26,7 +26,7 @@ def _session_with_re_prices():
         sent += s.handle(book(10_000 + 3 * step, 10_010 + 3 * step), s.now + 0.2)
         s.ack_all(sent, 500 + 10 * step)
     assert modifies(sent), "the book moved: re-prices went out as modifies"
-    return s, RunResult("operator quit", Mode.RUNNING, 0, 0, sweep="verified")
+    return s, RunResult("operator quit", Mode.RUNNING, 0, 0, sweep=SweepPhase.VERIFIED)
 
 
 def test_the_summary_counts_modifies_fills_and_rejections_by_class() -> None:

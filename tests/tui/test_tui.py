@@ -19,7 +19,8 @@ from rich.console import Console
 from core.actions import CancelAllOrders, CancelOrder, Kill, Pause, Quit, Rearm, Resume
 from core.commands import CancelAll, Place
 from core.config import UiConfig
-from core.view import Mode
+from core.orders import OrderState
+from core.view import Mode, SweepPhase
 from tests.tui.test_tui_engine import Engine, quoting
 from themes import load_themes
 from tui.app import ConsoleApp
@@ -415,7 +416,7 @@ async def test_a_held_cancel_key_sends_once_and_says_so_once() -> None:
 def _replace(view, cloid: str, new_cloid: str):
     """The view after a re-price: ``cloid`` replaced on its level by ``new_cloid``."""
     orders = tuple(
-        dataclasses.replace(o, cloid=new_cloid, oid=None, state="PendingNew")
+        dataclasses.replace(o, cloid=new_cloid, oid=None, state=OrderState.PENDING_NEW)
         if o.cloid == cloid
         else o
         for o in view.orders
@@ -470,8 +471,8 @@ def test_the_header_says_why_a_running_engine_does_not_quote_and_keeps_the_marke
     line2 = header.build(killed).plain.splitlines()[1]
     assert "operator: key" in line2 and " bid " in line2 and " ask " in line2
     header = HeaderPane()
-    header.build(dataclasses.replace(view, sweep="sweeping"))
-    done = dataclasses.replace(view, sweep="verified", time=view.time + 1.0)
+    header.build(dataclasses.replace(view, sweep=SweepPhase.SWEEPING))
+    done = dataclasses.replace(view, sweep=SweepPhase.VERIFIED, time=view.time + 1.0)
     header.build(done)
     later = dataclasses.replace(done, time=view.time + 30.0)
     assert "last cancel-all: venue verified empty 29s ago" in header.build(later).plain

@@ -18,6 +18,7 @@ from core.config import Config
 from core.events import PlaceRejected, RejectionClass, Side
 from core.harness.loop import SimLoop
 from core.maker import MakerParams, MarketMaker
+from core.recovery import RecoveryState
 from core.simconfig import FaultConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.view import ConsoleView, Mode
@@ -164,4 +165,4 @@ def test_states_are_what_their_names_say() -> None:
     assert killed().latest_view().mode is Mode.KILLED
     assert any(b.remaining > 0 for b in backoff().latest_view().backoff)
     assert breached().latest_view().exposure.breached
-    assert recovering().latest_view().recovery.state != "Idle"
+    assert recovering().latest_view().recovery.state is not RecoveryState.IDLE

@@ -476,7 +476,7 @@ class TrackerVsVenue(RuleBasedStateMachine):
         counts = dict.fromkeys(OrderState, 0)
         for order in self.tracker.by_cloid.values():
             counts[order.state] += 1
-            if order.state.counts_as_exposure:
+            if order.state.is_live:
                 lots[order.side] += order.remaining
                 value[order.side] += order.remaining * order.price
         assert self.tracker.pending_lots == lots
@@ -541,7 +541,7 @@ class TrackerVsVenue(RuleBasedStateMachine):
             # Converged: it rests on the venue iff we count it as exposure; a cancel of ours
             # that was lost (CancelUnknown, not applied) leaves it CancelPending, still exposed.
             on_venue = t.status == "open"
-            assert on_venue == order.state.counts_as_exposure, (cloid, t.status, order.state)
+            assert on_venue == order.state.is_live, (cloid, t.status, order.state)
             if not on_venue:
                 assert order.state.is_terminal, (cloid, t.status, order.state)
             if t.status in ("rejected", "dropped"):

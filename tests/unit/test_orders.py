@@ -166,7 +166,7 @@ def test_state_sets_match_the_domain_D1():
         S.FILLED_DURING_CANCEL,
         S.REJECTED,
     }
-    assert {s for s in S if s.counts_as_exposure} == {
+    assert {s for s in S if s.is_live} == {
         S.PENDING_NEW,
         S.RESTING,
         S.PARTIAL_FILLED,

@@ -61,7 +61,7 @@ from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import HyperliquidVenue
 from core.venues.hyperliquid.wire import OrderAction, action_dict
 from core.venues.loopback.faults import TwinFaults
-from core.view import ConsoleView, Mode
+from core.view import ConsoleView, Mode, SweepPhase
 from tests.hl_loopback import KEY, OTHER_KEY, Collector, Loopback, lively, loopback
 
 CLOIDS = [f"0x{0xABC0 + i:032x}" for i in range(20)]
@@ -114,7 +114,7 @@ def test_quotes_get_filled_and_the_run_ends_with_the_venue_empty_D19_D25() -> No
             venue = await lb.venue()
             maker, runner = maker_and_runner(venue)
             task = asyncio.create_task(runner.run())
-            await view_until(runner, lambda v: v.counters["fills"] >= 3, timeout=20)
+            await view_until(runner, lambda v: v.counters.fills >= 3, timeout=20)
             assert lb.twin.open_order_count() > 0  # quoting
             view = runner.latest_view
             assert view is not None
@@ -124,7 +124,7 @@ def test_quotes_get_filled_and_the_run_ends_with_the_venue_empty_D19_D25() -> No
             assert view.epoch_offset is not None and view.started is not None
             result = await stop(runner, task)
             assert result.clean and not result.errors, result
-            assert result.sweep == "verified"
+            assert result.sweep is SweepPhase.VERIFIED
             assert lb.twin.open_order_count() == 0
             assert maker.position.lots == lb.twin.position
             assert maker.counters["places_sent"] > 0
@@ -143,7 +143,7 @@ def test_fills_missed_in_a_disconnect_are_replayed_and_counted_once_D4_D16() -> 
             maker, runner = maker_and_runner(venue)
             task = asyncio.create_task(runner.run())
             await view_until(
-                runner, lambda v: v.counters["fills"] >= 2 and len(v.orders) >= 4, timeout=20
+                runner, lambda v: v.counters.fills >= 2 and len(v.orders) >= 4, timeout=20
             )
             before = lb.twin.fill_tids
             await lb.twin.disconnect_all()
@@ -180,7 +180,7 @@ def test_kill_cancels_everything_at_the_venue_D18_D25() -> None:
             runner.operate(Kill("test"))
             await view_until(
                 runner,
-                lambda v: v.mode is Mode.KILLED and v.sweep == "verified",
+                lambda v: v.mode is Mode.KILLED and v.sweep is SweepPhase.VERIFIED,
                 timeout=10,
             )
             assert lb.twin.open_order_count() == 0
