@@ -229,9 +229,6 @@ class ConsoleView:
     def pnl(self) -> float:
         return self.realized_pnl + self.unrealized_pnl
 
-    def orders_at(self, side: Side, price: int) -> tuple[OrderView, ...]:
-        return tuple(o for o in self.orders if o.side is side and o.price == price)
-
     def log_for(self, key: str) -> tuple[LogEntry, ...]:
         """Log entries that mention an order id (cloid prefix match or exact oid)."""
         key = key.strip().lower()
