@@ -358,6 +358,7 @@ class Outcome:
     late_fill: bool = False  # a fill on an order that was cancelled or rejected (D1, S6)
     overfill: bool = False  # fills beyond the order's size
     inconsistent: bool = False  # a repeated trade id with different content (D35)
+    absorbed: int = 0  # lots of this fill already counted from the placement answer (D4)
     needs_query: bool = False  # outcome unknown: ask the venue (D6, D8, D24)
     requery_later: bool = False  # a "not found" too soon after placing to believe (S10)
     rejection: RejectionClass | None = None
@@ -743,7 +744,7 @@ class OrderTracker:
         order.fill_tids.append(ev.tid)
         order.last_fill_at = now
         if counted == 0:
-            return Outcome(order=order)
+            return Outcome(order=order, absorbed=skip)
         self._remove_exposure(order)
         order.filled += counted
         order.fill_value += counted * ev.price
@@ -755,6 +756,7 @@ class OrderTracker:
         outcome.position_delta = counted * ev.side.sign
         outcome.value_delta = counted * ev.price * ev.side.sign
         outcome.overfill = outcome_overfill
+        outcome.absorbed = skip
         if was_terminal and order.state in (S.CANCELLED, S.REJECTED):
             outcome.late_fill = True
         if outcome.illegal is not None:

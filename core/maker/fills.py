@@ -11,6 +11,8 @@ from.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.commands import (
     Command,
     FetchFills,
@@ -78,6 +80,8 @@ class FillCounting(MakerBase):
             self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
         if ev.liquidity is Liquidity.TAKER:
             self.counters["taker_fills"] += 1
+        if outcome.absorbed and outcome.order is not None:
+            self._absorb_immediate_rows(outcome.order.cloid, outcome.absorbed)
         self.fills.append(
             FillView(
                 now, ev.side, ev.price, ev.size, ev.tid, ev.liquidity, ev.cloid, False, flagged
@@ -118,6 +122,24 @@ class FillCounting(MakerBase):
         self.fills.append(
             FillView(now, order.side, price, lots, None, liquidity, order.cloid, True)
         )
+
+    def _absorb_immediate_rows(self, cloid: str, lots: int) -> None:
+        """The trade behind an immediate fill has arrived with its trade id (D4): it was counted
+        once, from the placement answer, so its row ("imm") gives way to the trade's own row
+        instead of standing beside it -- two rows for one trade read as a fill counted twice."""
+        rows = list(self.fills)
+        for i in range(len(rows) - 1, -1, -1):
+            if lots == 0:
+                break
+            row = rows[i]
+            if not row.immediate or row.cloid != cloid:
+                continue
+            taken = min(lots, row.size)
+            lots -= taken
+            rows[i] = replace(row, size=row.size - taken)
+        kept = [row for row in rows if not (row.immediate and row.size == 0)]
+        self.fills.clear()
+        self.fills.extend(kept)
 
     def _adopt_position(self, ev: PositionSnapshot, after: list[tuple[int, int]]) -> None:
         """Take the venue's position as of ``ev.venue_time`` (D16, D19), plus the moves we

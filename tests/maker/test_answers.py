@@ -78,3 +78,23 @@ def test_D5_a_raced_modify_is_no_verdict_on_the_replacement(raced: bool) -> None
     answer = ModifyRejected(m.cloid, m.new_cloid, text, RejectionClass.OTHER, True, raced=raced)
     s.handle(answer, s.now + 0.1)
     assert s.maker.counters["rejections"] - before == (0 if raced else 1)
+
+
+@pytest.mark.parametrize("part", [4, 10])
+def test_D4_the_trade_behind_an_immediate_fill_replaces_its_row(part: int) -> None:
+    """D4 (issue 16, seen in the demo): an order filled at once is counted from the placement
+    answer ("imm", no trade id); when its trades arrive with their ids they are not counted
+    again, and the fills pane shows each lot once: the trade's row, never beside an "imm" row
+    for the same lots.  A part filled at once leaves the rest of the "imm" row standing."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    filled = 10
+    s.handle(
+        PlaceAck(bid.cloid, 90, AckStatus.FILLED, filled, filled * bid.price), s.now + 0.01
+    )
+    assert [(f.tid, f.size) for f in s.view().fills] == [(None, filled)]
+    s.handle(fill(11, bid, size=part, oid=90), s.now + 0.01)
+    rows = [(f.tid, f.size) for f in s.view().fills]
+    left = [(None, filled - part)] if part < filled else []
+    assert rows == [*left, (11, part)], rows
+    assert sum(size for _, size in rows) == filled == s.maker.position.lots
