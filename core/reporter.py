@@ -8,6 +8,7 @@ case, and the one reason each side is not quoting (D27).  It never touches the m
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -47,23 +48,41 @@ def venue_anomalies(counters: Counters) -> str:
 
 
 class HeadlessReporter:
-    def __init__(self, instrument: Instrument, *, json_lines: bool, out: TextIO) -> None:
+    """One status line a second on ``out``.  When ``out`` is closed under it (``| head``, a
+    log collector gone) nobody can see the engine any more: ``on_gone`` is told once (the
+    command line stops the engine, cancelling everything, as a lost console does) and nothing
+    more is written."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        *,
+        json_lines: bool,
+        out: TextIO,
+        on_gone: Callable[[str], None] | None = None,
+    ) -> None:
         self.instrument = instrument
         self.json_lines = json_lines
         self.out = out
+        self.on_gone = on_gone
+        self.gone = False
         self._last: float | None = None
         self.lines = 0
 
     def on_view(self, view: ConsoleView) -> None:
-        if self._last is not None and view.time - self._last < 1.0:
+        if self.gone or (self._last is not None and view.time - self._last < 1.0):
             return
         self._last = view.time
+        line = json.dumps(self.status(view)) if self.json_lines else self.line(view)
+        try:
+            self.out.write(line + "\n")
+            self.out.flush()
+        except (BrokenPipeError, ValueError):  # ValueError: the file object was closed
+            self.gone = True
+            if self.on_gone is not None:
+                self.on_gone("status output closed")
+            return
         self.lines += 1
-        if self.json_lines:
-            self.out.write(json.dumps(self.status(view)) + "\n")
-        else:
-            self.out.write(self.line(view) + "\n")
-        self.out.flush()
 
     def _px(self, ticks: int | None) -> str:
         return "-" if ticks is None else str(self.instrument.ticks_to_price(ticks))

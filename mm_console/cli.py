@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -314,18 +315,34 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
     except SessionError as exc:
         print(f"mm-console: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    reporter = HeadlessReporter(session.maker.instrument, json_lines=args.json, out=sys.stdout)
+    reporter = HeadlessReporter(
+        session.maker.instrument,
+        json_lines=args.json,
+        out=sys.stdout,
+        on_gone=session.runner.request_stop,
+    )
     session.runner.on_view = reporter.on_view
     quiet_collector()
     result = asyncio.run(session.runner.run(args.duration, install_signals=True))
     summary = reporter.summary(session.runner.latest_view, result)
-    if args.json:
-        print(json.dumps(summary), flush=True)
+    text = json.dumps(summary) if args.json else "\n".join(summary_lines(summary))
+    if reporter.gone:
+        _silence_stdout()
+        print(f"mm-console: {result.reason}; the summary goes here instead:", file=sys.stderr)
+        print(text, file=sys.stderr)
     else:
-        print("\n".join(summary_lines(summary)), flush=True)
+        print(text, flush=True)
     for error in result.errors:
         print(error, file=sys.stderr)
     return result.exit_code
+
+
+def _silence_stdout() -> None:
+    """Point a closed standard output at /dev/null, so that the interpreter's last flush does
+    not print a BrokenPipeError traceback on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

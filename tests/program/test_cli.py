@@ -101,3 +101,29 @@ def test_headless_run_quotes_fills_and_leaves_no_orders_D19_D25() -> None:
     assert summary["untracked_venue_orders"] == 0
     assert summary["sweep"] == "verified"
     assert summary["engine_errors"] == 0
+
+
+def test_a_closed_status_output_stops_the_engine_cleanly_D25() -> None:
+    """`mm-console --no-ui --json | head -1`: once nobody can read the status the engine must
+    not run on unseen.  It stops as a quit does (everything cancelled, the venue verified
+    empty), exits 0 without a traceback, and says so on stderr with the summary."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mm_console", "--no-ui", "--json", "--duration", "120"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("{")
+    proc.stdout.close()
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("the engine ran on after its output was closed") from None
+    assert proc.returncode == 0, err
+    assert "status output closed" in err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    summary = json.loads(err.strip().splitlines()[-1])
+    assert summary["live_orders_left"] == 0
+    assert summary["sweep"] == "verified"
