@@ -37,7 +37,8 @@ from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.signing import Signer
 from core.venues.loopback.faults import TwinFaults
 from core.venues.loopback.server import HttpReply
-from core.venues.loopback.twin import Twin, _Peer
+from core.venues.loopback.twin import Twin
+from core.venues.loopback.twin.common import Peer
 from tests.fuzz.test_fuzz_hl_wire import HOSTILE, spoilt
 from tests.hl_loopback import KEY, OTHER_KEY
 
@@ -231,7 +232,7 @@ async def _http_case(twin: Twin, path: str, body: bytes) -> HttpReply:
 async def _ws_case(twin: Twin, text: str) -> list[Any]:
     """One WebSocket text through the twin's handler; the messages it sent back (parsed)."""
     fake = FakeWs()
-    client = _Peer(fake, 0.0)  # type: ignore[arg-type]  # the fake speaks WsPeer's API
+    client = Peer(fake, 0.0)  # type: ignore[arg-type]  # the fake speaks WsPeer's API
     twin._peers.add(client)
     before = _state(twin)
     await twin._on_ws_text(client, text)
