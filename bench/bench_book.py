@@ -24,8 +24,8 @@ from bench.results import Result
 from core.book import LocalBook
 from core.clock import VirtualClock
 from core.events import BookDelta, Event, Side
-from core.sim.loop import SimLoop
-from core.venues.sim.config import FaultConfig, FlowConfig, SimConfig
+from core.harness.loop import SimLoop
+from core.simconfig import FaultConfig, FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 
 

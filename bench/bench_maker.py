@@ -41,8 +41,8 @@ from core.clock import VirtualClock
 from core.commands import Batch
 from core.config import Config
 from core.events import BookDelta, BookSnapshot, Event
+from core.harness.loop import SimLoop
 from core.maker import MakerParams, MarketMaker
-from core.sim.loop import SimLoop
 from core.venues.sim.exchange import SimExchange
 
 Step = tuple[float, Event | None]  # (now, event) or (now, None) for a tick

@@ -82,7 +82,7 @@ def child(events: int, step: int) -> dict[str, object]:
     from bench.bench_maker import make_maker
     from bench.workload import mix_config
     from core.clock import VirtualClock
-    from core.sim.loop import SimLoop
+    from core.harness.loop import SimLoop
     from core.venues.sim.exchange import SimExchange
 
     cfg = mix_config(seed=3)

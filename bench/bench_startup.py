@@ -2,9 +2,9 @@
 full frame, each from the moment the process is spawned.
 
 * Headless: the child is ``python -c`` running exactly what the ``mm-console`` script runs
-  (``core.cli.main(["--no-ui", ...])``) with one addition made before it: the embedded venue's
-  ``submit`` writes ``time.monotonic()`` to stderr when the first ``Place``/``Modify`` reaches
-  it.  (The JSON status lines come once a second, too coarse to time a one-second target.)
+  (``mm_console.cli.main(["--no-ui", ...])``) with one addition made before it: the embedded
+  venue's ``submit`` writes ``time.monotonic()`` to stderr when the first ``Place``/``Modify``
+  reaches it.  (The JSON status lines come once a second, too coarse to time a one-second target.)
   The first quote needs the start-up reconciliation first — sync, cancel-all, two empty
   snapshots at least 0.3 s apart (D19, D25) — so part of this time is the protocol, not the
   code.  The time to the first status line of the real ``mm-console --no-ui --json`` is
@@ -53,7 +53,7 @@ async def submit(self, batch):
         print(f"FIRST_QUOTE {_seen[0]!r}", file=sys.stderr, flush=True)
     await _submit(self, batch)
 SimVenue.submit = submit
-from core.cli import main
+from mm_console.cli import main
 raise SystemExit(main(["--no-ui", "--json", "--duration", "5"]))
 """
 
@@ -61,7 +61,7 @@ raise SystemExit(main(["--no-ui", "--json", "--duration", "5"]))
 def _mm_console() -> list[str]:
     exe = shutil.which("mm-console", path=str(Path(sys.executable).parent))
     if exe is None:
-        return [sys.executable, "-c", "from core.cli import main; raise SystemExit(main())"]
+        return [sys.executable, "-c", "from mm_console.cli import main; raise SystemExit(main())"]
     return [exe]
 
 

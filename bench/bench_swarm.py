@@ -1,6 +1,6 @@
 """Swarm: seeded adversarial simulations per minute and simulated events per second.
 
-Uses ``core.sim.swarm.run_swarm`` — what ``mm-console swarm`` runs: each seed draws its own
+Uses ``core.harness.swarm.run_swarm`` — what ``mm-console swarm`` runs: each seed draws its own
 fault mix, market regime, maker config and operator script, runs the real maker against the
 embedded exchange in virtual time with every invariant checked after every event, then settles
 and judges quiescence.  Batches of seeds run with one worker process per core; each batch is
@@ -25,7 +25,7 @@ def _direct(seeds: range, duration: float) -> tuple[int, int, float]:
     from bench.bench_maker import make_maker
     from bench.workload import mix_config
     from core.clock import VirtualClock
-    from core.sim.loop import SimLoop
+    from core.harness.loop import SimLoop
     from core.venues.sim.exchange import SimExchange
 
     t0 = time.perf_counter()
@@ -53,9 +53,9 @@ def run(
     jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     jobs = jobs or 1
     try:
-        from core.sim.swarm import DEFAULT_DURATION, run_swarm
+        from core.harness.swarm import DEFAULT_DURATION, run_swarm
     except ImportError as exc:
-        how = f"core.sim.swarm not importable ({exc}); SimLoop + MarketMaker directly"
+        how = f"core.harness.swarm not importable ({exc}); SimLoop + MarketMaker directly"
         duration = duration if duration is not None else 150.0
         per_min, per_s = [], []
         for b in range(batches):
@@ -63,7 +63,7 @@ def run(
             per_min.append(60 * n / wall)
             per_s.append(events / wall)
     else:
-        how = f"core.sim.swarm.run_swarm, {jobs} worker processes"
+        how = f"core.harness.swarm.run_swarm, {jobs} worker processes"
         duration = duration if duration is not None else DEFAULT_DURATION
         per_min, per_s = [], []
         violations = 0

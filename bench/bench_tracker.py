@@ -12,7 +12,7 @@ small to complete its order).  Two access patterns:
 * ``touch``: the fills hit the 20 orders nearest the touch, as in a real ladder (whatever else
   is tracked sits far away and rarely trades);
 * ``spread``: every fill hits a different, pseudo-random one of all the orders: the worst case
-  for the CPU cache, which is not the tracker's algorithm (``tests/test_orders.py`` counts the
+  for the CPU cache, which is not the tracker's algorithm (``tests/unit/test_orders.py`` counts the
   lines each event executes and finds them equal for 100 and 20,000 orders).
 
 Reports the median over the repeats with its spread, and the 20,000/100 ratio per repeat

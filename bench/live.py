@@ -41,12 +41,12 @@ from core.events import Event
 from core.gcpolicy import quiet_collector
 from core.maker import MakerParams, MarketMaker
 from core.runner import Runner, RunResult
-from core.venues.sim.config import SimConfig
+from core.simconfig import SimConfig
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.venue import SimVenue
 
 BASE_EVENT_RATE = 430.0  # events per simulated second of ``mix_config`` at rate_scale 1
-SWITCH_INTERVAL = 0.001  # the GIL switch interval ``tui.app.run_console`` sets
+SWITCH_INTERVAL = 0.001  # the GIL switch interval ``tui.run.run_console`` sets
 
 
 @contextlib.contextmanager

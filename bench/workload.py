@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from core.config import Config
 from core.events import BookDelta, BookSnapshot, Event, Fill, Trade
-from core.venues.sim.config import FaultConfig, FlowConfig
+from core.simconfig import FaultConfig, FlowConfig
 
 MARKET_DATA = "market data"
 ORDER_UPDATES = "order updates"

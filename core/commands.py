@@ -106,8 +106,3 @@ class Batch:
     batch_id: int
     commands: tuple[Command, ...]
     expires_in: float | None = None
-
-    @property
-    def is_emergency(self) -> bool:
-        """Cancels and cancel-all go ahead of everything else and are never delayed (D13)."""
-        return all(isinstance(c, Cancel | CancelAll) for c in self.commands)

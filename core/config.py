@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from core import keymap
-from core.venues.sim.config import SimConfig
+from core.simconfig import SimConfig
 
 _EXPONENT = 30  # sizes, limits and prices between 1e-30 and 1e30: anything else is a typo
 

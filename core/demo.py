@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.config import Config, ConfigError
-from core.venues.sim.config import FaultConfig
+from core.simconfig import FaultConfig
 
 _LIMIT = Decimal("0.5")  # the maker's max position in the demo, base units
 _LEFTOVER = Decimal("0.8")  # the position the account starts with: above the limit

@@ -37,15 +37,26 @@ class Side(enum.Enum):
 
 
 class RejectionClass(enum.Enum):
-    """What a rejection means for quoting (D11)."""
+    """What a rejection means for quoting (D11), as the venue adapter classified it.
+
+    ``STALE_POSITION`` is the ``PositionLimit`` of D26: the venue says a reduce-only order would
+    increase the position, so our position is stale (refresh it, retry once).  It is counted and
+    shown as ``PositionLimit`` (``category``)."""
 
     POSITION_LIMIT = "PositionLimit"
+    STALE_POSITION = "StalePosition"
     MARGIN = "Margin"
     PRICE_ERROR = "PriceError"
     RATE_LIMIT = "RateLimit"
     OTHER = "Other"
 
     __hash__ = object.__hash__
+
+    @property
+    def category(self) -> RejectionClass:
+        """The D11 class this one counts and shows as (``PositionLimit`` for a stale
+        position, itself for every other)."""
+        return RejectionClass.POSITION_LIMIT if self is RejectionClass.STALE_POSITION else self
 
 
 class Liquidity(enum.Enum):
@@ -188,7 +199,9 @@ class ModifyAck:
 @dataclass(frozen=True, slots=True)
 class ModifyRejected:
     """``original_gone``: the original order no longer rests ("Cannot modify canceled or filled
-    order", or the replacement failed after the cancel leg)."""
+    order", or the replacement failed after the cancel leg).  ``raced``: it was gone before the
+    modify arrived (filled or cancelled), so the venue never judged the replacement (D5); the
+    adapter that read the venue's text says so, the maker never reads the text."""
 
     cloid: str
     new_cloid: str
@@ -196,6 +209,7 @@ class ModifyRejected:
     rclass: RejectionClass
     original_gone: bool
     batch_id: int | None = None
+    raced: bool = False
 
 
 # ---- the user stream --------------------------------------------------------------------

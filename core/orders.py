@@ -23,6 +23,12 @@ position (money moved): the tracker reports it flagged, and the maker reconciles
 Bookkeeping is O(1) per event in the number of tracked orders: orders are indexed by cloid and
 oid; pending exposure, per-state counts and the (side, level) intent index are maintained
 incrementally; terminal orders are pruned from a queue after a retention period.
+
+Why one module of about 950 lines: its rule is that nothing outside it changes an order's
+state, so the table and everything that applies it are read together, top to bottom, as in
+h11's ``_state.py``.  What is not a state change lives elsewhere: fill de-duplication in
+``core.fills``, exposure arithmetic in ``core.exposure``, the oid news that waits for an ack in
+``core.oidnews``.
 """
 
 from __future__ import annotations
@@ -79,14 +85,24 @@ class OrderState(enum.Enum):
         return self in _TERMINAL
 
     @property
-    def counts_as_exposure(self) -> bool:
-        """Could still add to the position: active, not yet acked, or cancel not yet answered."""
-        return self in _EXPOSED
+    def is_live(self) -> bool:
+        """May be resting on the venue: active, not yet acked, or its cancel not yet answered.
+
+        The one definition of a live order (``LIVE``).  A live order may still fill, so its
+        unfilled rest is pending exposure (D17) and it holds its ladder intent; the console's
+        ladder and order pane show the live ones, the runner counts those left at the end as
+        orders left on the venue (exit 3, D37).  ``CancelConfirmed`` is not live: the venue has
+        said the order is gone, and it is kept (not terminal) only so that a fill from before
+        the cancel still finds it (D24, S5) -- the order pane counts those "awaiting late
+        fills".  A terminal order is never live.
+        """
+        return self in LIVE
 
 
 S = OrderState
 _ACTIVE = frozenset({S.RESTING, S.PARTIAL_FILLED})
-_EXPOSED = frozenset({S.PENDING_NEW, S.RESTING, S.PARTIAL_FILLED, S.CANCEL_PENDING})
+# The live states (``OrderState.is_live``): those in which the order may rest on the venue.
+LIVE = frozenset({S.PENDING_NEW, S.RESTING, S.PARTIAL_FILLED, S.CANCEL_PENDING})
 _TERMINAL = frozenset(
     {S.FILLED, S.FILLED_IMMEDIATELY, S.CANCELLED, S.FILLED_DURING_CANCEL, S.REJECTED}
 )
@@ -123,7 +139,7 @@ class _Restore(enum.Enum):
 
 
 T = Trigger
-_LIVE = _Restore.LIVE
+_BACK = _Restore.LIVE  # not ``LIVE``: a target, resolved to Resting or PartialFilled
 _Target = OrderState | _Restore
 
 # The transition table.  Entries that map a state to itself are legal no-ops: late or repeated
@@ -188,7 +204,7 @@ TRANSITIONS: dict[OrderState, dict[Trigger, _Target]] = {
         T.CANCEL_SENT: S.CANCEL_PENDING,  # a retry
         T.CANCEL_ACKED: S.CANCEL_CONFIRMED,  # S5: not terminal yet
         T.CANCEL_GONE: S.CANCEL_CONFIRMED,  # D24: success pending confirmation
-        T.CANCEL_FAILED: _LIVE,  # e.g. rate limited: still live, the executor retries
+        T.CANCEL_FAILED: _BACK,  # e.g. rate limited: still live, the executor retries
         T.CANCEL_UNKNOWN: S.CANCEL_PENDING,  # D24: query, never read as cancelled
         T.NOT_FOUND: S.CANCEL_CONFIRMED,
     },
@@ -342,6 +358,7 @@ class Outcome:
     late_fill: bool = False  # a fill on an order that was cancelled or rejected (D1, S6)
     overfill: bool = False  # fills beyond the order's size
     inconsistent: bool = False  # a repeated trade id with different content (D35)
+    absorbed: int = 0  # lots of this fill already counted from the placement answer (D4)
     needs_query: bool = False  # outcome unknown: ask the venue (D6, D8, D24)
     requery_later: bool = False  # a "not found" too soon after placing to believe (S10)
     rejection: RejectionClass | None = None
@@ -727,7 +744,7 @@ class OrderTracker:
         order.fill_tids.append(ev.tid)
         order.last_fill_at = now
         if counted == 0:
-            return Outcome(order=order)
+            return Outcome(order=order, absorbed=skip)
         self._remove_exposure(order)
         order.filled += counted
         order.fill_value += counted * ev.price
@@ -739,6 +756,7 @@ class OrderTracker:
         outcome.position_delta = counted * ev.side.sign
         outcome.value_delta = counted * ev.price * ev.side.sign
         outcome.overfill = outcome_overfill
+        outcome.absorbed = skip
         if was_terminal and order.state in (S.CANCELLED, S.REJECTED):
             outcome.late_fill = True
         if outcome.illegal is not None:
@@ -933,13 +951,13 @@ class OrderTracker:
         self.by_oid[oid] = order
 
     def _add_exposure(self, order: TrackedOrder) -> None:
-        if order.state in _EXPOSED:
+        if order.state in LIVE:
             rest = max(0, order.size - order.filled)
             self.pending_lots[order.side] += rest
             self.pending_value[order.side] += rest * order.price
 
     def _remove_exposure(self, order: TrackedOrder) -> None:
-        if order.state in _EXPOSED:
+        if order.state in LIVE:
             rest = max(0, order.size - order.filled)
             self.pending_lots[order.side] -= rest
             self.pending_value[order.side] -= rest * order.price
@@ -949,9 +967,9 @@ class OrderTracker:
             self.intents.setdefault((order.side, order.level), {})[order.cloid] = None
 
     def _remove_intent_when_off_venue(self, order: TrackedOrder, new: OrderState) -> None:
-        """An intent is occupied while its order may rest on the venue (the exposed states);
+        """An intent is occupied while its order may rest on the venue (the live states);
         an order leaves them only once, so the index never needs re-adding."""
-        if order.level is None or new in _EXPOSED:
+        if order.level is None or new in LIVE:
             return
         cloids = self.intents.get((order.side, order.level))
         if cloids is not None:

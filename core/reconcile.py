@@ -18,6 +18,7 @@ It decides; the maker acts.  Every decision is returned as a ``SnapshotPlan`` or
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.events import OpenOrders, VenueOrder
@@ -61,6 +62,7 @@ class Reconciler:
     __slots__ = (
         "_drift_seen",
         "_last_request",
+        "_size_text",
         "grace_period",
         "in_flight_since",
         "interval",
@@ -81,7 +83,9 @@ class Reconciler:
         position_tolerance: int,
         timeout: float,
         min_gap: float = 1.0,
+        size_text: Callable[[int], str] = lambda lots: f"{lots:+d} lots",
     ) -> None:
+        self._size_text = size_text  # a signed drift in the operator's units ("+0.05 ETH")
         self.grace_period = grace_period
         self.interval = interval
         self.position_tolerance = position_tolerance
@@ -152,10 +156,7 @@ class Reconciler:
             plan.listed.append((order, vo))
             if order.state is OrderState.PENDING_NEW:
                 plan.confirm_live.append((order, vo))
-            elif (
-                not order.state.counts_as_exposure
-                and now - order.state_changed_at > self.grace_period
-            ):
+            elif not order.state.is_live and now - order.state_changed_at > self.grace_period:
                 # We believe it gone; the venue lists it.  A snapshot older than our news is
                 # expected (D9); past the grace period it is an order we must cancel again.
                 plan.recancel.append((order, vo))
@@ -186,11 +187,11 @@ class Reconciler:
         seen = self._drift_seen
         if seen is not None and seen == (drift, untimed_moves):
             self._drift_seen = None
-            return PositionVerdict(
-                drift, True, f"position drift {drift:+d} lots confirmed; adopting the venue's"
-            )
+            text = f"position drift {self._size_text(drift)} confirmed; adopting the venue's"
+            return PositionVerdict(drift, True, text)
         self._drift_seen = (drift, untimed_moves)
-        return PositionVerdict(drift, False, f"position drift {drift:+d} lots; re-checking")
+        text = f"position drift {self._size_text(drift)}; re-checking"
+        return PositionVerdict(drift, False, text)
 
 
 # How far back (venue seconds) the moves of our position are remembered for lining a position

@@ -10,9 +10,10 @@ Theory of operation::
     Cooldown --cooldown over, still over the limit--> Sending, or GaveUp after max_attempts
     GaveUp --reset()--> Idle
 
-Normal quoting is skipped while Armed, Sending or Cooldown.  "Reduce only order would increase
-position." means our position is stale (D26): every such rejection asks for a position refresh,
-and the first one of a run is the free retry and is not counted toward the threshold.
+Normal quoting is skipped while Armed, Sending or Cooldown.  A ``StalePosition`` rejection ("Reduce
+only order would increase position.") means our position is stale (D26): every such rejection
+asks for a position refresh, and the first one of a run is the free retry and is not counted
+toward the threshold.
 RateLimit rejections are not counted either: they say nothing about the market.
 
 This module is sans-I/O: it returns the IOC to send as a ``RecoveryOrder`` and never sends,
@@ -28,7 +29,6 @@ import math
 from dataclasses import dataclass
 
 from core.events import RejectionClass, Side
-from core.rejections import means_stale_position
 
 
 class RecoveryState(enum.Enum):
@@ -162,9 +162,9 @@ class ReduceOnlyRecovery:
     # ---- inputs ---------------------------------------------------------------------------
 
     def on_reduce_only_rejected(self, rclass: RejectionClass, reason: str, now: float) -> None:
-        """A reduce-only quote was rejected."""
+        """A reduce-only quote was rejected (``reason``: the venue's text, for the operator)."""
         self._last_reason = reason
-        if means_stale_position(reason):
+        if rclass is RejectionClass.STALE_POSITION:
             self._needs_refresh = True
             if not self._stale_retry_used:
                 self._stale_retry_used = True

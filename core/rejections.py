@@ -1,9 +1,8 @@
-"""Rejections: what the venue's error text means, and how long a side waits after one.
+"""Rejections: how long a side waits after one, by its class.
 
-One classifier (D11) turns raw venue text into a ``RejectionClass``; venue adapters call it so
-that the maker only ever sees classes (plus the raw text, kept for the operator).  Matching is by
-prefix after stripping Hyperliquid's trailing `` asset=<n>``, never by equality; unknown text is
-``Other``.
+Rejections arrive classified (D11): the venue adapter that read the venue's text attached a
+``RejectionClass`` (Hyperliquid's texts are read in ``core.venues.hyperliquid.errors``); the raw
+text is kept for the operator and never read here.
 
 ``Backoff`` is the arithmetic of one exponential wait (D12); ``RejectionTracker`` is the policy
 the maker applies per market (D11): which side stops, for how long, and the one reason a side may
@@ -16,123 +15,14 @@ ever keep *placements* back (D13).  Cancel failures are not fed to it.
 from __future__ import annotations
 
 import math
-import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from core.events import RejectionClass, Side
 
-_ASSET_SUFFIX = re.compile(r"\s*asset=\d+\s*$")
-_LEVERAGE = re.compile(r"(?<![\w.])(\d{1,3})x\b")
-
-# Prefix -> class, in the order they are tried.  Texts from the Hyperliquid reference, section 7.
-_PREFIXES: tuple[tuple[str, RejectionClass], ...] = (
-    ("Post only order would have immediately matched", RejectionClass.PRICE_ERROR),
-    ("Price must be divisible by tick size", RejectionClass.PRICE_ERROR),
-    ("Order has invalid price", RejectionClass.PRICE_ERROR),
-    ("Order has invalid size", RejectionClass.PRICE_ERROR),
-    ("Order has zero size", RejectionClass.PRICE_ERROR),
-    ("Order must have minimum value of", RejectionClass.PRICE_ERROR),
-    ("Order price cannot be more than", RejectionClass.PRICE_ERROR),
-    ("Order price too far from oracle", RejectionClass.PRICE_ERROR),
-    ("Invalid TP/SL price", RejectionClass.PRICE_ERROR),
-    ("Insufficient margin to place order", RejectionClass.MARGIN),
-    ("Order has insufficient spot balance", RejectionClass.MARGIN),
-    ("(Spot-only) Order has insufficient spot balance", RejectionClass.MARGIN),
-    ("Insufficient spot balance", RejectionClass.MARGIN),
-    ("Cross position does not have sufficient margin", RejectionClass.MARGIN),
-    ("Isolated position does not have sufficient margin", RejectionClass.MARGIN),
-    ("Reduce only order would increase position", RejectionClass.POSITION_LIMIT),
-    ("Order would increase open interest", RejectionClass.POSITION_LIMIT),
-    ("Order rejected due to price more aggressive than oracle", RejectionClass.POSITION_LIMIT),
-    ("Order would cause position to exceed margin tier limit", RejectionClass.POSITION_LIMIT),
-    ("Order value too large", RejectionClass.POSITION_LIMIT),
-    ("Too many open orders", RejectionClass.POSITION_LIMIT),
-    ("Too many cumulative requests sent", RejectionClass.RATE_LIMIT),
-    ("too many pending post requests", RejectionClass.RATE_LIMIT),
-    ("Cannot send more than", RejectionClass.RATE_LIMIT),
-    ("Cannot subscribe to more than", RejectionClass.RATE_LIMIT),
-    ("Cannot track more than", RejectionClass.RATE_LIMIT),
-)
-
-# HTTP 429 as an adapter reports it ("HTTP 429", "429 Too Many Requests"); not "4290 ...".
-_HTTP_429 = re.compile(r"(?:HTTP )?429(?!\d)")
-_STALE_POSITION = "Reduce only order would increase position"
-
-_MODIFY_INNER = "Error placing new order during modify: "
-
-# Venue order statuses (reference 6.4) that are rejections, by class.
-_STATUS_CLASSES: dict[str, RejectionClass] = {
-    "perpMarginRejected": RejectionClass.MARGIN,
-    "insufficientSpotBalanceRejected": RejectionClass.MARGIN,
-    "marginCanceled": RejectionClass.MARGIN,
-    "tickRejected": RejectionClass.PRICE_ERROR,
-    "minTradeNtlRejected": RejectionClass.PRICE_ERROR,
-    "badAloPxRejected": RejectionClass.PRICE_ERROR,
-    "badTriggerPxRejected": RejectionClass.PRICE_ERROR,
-    "oracleRejected": RejectionClass.PRICE_ERROR,
-    "reduceOnlyRejected": RejectionClass.POSITION_LIMIT,
-    "positionIncreaseAtOpenInterestCapRejected": RejectionClass.POSITION_LIMIT,
-    "positionFlipAtOpenInterestCapRejected": RejectionClass.POSITION_LIMIT,
-    "tooAggressiveAtOpenInterestCapRejected": RejectionClass.POSITION_LIMIT,
-    "openInterestIncreaseRejected": RejectionClass.POSITION_LIMIT,
-    "perpMaxPositionRejected": RejectionClass.POSITION_LIMIT,
-    "tooManyOpenOrdersRejected": RejectionClass.POSITION_LIMIT,
-    "openInterestCapCanceled": RejectionClass.POSITION_LIMIT,
-    "iocCancelRejected": RejectionClass.OTHER,
-    "marketOrderNoLiquidityRejected": RejectionClass.OTHER,
-    "rejected": RejectionClass.OTHER,
-}
-
-
-def strip_asset(text: str) -> str:
-    """Drop Hyperliquid's trailing `` asset=<n>`` so prefixes match."""
-    return _ASSET_SUFFIX.sub("", text.strip())
-
-
-def classify(raw_text: str) -> RejectionClass:
-    """The class of a rejection text (D11).  Unknown text is ``Other``; the caller keeps the raw
-    text for display."""
-    text = strip_asset(raw_text)
-    if text.startswith(_MODIFY_INNER):
-        return classify(text[len(_MODIFY_INNER) :])
-    for prefix, rclass in _PREFIXES:
-        if text.startswith(prefix):
-            return rclass
-    if _HTTP_429.match(text):
-        return RejectionClass.RATE_LIMIT
-    return RejectionClass.OTHER
-
-
-def classify_status(status: str) -> RejectionClass:
-    """The class of a venue order status that is a rejection (``badAloPxRejected`` ...)."""
-    return _STATUS_CLASSES.get(status, RejectionClass.OTHER)
-
-
-def is_order_gone(raw_text: str) -> bool:
-    """True when a cancel or modify failed because the order no longer rests (D5, D24).  The
-    venue cannot tell filled from canceled here, so a fill may still be on its way."""
-    text = strip_asset(raw_text)
-    return text.startswith(
-        ("Order was never placed, already canceled, or filled", "Cannot modify canceled or filled")
-    ) or text.startswith(_MODIFY_INNER)
-
-
-def parse_leverage(raw_text: str, fallback: int) -> int:
-    """The leverage a venue error says it really allows ("... is 25x ..."), else ``fallback``
-    (the instrument's max leverage) (D14).  The smallest number found wins: a venue that caps
-    leverage names the cap, and believing the lower figure is the safe side."""
-    found = [int(m) for m in _LEVERAGE.findall(raw_text)]
-    found = [v for v in found if v >= 1]
-    return min(found) if found else fallback
-
-
-def means_stale_position(raw_text: str) -> bool:
-    """True for "Reduce only order would increase position." (or the ``reduceOnlyRejected``
-    status): our position is stale, refresh it and retry once before calling it stuck (D26)."""
-    text = strip_asset(raw_text)
-    return text == "reduceOnlyRejected" or text.startswith(_STALE_POSITION)
+# The classes counted and shown (D11): ``StalePosition`` counts as ``PositionLimit``.
+_COUNTED = tuple(c for c in RejectionClass if c.category is c)
 
 
 def _check_number(what: str, value: float, minimum: float) -> None:
@@ -342,7 +232,7 @@ class RejectionTracker:
 
     * ``PositionLimit``: the side stops placing ("position limit"), no backoff.  The hold ends
       when the position moves toward flat (``on_position``), after ``position_hold`` seconds, or
-      -- when the text says our position is stale (D26) -- on the next refreshed position
+      -- for ``StalePosition``: our position is stale (D26) -- on the next refreshed position
       (``on_position_refreshed``).
     * ``Margin`` and ``Other``: the side backs off.
     * ``PriceError``: no backoff for one (the maker re-prices on the next tick); the side backs
@@ -362,7 +252,7 @@ class RejectionTracker:
         self._policy = policy if policy is not None else RejectionPolicy()
         self._sides = {side: _SideRejections(self._new_backoff()) for side in Side}
         self._rate = self._new_backoff()
-        self._counts = dict.fromkeys(RejectionClass, 0)
+        self._counts = dict.fromkeys(_COUNTED, 0)
         self._texts: deque[RejectionText] = deque(maxlen=self._policy.keep_texts)
         self._position = 0
 
@@ -390,11 +280,12 @@ class RejectionTracker:
             st.consecutive += 1
         st.total += 1
         st.last_batch_id = batch_id
-        self._counts[rclass] += 1
-        self._remember(side, batch_id, rclass, reason, now)
+        self._counts[rclass.category] += 1
+        self._remember(side, batch_id, rclass.category, reason, now)
 
-        if rclass is RejectionClass.POSITION_LIMIT:
-            st.hold = _PositionHold(now, self._position, means_stale_position(reason), reason)
+        if rclass.category is RejectionClass.POSITION_LIMIT:
+            stale = rclass is RejectionClass.STALE_POSITION
+            st.hold = _PositionHold(now, self._position, stale, reason)
         elif rclass is RejectionClass.RATE_LIMIT:
             self._rate.record_batch(rclass, 1, reason, now, batch_id)
         elif rclass is RejectionClass.PRICE_ERROR:
@@ -480,7 +371,8 @@ class RejectionTracker:
 
     @property
     def counts_by_class(self) -> Mapping[RejectionClass, int]:
-        """Rejected items ever, per class (every class present, in declaration order)."""
+        """Rejected items ever, per D11 class (every one present, in declaration order; a
+        stale position counts as ``PositionLimit``)."""
         return dict(self._counts)
 
     @property

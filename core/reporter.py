@@ -8,22 +8,31 @@ case, and the one reason each side is not quoting (D27).  It never touches the m
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from core.events import Side
+from core.orders import OrderState
 from core.runner import RunResult
 from core.units import Instrument
-from core.view import ConsoleView
+from core.view import ConsoleView, Counters
 
-_LIVE_STATES = ("PendingNew", "Resting", "PartialFilled", "CancelPending", "CancelConfirmed")
-# What the venue told us that did not add up (D34, D35), by counter: shown wherever it is > 0.
-ANOMALIES = (
-    ("inconsistent_fills", "altered trade repeats"),
-    ("unknown_statuses", "unknown statuses"),
-    ("malformed_rows", "unreadable rows"),
-    ("illegal_transitions", "contradictory updates"),
+# The status line's "orders": every order the maker still follows, by state -- the live ones
+# (``OrderState.is_live``: they may rest on the venue), then those that only await late fills
+# (``CancelConfirmed``; the console's order pane counts them the same way).  Not "live": the
+# headless line has always shown both, and it names each state, so it stays as it was.
+_SHOWN_STATES = tuple(s for s in OrderState if s.is_live) + tuple(
+    s for s in OrderState if not s.is_live and not s.is_terminal
 )
+# What the venue told us that did not add up (D34, D35), by counter (``Counters.anomalies``):
+# shown wherever it is > 0.
+ANOMALIES = {
+    "inconsistent_fills": "altered trade repeats",
+    "unknown_statuses": "unknown statuses",
+    "malformed_rows": "unreadable rows",
+    "illegal_transitions": "contradictory updates",
+}
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -33,29 +42,47 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
 
 
-def venue_anomalies(counters: dict[str, int]) -> str:
+def venue_anomalies(counters: Counters) -> str:
     """ "2 unknown statuses, 1 unreadable rows": the anomalies seen, or "" when none."""
-    return ", ".join(f"{counters[key]} {text}" for key, text in ANOMALIES if counters.get(key))
+    return ", ".join(f"{n} {ANOMALIES[key]}" for key, n in counters.anomalies().items())
 
 
 class HeadlessReporter:
-    def __init__(self, instrument: Instrument, *, json_lines: bool, out: TextIO) -> None:
+    """One status line a second on ``out``.  When ``out`` is closed under it (``| head``, a
+    log collector gone) nobody can see the engine any more: ``on_gone`` is told once (the
+    command line stops the engine, cancelling everything, as a lost console does) and nothing
+    more is written."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        *,
+        json_lines: bool,
+        out: TextIO,
+        on_gone: Callable[[str], None] | None = None,
+    ) -> None:
         self.instrument = instrument
         self.json_lines = json_lines
         self.out = out
+        self.on_gone = on_gone
+        self.gone = False
         self._last: float | None = None
         self.lines = 0
 
     def on_view(self, view: ConsoleView) -> None:
-        if self._last is not None and view.time - self._last < 1.0:
+        if self.gone or (self._last is not None and view.time - self._last < 1.0):
             return
         self._last = view.time
+        line = json.dumps(self.status(view)) if self.json_lines else self.line(view)
+        try:
+            self.out.write(line + "\n")
+            self.out.flush()
+        except (BrokenPipeError, ValueError):  # ValueError: the file object was closed
+            self.gone = True
+            if self.on_gone is not None:
+                self.on_gone("status output closed")
+            return
         self.lines += 1
-        if self.json_lines:
-            self.out.write(json.dumps(self.status(view)) + "\n")
-        else:
-            self.out.write(self.line(view) + "\n")
-        self.out.flush()
 
     def _px(self, ticks: int | None) -> str:
         return "-" if ticks is None else str(self.instrument.ticks_to_price(ticks))
@@ -74,12 +101,12 @@ class HeadlessReporter:
             "mid": self._px(mid),
             "position": self._sz(v.position),
             "pnl": round(v.pnl(), 4),
-            "orders": v.state_counts,
+            "orders": {state.value: n for state, n in v.state_counts.items()},
             "untracked_venue_orders": v.untracked_venue_orders,
-            "fills": v.counters.get("fills", 0),
+            "fills": v.counters.fills,
             "rejections": {k.value: n for k, n in v.rejection_counts.items() if n},
             "backoff": {b.side.value: round(b.remaining, 1) for b in v.backoff},
-            "recovery": v.recovery.state,
+            "recovery": v.recovery.state.value,
             "worst_case": [
                 self._sz(ex.worst_case_min_position),
                 self._sz(ex.worst_case_max_position),
@@ -87,7 +114,7 @@ class HeadlessReporter:
             "worst_case_breached": ex.breached,
             "not_quoting": {s.value: r for s, r in v.side_reasons.items() if r},
             "stalled_levels": dict(v.stalls),
-            "anomalies": {key: v.counters[key] for key, _ in ANOMALIES if v.counters.get(key)},
+            "anomalies": v.counters.anomalies(),
             "data_age": None if v.data_age is None else round(v.data_age, 2),
             "loop_lag_ms": round(v.loop_lag * 1000, 1),
         }
@@ -95,7 +122,9 @@ class HeadlessReporter:
     def line(self, v: ConsoleView) -> str:
         s = self.status(v)
         orders = (
-            " ".join(f"{k}:{v.state_counts[k]}" for k in _LIVE_STATES if v.state_counts.get(k))
+            " ".join(
+                f"{k.value}:{v.state_counts[k]}" for k in _SHOWN_STATES if v.state_counts.get(k)
+            )
             or "none"
         )
         rej = " ".join(f"{k}:{n}" for k, n in s["rejections"].items()) or "0"
@@ -146,7 +175,7 @@ def session_summary(
         "exit_code": result.exit_code,
         "live_orders_left": result.live_orders,
         "untracked_venue_orders": result.untracked_venue_orders,
-        "sweep": result.sweep or "-",
+        "sweep": result.sweep.value or "-",
         "engine_errors": len(result.errors),
     }
     if v is None:
@@ -160,17 +189,17 @@ def session_summary(
             "pnl": round(v.pnl(), 4),
             # Every fill that moved the position (late and unmatched ones included), and how
             # many of them came late or for no known order.
-            "fills": c.get("fills", 0),
-            "late_fills": c.get("late_fills", 0),
-            "unmatched_fills": c.get("unmatched_fills", 0),
-            "duplicate_fills_ignored": c.get("duplicate_fills", 0),
-            "places_sent": c.get("places_sent", 0),
-            "modifies_sent": c.get("modifies_sent", 0),  # a re-price is a modify
-            "cancels_sent": c.get("cancels_sent", 0),
-            "cancel_alls_sent": c.get("cancel_alls_sent", 0),
+            "fills": c.fills,
+            "late_fills": c.late_fills,
+            "unmatched_fills": c.unmatched_fills,
+            "duplicate_fills_ignored": c.duplicate_fills,
+            "places_sent": c.places_sent,
+            "modifies_sent": c.modifies_sent,  # a re-price is a modify
+            "cancels_sent": c.cancels_sent,
+            "cancel_alls_sent": c.cancel_alls_sent,
             "rejections": {k.value: n for k, n in v.rejection_counts.items() if n},
             "kill_triggers": [t.reason for t in v.kill_triggers],
-            "anomalies": {key: c[key] for key, _ in ANOMALIES if c.get(key)},
+            "anomalies": c.anomalies(),
         }
     )
     return out

@@ -8,10 +8,17 @@ venue-wide cancel-all (D25) and stops placing.  Nothing here ever delays a cance
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from core.view import KillTrigger
+
+@dataclass(frozen=True, slots=True)
+class KillTrigger:
+    """One trip of the kill switch: when, and why (shown by the console and the summaries)."""
+
+    time: float
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +73,17 @@ def kill_reason(
     pnl: Fraction,
     data_age: float | None,
     connected: bool,
+    size_text: Callable[[int], str] = lambda lots: f"{lots} lots",
 ) -> str | None:
-    """The first automatic kill trigger that holds now, or None.
+    """The first automatic kill trigger that holds now, or None.  ``size_text`` says a size in
+    the operator's units (the maker passes the instrument's coin units).
 
     ``data_age`` is None before the first market data arrives; that is "starting", not stale.
     """
     if abs(position) > limits.kill_position:
         return (
-            f"position runaway: |{position}| lots beyond {limits.kill_position} "
+            f"position runaway: {size_text(abs(position))} {'long' if position > 0 else 'short'} "
+            f"beyond {size_text(limits.kill_position)} "
             f"({limits.runaway_multiple:g}x the limit)"
         )
     if pnl < -limits.loss_limit:

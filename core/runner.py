@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from core.actions import Action, Kill, Quit
 from core.clock import Clock
 from core.commands import Batch
+from core.exitcodes import EXIT_HALTED, EXIT_OK
 from core.maker import MarketMaker
 from core.venues.base import Venue
-from core.view import ConsoleView, Mode
+from core.view import ConsoleView, Mode, SweepPhase
 
 _YIELD_EVERY = 16
 # How many batches' send times are kept to time the venue's answers, and how many recent answer
@@ -48,7 +49,7 @@ class RunResult:
     live_orders: int
     untracked_venue_orders: int
     errors: list[str] = field(default_factory=list)
-    sweep: str = ""
+    sweep: SweepPhase = SweepPhase.IDLE
     mode_reason: str = ""  # D37: why a halt or kill happened, for every output
 
     @property
@@ -65,7 +66,7 @@ class RunResult:
     def exit_code(self) -> int:
         """0 a normal stop; 3 stopped by a safety rule, orders left on the venue, or an engine
         error (the command line's contract, D37)."""
-        return 3 if self.stopped_by_safety or not self.clean or self.errors else 0
+        return EXIT_HALTED if self.stopped_by_safety or not self.clean or self.errors else EXIT_OK
 
 
 class Runner:
@@ -175,7 +176,7 @@ class Runner:
 
     def _result(self) -> RunResult:
         maker = self.maker
-        live = sum(1 for o in maker.tracker.by_cloid.values() if o.state.counts_as_exposure)
+        live = sum(1 for o in maker.tracker.by_cloid.values() if o.state.is_live)
         return RunResult(
             reason=self._stop_reason or "stopped",
             mode=maker.mode,
@@ -183,7 +184,7 @@ class Runner:
             live_orders=live,
             untracked_venue_orders=maker.untracked_venue_orders,
             errors=list(self.errors),
-            sweep=maker.sweep_phase.value,
+            sweep=maker.sweep_phase,
         )
 
     # ---- the three loops --------------------------------------------------------------

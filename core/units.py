@@ -209,6 +209,12 @@ class Instrument:
             raise UnitError(f"lots must be an int, got {type(lots).__name__}")
         return _canonical(lots * self.lot_size)
 
+    def size_text(self, lots: int, *, signed: bool = False) -> str:
+        """Lots as the operator reads them: coin units and the coin ("+0.05 ETH").  Log lines
+        and reasons use it; lots are the core's bookkeeping, not a unit anyone trades in."""
+        size = self.lots_to_size(lots)
+        return f"{size:+f} {self.symbol}" if signed else f"{size:f} {self.symbol}"
+
     def signed_size_to_lots(self, size: Decimal | str | int) -> int:
         """A signed position size (``szi``) -> signed lots; must be exact."""
         d = _as_decimal(size, "position size")

@@ -5,6 +5,11 @@ them reaches into the maker.  It is built by ``MarketMaker.view(now)`` at a boun
 runner publishes 10-20 per second), so it must stay cheap: it copies what is shown, not the
 maker's whole state.  Prices are ticks and sizes lots like everywhere in the core; the
 ``instrument`` turns them into decimals for display.
+
+The boundary is typed: an order's state is an ``OrderState``, the recovery's a
+``RecoveryState``, the sweep's a ``SweepPhase`` (defined here, beside ``Mode``, so that the
+console can read it without importing the maker), the counters a ``Counters`` with one named
+field each.  Strings appear only where a screen or ``--json`` prints them (``.value``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from dataclasses import dataclass, field
 
 from core.events import Liquidity, RejectionClass, Side
 from core.exposure import Exposure
+from core.orders import OrderState
+from core.recovery import RecoveryState
+from core.rejections import RejectionText as RejectionText  # as: the maker imports it from here
+from core.risk import KillTrigger
 from core.units import Instrument
 
 
@@ -25,6 +34,28 @@ class Mode(enum.Enum):
     HALTED = "HALTED"  # a safety rule stopped the engine; needs a human and a restart
 
 
+class SweepPhase(enum.Enum):
+    """A venue-wide cancel-all, then proof that the venue is empty (D25).
+
+    The phases only; the table that moves between them is the maker's (``core.maker.sweep``).
+    The values are what the console and ``--json`` print ("" when no sweep ran)."""
+
+    IDLE = ""
+    SWEEPING = "sweeping"  # a cancel-all is on its way
+    RETRYING = "retrying"  # the venue is rate-limiting us: the next cancel-all waits (D29)
+    VERIFYING = "verifying"
+    VERIFIED = "verified"
+    FAILED = "failed"
+
+    @property
+    def is_active(self) -> bool:
+        """Under way: sent, waiting to retry, or checking that the venue is empty."""
+        return self in _SWEEP_ACTIVE
+
+
+_SWEEP_ACTIVE = frozenset({SweepPhase.SWEEPING, SweepPhase.RETRYING, SweepPhase.VERIFYING})
+
+
 @dataclass(frozen=True, slots=True)
 class OrderView:
     cloid: str
@@ -33,12 +64,19 @@ class OrderView:
     price: int
     size: int
     filled: int
-    state: str
+    state: OrderState  # never terminal: the view holds the orders the tracker still follows
     age: float
     level: int | None
     reduce_only: bool
     unknown_for: float | None  # seconds the placement outcome has been unknown (D8)
     adopted: bool
+
+    @property
+    def shown_live(self) -> bool:
+        """On the console's ladder and in its order pane: the state is live (may rest on the
+        venue, ``OrderState.is_live``) or the placement's outcome is unknown (D8).  The rest
+        (``CancelConfirmed``) only await late fills."""
+        return self.state.is_live or self.unknown_for is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +93,6 @@ class FillView:
 
 
 @dataclass(frozen=True, slots=True)
-class RejectionText:
-    time: float
-    side: Side | None
-    rclass: RejectionClass
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class BackoffView:
     """One side's placement block, for a countdown (D12, D27)."""
 
@@ -74,16 +104,10 @@ class BackoffView:
 
 @dataclass(frozen=True, slots=True)
 class RecoveryView:
-    state: str
+    state: RecoveryState
     attempts: int
     cooldown_left: float
     last_reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class KillTrigger:
-    time: float
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +125,57 @@ class Limits:
     kill_position: int
     max_notional: int  # ticks x lots
     loss_limit: float  # quote currency
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """The maker's running counts, one named field each (``--json`` prints some by name).
+
+    Built by the maker's projection from its own counts: a count the maker keeps that has no
+    field here, or a field it does not fill, is an error there, not a silent zero."""
+
+    events: int
+    book_updates: int
+    fills: int  # every fill that moved the position, late and unmatched ones included
+    duplicate_fills: int
+    history_fills: int
+    fills_in_adopted_position: int
+    untimed_fills: int
+    unmatched_fills: int
+    strays_cancelled: int
+    late_fills: int
+    illegal_transitions: int  # the tracker's count (D1): updates its table refused
+    venue_notices: int
+    inconsistent_fills: int
+    unknown_statuses: int
+    malformed_rows: int
+    unsettled_answers: int
+    oid_news_kept: int
+    oid_news_bound: int
+    places_sent: int
+    modifies_sent: int  # a re-price is a modify
+    cancels_sent: int
+    cancel_alls_sent: int
+    queries_sent: int
+    syncs_sent: int
+    fill_fetches: int
+    rejections: int
+    taker_fills: int
+    recovery_iocs: int
+    tracked_orders: int
+    pruned_orders: int
+    syncs: int
+
+    def anomalies(self) -> dict[str, int]:
+        """What the venue told us that did not add up (D34, D35), by counter name: only those
+        above zero, in the order every screen lists them."""
+        seen = {
+            "inconsistent_fills": self.inconsistent_fills,
+            "unknown_statuses": self.unknown_statuses,
+            "malformed_rows": self.malformed_rows,
+            "illegal_transitions": self.illegal_transitions,
+        }
+        return {name: n for name, n in seen.items() if n}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +197,7 @@ class ConsoleView:
     bids: tuple[tuple[int, int], ...]
     asks: tuple[tuple[int, int], ...]
     orders: tuple[OrderView, ...]
-    state_counts: dict[str, int]
+    state_counts: dict[OrderState, int]  # tracked orders by state, the states with any
     untracked_venue_orders: int
     fills: tuple[FillView, ...]
     rejection_counts: dict[RejectionClass, int]
@@ -134,10 +209,10 @@ class ConsoleView:
     exposure: Exposure
     limits: Limits
     kill_triggers: tuple[KillTrigger, ...]
-    sweep: str  # cancel-all / kill sweep state: "", "sweeping", "verifying", "verified", ...
+    sweep: SweepPhase  # the cancel-all / kill sweep (D25)
     leverage: int
     log: tuple[LogEntry, ...]
-    counters: dict[str, int] = field(default_factory=dict)
+    counters: Counters
     # D27/D31: ladder levels the strategy wants that have no live quote, and why ("bid L2":
     # "asking the venue about ...").  A side-wide reason is in ``side_reasons`` instead.
     stalls: dict[str, str] = field(default_factory=dict)
@@ -153,9 +228,6 @@ class ConsoleView:
 
     def pnl(self) -> float:
         return self.realized_pnl + self.unrealized_pnl
-
-    def orders_at(self, side: Side, price: int) -> tuple[OrderView, ...]:
-        return tuple(o for o in self.orders if o.side is side and o.price == price)
 
     def log_for(self, key: str) -> tuple[LogEntry, ...]:
         """Log entries that mention an order id (cloid prefix match or exact oid)."""

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from core.clock import WallClock
 from core.events import Event
+from core.simconfig import FlowConfig, SimConfig
 from core.venues.hyperliquid.keys import PrivateKey
 from core.venues.hyperliquid.rest import fetch_instrument
 from core.venues.hyperliquid.signing import Signer
@@ -19,7 +20,6 @@ from core.venues.loopback.faults import TwinFaults
 from core.venues.loopback.serve import start_twin, stop_twin
 from core.venues.loopback.server import LoopbackServer
 from core.venues.loopback.twin import Twin
-from core.venues.sim.config import FlowConfig, SimConfig
 
 KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"
 OTHER_KEY = "0xe908f86dbb4d55ac876378565aafeabc187f6690f046459397b17d9b9a19688e"

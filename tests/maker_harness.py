@@ -1,9 +1,10 @@
 """A scenario harness for the real ``MarketMaker``: virtual time, no venue, no asyncio.
 
-A ``Session`` owns one maker and a clock that only moves when a test says so.  Every entry point
-(``handle``, ``tick``, ``operate``) takes an explicit time (or reuses the session's current one),
-returns the commands the maker produced as a flat list, and records them in ``session.sent`` so
-that a test can state a property of *everything* the maker ever said ("no Place while killed").
+A ``Rig`` (a test rig; the program's session is ``core.session.Session``) owns one maker and a
+clock that only moves when a test says so.  Every entry point (``handle``, ``tick``,
+``operate``) takes an explicit time (or reuses the rig's current one), returns the commands the
+maker produced as a flat list, and records them in ``rig.sent`` so that a test can state a
+property of *everything* the maker ever said ("no Place while killed").
 
 ``running_maker()`` walks the real start-up (D19): ``start()``, the venue's open orders and
 position, the start-up cancel-all, two empty verification snapshots a moment apart, then
@@ -214,10 +215,10 @@ def venue_order(order: Place | TrackedOrder, oid: int, *, with_cloid: bool = Tru
     )
 
 
-# ---- the session -------------------------------------------------------------------------
+# ---- the rig -----------------------------------------------------------------------------
 
 
-class Session:
+class Rig:
     """One maker on a virtual clock, with every command it ever produced."""
 
     def __init__(self, maker: MarketMaker, now: float = 0.0) -> None:
@@ -305,14 +306,14 @@ class Session:
 
 
 def start_up(
-    session: Session,
+    rig: Rig,
     *,
     position: int = 0,
     venue_orders: tuple[VenueOrder, ...] = (),
     entry_value: int | None = None,
 ) -> None:
     """Walk the start-up of D19 to RUNNING (no book yet, not connected)."""
-    s = session
+    s = rig
     assert syncs(s.start()), "start-up begins by asking the venue for its state"
     s.handle(OpenOrders(venue_orders), s.now + 0.01)
     swept = s.handle(PositionSnapshot(position, entry_value), s.now + 0.01)
@@ -320,14 +321,14 @@ def start_up(
     assert syncs(s.handle(CancelAllDone(len(venue_orders), 0), s.now + 0.01))
     s.handle(OpenOrders(()), s.now + 0.01)
     s.handle(PositionSnapshot(position, entry_value), s.now)
-    t = s.now + session.maker.params.verify_gap
+    t = s.now + rig.maker.params.verify_gap
     assert syncs(s.tick(t)), "the second verification comes a moment later (D25)"
     s.handle(OpenOrders(()), s.now + 0.01)
     assert s.maker.sweep_phase is SweepPhase.VERIFIED
     assert s.maker.mode is Mode.RUNNING, s.maker.mode
 
 
-def verify_empty(s: Session, swept: int = 0, *, rounds: int = 12) -> None:
+def verify_empty(s: Rig, swept: int = 0, *, rounds: int = 12) -> None:
     """Answer the sweep in flight as a venue left empty: the cancel-all is done, then every
     sync the maker has out (a verification, or one sent before the cancel-all was done, which
     cannot verify it, D25) is answered with no open orders, until the sweep is verified."""
@@ -352,19 +353,19 @@ def running_maker(
     ask: int = ASK,
     live: bool = False,
     start: float = 0.0,
-) -> tuple[Session, list[Command]]:
+) -> tuple[Rig, list[Command]]:
     """A maker past start-up, connected, that has just seen ``book(bid, ask)``.  Returns the
-    session and the commands that answered the book (its first ladder)."""
+    rig and the commands that answered the book (its first ladder)."""
     if params is None:
         params = make_params(live=live)
-    s = Session(MarketMaker(params, INSTRUMENT), start)
+    s = Rig(MarketMaker(params, INSTRUMENT), start)
     start_up(s, position=position, entry_value=entry_value)
     s.handle(Connected("sim"), s.now + 0.1)
     first = s.handle(book(bid, ask), s.now + 0.1)
     return s, first
 
 
-def quoting(params: MakerParams | None = None) -> tuple[Session, list[Command]]:
+def quoting(params: MakerParams | None = None) -> tuple[Rig, list[Command]]:
     """``running_maker`` with its first ladder resting (acked from oid 100) and the sync after
     the connect answered: a maker quoting quietly, nothing in flight."""
     s, first = running_maker(params)
@@ -373,7 +374,7 @@ def quoting(params: MakerParams | None = None) -> tuple[Session, list[Command]]:
     return s, first
 
 
-def settle(s: Session) -> None:
+def settle(s: Rig) -> None:
     """Let the sync that follows a (re)connect go out and answer it, so that no sync is in
     flight and a reconcile trigger shows as a fresh ``SyncState`` within a second or two."""
     for _ in range(40):
@@ -383,7 +384,7 @@ def settle(s: Session) -> None:
     raise AssertionError("no sync went out after the reconnect")
 
 
-QUOTING_STATES = frozenset({"PendingNew", "Resting", "PartialFilled"})
+QUOTING_STATES = frozenset({OrderState.PENDING_NEW, OrderState.RESTING, OrderState.PARTIAL_FILLED})
 
 
 def idle_sides(view: ConsoleView) -> list[Side]:
@@ -408,8 +409,8 @@ class AutoVenue:
     """Answers at once: placements rest (fresh oids), modifies swap, cancels succeed, a
     cancel-all cancels every live order and reports done, a sync gets the truth."""
 
-    def __init__(self, session: Session, first_oid: int = 1000) -> None:
-        self.session = session
+    def __init__(self, rig: Rig, first_oid: int = 1000) -> None:
+        self.rig = rig
         self.next_oid = first_oid
 
     def answer(self, cmds: Sequence[Command]) -> list[Command]:
@@ -430,18 +431,18 @@ class AutoVenue:
             elif isinstance(cmd, CancelAll):
                 swept = [
                     o
-                    for o in self.session.maker.tracker.non_terminal()
-                    if o.oid is not None and o.state.counts_as_exposure
+                    for o in self.rig.maker.tracker.non_terminal()
+                    if o.oid is not None and o.state.is_live
                 ]
                 for order in swept:
-                    pending += self.session.handle(CancelAck(order.cloid, order.oid))
+                    pending += self.rig.handle(CancelAck(order.cloid, order.oid))
                 event = CancelAllDone(len(swept), 0)
             elif isinstance(cmd, SyncState):
-                pending += self.session.handle(OpenOrders(self.session.venue_orders()))
-                event = PositionSnapshot(self.session.maker.position.lots)
+                pending += self.rig.handle(OpenOrders(self.rig.venue_orders()))
+                event = PositionSnapshot(self.rig.maker.position.lots)
             else:
                 continue
-            more = self.session.handle(event)
+            more = self.rig.handle(event)
             out += more
             pending += more
         return out
@@ -466,19 +467,19 @@ class LaggyVenue:
     RATE_LIMITED = "HTTP 429 Too Many Requests"
 
     def __init__(
-        self, session: Session, *, rtt: float = 0.02, tick: float = 0.1, first_oid: int = 7000
+        self, rig: Rig, *, rtt: float = 0.02, tick: float = 0.1, first_oid: int = 7000
     ) -> None:
-        self.s = session
+        self.s = rig
         self.rtt = rtt
         self.tick = tick
         self.storm: tuple[float, float] = (0.0, 0.0)
         self.resting: dict[int, tuple[str | None, Side, int, int]] = {}
-        self.position = session.maker.position.lots
+        self.position = rig.maker.position.lots
         self.requests: list[tuple[float, int]] = []
         self._queue: list[tuple[float, int, Command]] = []
         self._seq = 0
         self._next_oid = first_oid
-        for order in session.maker.tracker.non_terminal():
+        for order in rig.maker.tracker.non_terminal():
             if order.oid is not None and order.state.is_active:
                 self.resting[order.oid] = (order.cloid, order.side, order.price, order.remaining)
 
@@ -545,7 +546,8 @@ class LaggyVenue:
             if refusing or cmd.oid not in self.resting:
                 reason = self.RATE_LIMITED if refusing else "Cannot modify canceled or filled order"
                 rclass = RejectionClass.RATE_LIMIT if refusing else RejectionClass.OTHER
-                return [ModifyRejected(cmd.cloid, cmd.new_cloid, reason, rclass, not refusing)]
+                gone = not refusing
+                return [ModifyRejected(cmd.cloid, cmd.new_cloid, reason, rclass, gone, raced=gone)]
             del self.resting[cmd.oid]
             oid = self._oid()
             self.resting[oid] = (cmd.new_cloid, cmd.side, cmd.price, cmd.size)

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from core.commands import Batch, Command
 from core.events import Event
-from core.venues.sim.config import FaultConfig, FlowConfig, SimConfig
+from core.simconfig import FaultConfig, FlowConfig, SimConfig
 from core.venues.sim.exchange import SimExchange
 
 E = TypeVar("E")

@@ -1,36 +1,27 @@
-"""The console app and ``run_console``: the engine on its own thread, Textual on the main one.
+"""The console app: panes, keys and what each key does, drawn from the engine's views.
 
-``run_console`` builds a session, runs ``Runner.run`` in ``asyncio.run`` on a thread of its own
-(painting or a slow SSH link never stalls quoting) and runs ``ConsoleApp`` on the main thread.
-The app pulls ``runner.latest_view`` on a timer at ``ui.refresh_hz`` (conflated: a frame whose
-view object did not change is skipped) and sends operator actions with ``runner.operate``.  It
-never reaches into the maker.  Kill and cancel-all do not wait for the app's loop at all: the
-terminal driver hands their keys to ``tui.emergency.EmergencyKeys`` on its input thread, which
-sends them at once; the app only paints what was done.
-
-Stopping: ``q`` asks the runner to stop (the runner cancels every order and verifies the venue
-is empty first); the app exits when the engine thread ends, as it does when a ``--duration``
-runs out.  SIGHUP (terminal gone) and SIGTERM do the same; whatever way the app ends, the
-engine is stopped and joined before the process exits.  Exit code 0, or 3 when the run ended
-HALTED, with orders left on the venue, or with engine errors (as the headless command).
+``ConsoleApp`` pulls a ``ConsoleView`` on a timer at ``ui.refresh_hz`` (conflated: a frame whose
+view object did not change is skipped) and sends operator actions through a callable (the
+runner's ``operate``).  It never reaches into the maker.  Kill and cancel-all do not wait for
+the app's loop at all: the terminal driver hands their keys to ``tui.emergency.EmergencyKeys``
+on its input thread, which sends them at once; the app only paints what was done.  The process
+around it (the engine's thread, signals, the exit code) is ``tui.run``.
 
 ``ConsoleApp`` takes plain callables (view source, operate, request stop, engine finished)
 and an injectable clock, so tests drive it with views from a virtual-time engine.
+
+Why one class of about 600 lines: Textual calls an app's bindings, ``action_*``,
+``check_action``, ``on_*`` handlers and the emergency hooks as methods of the ``App`` itself;
+split into mixins they would share every field anyway.  Everything that is not such a method
+lives in its own module (panes, ladder, orders, event log, screens, emergency keys, state).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import errno
 import os
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any, ClassVar
 
 from rich.cells import set_cell_size
@@ -51,12 +42,9 @@ from core.actions import (
     Rearm,
     Resume,
 )
-from core.config import Config, UiConfig
-from core.gcpolicy import quiet_collector
+from core.config import UiConfig
 from core.keymap import DEFAULT_KEYS, keys_of
-from core.reporter import session_summary, summary_lines
-from core.runner import RunResult
-from core.view import ConsoleView, Mode
+from core.view import ConsoleView, Mode, SweepPhase
 from themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeSet, load_themes
 from tui.emergency import (
     CONFIRM_WINDOW_S,
@@ -67,25 +55,16 @@ from tui.emergency import (
     Press,
     with_emergency_keys,
 )
+from tui.eventlog import EventLog
+from tui.exposure import ExposureBox
 from tui.ladder import Ladder
 from tui.orders import OrdersView, shown_orders
-from tui.panes import (
-    EventLog,
-    ExposureBox,
-    FillsPane,
-    HeaderPane,
-    RecoveryPane,
-    RejectionsPane,
-    TextPane,
-)
+from tui.panes import FillsPane, HeaderPane, RecoveryPane, RejectionsPane, TextPane
 from tui.screens import ConfirmScreen, HelpScreen
-from tui.state import StateStore, state_path, user_theme_dir
+from tui.state import StateStore
 
-EXIT_USAGE = 2
-EXIT_HALTED = 3
 NARROW_COLUMNS = 150
 SHORT_LINES = 34
-_TEARDOWN_GRACE_S = 3.0
 STARTED_AFTER_S = 2.0
 REPEAT_NOTICE_S = 2.0  # at most one "nothing new was sent" notice this often
 FIELD_GRACE_S = 0.5  # a key-opened field not seen open after this long is taken as closed
@@ -392,14 +371,14 @@ class ConsoleApp(App[None]):
     def _follow_sweep(self, view: ConsoleView) -> None:
         if not self._sweep_watch:
             return
-        if view.sweep in ("sweeping", "retrying", "verifying"):
+        if view.sweep.is_active:
             self._sweep_watch = "seen"
-        elif self._sweep_watch == "seen" and view.sweep == "verified":
+        elif self._sweep_watch == "seen" and view.sweep is SweepPhase.VERIFIED:
             self._sweep_watch = ""
             self.notify(
                 "venue confirmed: no open orders (checked twice)", title="cancel-all verified"
             )
-        elif view.sweep == "failed":
+        elif view.sweep is SweepPhase.FAILED:
             self._sweep_watch = ""
             self.notify(
                 f"cancel-all not verified; {view.untracked_venue_orders} untracked venue "
@@ -765,139 +744,3 @@ class ConsoleApp(App[None]):
         self._request_stop("operator quit")
         if self._engine_finished is None:
             self.exit()
-
-
-# ---- the process --------------------------------------------------------------------------
-
-
-def run_console(
-    config: Config, *, seed: int | None, duration: float | None, read_only: bool
-) -> int:
-    from core.session import SessionError, build_session
-
-    try:
-        session = build_session(config, seed=seed)
-    except SessionError as exc:
-        print(f"mm-console: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    runner = session.runner
-    outcome: dict[str, Any] = {}
-    # Two busy threads share one GIL: the screen and the engine.  Python hands the GIL over
-    # every 5 ms by default, so a key press or a kill could wait behind a frame being painted;
-    # a 1 ms switch interval bounds that wait (the cost is a little more switching).
-    sys.setswitchinterval(0.001)
-
-    def engine() -> None:
-        try:
-            outcome["result"] = asyncio.run(runner.run(duration))
-        except BaseException as exc:  # reported after the screen is gone
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=engine, name="mm-engine", daemon=True)
-    thread.start()
-    hangup = threading.Event()
-    returned = threading.Event()
-    terminal_gone = _terminal_watch()
-
-    def gone() -> bool:
-        if terminal_gone():
-            hangup.set()
-        return hangup.is_set()
-
-    def exit_when_stuck() -> None:
-        """Textual cannot always restore a terminal that has gone away (its writer blocks), so
-        once the terminal hung up and the engine has stopped, the process ends regardless."""
-        hangup.wait()
-        thread.join(runner.stop_timeout + 5.0)
-        if not returned.wait(_TEARDOWN_GRACE_S):
-            os._exit(_report(outcome, thread.is_alive(), runner.latest_view))
-
-    threading.Thread(target=exit_when_stuck, name="mm-hangup", daemon=True).start()
-    app = ConsoleApp(
-        view_source=lambda: runner.latest_view,
-        operate=runner.operate,
-        request_stop=runner.request_stop,
-        engine_finished=lambda: not thread.is_alive(),
-        terminal_gone=gone,
-        started=quiet_collector,
-        ui=config.ui,
-        read_only=read_only,
-        themes=load_themes(user_theme_dir()),
-        state=StateStore(state_path()),
-    )
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if signum != signal.SIGTERM:
-            hangup.set()
-        runner.request_stop(f"{name}: terminal gone" if hangup.is_set() else f"{name} received")
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in _stop_signals()}
-    try:
-        app.run()
-    finally:
-        if thread.is_alive():
-            runner.request_stop("console closed")
-        thread.join(runner.stop_timeout + 5.0)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    returned.set()
-    return _report(outcome, thread.is_alive(), runner.latest_view)
-
-
-def _terminal_watch() -> Callable[[], bool]:
-    """A check that the terminal we started on has hung up (an SSH link that dropped without
-    a SIGHUP reaching us): the descriptors that were terminals now answer EIO."""
-    fds = []
-    for stream in (sys.__stdin__, sys.__stderr__):
-        if stream is not None and stream.isatty():
-            fds.append(stream.fileno())
-
-    def gone() -> bool:
-        for fd in fds:
-            try:
-                os.get_terminal_size(fd)
-            except OSError as exc:
-                if exc.errno == errno.EIO:
-                    return True
-        return False
-
-    return gone
-
-
-def _stop_signals() -> list[signal.Signals]:
-    names = ("SIGHUP", "SIGTERM")
-    return [getattr(signal, n) for n in names if hasattr(signal, n)]
-
-
-def _report(outcome: dict[str, Any], still_running: bool, view: ConsoleView | None) -> int:
-    """Print how the run ended (to a terminal that may be gone: errors ignored); exit code."""
-    code = _exit_code(outcome, still_running)
-    with contextlib.suppress(OSError, ValueError):
-        _print_summary(outcome, still_running, view)
-    return code
-
-
-def _exit_code(outcome: dict[str, Any], still_running: bool) -> int:
-    if still_running or "error" in outcome:
-        return EXIT_HALTED
-    result: RunResult = outcome["result"]
-    return result.exit_code
-
-
-def _print_summary(outcome: dict[str, Any], still_running: bool, view: ConsoleView | None) -> None:
-    if still_running:
-        print("mm-console: the engine did not stop in time; check the venue", file=sys.stderr)
-        return
-    if "error" in outcome:
-        print(f"mm-console: engine failed: {outcome['error']!r}", file=sys.stderr)
-        return
-    result: RunResult = outcome["result"]
-    # The same numbers as the headless summary (issue 16 item 6).
-    instrument = view.instrument if view is not None else None
-    if instrument is None:
-        print(f"stopped: {result.reason}; mode {result.mode.value}", flush=True)
-    else:
-        print("\n".join(summary_lines(session_summary(instrument, view, result))), flush=True)
-    for error in result.errors:
-        print(error, file=sys.stderr)

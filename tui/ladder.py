@@ -11,17 +11,19 @@ from __future__ import annotations
 from typing import ClassVar
 
 from core.events import Side
+from core.orders import OrderState
 from core.view import ConsoleView, OrderView
 from tui import fmt
 from tui.lines import Row, RowsView
 
-LIVE_STATES = frozenset({"PendingNew", "Resting", "PartialFilled", "CancelPending"})
-_TAG = {
-    "PendingNew": "new",
-    "Resting": "rest",
-    "PartialFilled": "part",
-    "CancelPending": "cxl",
+# The live states' short names, here and in a narrow order pane.
+SHORT_STATE = {
+    OrderState.PENDING_NEW: "new",
+    OrderState.RESTING: "rest",
+    OrderState.PARTIAL_FILLED: "part",
+    OrderState.CANCEL_PENDING: "cxl",
 }
+UNKNOWN_TAG = "unk?"  # the placement's outcome is unknown (D8)
 _OWN_W = 6
 _SIZE_W = 7
 _PRICE_W = 9
@@ -31,7 +33,10 @@ def own_tag(orders: list[OrderView]) -> str:
     if not orders:
         return ""
     first = orders[0]
-    tag = "unk?" if first.unknown_for is not None else _TAG.get(first.state, first.state[:4])
+    if first.unknown_for is not None:
+        tag = UNKNOWN_TAG
+    else:
+        tag = SHORT_STATE.get(first.state, first.state.value[:4])
     return ("◆" if len(orders) == 1 else str(min(len(orders), 9))) + tag
 
 
@@ -85,7 +90,7 @@ class Ladder(RowsView):
         levels = max(1, (height - len(rows) - 1) // 2)
         own: dict[tuple[Side, int], list[OrderView]] = {}
         for o in view.orders:
-            if o.state in LIVE_STATES or o.unknown_for is not None:
+            if o.shown_live:
                 own.setdefault((o.side, o.price), []).append(o)
         asks = dict(view.asks)
         bids = dict(view.bids)

@@ -17,24 +17,18 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 
 from core.events import Side
+from core.orders import OrderState
 from core.view import ConsoleView, OrderView
 from tui import fmt
-from tui.ladder import LIVE_STATES
+from tui.ladder import SHORT_STATE, UNKNOWN_TAG
 from tui.lines import Row, RowsView
 
 _WIDE = 62
-_SHORT_STATE = {
-    "PendingNew": "new",
-    "Resting": "rest",
-    "PartialFilled": "part",
-    "CancelPending": "cxl",
-    "unknown": "unk?",
-}
 
 
 def shown_orders(view: ConsoleView) -> list[OrderView]:
     """Live orders, asks from the highest price down, then bids from the highest down."""
-    live = [o for o in view.orders if o.state in LIVE_STATES or o.unknown_for is not None]
+    live = [o for o in view.orders if o.shown_live]
     return sorted(live, key=lambda o: (o.side is Side.BID, -o.price, o.cloid))
 
 
@@ -120,14 +114,16 @@ class OrdersView(RowsView, can_focus=True):
         for o in self._orders:
             if o.unknown_for is not None:
                 state, age, cls = "unknown", fmt.age(o.unknown_for), "orders--unknown"
+                short = UNKNOWN_TAG
             else:
-                state, age = o.state, fmt.age(o.age)
-                if o.state == "CancelPending":
+                state, age = o.state.value, fmt.age(o.age)
+                short = SHORT_STATE.get(o.state, state[:5])
+                if o.state is OrderState.CANCEL_PENDING:
                     cls = "orders--cancel"
                 else:
                     cls = "orders--bid" if o.side is Side.BID else "orders--ask"
             if not wide:
-                state = _SHORT_STATE.get(state, state[:5])
+                state = short
             text = self._line(
                 wide,
                 fmt.short_cloid(o.cloid),
@@ -143,7 +139,7 @@ class OrdersView(RowsView, can_focus=True):
                 cls = "orders--cursor"
             marker = "▶" if o.cloid == self.selected else " "
             rows.append(((marker, "orders--cursor" if focused else ""), (text, cls)))
-        hidden = sum(1 for o in view.orders if o.state not in LIVE_STATES and o.unknown_for is None)
+        hidden = sum(1 for o in view.orders if not o.shown_live)
         note = f"untracked venue orders: {view.untracked_venue_orders}"
         if hidden:
             note += f" · {hidden} awaiting late fills"

@@ -1,6 +1,6 @@
 """A rich progress bar for ``mm-console swarm`` (the CLI imports it lazily; core never does).
 
-The swarm itself prints plain text (``core.sim.swarm.render_summary``); this only draws the
+The swarm itself prints plain text (``core.harness.swarm.render_summary``); this only draws the
 bar on stderr while seeds complete, with the running count of violations.
 """
 
@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from core.sim.swarm import SeedResult
+from core.harness.swarm import SeedResult
 
 
 def progress_bar(total: int) -> tuple[Callable[[SeedResult], None], Callable[[], None]]:

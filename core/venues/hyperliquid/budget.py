@@ -65,10 +65,6 @@ class BudgetView:
     address_cap: int | None
     refused_locally: int
 
-    @property
-    def ip_fraction(self) -> float:
-        return self.ip_weight_used / self.ip_weight_limit
-
 
 class RateBudget:
     """Sliding one-minute windows for IP weight and WebSocket messages, plus the address

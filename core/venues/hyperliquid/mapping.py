@@ -1,11 +1,16 @@
 """Hyperliquid answers and stream messages to core events, item by item; commands to wire.
 
 This is the one place where the venue's decimal strings become ticks and lots (through the
-instrument built from ``meta``) and back (D20).  A batch answer is mapped per item (D7): each
-order gets its own ``PlaceAck`` / ``PlaceRejected`` / ``PlaceUnknown``; a placement that traded
-part of its size at once is ``PARTIALLY_FILLED`` with that amount, not ``FILLED`` (D3); an
-unexpected item is an unknown outcome to be resolved by a status query (D8), never a guess.
-Error texts are classified here (D11) and kept raw for the operator.
+instrument built from ``meta``) and back (D20), and where sides become ``"B"``/``"A"`` and back
+(statuses: ``statuses``).  Every request the connector sends (signed actions, ``/info``
+requests, subscriptions) is built by ``Translator``; the loopback twin writes its answers with the
+same ``Translator`` and wire models.
+
+A batch answer is mapped per item (D7): each order gets its own ``PlaceAck`` /
+``PlaceRejected`` / ``PlaceUnknown``; a placement that traded part of its size at once is
+``PARTIALLY_FILLED`` with that amount, not ``FILLED`` (D3); an unexpected item is an unknown
+outcome to be resolved by a status query (D8), never a guess.  Error texts are classified
+(``errors``, D11) and kept raw for the operator.
 
 A message of many rows (fills, order updates, trades, open orders) is read row by row (D34):
 each good row becomes its event, a row that cannot be read is counted and kept aside
@@ -14,6 +19,9 @@ row.  A range check that fails (``_held``) makes its row a bad row like a schema
 
 Every function is pure: no I/O, no clock, no state.  A message that cannot be read at all raises
 ``MappingError``; the venue reports it and changes nothing.
+
+Why one module of about 670 lines: ``Translator`` is the codec, both directions in one place
+(issue 15), so a field's conversion is written once; each direction is a section of it.
 """
 
 from __future__ import annotations
@@ -51,28 +59,41 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
-from core.rejections import classify, classify_status, is_order_gone
 from core.units import Instrument, Rounding, UnitError, wire
+from core.venues.hyperliquid.errors import classify, is_modify_race, is_order_gone
+from core.venues.hyperliquid.statuses import venue_status
 from core.venues.hyperliquid.wire import (
     AssetMeta,
+    BatchModifyAction,
+    CancelAction,
+    CancelByCloidAction,
     CancelByCloidWire,
     CancelWire,
     ClearinghouseState,
+    CoinSubscription,
     ErrorStatus,
     FilledStatus,
     ItemStatus,
     L2Book,
     Limit,
     LimitOrderType,
+    MetaRequest,
     ModifyWire,
     NonUserCancel,
     OpenOrder,
+    OrderAction,
     OrderRef,
     OrderStatusAnswer,
     OrderStatusEntry,
+    OrderStatusRequest,
     OrderWire,
     RestingStatus,
+    UpdateLeverageAction,
     UserFill,
+    UserFillsByTimeRequest,
+    UserInfoRequest,
+    UserSubscription,
+    WireSide,
     WsTrade,
 )
 
@@ -146,25 +167,25 @@ def raw_int(row: object, key: str) -> int | None:
     return None
 
 
-_VENUE_CANCELS = frozenset({"scheduledCancel", "internalCancel"})
+_WIRE_SIDES: dict[Side, WireSide] = {Side.BID: "B", Side.ASK: "A"}
 
 
-def venue_status(raw: str) -> tuple[VenueStatus, RejectionClass | None]:
-    """A status string of ``orderUpdates`` / ``orderStatus`` (reference 6.4), normalised.
-    Unknown strings are ``UNKNOWN``: the maker queries, never guesses (D6)."""
-    if raw in ("open", "triggered"):
-        return VenueStatus.OPEN, None
-    if raw == "filled":
-        return VenueStatus.FILLED, None
-    if raw == "canceled":
-        return VenueStatus.CANCELED, None
-    if raw in _VENUE_CANCELS or raw.endswith("Canceled"):
-        return VenueStatus.VENUE_CANCELED, None
-    if raw == "rejected" or raw.endswith("Rejected"):
-        return VenueStatus.REJECTED, classify_status(raw)
-    if raw == "unknownOid":
-        return VenueStatus.NOT_FOUND, None
-    return VenueStatus.UNKNOWN, None
+def side_to_wire(side: Side) -> WireSide:
+    """Our side as the venue writes it: ``"B"`` (bid, buy) or ``"A"`` (ask, sell)."""
+    return _WIRE_SIDES[side]
+
+
+def side_from_wire(side: WireSide) -> Side:
+    return Side.BID if side == "B" else Side.ASK
+
+
+def is_buy(side: Side) -> bool:
+    """The ``b`` of an order on the wire."""
+    return side is Side.BID
+
+
+def side_from_is_buy(buy: bool) -> Side:
+    return Side.BID if buy else Side.ASK
 
 
 def instrument_from_meta(universe: Sequence[AssetMeta], coin: str) -> Instrument:
@@ -231,7 +252,7 @@ class Translator:
         inst = self.instrument
         return OrderWire(
             a=self.asset,
-            b=side is Side.BID,
+            b=is_buy(side),
             p=wire(inst.ticks_to_price(price)),
             s=wire(inst.lots_to_size(size)),
             r=reduce_only,
@@ -249,13 +270,78 @@ class Translator:
         )
         return ModifyWire(oid=cmd.oid, order=order)
 
-    def cancel(self, cmd: Cancel) -> CancelWire | CancelByCloidWire:
-        """By oid when we know it, else by cloid."""
-        if cmd.oid is not None:
-            return CancelWire(a=self.asset, o=cmd.oid)
-        if cmd.cloid is None:
-            raise MappingError("a cancel needs an oid or a cloid")
-        return CancelByCloidWire(asset=self.asset, cloid=cmd.cloid)
+    def order_action(self, places: Sequence[Place]) -> OrderAction:
+        return OrderAction(orders=[self.place(p) for p in places])
+
+    def modify_action(self, modifies: Sequence[Modify]) -> BatchModifyAction:
+        return BatchModifyAction(modifies=[self.modify(m) for m in modifies])
+
+    def cancel_action(self, cancels: Sequence[Cancel]) -> CancelAction:
+        """The cancels that name an oid, by oid (the others are left out)."""
+        wires = [CancelWire(a=self.asset, o=c.oid) for c in cancels if c.oid is not None]
+        return CancelAction(cancels=wires)
+
+    def cancel_by_cloid_action(self, cancels: Sequence[Cancel]) -> CancelByCloidAction:
+        """The cancels that name a cloid, by cloid (the others are left out)."""
+        wires = [CancelByCloidWire(asset=self.asset, cloid=c.cloid) for c in cancels if c.cloid]
+        return CancelByCloidAction(cancels=wires)
+
+    def leverage_action(self, leverage: int) -> UpdateLeverageAction:
+        """Cross margin at ``leverage`` for this market."""
+        return UpdateLeverageAction(asset=self.asset, isCross=True, leverage=leverage)
+
+    # ---- /info requests and subscriptions -----------------------------------------------
+
+    @staticmethod
+    def meta_request() -> MetaRequest:
+        """The universe: read before there is a market to translate for (D20)."""
+        return MetaRequest()
+
+    @staticmethod
+    def open_orders_request(user: str) -> UserInfoRequest:
+        return UserInfoRequest(type="openOrders", user=user)
+
+    @staticmethod
+    def clearinghouse_request(user: str) -> UserInfoRequest:
+        return UserInfoRequest(type="clearinghouseState", user=user)
+
+    @staticmethod
+    def rate_limit_request(user: str) -> UserInfoRequest:
+        return UserInfoRequest(type="userRateLimit", user=user)
+
+    @staticmethod
+    def order_status_request(user: str, cloid: str | None, oid: int | None) -> OrderStatusRequest:
+        """By cloid when we have one (it names the order before its oid is known), else by
+        oid."""
+        return OrderStatusRequest(user=user, oid=cloid if cloid is not None else oid)
+
+    @staticmethod
+    def fills_request(user: str, start_ms: int) -> UserFillsByTimeRequest:
+        """The account's fills from ``start_ms`` (epoch milliseconds) on."""
+        return UserFillsByTimeRequest(user=user, startTime=start_ms)
+
+    def subscriptions(self, user: str) -> list[CoinSubscription | UserSubscription]:
+        """Everything the connector streams: this market's book and trades, the account's
+        order updates, fills and events."""
+        return [
+            CoinSubscription(type="l2Book", coin=self.coin),
+            CoinSubscription(type="trades", coin=self.coin),
+            UserSubscription(type="orderUpdates", user=user),
+            UserSubscription(type="userFills", user=user),
+            UserSubscription(type="userEvents", user=user),
+        ]
+
+    # ---- events -> wire: what the loopback twin answers ---------------------------------
+
+    def price_text(self, ticks: int) -> str:
+        return wire(self.instrument.ticks_to_price(ticks))
+
+    def size_text(self, lots: int) -> str:
+        return wire(self.instrument.lots_to_size(lots))
+
+    def signed_size_text(self, lots: int) -> str:
+        """A signed size (``szi``, ``startPosition``): "-" before a short's size."""
+        return self.size_text(lots) if lots >= 0 else "-" + self.size_text(-lots)
 
     # ---- /exchange answers -> events ----------------------------------------------------
 
@@ -391,8 +477,10 @@ class Translator:
 
     @staticmethod
     def modify_rejected(cmd: Modify, text: str, batch_id: int | None) -> ModifyRejected:
+        gone = is_order_gone(text)
+        raced = is_modify_race(text)
         return ModifyRejected(
-            cmd.cloid, cmd.new_cloid, text, classify(text), is_order_gone(text), batch_id
+            cmd.cloid, cmd.new_cloid, text, classify(text), gone, batch_id, raced=raced
         )
 
     @staticmethod
@@ -424,7 +512,7 @@ class Translator:
         return VenueOrder(
             oid=row.oid,
             cloid=row.cloid,
-            side=Side.BID if row.side == "B" else Side.ASK,
+            side=side_from_wire(row.side),
             price=self.price(row.limitPx),
             size=size,
             orig_size=orig,
@@ -503,7 +591,7 @@ class Translator:
         t = parse_or_raise(WsTrade, raw)
         if t.coin != self.coin:
             return None
-        side = Side.BID if t.side == "B" else Side.ASK
+        side = side_from_wire(t.side)
         return Trade(side, self.price(t.px), self.size(t.sz, positive=True), t.time / 1000)
 
     def order_updates(self, data: object) -> Rows[OrderUpdate]:
@@ -557,7 +645,7 @@ class Translator:
             tid=row.tid,
             oid=row.oid,
             cloid=row.cloid,
-            side=Side.BID if row.side == "B" else Side.ASK,
+            side=side_from_wire(row.side),
             price=self.price(row.px),
             size=self.size(row.sz, positive=True),
             liquidity=Liquidity.TAKER if row.crossed else Liquidity.MAKER,

@@ -23,8 +23,8 @@ import httpx
 from core.clock import Clock
 from core.units import Instrument
 from core.venues.hyperliquid.budget import RateBudget, exchange_weight, info_weight
-from core.venues.hyperliquid.mapping import instrument_from_meta, parse_or_raise
-from core.venues.hyperliquid.wire import Meta
+from core.venues.hyperliquid.mapping import Translator, instrument_from_meta, parse_or_raise
+from core.venues.hyperliquid.wire import Meta, request_dict
 
 
 class RestRefused(Exception):
@@ -105,7 +105,8 @@ def fetch_instrument(base_url: str, symbol: str, timeout_s: float) -> Instrument
     ``RestUnknown`` (unreachable) or ``MappingError`` (not listed)."""
     url = base_url.rstrip("/") + "/info"
     try:
-        response = httpx.post(url, json={"type": "meta"}, timeout=timeout_s)
+        body = request_dict(Translator.meta_request())
+        response = httpx.post(url, json=body, timeout=timeout_s)
     except httpx.HTTPError as exc:
         raise RestUnknown(f"cannot reach {base_url}: {_brief(exc)}") from None
     if response.status_code != 200:

@@ -30,6 +30,12 @@ shown, and quoting does not depend on it).
 This module never decides anything about orders, never retries an action (that could place
 twice) and never lets a malformed message escape as an exception: it becomes a
 ``MalformedMessage`` (or the failure event of the request it answered).
+
+Why one module of about 750 lines: ``HyperliquidVenue`` is the one async object that owns the
+connection's state (the socket, the signer, the rate budget, the stream's last seen fill); its
+sections -- executing a batch, info, the stream, the dead man's switch -- share that state.
+The words, the wire models and their translation are modules of their own (``errors``,
+``statuses``, ``wire``, ``mapping``).
 """
 
 from __future__ import annotations
@@ -72,34 +78,34 @@ from core.events import (
     SyncFailed,
     VenueNotice,
 )
-from core.rejections import classify, parse_leverage
 from core.units import Instrument
 from core.venues.hyperliquid.budget import BudgetView, RateBudget, exchange_weight
+from core.venues.hyperliquid.errors import (
+    classify,
+    classify_post_error,
+    is_volume_gate,
+    parse_leverage,
+)
 from core.venues.hyperliquid.keys import abbreviate
 from core.venues.hyperliquid.mapping import MappingError, Rows, Translator, parse_or_raise, raw_int
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.rest import RestClient, RestRefused, RestUnknown
 from core.venues.hyperliquid.signing import Signer, ecdsa_backend
 from core.venues.hyperliquid.wire import (
-    BatchModifyAction,
-    CancelAction,
-    CancelByCloidAction,
-    CancelByCloidWire,
-    CancelWire,
     ClearinghouseState,
     ExchangeAnswer,
+    InfoRequest,
     ItemStatus,
     L2Book,
     OkBody,
-    OrderAction,
     OrderStatusAnswer,
     ScheduleCancelAction,
-    UpdateLeverageAction,
     UserFill,
     UserRateLimit,
     WsUserEvent,
     WsUserFills,
     action_dict,
+    request_dict,
 )
 from core.venues.hyperliquid.ws import NotConnected, PostFailed, PostLost, WsClient
 
@@ -245,14 +251,7 @@ class HyperliquidVenue:
         if self.ecdsa_backend != "coincurve":
             self._notice("signing", "coincurve is missing: each signature costs ~10x more")
         await self._load_rate_limit()
-        coin, user = self.instrument.symbol, self._user
-        subscriptions: list[dict[str, Any]] = [
-            {"type": "l2Book", "coin": coin},
-            {"type": "trades", "coin": coin},
-            {"type": "orderUpdates", "user": user},
-            {"type": "userFills", "user": user},
-            {"type": "userEvents", "user": user},
-        ]
+        subscriptions = [request_dict(sub) for sub in self._tr.subscriptions(self._user)]
         self._ws = WsClient(
             s.endpoints.ws_url,
             subscriptions,
@@ -328,11 +327,6 @@ class HyperliquidVenue:
     def ws_up(self) -> bool:
         return self._ws is not None and self._ws.up
 
-    async def drop_connection(self) -> None:
-        """Close the WebSocket as if the network had (it reconnects and resyncs)."""
-        if self._ws is not None:
-            await self._ws.drop()
-
     # ---- executing a batch --------------------------------------------------------------
 
     async def _execute(self, batch: Batch, expires_after: int | None) -> None:
@@ -398,7 +392,7 @@ class HyperliquidVenue:
                 raw = await self._rest.exchange(body, items)
                 self.counters["posts_rest"] += 1
         except PostFailed as exc:
-            raise _Refused(exc.text, _rclass(exc.text)) from None
+            raise _Refused(exc.text, classify_post_error(exc.text)) from None
         except RestRefused as exc:
             rclass = RejectionClass.RATE_LIMIT if exc.rate_limited else classify(exc.text)
             raise _Refused(exc.text, rclass) from None
@@ -421,7 +415,7 @@ class HyperliquidVenue:
 
     async def _places(self, places: list[Place], bid: int, expires_after: int | None) -> None:
         tr = self._tr
-        action = OrderAction(orders=[tr.place(p) for p in places])
+        action = tr.order_action(places)
         try:
             body = await self._send_action(
                 action, len(places), emergency=False, expires_after=expires_after
@@ -435,7 +429,7 @@ class HyperliquidVenue:
 
     async def _modifies(self, modifies: list[Modify], bid: int, expires_after: int | None) -> None:
         tr = self._tr
-        action = BatchModifyAction(modifies=[tr.modify(m) for m in modifies])
+        action = tr.modify_action(modifies)
         try:
             body = await self._send_action(
                 action, len(modifies), emergency=False, expires_after=expires_after
@@ -450,15 +444,11 @@ class HyperliquidVenue:
     async def _cancels(self, cancels: list[Cancel], bid: int) -> None:
         by_oid = [c for c in cancels if c.oid is not None]
         by_cloid = [c for c in cancels if c.oid is None and c.cloid is not None]
-        asset = self.instrument.asset_id
         if by_oid:
-            wires = [CancelWire(a=asset, o=c.oid) for c in by_oid if c.oid is not None]
-            await self._send_cancels(CancelAction(cancels=wires), by_oid, bid)
+            await self._send_cancels(self._tr.cancel_action(by_oid), by_oid, bid)
         if by_cloid:
-            cloid_wires = [
-                CancelByCloidWire(asset=asset, cloid=c.cloid) for c in by_cloid if c.cloid
-            ]
-            await self._send_cancels(CancelByCloidAction(cancels=cloid_wires), by_cloid, bid)
+            action = self._tr.cancel_by_cloid_action(by_cloid)
+            await self._send_cancels(action, by_cloid, bid)
 
     async def _send_cancels(
         self, action: BaseModel, cancels: list[Cancel], bid: int | None
@@ -482,7 +472,7 @@ class HyperliquidVenue:
         ``CancelAllDone`` with its ``error``: nothing was cancelled.  A listing row that cannot
         be read may still rest: it counts as ``failed`` (D34)."""
         try:
-            raw = await self._info({"type": "openOrders", "user": self._user})
+            raw = await self._info(Translator.open_orders_request(self._user))
             listing = self._tr.order_refs(raw)
         except (_Refused, _Unknown, MappingError) as exc:
             error = f"could not list open orders: {exc}"
@@ -492,18 +482,15 @@ class HyperliquidVenue:
         if not cancels:
             self._put(CancelAllDone(0, listing.bad, bid))
             return
-        asset = self.instrument.asset_id
-        wires = [CancelWire(a=asset, o=c.oid) for c in cancels if c.oid is not None]
-        events = await self._send_cancels(CancelAction(cancels=wires), cancels, bid)
+        events = await self._send_cancels(self._tr.cancel_action(cancels), cancels, bid)
         swept = sum(1 for e in events if isinstance(e, CancelAck))
         gone = sum(1 for e in events if isinstance(e, CancelRejected) and e.gone)
         self._put(CancelAllDone(swept, len(cancels) - swept - gone + listing.bad, bid))
 
     async def _set_leverage(self, cmd: SetLeverage) -> None:
         inst = self.instrument
-        action = UpdateLeverageAction(asset=inst.asset_id, isCross=True, leverage=cmd.leverage)
         try:
-            await self._send_action(action, 1, emergency=False)
+            await self._send_action(self._tr.leverage_action(cmd.leverage), 1, emergency=False)
         except _Refused as r:
             found = parse_leverage(r.text, 0)
             if found:
@@ -519,17 +506,18 @@ class HyperliquidVenue:
 
     # ---- info ---------------------------------------------------------------------------
 
-    async def _info(self, body: dict[str, Any]) -> Any:
+    async def _info(self, request: InfoRequest) -> Any:
         """An ``/info`` request: by WebSocket post when up, else (or if that fails) REST --
         a query is safe to repeat.  Not after a rate-limit refusal, though: asking again at
         once by the other door is the amplification D29 forbids; the caller's failure event
         says ``rate_limited`` and the maker paces the retry."""
+        body = request_dict(request)
         ws = self._ws
         if self.settings.post_over_ws and ws is not None and ws.up:
             try:
                 return await ws.post("info", body, self.settings.request_timeout_s)
             except PostFailed as exc:
-                if _rclass(exc.text) is RejectionClass.RATE_LIMIT:
+                if classify_post_error(exc.text) is RejectionClass.RATE_LIMIT:
                     raise _Refused(exc.text, RejectionClass.RATE_LIMIT) from None
             except (NotConnected, PostLost):
                 pass
@@ -544,9 +532,8 @@ class HyperliquidVenue:
             raise _Unknown(str(exc)) from None
 
     async def _query(self, cmd: QueryOrder) -> None:
-        key: int | str | None = cmd.cloid if cmd.cloid is not None else cmd.oid
         try:
-            raw = await self._info({"type": "orderStatus", "user": self._user, "oid": key})
+            raw = await self._info(Translator.order_status_request(self._user, cmd.cloid, cmd.oid))
             answer = parse_or_raise(OrderStatusAnswer, raw)
             self._put(self._tr.order_status(answer, cmd.cloid, cmd.oid))
         except (_Refused, _Unknown, MappingError) as exc:
@@ -560,8 +547,8 @@ class HyperliquidVenue:
         twice."""
         try:
             listing, state = await asyncio.gather(
-                self._info({"type": "openOrders", "user": self._user}),
-                self._info({"type": "clearinghouseState", "user": self._user}),
+                self._info(Translator.open_orders_request(self._user)),
+                self._info(Translator.clearinghouse_request(self._user)),
             )
             position = self._tr.position(parse_or_raise(ClearinghouseState, state))
             rows = self._tr.open_orders(listing)
@@ -579,9 +566,7 @@ class HyperliquidVenue:
         the stream's."""
         try:
             start = epoch_ms() - round(cmd.lookback_s * 1000)
-            raw = await self._info(
-                {"type": "userFillsByTime", "user": self._user, "startTime": start}
-            )
+            raw = await self._info(Translator.fills_request(self._user, start))
             rows = self._tr.fills(raw, snapshot=True, what="userFillsByTime")
         except (_Refused, _Unknown, ValueError, OverflowError) as exc:
             # ValueError: MappingError, or a NaN lookback; OverflowError: an infinite one.
@@ -594,7 +579,7 @@ class HyperliquidVenue:
 
     async def _load_rate_limit(self) -> None:
         try:
-            raw = await self._info({"type": "userRateLimit", "user": self._user})
+            raw = await self._info(Translator.rate_limit_request(self._user))
             limit = parse_or_raise(UserRateLimit, raw)
         except (_Refused, _Unknown, MappingError) as exc:
             self._notice("rate limit", f"userRateLimit unavailable: {exc}")
@@ -616,9 +601,7 @@ class HyperliquidVenue:
     async def _catch_up(self) -> None:
         if self._last_fill_ms is not None:
             try:
-                raw = await self._info(
-                    {"type": "userFillsByTime", "user": self._user, "startTime": self._last_fill_ms}
-                )
+                raw = await self._info(Translator.fills_request(self._user, self._last_fill_ms))
                 rows = self._tr.fills(raw, snapshot=True, what="userFillsByTime")
             except (_Refused, _Unknown, MappingError) as exc:
                 self._notice("resync", f"fills since the last one seen: {exc}")
@@ -721,7 +704,7 @@ class HyperliquidVenue:
             except _Refused as r:
                 self.dead_man_status = f"unavailable: {r.text}"
                 self._notice("dead man's switch", r.text)
-                if "enough volume" in r.text:
+                if is_volume_gate(r.text):
                     return  # the $1M volume gate: re-arming cannot succeed today
             except _Unknown as u:
                 self.dead_man_status = f"unknown: {u}"
@@ -765,11 +748,3 @@ def _catch_up_point(
     if newest is None or (old is not None and newest <= old):
         return old
     return newest
-
-
-def _rclass(text: str) -> RejectionClass:
-    """A WebSocket post error: "429" style texts are rate limits like their HTTP twins."""
-    rclass = classify(text)
-    if rclass is RejectionClass.OTHER and "429" in text:
-        return RejectionClass.RATE_LIMIT
-    return rclass

@@ -10,14 +10,22 @@ Answers are parsed leniently: unknown keys are ignored (the venue adds fields ov
 optional keys may be missing or ``null``.  Prices and sizes stay decimal strings here; they are
 converted to ticks and lots once, in ``mapping``, with the instrument from ``meta``.
 
+The loopback twin writes its answers and WebSocket messages with these same models
+(``answer_json``: the keys it set, in the model's order).  Keys the connector never reads are
+declared ``Unread``: any value is accepted there, so the venue changing one can never make a
+message unreadable, and the twin can still write them as the venue does.
+
 This module only describes shapes.  It never converts units, never signs and never does I/O.
+
+Why one module of about 490 lines: it is a catalogue of the venue's message shapes, one small
+model each, read like the reference it follows; splitting it would only scatter the catalogue.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter
 
 Tif = Literal["Alo", "Ioc", "Gtc"]
 WireSide = Literal["B", "A"]
@@ -25,6 +33,8 @@ WireSide = Literal["B", "A"]
 # negative trade id or a time no clock can show is a corrupt message, turned away here.
 Id = Annotated[StrictInt, Field(ge=0, lt=2**63)]
 Millis = Annotated[StrictInt, Field(ge=0, lt=2**63)]
+# A key of an answer that the connector never reads: never checked (see the module's docstring).
+Unread = Any
 
 
 class _Request(BaseModel):
@@ -125,6 +135,15 @@ def action_dict(action: BaseModel) -> dict[str, Any]:
     return action.model_dump(exclude_none=True)
 
 
+_JSON: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def answer_json(value: Any) -> Any:
+    """An answer (a model, or lists and dicts holding models) as JSON values, the way the
+    venue writes it: the keys that were set, in each model's order; ``None`` set is ``null``."""
+    return _JSON.dump_python(value, mode="json", exclude_unset=True)
+
+
 class Signature(_Request):
     r: StrictStr
     s: StrictStr
@@ -139,6 +158,56 @@ class ExchangeRequest(_Request):
     signature: Signature
     vaultAddress: StrictStr | None = None
     expiresAfter: StrictInt | None = None
+
+
+# ---- /info requests and WebSocket subscriptions ------------------------------------------
+
+
+class MetaRequest(_Request):
+    type: Literal["meta"] = "meta"
+
+
+class UserInfoRequest(_Request):
+    """An ``/info`` request about one account that needs nothing but the user."""
+
+    type: Literal["openOrders", "clearinghouseState", "userRateLimit"]
+    user: StrictStr
+
+
+class OrderStatusRequest(_Request):
+    """``oid``: the order's oid, or its cloid."""
+
+    type: Literal["orderStatus"] = "orderStatus"
+    user: StrictStr
+    oid: StrictInt | StrictStr | None
+
+
+class UserFillsByTimeRequest(_Request):
+    type: Literal["userFillsByTime"] = "userFillsByTime"
+    user: StrictStr
+    startTime: StrictInt
+
+
+InfoRequest = MetaRequest | UserInfoRequest | OrderStatusRequest | UserFillsByTimeRequest
+
+
+class CoinSubscription(_Request):
+    """A market's stream."""
+
+    type: Literal["l2Book", "trades"]
+    coin: StrictStr
+
+
+class UserSubscription(_Request):
+    """An account's stream."""
+
+    type: Literal["orderUpdates", "userFills", "userEvents"]
+    user: StrictStr
+
+
+def request_dict(request: InfoRequest | CoinSubscription | UserSubscription) -> dict[str, Any]:
+    """An ``/info`` request or a subscription as it is sent: every key, in the model's order."""
+    return request.model_dump()
 
 
 # ---- /exchange answers -------------------------------------------------------------------
@@ -201,6 +270,23 @@ class AssetMeta(_Answer):
 
 class Meta(_Answer):
     universe: list[AssetMeta]
+    marginTables: Unread = None
+    collateralToken: Unread = None
+
+
+class AssetCtx(_Answer):
+    """One market's live context in ``metaAndAssetCtxs`` (the twin answers it; the connector
+    never asks)."""
+
+    dayNtlVlm: str
+    funding: str
+    impactPxs: list[str] | None
+    markPx: str
+    midPx: str | None
+    openInterest: str
+    oraclePx: str
+    premium: str | None
+    prevDayPx: str
 
 
 class BookLevel(_Answer):
@@ -226,7 +312,15 @@ class OpenOrder(_Answer):
     timestamp: Millis
     origSz: str | None = None
     cloid: str | None = None
+    # ``frontendOpenOrders`` and ``orderStatus`` say more about the order:
+    orderType: Unread = None
+    tif: Unread = None
     reduceOnly: bool | None = None
+    isTrigger: Unread = None
+    triggerPx: Unread = None
+    triggerCondition: Unread = None
+    isPositionTpsl: Unread = None
+    children: Unread = None
 
 
 class OrderRef(_Answer):
@@ -247,7 +341,21 @@ class PositionWire(_Answer):
     szi: str
     entryPx: str | None = None
     leverage: LeverageWire | None = None
+    liquidationPx: Unread = None
+    marginUsed: Unread = None
     maxLeverage: int | None = None
+    positionValue: Unread = None
+    returnOnEquity: Unread = None
+    unrealizedPnl: Unread = None
+    cumFunding: Unread = None  # a CumFunding
+
+
+class CumFunding(_Answer):
+    """A position's ``cumFunding`` (the twin writes it; the connector does not read it)."""
+
+    allTime: str
+    sinceChange: str
+    sinceOpen: str
 
 
 class AssetPosition(_Answer):
@@ -255,8 +363,21 @@ class AssetPosition(_Answer):
     position: PositionWire
 
 
+class MarginSummary(_Answer):
+    """``marginSummary`` / ``crossMarginSummary`` (the twin writes them; the connector does
+    not read them)."""
+
+    accountValue: str
+    totalMarginUsed: str
+    totalNtlPos: str
+    totalRawUsd: str
+
+
 class ClearinghouseState(_Answer):
     assetPositions: list[AssetPosition]
+    crossMaintenanceMarginUsed: Unread = None
+    crossMarginSummary: Unread = None  # a MarginSummary
+    marginSummary: Unread = None  # a MarginSummary
     withdrawable: str | None = None
     time: Millis | None = None
 
@@ -311,9 +432,10 @@ class WsTrade(_Answer):
     side: WireSide
     px: str
     sz: str
+    hash: str = ""
     time: Millis
     tid: Id
-    hash: str = ""
+    users: Unread = None  # [buyer, seller]
 
 
 class WsUserFills(_Answer):
@@ -334,12 +456,30 @@ class WsUserEvent(_Answer):
     ``fills`` are not read (they come on ``userFills`` too, with its replay); ``nonUserCancel``
     rows are read one by one (``NonUserCancel``, D34)."""
 
+    fills: Unread = None
     nonUserCancel: list[Any] | None = None
     funding: dict[str, Any] | None = None
     liquidation: dict[str, Any] | None = None
 
 
+class SubscriptionResponse(_Answer):
+    """Channel ``subscriptionResponse``: a subscription acknowledged (the connector counts
+    them)."""
+
+    method: str
+    subscription: dict[str, Any]
+
+
+class InfoPayload(_Answer):
+    """The ``payload`` of an ``info`` post answer: the request type and its ``/info`` answer."""
+
+    type: Any = None
+    data: Any = None
+
+
 class PostResponse(_Answer):
+    """``action``: the ``/exchange`` answer; ``info``: an ``InfoPayload``; ``error``: text."""
+
     type: Literal["action", "info", "error"]
     payload: Any = None
 

@@ -33,7 +33,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from core.clock import Clock
 from core.venues.hyperliquid.budget import RateBudget
-from core.venues.hyperliquid.wire import PostData, WsMessage
+from core.venues.hyperliquid.wire import InfoPayload, PostData, WsMessage
 
 _POST_ID = re.compile(r"id=(\d+)\s*$")
 _MAX_MESSAGE = 64 * 1024 * 1024
@@ -247,7 +247,7 @@ class WsClient:
         if response.type == "error":
             future.set_exception(PostFailed(str(response.payload)))
         elif response.type == "info" and isinstance(response.payload, dict):
-            future.set_result(response.payload.get("data"))
+            future.set_result(InfoPayload.model_validate(response.payload).data)
         else:
             future.set_result(response.payload)
 
@@ -265,12 +265,6 @@ class WsClient:
 
     def _stopping(self) -> bool:
         return self._closing
-
-    async def drop(self) -> None:
-        """Close the current connection (it reconnects): for tests and a stale feed."""
-        ws = self._ws
-        if ws is not None:
-            await ws.close(code=1001, reason="dropped by client")
 
     async def close(self) -> None:
         self._closing = True

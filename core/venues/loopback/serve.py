@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from core.clock import Clock, WallClock
+from core.simconfig import SimConfig
 from core.venues.hyperliquid.keys import abbreviate
 from core.venues.loopback.faults import TwinFaults
 from core.venues.loopback.server import LoopbackServer
 from core.venues.loopback.twin import Twin
-from core.venues.sim.config import SimConfig
 
 
 async def start_twin(

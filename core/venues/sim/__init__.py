@@ -1,8 +1,10 @@
 """The embedded simulated exchange: a seeded, fault-injecting venue for one market.
 
 ``exchange.SimExchange`` is the sans-I/O exchange (time passed in); ``venue.SimVenue`` drives it
-on the wall clock behind the async ``Venue`` protocol, and ``core.sim.loop.SimLoop`` drives it
+on the wall clock behind the async ``Venue`` protocol, and ``core.harness.loop.SimLoop`` drives it
 in virtual time.  Inside: ``book`` (price-time priority), ``engine`` (rules, matching,
 settlement), ``accounts``, ``flow`` (synthetic market), ``faults`` (the fault plan),
-``delivery`` (latency and ordering), ``texts`` (Hyperliquid's words), ``config`` (``[sim]``).
+``delivery`` (latency and ordering).  Its settings, the ``[sim]`` table, are
+``core.simconfig``.  It speaks Hyperliquid's words (``core.venues.hyperliquid.errors`` and
+``statuses``) and classifies its rejections with them.
 """

@@ -14,6 +14,7 @@ import dataclasses
 from collections import deque
 
 from core.events import Fill, Side, VenueOrder
+from core.venues.hyperliquid import statuses
 from core.venues.sim.book import BookOrder
 
 # How long a closed order stays queryable.  Bounded so that a console left running for days
@@ -61,7 +62,7 @@ class AccountOrder(BookOrder):
         self.reduce_only = reduce_only
         self.placed = now
         self.closed: float | None = None
-        self.raw_status = "open"
+        self.raw_status = statuses.OPEN
         # (time, size still resting) after every change: answers "what rested at time T?"
         self.history: list[tuple[float, int]] = [(now, size)]
 

@@ -12,6 +12,10 @@ without trade ids, and the stream reports the same trades again as ``Fill``s wit
 
 It never reads a clock (``now`` is passed in), never draws a random number, never delays or
 drops anything: faults belong to the exchange driver around it.
+
+Why one module of about 650 lines: the checks, matching and settlement of an order are one
+sequence whose order is the venue's (a refused order must be refused by the first check the
+venue would fail, with that check's words); split, that order would be spread over files.
 """
 
 from __future__ import annotations
@@ -41,12 +45,12 @@ from core.events import (
     Trade,
     VenueStatus,
 )
-from core.rejections import classify, classify_status, is_order_gone
 from core.units import Instrument, UnitError
-from core.venues.sim import texts
+from core.venues.hyperliquid import statuses
+from core.venues.hyperliquid.errors import Texts, classify, is_modify_race, is_order_gone
+from core.venues.hyperliquid.statuses import classify_status, venue_status
 from core.venues.sim.accounts import Account, AccountOrder, Exposure
 from core.venues.sim.book import Book, BookOrder, Match
-from core.venues.sim.texts import Texts
 
 MICRO_USD = Decimal("0.000001")
 
@@ -161,7 +165,7 @@ class MatchingEngine:
         if target is None:
             self._modify_rejected(cmd, market.texts.modify_gone, batch_id)
             return
-        self._cancel_order(account, market, ex, target, texts.CANCELED, now)
+        self._cancel_order(account, market, ex, target, statuses.CANCELED, now)
         rejection = self._check(
             account, market, cmd.side, cmd.price, cmd.size, cmd.tif, cmd.reduce_only
         )
@@ -189,9 +193,10 @@ class MatchingEngine:
         )
 
     def _modify_rejected(self, cmd: Modify, reason: str, batch_id: int | None) -> None:
+        gone, raced = is_order_gone(reason), is_modify_race(reason)
         self.answers.append(
             ModifyRejected(
-                cmd.cloid, cmd.new_cloid, reason, classify(reason), is_order_gone(reason), batch_id
+                cmd.cloid, cmd.new_cloid, reason, classify(reason), gone, batch_id, raced=raced
             )
         )
 
@@ -212,26 +217,26 @@ class MatchingEngine:
         if size < 0:
             return t.invalid_size, None
         if not market.instrument.is_valid_ticks(price):
-            return t.invalid_price, texts.TICK_REJECTED
+            return t.invalid_price, statuses.TICK_REJECTED
         if price * size < market.min_value:
-            return t.min_notional, texts.MIN_NOTIONAL_REJECTED
+            return t.min_notional, statuses.MIN_NOTIONAL_REJECTED
         ex = account.exposure(market.symbol)
         pos = ex.position
         if reduce_only:
             if pos * side.sign >= 0 or size > abs(pos):
-                return t.reduce_only, texts.REDUCE_ONLY_REJECTED
+                return t.reduce_only, statuses.REDUCE_ONLY_REJECTED
         else:
             after = pos + side.sign * size
             if abs(after) > market.max_position and abs(after) > abs(pos):
-                return t.max_position, texts.MAX_POSITION_REJECTED
+                return t.max_position, statuses.MAX_POSITION_REJECTED
             if not self._margin_ok(account, market, side, price * size):
-                return t.margin, texts.MARGIN_REJECTED
+                return t.margin, statuses.MARGIN_REJECTED
         book = market.book
         crosses = book.crosses(side, price)
         if tif is TimeInForce.ALO and crosses:
-            return t.alo_would_cross(book.best_bid(), book.best_ask()), texts.ALO_REJECTED
+            return t.alo_would_cross(book.best_bid(), book.best_ask()), statuses.ALO_REJECTED
         if tif is TimeInForce.IOC and not crosses:
-            return t.ioc_no_match, texts.IOC_REJECTED
+            return t.ioc_no_match, statuses.IOC_REJECTED
         return None
 
     def _margin_ok(self, account: Account, market: Market, side: Side, value: int) -> bool:
@@ -290,34 +295,34 @@ class MatchingEngine:
             filled, value = self._take(account, market, order, now)
         stream = self.stream
         if order.size == 0:
-            account.close(order, texts.FILLED, now)
+            account.close(order, statuses.FILLED, now)
             stream.append(
-                OrderUpdate(order.oid, cloid, VenueStatus.FILLED, texts.FILLED, None, now)
+                OrderUpdate(order.oid, cloid, VenueStatus.FILLED, statuses.FILLED, None, now)
             )
             status = AckStatus.FILLED
         elif cmd.tif is TimeInForce.IOC:
             if filled == 0:
-                account.close(order, texts.IOC_REJECTED, now)
+                account.close(order, statuses.IOC_REJECTED, now)
                 stream.append(
                     OrderUpdate(
                         order.oid,
                         cloid,
                         VenueStatus.REJECTED,
-                        texts.IOC_REJECTED,
-                        classify_status(texts.IOC_REJECTED),
+                        statuses.IOC_REJECTED,
+                        classify_status(statuses.IOC_REJECTED),
                         now,
                     )
                 )
                 return None
-            account.close(order, texts.CANCELED, now)
+            account.close(order, statuses.CANCELED, now)
             stream.append(
-                OrderUpdate(order.oid, cloid, VenueStatus.CANCELED, texts.CANCELED, None, now)
+                OrderUpdate(order.oid, cloid, VenueStatus.CANCELED, statuses.CANCELED, None, now)
             )
             status = AckStatus.FILLED  # what traded is all there will ever be
         else:
             market.book.rest(order)
             ex.rest(order)
-            stream.append(OrderUpdate(order.oid, cloid, VenueStatus.OPEN, texts.OPEN, None, now))
+            stream.append(OrderUpdate(order.oid, cloid, VenueStatus.OPEN, statuses.OPEN, None, now))
             status = AckStatus.PARTIALLY_FILLED if filled else AckStatus.RESTING
         return _Placed(order, status, filled, value)
 
@@ -328,7 +333,7 @@ class MatchingEngine:
         left, matches, self_trades = market.book.match(order.side, order.price, order.size, account)
         for resting in self_trades:
             assert isinstance(resting, AccountOrder)
-            self._venue_cancel(account, market, resting, texts.SELF_TRADE_CANCELED, now)
+            self._venue_cancel(account, market, resting, statuses.SELF_TRADE_CANCELED, now)
         self._settle(market, order.side, matches, now, order)
         filled = order.size - left
         order.size = left
@@ -378,7 +383,7 @@ class MatchingEngine:
                 )
             )
             return
-        self._cancel_order(account, market, ex, order, texts.CANCELED, now)
+        self._cancel_order(account, market, ex, order, statuses.CANCELED, now)
         self.answers.append(CancelAck(order.cloid, order.oid, batch_id))
 
     def cancel_all(
@@ -404,7 +409,7 @@ class MatchingEngine:
                 )
                 failed += 1
                 continue
-            self._cancel_order(account, market, ex, order, texts.CANCELED, now)
+            self._cancel_order(account, market, ex, order, statuses.CANCELED, now)
             self.answers.append(CancelAck(order.cloid, order.oid, batch_id))
             swept += 1
         self.answers.append(CancelAllDone(swept, failed, batch_id))
@@ -455,11 +460,10 @@ class MatchingEngine:
         account.close(order, raw_status, now)
         if non_user:
             update = OrderUpdate(
-                order.oid, None, VenueStatus.VENUE_CANCELED, texts.NON_USER_CANCEL, None, now
+                order.oid, None, VenueStatus.VENUE_CANCELED, statuses.NON_USER_CANCEL, None, now
             )
         else:
-            status = texts.venue_status(raw_status)
-            rclass = classify_status(raw_status) if status is VenueStatus.REJECTED else None
+            status, rclass = venue_status(raw_status)
             update = OrderUpdate(
                 order.oid, order.cloid, status, raw_status, rclass, now, order.filled
             )
@@ -491,7 +495,7 @@ class MatchingEngine:
         ]
         for order in stale:
             market.book.remove(order)
-            self._venue_cancel(account, market, order, texts.REDUCE_ONLY_CANCELED, now)
+            self._venue_cancel(account, market, order, statuses.REDUCE_ONLY_CANCELED, now)
 
     # ---- settlement -------------------------------------------------------------------
 
@@ -532,9 +536,9 @@ class MatchingEngine:
         del ex.open[maker.oid]
         if maker.reduce_only:
             ex.reduce_only_open -= 1
-        account.close(maker, texts.FILLED, now)
+        account.close(maker, statuses.FILLED, now)
         self.stream.append(
-            OrderUpdate(maker.oid, maker.cloid, VenueStatus.FILLED, texts.FILLED, None, now)
+            OrderUpdate(maker.oid, maker.cloid, VenueStatus.FILLED, statuses.FILLED, None, now)
         )
 
     def _fill(
@@ -594,11 +598,11 @@ class MatchingEngine:
         """The definitive status of one order (D24); orders closed long ago are forgotten."""
         order = account.find(oid, cloid)
         if order is None:
-            return OrderStatusReport(cloid, oid, VenueStatus.NOT_FOUND, texts.UNKNOWN_OID)
+            return OrderStatusReport(cloid, oid, VenueStatus.NOT_FOUND, statuses.UNKNOWN_OID)
         raw = order.raw_status
         remaining = order.size if order.closed is None else 0
         return OrderStatusReport(
-            order.cloid, order.oid, texts.venue_status(raw), raw, remaining, order.filled
+            order.cloid, order.oid, venue_status(raw)[0], raw, remaining, order.filled
         )
 
     def set_leverage(self, account: Account, market: Market, leverage: int) -> None:

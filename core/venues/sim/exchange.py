@@ -16,6 +16,11 @@ a cloid, a status word it does not know, an answer twice — or has the venue do
 one does (cancel or reject a resting order on its own); the venue's own truth (orders, fills,
 position) never contradicts what it answers later.
 This module never sleeps, never reads a clock and never does I/O.
+
+Why one module of about 630 lines: ``SimExchange`` is the one object the maker, the swarm and
+the twin drive; its methods are the exchange's surface (submit, advance, the adversary's hooks
+and the inspection the invariants read), and the matching, flow, faults and delivery it
+composes are modules of their own.
 """
 
 from __future__ import annotations
@@ -62,12 +67,12 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
-from core.rejections import classify
+from core.simconfig import SimConfig
 from core.units import Instrument, Rounding
-from core.venues.sim import texts
+from core.venues.hyperliquid import statuses
+from core.venues.hyperliquid.errors import ACTION_EXPIRED, Texts, classify
 from core.venues.sim.accounts import AccountOrder
 from core.venues.sim.book import Book
-from core.venues.sim.config import SimConfig
 from core.venues.sim.delivery import DeliveryQueue
 from core.venues.sim.engine import MICRO_USD, Market, MatchingEngine
 from core.venues.sim.faults import (
@@ -214,12 +219,12 @@ class SimExchange:
         for cmd in batch.commands:
             match cmd:
                 case Place() if expired:
-                    reason = texts.ACTION_EXPIRED
+                    reason = ACTION_EXPIRED
                     engine.answers.append(
                         PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, t)
                     )
                 case Modify() if expired:
-                    reason = texts.ACTION_EXPIRED
+                    reason = ACTION_EXPIRED
                     engine.answers.append(
                         ModifyRejected(
                             cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
@@ -236,7 +241,7 @@ class SimExchange:
                             market,
                             cmd,
                             market.texts.margin,
-                            texts.MARGIN_REJECTED,
+                            statuses.MARGIN_REJECTED,
                             t,
                             batch_id,
                         )
@@ -604,7 +609,7 @@ def _micro(usd: Decimal) -> int:
 
 def _unknown_answers(batch: Batch, timeout_s: float) -> list[Event]:
     """What the client concludes when a request times out: nothing is known (D8, D24)."""
-    reason = texts.Texts.timed_out("request", timeout_s)
+    reason = Texts.timed_out("request", timeout_s)
     answers: list[Event] = []
     batch_id = batch.batch_id
     for cmd in batch.commands:

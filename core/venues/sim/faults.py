@@ -17,8 +17,8 @@ import random
 from dataclasses import dataclass
 
 from core.commands import Batch
-from core.venues.sim import texts
-from core.venues.sim.config import Delay, FaultConfig
+from core.simconfig import Delay, FaultConfig
+from core.venues.hyperliquid import statuses
 
 # Every fault the plan can fire, plus what they caused; printed by the swarm runner.
 FAULT_KINDS = (
@@ -51,6 +51,9 @@ CONNECT = "connect"
 STORM = "storm"
 VENUE_CANCEL = "venue_cancel"
 RESTING_REJECT = "resting_reject"
+
+# Status strings Hyperliquid might add tomorrow: none of them is a known status (D6, D35).
+TOMORROW_STATUSES = ("expired", "pendingCancel", "waitingForFill", "frozenByRisk")
 
 # What ``quiesce`` switches off: every rate and schedule of the plan.  Latencies stay.
 _QUIET: dict[str, object] = {
@@ -299,12 +302,12 @@ class FaultInjector:
             rng = self._venue_cancel_pick
             self.counts["venue_cancels"] += 1
             index = rng.randrange(orders)
-            raw = rng.choice(texts.VENUE_CANCEL_STATUSES)
+            raw = rng.choice(statuses.VENUE_CANCEL_STATUSES)
             return VenueClose(index, raw, rng.random() < 1 / 3)
         rng = self._resting_reject_pick
         self.counts["resting_rejected"] += 1
         index = rng.randrange(orders)
-        return VenueClose(index, rng.choice(texts.RESTING_REJECT_STATUSES), False)
+        return VenueClose(index, rng.choice(statuses.RESTING_REJECT_STATUSES), False)
 
     # ---- the adversary: answers and stream rows (D32-D35) ------------------------------
 
@@ -369,7 +372,7 @@ class FaultInjector:
         rate = self.config.unknown_status_rate
         if rate and self._unknown.random() < rate:
             self.counts["unknown_statuses"] += 1
-            return self._unknown.choice(texts.TOMORROW_STATUSES)
+            return self._unknown.choice(TOMORROW_STATUSES)
         return None
 
 

@@ -24,8 +24,8 @@ import random
 from collections import deque
 
 from core.events import Side
+from core.simconfig import FlowConfig
 from core.units import Instrument
-from core.venues.sim.config import FlowConfig
 from core.venues.sim.engine import Market, MatchingEngine
 
 BID = Side.BID

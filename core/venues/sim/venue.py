@@ -1,11 +1,12 @@
 """SimVenue: the embedded exchange on the wall clock, behind the async ``Venue`` protocol.
 
-This is what ``mm-console`` trades against by default.  One asyncio task keeps the sans-I/O
-``SimExchange`` in step with the clock: it advances the exchange to ``clock.now()``, queues what
-the exchange delivered, and sleeps until the exchange's next due time (or until a submission
-wakes it).  Submissions go straight to the exchange, stamped with the clock; their answers come
-back on ``events()`` after the simulated latency.  The driver never blocks the loop, never
-decides anything about orders, and owns no state the exchange does not already hold.
+This is what ``mm-console`` trades against by default.  One asyncio task (the ``ClockDriver``
+the loopback twin uses too) keeps the sans-I/O ``SimExchange`` in step with the clock: it
+advances the exchange to ``clock.now()``, queues what the exchange delivered, and sleeps until
+the exchange's next due time (or until a submission wakes it).  Submissions go straight to
+the exchange, stamped with the clock; their answers come back on ``events()`` after the
+simulated latency.  The driver never blocks the loop, never decides anything about orders, and
+owns no state the exchange does not already hold.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from core.clock import Clock
 from core.commands import Batch
 from core.events import Event
+from core.simconfig import SimConfig
 from core.units import Instrument
-from core.venues.sim.config import SimConfig
+from core.venues.sim.driver import ClockDriver
 from core.venues.sim.exchange import SimExchange
 
 
@@ -40,10 +42,9 @@ class SimVenue:
         self.config = config
         self.instrument: Instrument = config.instrument()
         self._clock = clock
-        self._idle_s = idle_s  # longest sleep without looking at the clock again
         self._exchange: SimExchange | None = None
         self._queue: asyncio.Queue[Event | _End] = asyncio.Queue()
-        self._wake = asyncio.Event()
+        self._driver = ClockDriver(clock, self._step, idle_s=idle_s)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -59,7 +60,7 @@ class SimVenue:
         now = self._clock.now()
         self._exchange = SimExchange(self.config, start=now, name=self.name)
         self._exchange.connect(now)
-        self._task = asyncio.create_task(self._drive(self._exchange), name=f"{self.name}-driver")
+        self._task = asyncio.create_task(self._drive(), name=f"{self.name}-driver")
 
     async def events(self) -> AsyncIterator[Event]:
         while True:
@@ -72,7 +73,7 @@ class SimVenue:
 
     async def submit(self, batch: Batch) -> None:
         self.exchange.submit(batch, self._clock.now())
-        self._wake.set()
+        self._driver.wake()
 
     async def close(self) -> None:
         task, self._task = self._task, None
@@ -82,22 +83,16 @@ class SimVenue:
                 await task
         self._queue.put_nowait(_End())
 
-    async def _drive(self, exchange: SimExchange) -> None:
-        clock = self._clock
-        queue = self._queue
+    async def _drive(self) -> None:
         try:
-            while True:
-                now = clock.now()
-                for event in exchange.advance(now):
-                    queue.put_nowait(event)
-                due = exchange.next_due()
-                wait = self._idle_s if due is None else min(max(due - now, 0.0), self._idle_s)
-                self._wake.clear()
-                if wait <= 0:
-                    await asyncio.sleep(0)
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await self._wake.wait()
+            await self._driver.run()
         except Exception as exc:
-            queue.put_nowait(_End(exc))
+            self._queue.put_nowait(_End(exc))
+
+    async def _step(self, now: float) -> float | None:
+        """Advance the exchange to ``now``, queue what it delivered; when it is next due."""
+        exchange = self.exchange
+        queue = self._queue
+        for event in exchange.advance(now):
+            queue.put_nowait(event)
+        return exchange.next_due()

@@ -1,0 +1,300 @@
+"""The state every room of the maker shares, and the small things they all use.
+
+``MakerBase`` holds the tracker, book, position, reconciler, rejection and recovery policies,
+kill switch, lifecycle, sweep, pacing and the log, and offers the helpers that touch several of
+them: the engine's ``mode`` and the facts the lifecycle's priority is read from (``_facts``),
+what to do after an order's outcome (``_after``: exposure, syncs, the log), a cancel, a sync,
+and ``_batches``, which puts cancels and cancel-alls in a batch of their own ahead of everything
+else (D13) and placements in one batch per side with the venue's expiry (D24).  No room
+changes another room's state except through these helpers or that room's methods.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from core.book import LocalBook
+from core.commands import (
+    Batch,
+    Cancel,
+    CancelAll,
+    Command,
+    Modify,
+    Place,
+    SyncState,
+)
+from core.events import (
+    OpenOrders,
+    PositionSnapshot,
+    Side,
+)
+from core.executor import Executor
+from core.exposure import Position
+from core.fillgaps import FillGaps
+from core.maker.lifecycle import (
+    Facts,
+    Lifecycle,
+    mode_of,
+    mode_reason,
+)
+from core.maker.params import QUERY_BURST, QUERY_RATE_PER_S, MakerParams
+from core.maker.sweep import SweepState
+from core.oidnews import UnboundNews
+from core.orders import OrderTracker, Outcome, TrackedOrder
+from core.pacing import TokenBucket
+from core.reconcile import PositionMoves, Reconciler
+from core.recovery import ReduceOnlyRecovery
+from core.rejections import RejectionTracker
+from core.risk import KillSwitch
+from core.units import Instrument
+from core.view import (
+    FillView,
+    LogEntry,
+    Mode,
+    SweepPhase,
+)
+
+
+class CloidSource:
+    """Client order ids in Hyperliquid's shape (0x + 32 hex): a per-session prefix and a
+    counter, so ids never repeat across restarts that use different prefixes (D2)."""
+
+    __slots__ = ("_n", "_prefix")
+
+    def __init__(self, prefix: int) -> None:
+        self._prefix = prefix & 0xFFFFFFFF
+        self._n = 0
+
+    def __call__(self) -> str:
+        self._n += 1
+        return f"0x{self._prefix:08x}{self._n:024x}"
+
+
+class MakerBase:
+    """The state every room shares (see the module's docstring); built once, by ``MarketMaker``."""
+
+    def __init__(
+        self,
+        params: MakerParams,
+        instrument: Instrument,
+        *,
+        venue: str = "sim",
+        cloid_prefix: int = 1,
+    ) -> None:
+        self.params = params
+        self.instrument = instrument
+        self.venue = venue
+        self.tracker = OrderTracker(
+            late_fill_window=params.late_fill_window,
+            retention=params.terminal_retention,
+            grace_period=params.grace_period,
+            request_lifetime=params.request_lifetime,
+        )
+        self.position = Position()
+        self.position_moves = PositionMoves()  # lines our position up with the venue's (D16)
+        self.book = LocalBook()
+        self.rejections = RejectionTracker(params.rejection)
+        self.recovery = ReduceOnlyRecovery(params.recovery)
+        self.reconciler = Reconciler(
+            grace_period=params.grace_period,
+            interval=params.sync_interval,
+            position_tolerance=params.position_tolerance,
+            timeout=params.query_timeout,
+            size_text=lambda lots: instrument.size_text(lots, signed=True),
+        )
+        self.kill_switch = KillSwitch()
+        self.next_cloid = CloidSource(cloid_prefix)
+        self.executor = Executor(self.next_cloid, params.requote_threshold)
+        self.leverage = params.leverage
+        self.strategy = params.strategy  # sized for the leverage the venue really applies
+        self.connected = False
+        self.life = Lifecycle()  # start-up, pause, hold, stop, halt: only through its tables
+        self._startup_orders: OpenOrders | None = None
+        self._startup_position: PositionSnapshot | None = None
+        self._startup_failures = 0  # start-up syncs failed (not rate-limited: D29)
+        self._startup_tries = 0  # start-up syncs retried, for their pacing
+        self._unreadable_snapshots = 0  # open-orders answers in a row with unreadable rows
+        self._sweep = SweepState()
+        self._batch_id = 0
+        self._last_data: float | None = None
+        self._last_quote = -1e18
+        self._answer_deadlines: deque[tuple[float, str]] = deque()
+        self._queries: dict[str, float] = {}  # cloid -> when to (re)send its status query
+        # cloid -> send times (oldest first) of its status queries whose answers may still
+        # arrive (D24: a "not found" may answer any of them; see ``_query_answered``)
+        self._asked: dict[str, list[float]] = {}
+        self._fences: dict[Side, tuple[int, float]] = {}  # D23: price a rejected quote hit
+        self._requested: dict[str, None] = {}  # orders the operator asked to cancel, by cloid
+        # D13/D29: cancels refused in a row (reset by any cancel the venue accepts): retries of
+        # refused cancels wait until ``_cancel_retry_at``; ``_escalation`` counts toward one
+        # cancel-all.
+        self._cancel_failures = 0
+        self._cancel_retry_at = -1e18
+        self._escalation = 0
+        # D31: status answers in a row that settled nothing for an order (a failed query, an
+        # unknown status, one the table refuses), and the last such answer, shown (D27).
+        self._unsettled: dict[str, tuple[int, str]] = {}
+        self._startup_retry_at: float | None = None
+        # When the venue's position last matched ours (set at start-up, D19): lost fills are
+        # fetched from then on (D33).
+        self._position_agreed_at: float | None = None
+        self._query_budget = TokenBucket(QUERY_RATE_PER_S, QUERY_BURST)
+        self._last_sync_sent = -1e18
+        self.unbound = UnboundNews(
+            wait=params.answer_timeout, horizon=3 * max(params.request_lifetime, 1.0)
+        )
+        self.fill_gaps = FillGaps(
+            wait=params.fill_gap_wait, pacing=params.query_retry, timeout=params.query_timeout
+        )
+        self._position_refresh_asked = False
+        self.untracked_venue_orders = 0
+        self.loop_lag = 0.0
+        self.log: deque[LogEntry] = deque(maxlen=params.log_size)
+        self.fills: deque[FillView] = deque(maxlen=params.fills_shown)
+        self.counters: dict[str, int] = dict.fromkeys(
+            (
+                "events",
+                "book_updates",
+                "fills",
+                "duplicate_fills",
+                "history_fills",
+                "fills_in_adopted_position",
+                "untimed_fills",
+                "unmatched_fills",
+                "strays_cancelled",
+                "late_fills",
+                "illegal_transitions",
+                "venue_notices",
+                "inconsistent_fills",
+                "unknown_statuses",
+                "malformed_rows",
+                "unsettled_answers",
+                "oid_news_kept",
+                "oid_news_bound",
+                "places_sent",
+                "modifies_sent",
+                "cancels_sent",
+                "cancel_alls_sent",
+                "queries_sent",
+                "syncs_sent",
+                "fill_fetches",
+                "rejections",
+                "taker_fills",
+                "recovery_iocs",
+            ),
+            0,
+        )
+
+    @property
+    def mode(self) -> Mode:
+        return mode_of(self._facts())
+
+    @property
+    def sweep_phase(self) -> SweepPhase:
+        return self._sweep.phase
+
+    def view_mode_reason(self) -> str:
+        """Why the engine is halted, killed, stopping or paused (D37), as the view says it."""
+        return self._mode_reason()
+
+    def _mode_reason(self) -> str:
+        return mode_reason(self._facts())
+
+    def _facts(self, now: float | None = None) -> Facts:
+        """What ``lifecycle.BLOCKERS`` reads; the market's condition only when ``now`` is
+        given (the mode and its reason never depend on it)."""
+        kill = None
+        if self.kill_switch.latched:
+            triggers = self.kill_switch.triggers
+            kill = triggers[-1].reason if triggers else "killed"
+        sweep = self._sweep
+        if now is None:
+            return Facts(
+                self.life, kill, sweep.purpose if sweep.active else None, True, True, False, None
+            )
+        last = self._last_data
+        book = self.book
+        recovery = self.recovery
+        return Facts(
+            self.life,
+            kill,
+            sweep.purpose if sweep.active else None,
+            self.connected,
+            last is not None and book.best_bid is not None and book.best_ask is not None,
+            last is not None and now - last > self.params.risk.stale_data_s,
+            recovery.state.value if recovery.skip_normal_quoting else None,
+        )
+
+    def _after(self, outcome: Outcome, now: float, reason: str = "") -> None:
+        """Log transitions; turn flags into queries and reconcile triggers."""
+        t = outcome.transition
+        if t is not None:
+            text = f"{t.old.value} -> {t.new.value} ({t.trigger.value})"
+            if reason:
+                text += f": {reason[:160]}"
+            self._log(now, "transition", text, t.cloid, t.oid)
+        if outcome.illegal is not None:
+            ill = outcome.illegal
+            self.counters["illegal_transitions"] += 1
+            self._log(
+                now,
+                "illegal",
+                f"{ill.event} ({ill.trigger.value}) not allowed in {ill.state.value}; asking",
+                ill.cloid,
+            )
+            self.reconciler.trigger("illegal transition")
+        if outcome.needs_query and outcome.order is not None:
+            order = outcome.order
+            if not order.state.is_terminal and order.cloid not in self._queries:
+                unsettled = self._unsettled.get(order.cloid, (0, ""))[0]
+                self._queries[order.cloid] = now + self.params.query_retry.delay(unsettled)
+
+    def _cancel(self, order: TrackedOrder, now: float) -> Cancel:
+        outcome = self.tracker.cancel_sent(order.cloid, now)
+        self._after(outcome, now)
+        self._answer_deadlines.append((now + self.params.answer_timeout, order.cloid))
+        self.counters["cancels_sent"] += 1
+        return Cancel(order.cloid, order.oid)
+
+    def _sync(self, now: float, reason: str) -> SyncState:
+        self.reconciler.sent(now)
+        self._last_sync_sent = now
+        self.counters["syncs_sent"] += 1
+        return SyncState(reason)
+
+    def _cloid_for(self, oid: int | None) -> str | None:
+        if oid is None:
+            return None
+        order = self.tracker.by_oid.get(oid)
+        return order.cloid if order is not None else None
+
+    def _batches(self, now: float, commands: list[Command]) -> list[Batch]:
+        """Cancels first, then everything else, then placements by side (D13)."""
+        urgent: list[Command] = []
+        other: list[Command] = []
+        sides: dict[Side, list[Command]] = {Side.BID: [], Side.ASK: []}
+        for cmd in commands:
+            if isinstance(cmd, Cancel | CancelAll):
+                urgent.append(cmd)
+            elif isinstance(cmd, Place | Modify):
+                sides[cmd.side].append(cmd)
+            else:
+                other.append(cmd)
+        batches: list[Batch] = []
+        for group in (urgent, other):
+            if group:
+                self._batch_id += 1
+                batches.append(Batch(self._batch_id, tuple(group)))
+        # D24: a placement must reach the venue well inside its request lifetime or be refused
+        # there; half of it leaves the other half for clock skew and the refusal's way back.
+        expires_in = self.params.request_lifetime / 2
+        for group in (sides[Side.BID], sides[Side.ASK]):
+            if group:
+                self._batch_id += 1
+                batches.append(Batch(self._batch_id, tuple(group), expires_in))
+        return batches
+
+    def _log(
+        self, now: float, kind: str, text: str, cloid: str | None = None, oid: int | None = None
+    ) -> None:
+        self.log.append(LogEntry(now, kind, text, cloid, oid))

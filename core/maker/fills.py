@@ -1,0 +1,230 @@
+"""Counting fills once (D4) and believing the venue's position (D16, D33, D34).
+
+A fill is counted when its trade id is new (``core.fills.FillLedger``); a repeat that
+disagrees with the first sighting is flagged and reconciled, never counted again (D35).  Fills
+reported inside a placement answer and later on the stream count once.  When the venue says
+more traded than we counted (an update, a status answer, an open-orders row, or an unreadable
+fill row) a fill gap opens and one ``FetchFills`` by time asks for what is missing
+(``core.fillgaps``).  An adopted position moves only by fills made after the snapshot it came
+from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.commands import (
+    Command,
+    FetchFills,
+    TimeInForce,
+)
+from core.events import (
+    Channel,
+    Fill,
+    FillsFetched,
+    Liquidity,
+    MalformedMessage,
+    PositionSnapshot,
+)
+from core.maker.base import MakerBase
+from core.orders import Outcome, TrackedOrder
+from core.view import (
+    FillView,
+)
+
+
+class FillCounting(MakerBase):
+    """The maker's fill room: counting, position adoption, fill gaps and unreadable rows."""
+
+    def _on_fill(self, ev: Fill, now: float) -> None:
+        if ev.snapshot and self.life.starting and self._startup_position is None:
+            # History from before this session: the venue's start-up position already holds
+            # it (D19).  Remember its trade ids so that a later replay is never counted (D4).
+            self.tracker.ledger.first_sighting(ev.tid, now)
+            self.counters["history_fills"] += 1
+            return
+        outcome = self.tracker.on_fill(ev, now)
+        if outcome.duplicate:
+            self.counters["duplicate_fills"] += 1
+            if outcome.inconsistent:
+                # D35: the same trade told twice, differently: one of the two is wrong, and
+                # our position may be; the venue's position and fills decide.
+                self.counters["inconsistent_fills"] += 1
+                self._log(
+                    now,
+                    "venue",
+                    f"trade id {ev.tid} seen again with different content "
+                    f"({ev.side.value} {ev.size} @ {ev.price}); not counted again; reconciling",
+                    ev.cloid,
+                    ev.oid,
+                )
+                self.reconciler.trigger("a trade id repeated with different content")
+            return
+        flagged = ""
+        if outcome.unmatched:
+            self.counters["unmatched_fills"] += 1
+            self.reconciler.trigger("fill for an unknown order")
+            flagged = "unmatched"
+            if ev.cloid is None and ev.oid is not None and not self.tracker.forgotten(None, ev.oid):
+                # D32: maybe ours, its ack still on the way: attributed when the oid is bound.
+                self.unbound.keep_fill(ev, now)
+                self.counters["oid_news_kept"] += 1
+        elif outcome.late_fill:
+            self.counters["late_fills"] += 1
+            self.reconciler.trigger("fill for a finished order")
+            flagged = "late"
+        elif outcome.overfill:
+            self.reconciler.trigger("fill beyond order size")
+            flagged = "overfill"
+        if outcome.position_delta:
+            self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
+        if ev.liquidity is Liquidity.TAKER:
+            self.counters["taker_fills"] += 1
+        if outcome.absorbed and outcome.order is not None:
+            self._absorb_immediate_rows(outcome.order.cloid, outcome.absorbed)
+        self.fills.append(
+            FillView(
+                now, ev.side, ev.price, ev.size, ev.tid, ev.liquidity, ev.cloid, False, flagged
+            )
+        )
+        if flagged:
+            self._log(now, "fill", f"{flagged} fill tid {ev.tid}", ev.cloid, ev.oid)
+        self._after(outcome, now)
+        order = outcome.order
+        if order is not None and order.cloid in self.fill_gaps:
+            self._close_filled_gaps()
+
+    def _count_fill(self, position_delta: int, value_delta: int, venue_time: float | None) -> None:
+        """Move the position by a fill the tracker counted once (D4) -- unless the venue made
+        it no later than the venue position we adopted, which holds it already (D16: a fill
+        still on the wire, or replayed after a reconnect, when that position was taken)."""
+        if self.position_moves.included(venue_time):
+            self.counters["fills_in_adopted_position"] += 1
+            # If the venue's position did not hold it after all, the next look shows drift.
+            self.reconciler.trigger("a fill already in the adopted position")
+            return
+        self.position.apply(position_delta, value_delta)
+        self.position_moves.record(venue_time, position_delta, value_delta)
+        self.counters["fills"] += 1
+        if venue_time is None:
+            self.counters["untimed_fills"] += 1
+        self.rejections.on_position(self.position.lots)
+
+    def _record_immediate(
+        self, order: TrackedOrder, outcome: Outcome, now: float, venue_time: float | None
+    ) -> None:
+        if not outcome.position_delta:
+            return
+        self._count_fill(outcome.position_delta, outcome.value_delta, venue_time)
+        lots = abs(outcome.position_delta)
+        price = abs(outcome.value_delta) // lots
+        liquidity = Liquidity.MAKER if order.tif is TimeInForce.ALO else Liquidity.TAKER
+        self.fills.append(
+            FillView(now, order.side, price, lots, None, liquidity, order.cloid, True)
+        )
+
+    def _absorb_immediate_rows(self, cloid: str, lots: int) -> None:
+        """The trade behind an immediate fill has arrived with its trade id (D4): it was counted
+        once, from the placement answer, so its row ("imm") gives way to the trade's own row
+        instead of standing beside it -- two rows for one trade read as a fill counted twice."""
+        rows = list(self.fills)
+        for i in range(len(rows) - 1, -1, -1):
+            if lots == 0:
+                break
+            row = rows[i]
+            if not row.immediate or row.cloid != cloid:
+                continue
+            taken = min(lots, row.size)
+            lots -= taken
+            rows[i] = replace(row, size=row.size - taken)
+        kept = [row for row in rows if not (row.immediate and row.size == 0)]
+        self.fills.clear()
+        self.fills.extend(kept)
+
+    def _adopt_position(self, ev: PositionSnapshot, after: list[tuple[int, int]]) -> None:
+        """Take the venue's position as of ``ev.venue_time`` (D16, D19), plus the moves we
+        counted after that time, which it does not hold.  From now on a fill the venue made
+        up to that time is in the position already and never moves it again (D4): adopting
+        while fills were still on the wire used to count them twice (swarm seed 1004877)."""
+        position = self.position
+        realized, fills, volume = position.realized, position.fills, position.volume
+        position.reset(ev.position, ev.entry_value)
+        for lots, value in after:
+            position.apply(lots, value)
+        # Re-applied moves were counted (and realised) once already.
+        position.realized, position.fills, position.volume = realized, fills, volume
+        self.position_moves.adopted(ev.venue_time)
+
+    def _note_venue_filled(
+        self,
+        order: TrackedOrder,
+        venue_filled: int | None,
+        now: float,
+        *,
+        says_filled: bool = False,
+    ) -> None:
+        """D33: the venue's word on how much of ``order`` traded (``says_filled``: its status
+        is "filled").  More than we counted is a gap: the fills get ``fill_gap_wait`` to
+        arrive, then they are fetched.  An adopted order's venue count includes trades from
+        before we adopted it, which our count never saw: no gap is read from it."""
+        if order.adopted:
+            return
+        if venue_filled is None and says_filled and order.tif is not TimeInForce.IOC:
+            venue_filled = order.size  # "filled" with no amount: all of it (an IOC's rest is
+            # cancelled, not filled)
+        if venue_filled is None or venue_filled <= order.filled:
+            return
+        since = order.last_fill_at if order.last_fill_at is not None else order.placed_at
+        self.fill_gaps.note(order.cloid, min(venue_filled, order.size), since, now)
+
+    def _close_filled_gaps(self) -> None:
+        for cloid, venue_filled in self.fill_gaps.open_gaps():
+            order = self.tracker.by_cloid.get(cloid)
+            if order is None or order.filled >= venue_filled:
+                self.fill_gaps.close(cloid)
+
+    def _fetch_fill_gaps(self, now: float) -> list[Command]:
+        if not len(self.fill_gaps):
+            return []
+        self._close_filled_gaps()
+        plan = self.fill_gaps.due(now)
+        if plan is None:
+            return []
+        self.counters["fill_fetches"] += 1
+        self._log(
+            now, "reconcile", f"fetching fills of the last {plan.lookback_s:.0f}s: {plan.reason}"
+        )
+        return [FetchFills(plan.lookback_s, plan.reason)]
+
+    def _on_fills_fetched(self, ev: FillsFetched, now: float) -> None:
+        self._close_filled_gaps()
+        if ev.error:
+            self._log(now, "reconcile", f"fetching fills failed: {ev.error[:160]}")
+        else:
+            self._log(now, "reconcile", f"fetched {ev.count} fills")
+        if ev.bad_rows:
+            self.counters["malformed_rows"] += ev.bad_rows
+            self.reconciler.trigger("fetched fills with unreadable rows")
+        for cloid in self.fill_gaps.fetched(now, failed=bool(ev.error)):
+            # D33/D16: the venue's fills do not show what its status said: the position is
+            # checked against the venue's instead, and corrected if the drift is confirmed.
+            self._log(
+                now, "reconcile", "fills still missing after fetching; checking the position", cloid
+            )
+            self.reconciler.trigger("fills missing after fetching")
+
+    def _on_malformed(self, ev: MalformedMessage, now: float) -> None:
+        """D34: the good rows of the message were applied; the bad ones are counted, shown and
+        reconciled: a lost fill row is fetched again, a lost order row re-synced."""
+        self.counters["malformed_rows"] += ev.bad_rows
+        self._log(
+            now,
+            "venue",
+            f"malformed {ev.channel.value}: {ev.bad_rows} rows unreadable, {ev.good_rows} "
+            f"applied: {ev.text[:160]}",
+        )
+        if ev.channel is Channel.MARKET:
+            return
+        self.reconciler.trigger(f"unreadable {ev.channel.value}")
+        if ev.channel in (Channel.FILLS, Channel.OTHER):
+            self.fill_gaps.note_lost_row(now)

@@ -1,0 +1,276 @@
+"""Settings of the embedded exchange: the market, its synthetic order flow and its fault plan.
+
+These models are the ``[sim]`` table of ``config.toml``: ``core.config`` embeds ``SimConfig``,
+and the embedded exchange (``core.venues.sim``), the loopback twin and the swarm read it.  It
+lives here, beside the config, not in the venue's package, so that the config -- which the maker
+reads -- never depends on a venue.  Every field has a default that gives a lively but fair
+market on the wall clock with faults off except a mild latency, and a constraint that turns a bad
+value into a clear error naming the field.  Prices and sizes are ``Decimal`` in the instrument's
+units (never binary floats, D20); rates and times are floats.  This module only describes; it
+never runs anything.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.units import Instrument
+
+FaultProfile = Literal["instant", "calm", "adversarial", "demo"]
+
+
+class Delay(BaseModel):
+    """A lognormal delay given by its median and 99th percentile, in seconds.
+
+    ``median_s == p99_s`` is a constant delay; ``0, 0`` is no delay at all (unit tests)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    median_s: float = Field(ge=0, allow_inf_nan=False)
+    p99_s: float = Field(ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _p99_not_below_median(self) -> Delay:
+        if self.p99_s < self.median_s:
+            raise ValueError(f"p99_s ({self.p99_s}) must be >= median_s ({self.median_s})")
+        if self.median_s == 0 and self.p99_s != 0:
+            raise ValueError("a delay with median_s = 0 must have p99_s = 0 (no delay)")
+        return self
+
+    @property
+    def sigma(self) -> float:
+        """The lognormal shape: p99 sits 2.326 standard deviations above the median."""
+        if self.median_s == 0:
+            return 0.0
+        return math.log(self.p99_s / self.median_s) / 2.3263478740408408
+
+
+class FlowConfig(BaseModel):
+    """The synthetic market: a jump-diffusion fair price, other makers' ladder, Poisson takers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The other makers' requote cycle: fair moves, sizes change and swept levels refill on it.
+    fair_step_s: float = Field(default=0.1, gt=0, allow_inf_nan=False)
+    volatility_bps: float = Field(default=1.0, ge=0, allow_inf_nan=False)  # per sqrt(second)
+    jump_rate_per_min: float = Field(default=0.5, ge=0, allow_inf_nan=False)
+    jump_bps: float = Field(default=8.0, ge=0, allow_inf_nan=False)  # mean absolute jump
+    spread_bps: float = Field(default=2.0, gt=0, allow_inf_nan=False)  # other makers' spread
+    depth_levels: int = Field(default=20, ge=1, le=200)  # per side
+    level_size: Decimal = Field(default=Decimal("2"), gt=0, allow_inf_nan=False)  # at the touch
+    level_size_growth: float = Field(default=0.15, ge=0, allow_inf_nan=False)  # per level deeper
+    refresh_rate_per_s: float = Field(default=5.0, ge=0, allow_inf_nan=False)  # size changes
+    replenish_s: float = Field(default=0.3, ge=0, allow_inf_nan=False)  # refill after a sweep
+    taker_rate_per_s: float = Field(default=3.0, ge=0, allow_inf_nan=False)
+    taker_min_size: Decimal = Field(default=Decimal("0.02"), gt=0, allow_inf_nan=False)
+    taker_tail_alpha: float = Field(default=1.3, gt=0, allow_inf_nan=False)  # Pareto shape
+    taker_max_size: Decimal = Field(default=Decimal("30"), gt=0, allow_inf_nan=False)
+    taker_max_slippage_bps: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+
+    @classmethod
+    def still(cls, **overrides: Any) -> FlowConfig:
+        """A market that does not move by itself (no volatility, jumps, takers or size
+        changes): the other makers' ladder just sits there, refilling what a scripted taker
+        sweeps — for rule tests and scripted scenarios."""
+        settings: dict[str, Any] = {
+            "volatility_bps": 0.0,
+            "jump_rate_per_min": 0.0,
+            "taker_rate_per_s": 0.0,
+            "refresh_rate_per_s": 0.0,
+        }
+        return cls.model_validate({**settings, **overrides})
+
+    @model_validator(mode="after")
+    def _taker_sizes_ordered(self) -> FlowConfig:
+        if self.taker_max_size < self.taker_min_size:
+            raise ValueError(
+                f"taker_max_size ({self.taker_max_size}) must be >= taker_min_size "
+                f"({self.taker_min_size})"
+            )
+        return self
+
+
+class FaultConfig(BaseModel):
+    """The fault plan.  Each fault has a rate (probability per batch / per item, or events per
+    minute) or a schedule (times in seconds after the exchange starts); 0 and () mean off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_latency: Delay = Delay(median_s=0.01, p99_s=0.04)  # our request -> the exchange
+    answer_latency: Delay = Delay(median_s=0.01, p99_s=0.04)  # the exchange -> our answer
+    stream_latency: Delay = Delay(median_s=0.005, p99_s=0.02)  # websocket, FIFO
+    late_answer_rate: float = Field(default=0.0, ge=0, le=1)  # per batch: stream overtakes
+    late_answer_delay: Delay = Delay(median_s=0.3, p99_s=1.5)
+    stale_snapshot_rate: float = Field(default=0.0, ge=0, le=1)  # per SyncState
+    stale_snapshot_lag_s: float = Field(default=1.5, gt=0, allow_inf_nan=False)
+    disconnect_rate_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    disconnects_at: tuple[float, ...] = ()
+    outage: Delay = Delay(median_s=1.0, p99_s=6.0)
+    replay_fills: int = Field(default=50, ge=0)  # recent fills re-sent after (re)connect
+    timeout_rate: float = Field(default=0.0, ge=0, le=1)  # per batch: executed, answer lost
+    lost_request_rate: float = Field(default=0.0, ge=0, le=1)  # per batch: never executed
+    request_timeout_s: float = Field(default=5.0, gt=0, allow_inf_nan=False)
+    rate_limit_storm_rate_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    rate_limit_storms_at: tuple[float, ...] = ()
+    rate_limit_storm_s: float = Field(default=3.0, gt=0, allow_inf_nan=False)
+    mixed_reject_rate: float = Field(default=0.0, ge=0, le=1)  # per place in a multi-item batch
+    # The adversary (issue 14): every answer shape Hyperliquid's protocol allows (D29-D35).
+    # During a storm, the requests that are not placements get their 429s too (D29).
+    storm_cancel_429_rate: float = Field(default=0.0, ge=0, le=1)  # per cancel item
+    storm_query_429_rate: float = Field(default=0.0, ge=0, le=1)  # per QueryOrder
+    storm_sync_429_rate: float = Field(default=0.0, ge=0, le=1)  # SyncState/FetchFills/listing
+    venue_cancel_rate_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)  # D31
+    resting_reject_rate_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)  # D31
+    oid_only_news_rate: float = Field(default=0.0, ge=0, le=1)  # per placing batch (D32)
+    fill_delay_rate: float = Field(default=0.0, ge=0, le=1)  # per stream fill (D33)
+    fill_delay: Delay = Delay(median_s=1.0, p99_s=5.0)
+    fill_loss_rate: float = Field(default=0.0, ge=0, le=1)  # per stream fill (D33)
+    malformed_row_rate: float = Field(default=0.0, ge=0, le=1)  # per multi-row message (D34)
+    altered_duplicate_rate: float = Field(default=0.0, ge=0, le=1)  # per stream fill (D35)
+    altered_duplicate_delay: Delay = Delay(median_s=0.5, p99_s=3.0)
+    unknown_status_rate: float = Field(default=0.0, ge=0, le=1)  # per status (D6, D35)
+    duplicate_ack_rate: float = Field(default=0.0, ge=0, le=1)  # per batch answer (D4, D7)
+    duplicate_ack_delay: Delay = Delay(median_s=0.2, p99_s=2.0)
+
+    @model_validator(mode="after")
+    def _schedules_not_negative(self) -> FaultConfig:
+        for name in ("disconnects_at", "rate_limit_storms_at"):
+            bad = [t for t in getattr(self, name) if not t >= 0 or math.isinf(t)]
+            if bad:
+                raise ValueError(f"{name}: times must be finite and >= 0, got {bad}")
+        return self
+
+    @classmethod
+    def profile(cls, name: FaultProfile, **overrides: Any) -> FaultConfig:
+        """A named preset: ``instant`` (no latency, no faults: rule tests), ``calm`` (the default:
+        mild latency only), ``adversarial`` (every fault on, for the swarm), ``demo`` (what
+        ``mm-console --demo`` shows a newcomer within a minute: batches answered with margin
+        rejections and their backoff, a rate-limit storm at 15 s, a reconnect at 35 s)."""
+        presets: dict[str, dict[str, Any]] = {
+            "instant": {
+                "request_latency": _NO_DELAY,
+                "answer_latency": _NO_DELAY,
+                "stream_latency": _NO_DELAY,
+            },
+            "calm": {},
+            "adversarial": {
+                "request_latency": Delay(median_s=0.02, p99_s=0.2),
+                "answer_latency": Delay(median_s=0.02, p99_s=0.3),
+                "stream_latency": Delay(median_s=0.01, p99_s=0.1),
+                "late_answer_rate": 0.05,
+                "stale_snapshot_rate": 0.3,
+                "disconnect_rate_per_min": 1.0,
+                "timeout_rate": 0.02,
+                "lost_request_rate": 0.01,
+                "request_timeout_s": 3.0,
+                "rate_limit_storm_rate_per_min": 1.0,
+                "mixed_reject_rate": 0.05,
+                "storm_cancel_429_rate": 0.3,
+                "storm_query_429_rate": 0.3,
+                "storm_sync_429_rate": 0.3,
+                "venue_cancel_rate_per_min": 1.0,
+                "resting_reject_rate_per_min": 0.5,
+                "oid_only_news_rate": 0.05,
+                "fill_delay_rate": 0.05,
+                "fill_loss_rate": 0.02,
+                "malformed_row_rate": 0.05,
+                "altered_duplicate_rate": 0.02,
+                "unknown_status_rate": 0.02,
+                "duplicate_ack_rate": 0.05,
+            },
+            "demo": {
+                "mixed_reject_rate": 0.7,
+                "late_answer_rate": 0.05,
+                "rate_limit_storms_at": (15.0, 45.0),
+                "rate_limit_storm_s": 4.0,
+                "disconnects_at": (35.0,),
+                "outage": Delay(median_s=2.0, p99_s=2.0),
+            },
+        }
+        if name not in presets:
+            raise ValueError(f"unknown fault profile {name!r}; choose one of {sorted(presets)}")
+        return cls.model_validate({**presets[name], **overrides})
+
+
+_NO_DELAY = Delay(median_s=0.0, p99_s=0.0)
+
+
+class SimConfig(BaseModel):
+    """One simulated market (a Hyperliquid-style perp) and our account on it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seed: int = Field(default=0, ge=0)
+    symbol: str = Field(default="ETH", min_length=1)
+    asset_id: int = Field(default=0, ge=0)
+    sz_decimals: int = Field(default=4, ge=0, le=6)
+    start_price: Decimal = Field(default=Decimal("3000"), gt=0, allow_inf_nan=False)
+    min_notional: Decimal = Field(default=Decimal("10"), ge=0, allow_inf_nan=False)  # USD
+    collateral: Decimal = Field(default=Decimal("100000"), ge=0, allow_inf_nan=False)  # USD
+    max_position: Decimal = Field(default=Decimal("20"), gt=0, allow_inf_nan=False)  # base units
+    leverage: int = Field(default=10, ge=1)  # the account's leverage when the run starts
+    leverage_cap: int = Field(default=25, ge=1)  # the most the exchange allows (D14)
+    # The account's position when the run starts (base units, signed): what an earlier session
+    # left behind, which start-up adopts (D19).
+    start_position: Decimal = Field(default=Decimal("0"), allow_inf_nan=False)
+    flow: FlowConfig = FlowConfig()
+    faults: FaultConfig = FaultConfig()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SimConfig:
+        if self.leverage > self.leverage_cap:
+            raise ValueError(
+                f"leverage ({self.leverage}) must be <= leverage_cap ({self.leverage_cap}): the "
+                "exchange would never have granted it"
+            )
+        tick = Decimal(1).scaleb(-max(0, 6 - self.sz_decimals))
+        if self.start_price < 100 * tick:
+            raise ValueError(
+                f"start_price ({self.start_price}) must be at least 100 ticks ({100 * tick}) "
+                "so that the other makers' ladder fits below it"
+            )
+        lot = Decimal(1).scaleb(-self.sz_decimals)
+        if abs(self.start_position) > self.max_position:
+            raise ValueError(
+                f"start_position ({self.start_position}) must be within max_position "
+                f"({self.max_position})"
+            )
+        sizes = {
+            "start_position": abs(self.start_position),
+            "max_position": self.max_position,
+            "flow.level_size": self.flow.level_size,
+            "flow.taker_min_size": self.flow.taker_min_size,
+            "flow.taker_max_size": self.flow.taker_max_size,
+        }
+        for name, size in sizes.items():
+            try:
+                off_grid = size % lot != 0
+            except InvalidOperation:  # e.g. 1e999: too large to be on any grid
+                off_grid = True
+            if off_grid:
+                raise ValueError(
+                    f"{name} ({size}) is not a multiple of the lot size {lot} "
+                    f"(sz_decimals = {self.sz_decimals})"
+                )
+        return self
+
+    def instrument(self) -> Instrument:
+        """The instrument the exchange trades and the maker must use: Hyperliquid perp grids."""
+        base = Instrument.hyperliquid_perp(
+            self.symbol, self.sz_decimals, self.leverage_cap, self.asset_id
+        )
+        return Instrument(
+            symbol=base.symbol,
+            tick_size=base.tick_size,
+            lot_size=base.lot_size,
+            sz_decimals=base.sz_decimals,
+            max_price_decimals=base.max_price_decimals,
+            sig_figs=base.sig_figs,
+            min_notional=self.min_notional,
+            max_leverage=self.leverage_cap,
+            asset_id=self.asset_id,
+        )

@@ -1,0 +1,248 @@
+"""``POST /info`` of the loopback twin (and WebSocket ``post`` requests of type ``info``).
+
+``_info`` answers ``meta``, ``metaAndAssetCtxs``, ``l2Book``, ``allMids``, ``openOrders`` /
+``frontendOpenOrders``, ``clearinghouseState``, ``userFills`` / ``userFillsByTime``,
+``orderStatus`` and ``userRateLimit`` with the connector's wire models, the way Hyperliquid
+does: another user's account reads as empty, an unknown type is HTTP 422, a REST query over the
+IP's weight is 429, a WebSocket one during a storm too.  A room of its own because it is the
+read side: it asks the exchange (``clearinghouseState`` through a ``SyncState``) and refreshes
+what the order registry knows, but places, cancels and fills nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from core.commands import SyncState
+from core.events import PositionSnapshot, VenueStatus
+from core.units import wire
+from core.venues.hyperliquid import statuses
+from core.venues.hyperliquid.budget import info_weight
+from core.venues.hyperliquid.errors import DESERIALIZE, TOO_MANY_REQUESTS
+from core.venues.hyperliquid.nonces import epoch_ms
+from core.venues.hyperliquid.wire import (
+    AssetCtx,
+    AssetMeta,
+    AssetPosition,
+    ClearinghouseState,
+    CumFunding,
+    LeverageWire,
+    MarginSummary,
+    Meta,
+    OpenOrder,
+    OrderStatusAnswer,
+    OrderStatusEntry,
+    PositionWire,
+    UserRateLimit,
+)
+from core.venues.loopback.twin.base import TwinBase
+from core.venues.loopback.twin.common import CLOID, ZERO, Order
+
+_MAX_FILLS_RETURNED = 2000
+
+
+class Info(TwinBase):
+    """The twin's ``/info`` room: one query, answered with the connector's wire models."""
+
+    def _info(self, body: Any, *, via_ws: bool) -> tuple[int, Any]:
+        """(200, the answer: models, or lists of them) or (422/429, the text)."""
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return 422, f"{DESERIALIZE}missing field `type`"
+        kind = body["type"]
+        user = str(body.get("user", "")).lower()
+        ours = user == self.account
+        if via_ws and self.fault_state.storming(self._clock.now()):
+            self.fault_state.counts["http_429"] += 1  # a storm refuses WebSocket posts too
+            return 429, TOO_MANY_REQUESTS
+        if kind == "meta":
+            answer: Any = self._meta()
+        elif kind == "metaAndAssetCtxs":
+            answer = [self._meta(), [self._asset_ctx(i) for i in range(self.asset + 1)]]
+        elif kind == "l2Book":
+            answer = self._book_json()
+        elif kind == "allMids":
+            mid = self._mid()
+            answer = {self.coin: mid} if mid is not None else {}
+        elif kind in ("openOrders", "frontendOpenOrders"):
+            answer = self._open_orders(frontend=kind == "frontendOpenOrders") if ours else []
+        elif kind == "clearinghouseState":
+            answer = self._clearinghouse() if ours else _empty_clearinghouse()
+        elif kind == "userFills":
+            answer = list(reversed(self._fills))[:_MAX_FILLS_RETURNED] if ours else []
+        elif kind == "userFillsByTime":
+            start, end = body.get("startTime"), body.get("endTime")
+            if not isinstance(start, int):
+                return 422, f"{DESERIALIZE}startTime must be an integer"
+            rows = (
+                [
+                    f
+                    for f in self._fills
+                    if f.time >= start and (not isinstance(end, int) or f.time <= end)
+                ]
+                if ours
+                else []
+            )
+            answer = rows[:_MAX_FILLS_RETURNED]
+        elif kind == "orderStatus":
+            answer = (
+                self._order_status(body.get("oid"))
+                if ours
+                else OrderStatusAnswer(status=statuses.UNKNOWN_OID)
+            )
+        elif kind == "userRateLimit":
+            answer = UserRateLimit(
+                cumVlm=wire(self._volume),
+                nRequestsUsed=self._requests_used if ours else 0,
+                nRequestsCap=self._request_cap(cancels=False),
+            )
+        else:
+            return 422, f"{DESERIALIZE}unknown variant `{kind}`"
+        items = len(answer) if isinstance(answer, list) else 0
+        if not via_ws and not self._charge_ip(info_weight(kind, items)):
+            return 429, "null"
+        return 200, answer
+
+    def _meta(self) -> Meta:
+        """Our coin at index ``asset`` (its asset id); delisted fillers before it."""
+        universe = [
+            AssetMeta(name=f"OLD{i}", szDecimals=2, maxLeverage=3, isDelisted=True)
+            for i in range(self.asset)
+        ]
+        universe.append(
+            AssetMeta(
+                name=self.coin,
+                szDecimals=self.instrument.sz_decimals,
+                maxLeverage=self.instrument.max_leverage,
+            )
+        )
+        return Meta(universe=universe, marginTables=[], collateralToken=0)
+
+    def _mid(self) -> str | None:
+        book = self.exchange.book
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid is None or ask is None:
+            return None
+        mid = (self.instrument.ticks_to_price(bid) + self.instrument.ticks_to_price(ask)) / 2
+        return wire(mid)
+
+    def _asset_ctx(self, index: int) -> AssetCtx:
+        mid = self._mid() if index == self.asset else None
+        return AssetCtx(
+            dayNtlVlm=wire(self._volume) if index == self.asset else ZERO,
+            funding=ZERO,
+            impactPxs=None,
+            markPx=mid or ZERO,
+            midPx=mid,
+            openInterest=ZERO,
+            oraclePx=mid or ZERO,
+            premium=None,
+            prevDayPx=mid or ZERO,
+        )
+
+    def _open_orders(self, *, frontend: bool) -> list[OpenOrder]:
+        rows: list[OpenOrder] = []
+        for vo in self.exchange.open_orders():
+            order = self._orders.get(vo.oid)
+            if order is None:
+                order = Order(
+                    vo.oid, vo.cloid or "", vo.cloid, vo.side, vo.price, vo.orig_size, epoch_ms()
+                )
+                self._orders[vo.oid] = order
+            order.remaining = vo.size
+            if frontend:
+                row = self._order_row(
+                    order,
+                    orderType="Limit",
+                    tif=None,
+                    reduceOnly=False,
+                    isTrigger=False,
+                    triggerPx=ZERO,
+                    triggerCondition="N/A",
+                    isPositionTpsl=False,
+                    children=[],
+                    cloid=order.cloid,
+                )
+            else:
+                row = self._order_row(order)
+            rows.append(row)
+        return rows
+
+    def _clearinghouse(self) -> ClearinghouseState:
+        snapshot = next(
+            (
+                e
+                for e in self._execute([SyncState("clearinghouseState")])
+                if isinstance(e, PositionSnapshot)
+            ),
+            None,
+        )
+        inst = self.instrument
+        equity = wire(self.exchange.equity.quantize(Decimal("0.000001")))
+        positions: list[AssetPosition] = []
+        if snapshot is not None and snapshot.position:
+            lots = snapshot.position
+            size = inst.lots_to_size(abs(lots))
+            entry = (
+                wire(inst.value_to_decimal(snapshot.entry_value) / size)
+                if snapshot.entry_value
+                else None
+            )
+            position = PositionWire(
+                coin=self.coin,
+                szi=self._tr.signed_size_text(lots),
+                entryPx=entry,
+                leverage=LeverageWire(type="cross", value=self.exchange.leverage),
+                liquidationPx=None,
+                marginUsed=ZERO,
+                maxLeverage=inst.max_leverage,
+                positionValue=wire(inst.value_to_decimal(snapshot.entry_value or 0)),
+                returnOnEquity=ZERO,
+                unrealizedPnl=ZERO,
+                cumFunding=CumFunding(allTime=ZERO, sinceChange=ZERO, sinceOpen=ZERO),
+            )
+            positions.append(AssetPosition(type="oneWay", position=position))
+        return _clearinghouse_state(positions, equity)
+
+    def _order_status(self, key: Any) -> OrderStatusAnswer:
+        oid: int | None = None
+        cloid: str | None = None
+        if isinstance(key, int) and not isinstance(key, bool):
+            oid = key
+        elif isinstance(key, str) and CLOID.fullmatch(key):
+            cloid = key.lower()
+            oid = self._key_to_oid.get(cloid)
+        else:
+            return OrderStatusAnswer(status=statuses.UNKNOWN_OID)
+        report = self.exchange.order_status(oid, cloid)
+        order = self._orders.get(report.oid) if report.oid is not None else None
+        if report.status is VenueStatus.NOT_FOUND or order is None:
+            return OrderStatusAnswer(status=statuses.UNKNOWN_OID)
+        # Like the venue, ``sz`` of an order that is done is what it never filled (0 if filled).
+        if report.status is VenueStatus.OPEN:
+            order.remaining = report.remaining
+        else:
+            order.remaining = max(order.orig - report.filled, 0)
+        row = self._order_row(order, orderType="Limit", reduceOnly=False, tif=None)
+        entry = OrderStatusEntry(
+            order=row, status=report.raw_status, statusTimestamp=order.status_ms
+        )
+        return OrderStatusAnswer(status="order", order=entry)
+
+
+def _clearinghouse_state(positions: list[AssetPosition], equity: str) -> ClearinghouseState:
+    summary = MarginSummary(
+        accountValue=equity, totalMarginUsed=ZERO, totalNtlPos=ZERO, totalRawUsd=equity
+    )
+    return ClearinghouseState(
+        assetPositions=positions,
+        crossMaintenanceMarginUsed=ZERO,
+        crossMarginSummary=summary,
+        marginSummary=summary,
+        withdrawable=equity,
+        time=epoch_ms(),
+    )
+
+
+def _empty_clearinghouse() -> ClearinghouseState:
+    return _clearinghouse_state([], ZERO)

@@ -1,0 +1,349 @@
+"""``mm-console``: the command line.  Flags, config commands, the headless reporter.
+
+It lives outside ``core``: it is the one module that wires the engine to the screen.  The
+headless path (``--no-ui``) and the config commands never import Textual: a server without a
+terminal must not pay for, or break on, the screen.  The console is imported lazily, only when
+it is asked for.  Exit codes (``core.exitcodes``): 0 normal stop, 1 a swarm seed broke an
+invariant, 2 bad config or arguments, 3 stopped by a safety rule -- halted, or the kill switch
+latched -- or orders left on the venue after the stop (D37, ``RunResult.exit_code``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from core.config import Config, ConfigError, load, problems_of, write_defaults
+from core.exitcodes import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mm-console",
+        description="Run a market maker in-process and watch and control it from the terminal.",
+    )
+    p.add_argument("--config", type=Path, help="config file (default: the packaged config.toml)")
+    p.add_argument("--no-ui", action="store_true", help="run headless: one status line a second")
+    p.add_argument(
+        "--json", action="store_true", help="headless status as JSON lines (implies --no-ui)"
+    )
+    p.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
+    p.add_argument("--seed", type=int, help="seed of the embedded exchange (default: config)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="show what the console is for: the embedded exchange with rejections, backoff, "
+        "a recovery and a reconnect within the first minute",
+    )
+    p.add_argument(
+        "--read-only", action="store_true", help="console: disable every order-affecting key"
+    )
+    p.add_argument("--venue", choices=("sim", "hyperliquid"), help="override venue.kind")
+    p.add_argument("--network", choices=("testnet", "mainnet"), help="override venue.network")
+    p.add_argument(
+        "--api-url", help="override venue.api_url (e.g. the loopback twin, http://127.0.0.1:8765)"
+    )
+    p.add_argument(
+        "--confirm-mainnet",
+        action="store_true",
+        help="required to trade Hyperliquid mainnet: real money",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    cfg = sub.add_parser("config", help="check or write a config file")
+    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = cfg_sub.add_parser("check", help="validate a config file")
+    check.add_argument("path", type=Path, nargs="?", help="file to check (default: packaged)")
+    init = cfg_sub.add_parser("init", help="write the default config to a file")
+    init.add_argument("path", type=Path)
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    twin = sub.add_parser(
+        "sim-server",
+        help="serve the embedded exchange over Hyperliquid's HTTP and WebSocket protocol",
+    )
+    twin.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (0: any)")
+    twin.add_argument("--seed", type=int, dest="twin_seed", help="seed (default: [sim] seed)")
+    twin.add_argument(
+        "--account",
+        action="append",
+        type=_address,
+        default=[],
+        help="an address allowed to sign (default: the key in venue.key_env / venue.key_file)",
+    )
+    twin.add_argument(
+        "--faults", choices=("none", "adversarial"), default="none", help="wire fault plan"
+    )
+    swarm = sub.add_parser(
+        "swarm", help="run seeded adversarial simulations of the maker and check invariants"
+    )
+    swarm.add_argument("--seeds", type=_positive_int, default=100, help="how many seeds")
+    swarm.add_argument("--start", type=_non_negative_int, default=0, help="first seed")
+    swarm.add_argument(
+        "--duration", type=_positive_float, default=120.0, help="simulated seconds of faults"
+    )
+    swarm.add_argument(
+        "--faults",
+        choices=("swarm", "instant", "calm", "adversarial"),
+        default="swarm",
+        help="swarm: each seed draws its own fault mix (default); else one preset for all",
+    )
+    swarm.add_argument("--jobs", type=_positive_int, help="worker processes (default: CPUs)")
+    swarm.add_argument(
+        "--trace", action="store_true", help="print every event and command (runs in-process)"
+    )
+    swarm.add_argument(
+        "--without",
+        type=_shrinkable_parts,
+        default=(),
+        metavar="PARTS",
+        help="switch these parts of each seed's plan off, comma-separated (a shrunk replay): "
+        "latency, late_answer, stale_snapshot, disconnect, timeout, lost_request, "
+        "rate_limit_storm, mixed_reject, operator, and the adversary's storm_429, "
+        "venue_cancels, resting_rejected, oid_only_news, fills_delayed, fills_lost, "
+        "malformed_rows, altered_duplicates, unknown_statuses, duplicate_acks",
+    )
+    return p
+
+
+def _shrinkable_parts(text: str) -> tuple[str, ...]:
+    from core.harness.scenario import SHRINKABLE
+
+    parts = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in parts if part not in SHRINKABLE]
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(unknown) or repr(text)} is not a part of the plan; "
+            f"choose from {', '.join(SHRINKABLE)}"
+        )
+    return parts
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _address(text: str) -> str:
+    if re.fullmatch(r"0x[0-9a-fA-F]{40}", text) is None:
+        raise argparse.ArgumentTypeError(f"not an address (0x and 40 hex digits): {text!r}")
+    return text
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 0 to 65535, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "config":
+            return _config_command(args)
+        if args.command == "swarm":
+            return _swarm_command(args)
+        config = _with_venue_flags(load(args.config), args)
+        if args.demo:
+            from core.demo import demo
+
+            config = demo(config)
+        if args.command == "sim-server":
+            return _sim_server_command(config, args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    if args.no_ui or args.json:
+        # JSON lines are for a file or a pipe: a console would write escape codes into it.
+        return run_headless(config, args)
+    from tui.run import run_console  # the console is the only place Textual is imported
+
+    return run_console(config, seed=args.seed, duration=args.duration, read_only=args.read_only)
+
+
+def _with_venue_flags(config: Config, args: argparse.Namespace) -> Config:
+    """``--venue``, ``--network``, ``--api-url`` and ``--confirm-mainnet`` over the file."""
+    update: dict[str, object] = {}
+    if args.venue is not None:
+        update["kind"] = args.venue
+    if args.network is not None:
+        update["network"] = args.network
+    if args.api_url is not None:
+        update["api_url"] = args.api_url
+    if args.confirm_mainnet:
+        update["mainnet_confirmed"] = True
+    if not update:
+        return config
+    try:
+        venue = config.venue.model_validate(
+            {**config.venue.model_dump(), **update, "mainnet_confirmed": False}
+        ).model_copy(update={"mainnet_confirmed": bool(args.confirm_mainnet)})
+    except ValidationError as exc:
+        raise ConfigError("command line", [f"venue.{p}" for p in problems_of(exc)]) from None
+    return config.model_copy(update={"venue": venue})
+
+
+def _sim_server_command(config: Config, args: argparse.Namespace) -> int:
+    """The loopback twin on 127.0.0.1 until Ctrl-C (exit 0)."""
+    from core.venues.hyperliquid.keys import KeySourceError, load_private_key
+    from core.venues.loopback import serve
+    from core.venues.loopback.faults import TwinFaults
+
+    accounts = [a.lower() for a in args.account]
+    if not accounts:
+        try:
+            key = load_private_key(config.venue.key_env, config.venue.key_file)
+        except KeySourceError as exc:
+            print(
+                f"mm-console sim-server: name the account it serves with --account 0x…, or "
+                f"provide the key the client will use ({exc})",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        from eth_account import Account
+
+        accounts = [Account.from_key(key.reveal()).address.lower()]
+    sim = config.sim
+    if args.twin_seed is not None:
+        sim = sim.model_copy(update={"seed": args.twin_seed})
+    try:
+        asyncio.run(
+            serve.run(
+                sim,
+                account=accounts[0],
+                agents=accounts[1:],
+                faults=TwinFaults.preset(args.faults),
+                port=args.port,
+            )
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as exc:
+        print(f"mm-console sim-server: cannot listen on port {args.port}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    if args.config_command == "check":
+        cfg = load(args.path)
+        source = args.path if args.path is not None else "packaged defaults"
+        print(f"{source}: OK (venue {cfg.venue.kind}, market {cfg.market.symbol})")
+        return EXIT_OK
+    write_defaults(args.path, force=args.force)
+    print(f"wrote the default config to {args.path}")
+    return EXIT_OK
+
+
+def _swarm_command(args: argparse.Namespace) -> int:
+    """Run the seeds, print the table and every violation report; 1 if any violation."""
+    from core.harness.swarm import SeedResult, render_summary, run_seed, run_swarm
+
+    seeds = range(args.start, args.start + args.seeds)
+    if args.trace:
+        failed = False
+        for seed in seeds:
+            result = run_seed(
+                seed, args.duration, args.faults, trace=sys.stdout, without=args.without
+            )
+            print("\n".join(result.report) or f"seed {seed}: no violation", flush=True)
+            failed = failed or result.invariant is not None
+        return EXIT_VIOLATIONS if failed else EXIT_OK
+    progress: Callable[[SeedResult], None] | None = None
+    finish: Callable[[], None] | None = None
+    if sys.stderr.isatty():
+        try:
+            from tui.swarm_report import progress_bar
+        except ImportError:  # rich missing: plain output only
+            pass
+        else:
+            progress, finish = progress_bar(args.seeds)
+    try:
+        summary = run_swarm(
+            seeds,
+            args.duration,
+            args.faults,
+            jobs=args.jobs,
+            on_result=progress,
+            without=args.without,
+        )
+    finally:
+        if finish is not None:
+            finish()
+    for violation in summary.violations:
+        print("\n".join(violation.report), flush=True)
+    print("\n".join(render_summary(summary)), flush=True)
+    return EXIT_VIOLATIONS if summary.violations else EXIT_OK
+
+
+def run_headless(config: Config, args: argparse.Namespace) -> int:
+    from core.gcpolicy import quiet_collector
+    from core.reporter import HeadlessReporter, summary_lines
+    from core.session import SessionError, build_session
+
+    try:
+        session = build_session(config, seed=args.seed)
+    except SessionError as exc:
+        print(f"mm-console: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    reporter = HeadlessReporter(
+        session.maker.instrument,
+        json_lines=args.json,
+        out=sys.stdout,
+        on_gone=session.runner.request_stop,
+    )
+    session.runner.on_view = reporter.on_view
+    quiet_collector()
+    result = asyncio.run(session.runner.run(args.duration, install_signals=True))
+    summary = reporter.summary(session.runner.latest_view, result)
+    text = json.dumps(summary) if args.json else "\n".join(summary_lines(summary))
+    if reporter.gone:
+        _silence_stdout()
+        print(f"mm-console: {result.reason}; the summary goes here instead:", file=sys.stderr)
+        print(text, file=sys.stderr)
+    else:
+        print(text, flush=True)
+    for error in result.errors:
+        print(error, file=sys.stderr)
+    return result.exit_code
+
+
+def _silence_stdout() -> None:
+    """Point a closed standard output at /dev/null, so that the interpreter's last flush does
+    not print a BrokenPipeError traceback on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,4 @@
+"""The deterministic harness.
+
+The virtual-time loop, the swarm's determinism and invariants, every seed that ever failed.
+"""

@@ -1,0 +1,5 @@
+"""The console.
+
+Pilot tests of the keys, the emergency input thread, views from a virtual-time engine,
+and SVG snapshots.
+"""

@@ -1,0 +1,117 @@
+"""The exposure pane: position, pending and worst-case exposure against the limit (D17), with
+the session's position and net PnL trends as Textual sparklines beside the numbers.
+
+Worst-case bars warn and never block orders: the maker's risk rules decide that; this pane
+shows how close the book of resting orders could take the position to its limit.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Sparkline, Static
+
+from core.view import ConsoleView
+from tui import fmt
+from tui.panes import TextPane
+
+
+class ExposurePane(TextPane):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "exposure--label",
+        "exposure--bid",
+        "exposure--ask",
+        "exposure--fill",
+        "exposure--empty",
+        "exposure--breach",
+    }
+
+    def build(self, view: ConsoleView) -> Text:
+        inst = view.instrument
+        ex = view.exposure
+        limit = max(1, view.limits.max_position)
+        width = max(4, self.content_region.width - 27)
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append("position  ", self.style_of("exposure--label"))
+        t.append(f"{fmt.signed_size(inst, ex.position):>10}")
+        t.append(f"   limit ±{fmt.size(inst, limit)}\n", self.style_of("exposure--label"))
+        t.append("pending   ", self.style_of("exposure--label"))
+        t.append(f"bid {fmt.size(inst, ex.pending_bid)}", self.style_of("exposure--bid"))
+        t.append("  ")
+        t.append(f"ask {fmt.size(inst, ex.pending_ask)}\n", self.style_of("exposure--ask"))
+        for label, lots, breached in (
+            ("worst max ", ex.worst_case_max_position, ex.breaches_long),
+            ("worst min ", ex.worst_case_min_position, ex.breaches_short),
+        ):
+            t.append(label, self.style_of("exposure--label"))
+            t.append(f"{fmt.signed_size(inst, lots):>10} ")
+            full, empty = fmt.bar(abs(lots) / limit, width)
+            t.append(full, self.style_of("exposure--breach" if breached else "exposure--fill"))
+            t.append(empty, self.style_of("exposure--empty"))
+            t.append(f"{abs(lots) * 100 // limit:>4}%\n")
+        if ex.breached:
+            t.append(
+                " ⚠ worst case beyond the position limit (warning, orders not blocked) ",
+                self.style_of("exposure--breach"),
+            )
+        t.rstrip()
+        return t
+
+
+def _latest(bucket: Sequence[float]) -> float:
+    """A sparkline bar shows where its stretch of the session ended, not its extreme."""
+    return bucket[-1]
+
+
+class Trend(Horizontal):
+    """One labelled Textual ``Sparkline`` of a series sampled over the session."""
+
+    DEFAULT_CSS = """
+    Trend { height: 1; }
+    Trend > .trend--label { width: 10; color: $muted; }
+    Trend > Sparkline { width: 1fr; }
+    """
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.line = Sparkline([], summary_function=_latest)
+        self._label = label
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._label, classes="trend--label")
+        yield self.line
+
+
+class ExposureBox(Vertical):
+    """The exposure pane: the numbers, then the session's position and net PnL as sparklines
+    (issue 16), one point a second over the last ten minutes."""
+
+    HISTORY_S = 600
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.numbers = ExposurePane()
+        self.position_trend = Trend("pos trend")
+        self.pnl_trend = Trend("PnL trend")
+        self._positions: deque[float] = deque(maxlen=self.HISTORY_S)
+        self._pnls: deque[float] = deque(maxlen=self.HISTORY_S)
+        self._sampled_at = float("-inf")
+
+    def compose(self) -> ComposeResult:
+        yield self.numbers
+        yield self.position_trend
+        yield self.pnl_trend
+
+    def show(self, view: ConsoleView) -> None:
+        self.numbers.show(view)
+        if view.time - self._sampled_at >= 1.0:
+            self._sampled_at = view.time
+            self._positions.append(float(view.position))
+            self._pnls.append(view.pnl())
+            self.position_trend.line.data = tuple(self._positions)
+            self.pnl_trend.line.data = tuple(self._pnls)
