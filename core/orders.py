@@ -840,10 +840,17 @@ class OrderTracker:
     ) -> Outcome:
         """Register what traded at once (D3, D4).  Stream fills for this order that arrived
         before the ack were the first of those same trades: only the rest is new, and only the
-        rest will be repeated by the stream."""
+        rest will be repeated by the stream.
+
+        An order already finished by the stream's news (a "filled" update that overtook the
+        ack, D10) still counts what the ack says traded: the update names no amount, and the
+        trades' own fills may never come (swarm seed 1319955: an IOC's "filled" update, then
+        its ack, then no fills; the position stayed 0.37 ETH short until the venue refused the
+        recovery's next IOC).  Only a rejected order's ack counts nothing here: the venue
+        contradicts itself, and the maker asks it and claims what rests (D31)."""
         new_lots = max(0, filled - order.filled)
         position_delta = value_delta = 0
-        if new_lots and not order.state.is_terminal:
+        if new_lots and order.state is not S.REJECTED:
             new_value = max(0, value - order.fill_value) if order.filled else value
             self.ledger.register_immediate(order.cloid, new_lots)
             self._remove_exposure(order)

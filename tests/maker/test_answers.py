@@ -98,3 +98,25 @@ def test_D4_the_trade_behind_an_immediate_fill_replaces_its_row(part: int) -> No
     left = [(None, filled - part)] if part < filled else []
     assert rows == [*left, (11, part)], rows
     assert sum(size for _, size in rows) == filled == s.maker.position.lots
+
+
+@pytest.mark.parametrize("fills_arrive", [False, True], ids=["fills-lost", "fills-later"])
+def test_D10_D4_an_ack_overtaken_by_its_filled_update_still_counts_what_traded(
+    fills_arrive: bool,
+) -> None:
+    """D10/D4 (swarm seed 1319955): the "filled" update overtakes the placement's answer.
+    The update names no amount; the ack says what traded at once, and that is counted even
+    though the order is already finished -- whether the trades' fills never come (the
+    position was left short) or come later (counted once, not again)."""
+    s, first = running_maker()
+    (bid,) = places(first, Side.BID)
+    s.handle(OrderUpdate(90, bid.cloid, VenueStatus.FILLED, "filled"), s.now + 0.01)
+    assert s.maker.position.lots == 0  # no amount yet: nothing to count
+    s.handle(
+        PlaceAck(bid.cloid, 90, AckStatus.FILLED, bid.size, bid.size * bid.price), s.now + 0.01
+    )
+    assert s.maker.position.lots == bid.size
+    if fills_arrive:
+        s.handle(fill(11, bid, size=bid.size, oid=90), s.now + 0.01)
+        assert s.maker.position.lots == bid.size
+    assert s.order(bid.cloid).state in (OrderState.FILLED, OrderState.FILLED_IMMEDIATELY)

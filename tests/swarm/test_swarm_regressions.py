@@ -167,3 +167,15 @@ def test_seed_1301064_a_fill_lost_at_the_end_of_the_faults_needs_a_sync_to_be_fo
     for both when fills can be lost (``scenario.FOUND_BY_SYNC_S``)."""
     result = run_seed(1301064)
     assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1319955_an_ack_overtaken_by_its_filled_update_counted_nothing() -> None:
+    """Seed 1319955 (fills delayed and lost, stale snapshots, timeouts, lost requests; shrunk:
+    venue cancels not needed), found by the 50,000-seed run of issue 14: prompt_convergence at
+    77 s, local -8676 lots, venue -1324.  A recovery IOC's "filled" update overtook its ack
+    (D10); the ack's filled=3676 was then ignored because the order was already finished, and
+    the trade's fill was lost: an IOC's "filled" names no amount, so no fill gap opened either.
+    The next IOC repeated it, and the third was refused "Reduce only order would increase
+    position".  Fixed: an ack counts what traded at once whatever the stream said first (D4)."""
+    result = run_seed(1319955)
+    assert result.invariant is None, "\n".join(result.report)
