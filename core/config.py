@@ -7,6 +7,9 @@ Unknown keys are errors: a typo such as ``max_positon`` must not silently fall b
 Secrets are never read from or written to this file (D21): the venue's private key comes from
 the environment or an owner-only key file named here, and a key that looks like a secret is
 refused with a message saying where it belongs.
+
+One module of about 410 lines on purpose: the models mirror ``config.toml`` table by table,
+and a key is easiest to find in one file read from top to bottom.
 """
 
 from __future__ import annotations

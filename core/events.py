@@ -8,6 +8,9 @@ the operator (D11).  Times are seconds as floats in the venue's clock when it gi
 
 Answers to a submitted ``Batch`` carry its ``batch_id`` so that a rejected batch counts as one
 event for backoff (D12) while each item is still applied on its own (D7).
+
+One module of about 420 lines on purpose: it is the contract every venue and the maker share,
+and a newcomer should read every event in one place, as the list of what can happen.
 """
 
 from __future__ import annotations
