@@ -5,7 +5,7 @@ runs them, so ``python -m pytest`` enforces them.  Imports count wherever they a
 the top of a module or lazily inside a function.
 
 * ``pure-core`` -- the pure core is sans-I/O.  It is every module of ``core`` that decides or
-  describes: the maker (``core.maker``, a module or a package: its submodules count as the
+  describes: the maker (the package ``core.maker``: every room of it counts as the
   maker), the parts it is built from (orders, fills, book, exposure, rejections, recovery,
   reconcile, risk, strategy, executor, pacing, oidnews, fillgaps, view), the vocabulary (units,
   events, commands, actions), the configuration (config, simconfig, keymap, demo) and the exit
@@ -106,16 +106,6 @@ def _append(root: Path, module: str, text: str) -> None:
         f.write(text)
 
 
-def _maker_as_package(root: Path) -> Path:
-    """``core.maker`` as a package (it is being split into one): the package's directory."""
-    module = root / "core" / "maker.py"
-    package = root / "core" / "maker"
-    if module.is_file():
-        package.mkdir()
-        module.rename(package / "__init__.py")
-    return package
-
-
 # ---- the rules hold today ------------------------------------------------------------
 
 
@@ -200,11 +190,11 @@ def test_a_broken_rule_fails_the_check(tmp_path: Path, case: str) -> None:
         assert line in proc.stdout, proc.stdout
 
 
-def test_rules_on_the_maker_cover_it_as_a_package(tmp_path: Path) -> None:
-    """``core.maker`` is becoming a package: a submodule that takes a clock, and a venue that
-    imports the submodule, are both refused."""
+def test_rules_on_the_maker_cover_every_room_of_the_package(tmp_path: Path) -> None:
+    """``core.maker`` is a package: a room of it that takes a clock, and a venue that imports
+    that room, are both refused."""
     root = _copy(tmp_path)
-    package = _maker_as_package(root)
+    package = root / "core" / "maker"
     (package / "_probe.py").write_text("import time  # noqa\n", encoding="utf-8")
     _append(root, "core/venues/sim/book.py", _LAZY.format("import core.maker._probe"))
     proc = lint(root)
