@@ -82,8 +82,8 @@ class Reconciler:
         interval: float,
         position_tolerance: int,
         timeout: float,
+        size_text: Callable[[int], str],
         min_gap: float = 1.0,
-        size_text: Callable[[int], str] = lambda lots: f"{lots:+d} lots",
     ) -> None:
         self._size_text = size_text  # a signed drift in the operator's units ("+0.05 ETH")
         self.grace_period = grace_period

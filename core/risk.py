@@ -73,7 +73,7 @@ def kill_reason(
     pnl: Fraction,
     data_age: float | None,
     connected: bool,
-    size_text: Callable[[int], str] = lambda lots: f"{lots} lots",
+    size_text: Callable[[int], str],
 ) -> str | None:
     """The first automatic kill trigger that holds now, or None.  ``size_text`` says a size in
     the operator's units (the maker passes the instrument's coin units).

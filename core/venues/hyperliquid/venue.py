@@ -520,7 +520,7 @@ class HyperliquidVenue:
                 if classify_post_error(exc.text) is RejectionClass.RATE_LIMIT:
                     raise _Refused(exc.text, RejectionClass.RATE_LIMIT) from None
             except (NotConnected, PostLost):
-                pass
+                pass  # the socket is gone or lost the post: ask again over REST, below
         assert self._rest is not None
         try:
             return await self._rest.info(body)
