@@ -53,4 +53,13 @@ class Quit:
     reason: str = "operator quit"
 
 
-Action = Pause | Resume | CancelAllOrders | CancelOrder | Kill | Rearm | Quit
+@dataclass(frozen=True, slots=True)
+class Halt:
+    """Stop for good: cancel everything and never quote again in this session (D37).  The
+    shell asks for it when something the session was told it requires has failed (a journal
+    with ``journal.required``); unlike a kill, no re-arm undoes it."""
+
+    reason: str
+
+
+Action = Pause | Resume | CancelAllOrders | CancelOrder | Kill | Rearm | Quit | Halt

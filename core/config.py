@@ -215,6 +215,21 @@ class EmergencyConfig(_Section):
         return self
 
 
+class JournalConfig(_Section):
+    """The session's journal (issue 17): every input the maker received and every batch it
+    sent, one SQLite file per session, for ``mm-console replay`` and ``mm-console journal``.
+    ``dir`` empty means the user's data directory (``$XDG_DATA_HOME/mm-console/journals``).
+    Old journals there are deleted at start-up beyond ``max_total_mb`` (oldest first) or
+    ``max_age_days``.  A journal that cannot be written is reported once and quoting goes on,
+    unless ``required``: then the session refuses to start, or halts (cancels everything)."""
+
+    enabled: bool = True
+    dir: str = ""
+    required: bool = False
+    max_total_mb: int = Field(default=2048, ge=1, le=10_000_000)
+    max_age_days: float = Field(default=30.0, gt=0, le=36500)
+
+
 KEY_ACTIONS = tuple(keymap.DEFAULT_KEYS)
 
 
@@ -251,6 +266,7 @@ class Config(_Section):
     emergency: EmergencyConfig = Field(default_factory=EmergencyConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
+    journal: JournalConfig = Field(default_factory=JournalConfig)
 
     @model_validator(mode="after")
     def _sim_market_matches(self) -> Config:

@@ -8,6 +8,7 @@ case, and the one reason each side is not quoting (D27).  It never touches the m
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -68,8 +69,13 @@ class HeadlessReporter:
         self.gone = False
         self._last: float | None = None
         self.lines = 0
+        self._journal_told = False
 
     def on_view(self, view: ConsoleView) -> None:
+        journal = view.journal
+        if journal is not None and journal.failed and not self._journal_told:
+            self._journal_told = True  # reported once (issue 17)
+            print(f"mm-console: the session is not recorded: {journal.failed}", file=sys.stderr)
         if self.gone or (self._last is not None and view.time - self._last < 1.0):
             return
         self._last = view.time
@@ -202,6 +208,10 @@ def session_summary(
             "anomalies": c.anomalies(),
         }
     )
+    journal = v.journal
+    if journal is not None:
+        # Issue 17: where the session was recorded, or why it was not.
+        out["journal"] = f"NOT RECORDED: {journal.failed}" if journal.failed else journal.path
     return out
 
 

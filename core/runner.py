@@ -27,13 +27,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.actions import Action, Kill, Quit
+from core.actions import Action, Halt, Kill, Quit
 from core.clock import Clock
 from core.commands import Batch
 from core.exitcodes import EXIT_HALTED, EXIT_OK
+from core.journal.recorder import Journal
 from core.maker import MarketMaker
 from core.venues.base import Venue
-from core.view import ConsoleView, Mode, SweepPhase
+from core.view import ConsoleView, JournalView, Mode, SweepPhase
 
 _YIELD_EVERY = 16
 # How many batches' send times are kept to time the venue's answers, and how many recent answer
@@ -80,6 +81,8 @@ class Runner:
         publish_hz: float = 10.0,
         stop_timeout: float = 10.0,
         on_view: Callable[[ConsoleView], None] | None = None,
+        journal: Journal | None = None,
+        journal_required: bool = False,
     ) -> None:
         self.maker = maker
         self.venue = venue
@@ -96,6 +99,10 @@ class Runner:
         self.batches_sent = 0
         self.events_handled = 0
         self.on_batch: Callable[[Batch], None] | None = None
+        # Issue 17: every input the maker receives and every batch it returns, recorded.
+        self.journal = journal
+        self.journal_required = journal_required
+        self.journal_problem: str | None = None  # why this session is not recorded, if so
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_reason: str | None = None
         self._stop = asyncio.Event()
@@ -103,15 +110,25 @@ class Runner:
 
     # ---- thread-safe controls -----------------------------------------------------------
 
-    def operate(self, action: Action) -> None:
-        """Run an operator action on the runner's loop, ahead of queued events."""
+    def operate(self, action: Action, source: str = "operator") -> None:
+        """Run an operator action on the runner's loop, ahead of queued events.  ``source``
+        says who asked (a console key, a signal, the runner itself), for the journal."""
         loop = self._loop
         if loop is None:
             raise RuntimeError("the runner is not running")
         if _on_loop(loop):
-            self._operate_now(action)
+            self._operate_now(action, source)
         else:
-            loop.call_soon_threadsafe(self._operate_now, action)
+            loop.call_soon_threadsafe(self._operate_now, action, source)
+
+    def journal_failed(self, reason: str) -> None:
+        """From the journal's writer thread, once: it stopped recording.  Quoting continues,
+        unless the config requires a journal: then the engine halts (cancel everything)."""
+        loop = self._loop
+        if not self.journal_required or loop is None:
+            return
+        halt = Halt(f"journal required, and it failed: {reason}")
+        loop.call_soon_threadsafe(self._operate_now, halt, "journal")
 
     def request_stop(self, reason: str) -> None:
         loop = self._loop
@@ -141,7 +158,11 @@ class Runner:
             self._install_signals()
         await self.venue.connect()
         self._ready.set()
-        await self._submit(self.maker.start(self.clock.now()))
+        now = self.clock.now()
+        batches = self.maker.start(now)
+        if self.journal is not None:
+            self.journal.start(now, batches)
+        await self._submit(batches)
         tasks = [
             asyncio.create_task(self._pump(), name="pump"),
             asyncio.create_task(self._ticker(), name="ticker"),
@@ -165,11 +186,16 @@ class Runner:
             # From here an action could only be queued on a loop that never runs it again:
             # ``operate`` now refuses, so the caller can say it was not sent.
             self._loop = None
-        return self._result()
+        result = self._result()
+        if self.journal is not None:
+            self.journal.close(
+                {"reason": result.reason, "mode": result.mode.value, "exit_code": result.exit_code}
+            )
+        return result
 
     async def _shutdown(self) -> None:
         """Cancel everything and wait (bounded) until the venue is verified empty."""
-        self._operate_now(Quit(self._stop_reason or "stop"))
+        self._operate_now(Quit(self._stop_reason or "stop"), "runner")
         deadline = self.clock.now() + self.stop_timeout
         while not self.maker.quiescent_after_stop and self.clock.now() < deadline:
             await asyncio.sleep(0.02)
@@ -190,14 +216,19 @@ class Runner:
     # ---- the three loops --------------------------------------------------------------
 
     async def _pump(self) -> None:
-        maker, clock = self.maker, self.clock
+        maker, clock, journal = self.maker, self.clock, self.journal
         n = 0
         async for event in self.venue.events():
+            now = clock.now()
             try:
-                batches = maker.handle(event, clock.now())
+                batches = maker.handle(event, now)
             except Exception:
+                if journal is not None:
+                    journal.event(event, now, None, raised=True)
                 self._engine_error("handle", event)
                 continue
+            if journal is not None:
+                journal.event(event, now, batches)
             self.events_handled += 1
             answered = getattr(event, "batch_id", None)
             if answered is not None:
@@ -217,13 +248,17 @@ class Runner:
         while True:
             await asyncio.sleep(max(0.0, expected - clock.now()))
             now = clock.now()
-            maker.loop_lag = max(0.0, now - expected)
+            maker.loop_lag = lag = max(0.0, now - expected)
             expected = max(expected + interval, now)
             try:
                 batches = maker.tick(now)
             except Exception:
+                if self.journal is not None:
+                    self.journal.tick(now, lag, None, raised=True)
                 self._engine_error("tick", None)
                 continue
+            if self.journal is not None:
+                self.journal.tick(now, lag, batches)
             if batches:
                 await self._submit(batches)
 
@@ -244,6 +279,7 @@ class Runner:
             epoch_offset=self.clock.epoch_offset(),
             started=self.started_at,
             answer_s=statistics.median(times) if times else None,
+            journal=self._journal_view(),
         )
         self.latest_view = view
         if self.on_view is not None:
@@ -251,12 +287,32 @@ class Runner:
 
     # ---- internals ----------------------------------------------------------------------
 
-    def _operate_now(self, action: Action) -> None:
+    def _journal_view(self) -> JournalView | None:
+        if self.journal is None:
+            if self.journal_problem is None:
+                return None
+            return JournalView("", 0, 0.0, 0, self.journal_problem, self.journal_required)
+        status = self.journal.status()
+        return JournalView(
+            str(self.journal.path),
+            status.size_bytes,
+            status.lag_s,
+            status.recorded,
+            status.failed,
+            self.journal_required,
+        )
+
+    def _operate_now(self, action: Action, source: str = "operator") -> None:
+        now = self.clock.now()
         try:
-            batches = self.maker.operate(action, self.clock.now())
+            batches = self.maker.operate(action, now)
         except Exception:
+            if self.journal is not None:
+                self.journal.action(action, source, now, None, raised=True)
             self._engine_error("operate", action)
             return
+        if self.journal is not None:
+            self.journal.action(action, source, now, batches)
         if batches:
             for batch in batches:
                 self._count(batch)
@@ -299,7 +355,7 @@ class Runner:
             del self.errors[:50]
         if where != "operate":
             with contextlib.suppress(Exception):
-                self._operate_now(Kill(f"engine error in {where}"))
+                self._operate_now(Kill(f"engine error in {where}"), "runner")
 
     def _install_signals(self) -> None:
         loop = self._loop

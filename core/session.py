@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from core.clock import Clock, WallClock
 from core.config import Config
-from core.maker import MakerParams, MarketMaker
+from core.maker import MarketMaker
+from core.maker.recipe import MakerRecipe
 from core.runner import Runner
 from core.venues.base import Venue
 from core.venues.sim.venue import SimVenue
@@ -24,6 +25,8 @@ class Session:
     maker: MarketMaker
     runner: Runner
     clock: Clock
+    recipe: MakerRecipe  # what the maker was built from: the journal writes it down
+    seed: int | None = None  # the embedded exchange's seed (None on a real venue)
 
 
 class SessionError(Exception):
@@ -39,12 +42,10 @@ def build_session(
     sim = config.sim if seed is None else config.sim.model_copy(update={"seed": seed})
     venue = SimVenue(sim, clock)
     instrument = venue.instrument
-    params = MakerParams.from_config(config, instrument, live=False)
     # A fresh cloid prefix per process: ids never repeat across restarts (D2, D22).
     prefix = int.from_bytes(os.urandom(4), "big") if seed is None else (sim.seed & 0xFFFFFFFF)
-    maker = MarketMaker(
-        params, instrument, venue=f"embedded sim ({sim.symbol})", cloid_prefix=prefix
-    )
+    recipe = MakerRecipe(config, instrument, False, f"embedded sim ({sim.symbol})", prefix)
+    maker = recipe.build()
     runner = Runner(
         maker,
         venue,
@@ -52,7 +53,7 @@ def build_session(
         tick_interval=config.strategy.tick_interval_s,
         publish_hz=config.ui.refresh_hz,
     )
-    return Session(config, venue, maker, runner, clock)
+    return Session(config, venue, maker, runner, clock, recipe, sim.seed)
 
 
 def _hyperliquid_session(config: Config, clock: Clock) -> Session:
@@ -88,12 +89,12 @@ def _hyperliquid_session(config: Config, clock: Clock) -> Session:
         dead_man_s=v.dead_man_timeout_s if v.dead_man_switch else None,
     )
     venue = HyperliquidVenue(instrument, signer, settings, clock)
-    params = MakerParams.from_config(config, instrument, live=True)
     prefix = int.from_bytes(os.urandom(4), "big")
     # The endpoint, in the header: which network, and any other URL (the loopback twin).
     via = f" via {endpoints.api_url.split('//', 1)[-1]}" if v.api_url else ""
     label = f"hyperliquid {v.network}{via} ({instrument.symbol}, {abbreviate(user)})"
-    maker = MarketMaker(params, instrument, venue=label, cloid_prefix=prefix)
+    recipe = MakerRecipe(config, instrument, True, label, prefix)
+    maker = recipe.build()
     runner = Runner(
         maker,
         venue,
@@ -101,4 +102,4 @@ def _hyperliquid_session(config: Config, clock: Clock) -> Session:
         tick_interval=config.strategy.tick_interval_s,
         publish_hz=config.ui.refresh_hz,
     )
-    return Session(config, venue, maker, runner, clock)
+    return Session(config, venue, maker, runner, clock, recipe)

@@ -162,6 +162,7 @@ class Counters:
     rejections: int
     taker_fills: int
     recovery_iocs: int
+    disconnects: int  # the venue's stream lost (each is followed by a reconnect and a sync)
     tracked_orders: int
     pruned_orders: int
     syncs: int
@@ -176,6 +177,19 @@ class Counters:
             "illegal_transitions": self.illegal_transitions,
         }
         return {name: n for name, n in seen.items() if n}
+
+
+@dataclass(frozen=True, slots=True)
+class JournalView:
+    """The session's journal as the shell reports it (issue 17): where it is, how big, how far
+    behind the engine, and why it stopped recording if it did."""
+
+    path: str
+    size_bytes: int
+    lag_s: float
+    recorded: int
+    failed: str | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +235,7 @@ class ConsoleView:
     epoch_offset: float | None = None
     started: float | None = None  # when the session began, on the same time line as ``time``
     answer_s: float | None = None  # the venue's median answer time over recent batches
+    journal: JournalView | None = None  # stamped by the runner; None when not journaling
 
     def epoch(self, t: float) -> float | None:
         """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""

@@ -18,11 +18,16 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from core.config import Config, ConfigError, load, problems_of, write_defaults
 from core.exitcodes import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+
+if TYPE_CHECKING:
+    from core.metrics import MetricsExporter
+    from core.view import ConsoleView
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
         "--confirm-mainnet",
         action="store_true",
         help="required to trade Hyperliquid mainnet: real money",
+    )
+    p.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="record the session to this file (default: a new file under the journal "
+        "directory, see [journal])",
+    )
+    p.add_argument("--no-journal", action="store_true", help="do not record this session")
+    p.add_argument(
+        "--metrics-port",
+        type=_port,
+        metavar="N",
+        help="serve Prometheus metrics on 127.0.0.1:N (off by default)",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     cfg = sub.add_parser("config", help="check or write a config file")
@@ -109,6 +128,32 @@ def _parser() -> argparse.ArgumentParser:
         "venue_cancels, resting_rejected, oid_only_news, fills_delayed, fills_lost, "
         "malformed_rows, altered_duplicates, unknown_statuses, duplicate_acks",
     )
+    replay = sub.add_parser(
+        "replay", help="replay a recorded session into the console, or verify it headless"
+    )
+    replay.add_argument("path", type=Path, metavar="JOURNAL", help="the session's journal file")
+    replay.add_argument(
+        "--verify",
+        action="store_true",
+        help="headless: check that every recorded batch is reproduced exactly (exit 1 if not)",
+    )
+    replay.add_argument(
+        "--speed", type=_positive_float, default=1.0, help="console: play at this speed (1.0)"
+    )
+    journal = sub.add_parser("journal", help="list, show and export recorded sessions")
+    journal_sub = journal.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
+    ls = journal_sub.add_parser("ls", help="list the journals in a directory")
+    ls.add_argument("dir", type=Path, nargs="?", help="directory (default: the journal directory)")
+    show = journal_sub.add_parser("show", help="a journal's session and its inputs, as text")
+    show.add_argument("path", type=Path, metavar="JOURNAL")
+    show.add_argument(
+        "--limit", type=_non_negative_int, default=50, help="inputs to list (0: none; default 50)"
+    )
+    show.add_argument("--all", action="store_true", help="list every input")
+    for name, what in (("fills", "the session's fills"), ("orders", "the session's orders")):
+        export = journal_sub.add_parser(name, help=f"{what}, for post-mortems and accounting")
+        export.add_argument("path", type=Path, metavar="JOURNAL")
+        export.add_argument("--csv", action="store_true", help="CSV (the default and only form)")
     return p
 
 
@@ -172,6 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _config_command(args)
         if args.command == "swarm":
             return _swarm_command(args)
+        if args.command == "replay":
+            return _replay_command(args)
+        if args.command == "journal":
+            return _journal_command(args)
         config = _with_venue_flags(load(args.config), args)
         if args.demo:
             from core.demo import demo
@@ -187,7 +236,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_headless(config, args)
     from tui.run import run_console  # the console is the only place Textual is imported
 
-    return run_console(config, seed=args.seed, duration=args.duration, read_only=args.read_only)
+    return run_console(
+        config,
+        seed=args.seed,
+        duration=args.duration,
+        read_only=args.read_only,
+        journal=args.journal,
+        no_journal=args.no_journal,
+        metrics_port=args.metrics_port,
+    )
 
 
 def _with_venue_flags(config: Config, args: argparse.Namespace) -> Config:
@@ -307,23 +364,33 @@ def _swarm_command(args: argparse.Namespace) -> int:
 
 def run_headless(config: Config, args: argparse.Namespace) -> int:
     from core.gcpolicy import quiet_collector
+    from core.journal.files import JournalUnavailable, attach
     from core.reporter import HeadlessReporter, summary_lines
     from core.session import SessionError, build_session
 
     try:
         session = build_session(config, seed=args.seed)
-    except SessionError as exc:
+        notice = attach(session, path=args.journal, disabled=args.no_journal)
+        metrics = _metrics(args.metrics_port)
+    except (SessionError, JournalUnavailable, _MetricsUnavailable) as exc:
         print(f"mm-console: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if notice:
+        print(f"mm-console: {notice}", file=sys.stderr)
     reporter = HeadlessReporter(
         session.maker.instrument,
         json_lines=args.json,
         out=sys.stdout,
         on_gone=session.runner.request_stop,
     )
-    session.runner.on_view = reporter.on_view
+    on_view = reporter.on_view
+    session.runner.on_view = on_view if metrics is None else _both(on_view, metrics.update)
     quiet_collector()
-    result = asyncio.run(session.runner.run(args.duration, install_signals=True))
+    try:
+        result = asyncio.run(session.runner.run(args.duration, install_signals=True))
+    finally:
+        if metrics is not None:
+            metrics.close()
     summary = reporter.summary(session.runner.latest_view, result)
     text = json.dumps(summary) if args.json else "\n".join(summary_lines(summary))
     if reporter.gone:
@@ -335,6 +402,79 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
     for error in result.errors:
         print(error, file=sys.stderr)
     return result.exit_code
+
+
+class _MetricsUnavailable(Exception):
+    """The metrics port cannot be listened on."""
+
+
+def _metrics(port: int | None) -> MetricsExporter | None:
+    """The Prometheus endpoint on 127.0.0.1, when ``--metrics-port`` asks for one."""
+    if port is None:
+        return None
+    from core.metrics import MetricsExporter
+
+    exporter = MetricsExporter()
+    try:
+        exporter.serve(port)
+    except OSError as exc:
+        raise _MetricsUnavailable(
+            f"cannot serve metrics on 127.0.0.1:{port}: {exc.strerror or exc}"
+        ) from None
+    return exporter
+
+
+def _both(
+    first: Callable[[ConsoleView], None], second: Callable[[ConsoleView], None]
+) -> Callable[[ConsoleView], None]:
+    def both(view: ConsoleView) -> None:
+        first(view)
+        second(view)
+
+    return both
+
+
+def _replay_command(args: argparse.Namespace) -> int:
+    """``replay --verify``: headless, exit 0 when every batch is reproduced, 1 at the first
+    divergence, 2 when the journal cannot be read.  Without ``--verify``: the console."""
+    from core.journal.replay import verify
+    from core.journal.store import JournalError
+
+    if args.verify:
+        try:
+            report = verify(args.path)
+        except JournalError as exc:
+            print(f"mm-console replay: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        print("\n".join(report.lines()), flush=True)
+        return EXIT_OK if report.ok else EXIT_VIOLATIONS
+    from tui.replay import run_replay  # the console is the only place Textual is imported
+
+    return run_replay(args.path, speed=args.speed)
+
+
+def _journal_command(args: argparse.Namespace) -> int:
+    from core.journal import export
+    from core.journal.files import default_dir
+    from core.journal.store import JournalError
+
+    try:
+        if args.journal_command == "ls":
+            print("\n".join(export.ls_lines(args.dir or default_dir())), flush=True)
+        elif args.journal_command == "show":
+            limit = None if args.all else args.limit
+            for line in export.show_lines(args.path, limit):
+                print(line)
+        elif args.journal_command == "fills":
+            export.write_fills(args.path, sys.stdout)
+        else:
+            export.write_orders(args.path, sys.stdout)
+    except JournalError as exc:
+        print(f"mm-console journal: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        _silence_stdout()
+    return EXIT_OK
 
 
 def _silence_stdout() -> None:

@@ -155,6 +155,7 @@ class ConsoleApp(App[None]):
 
     CSS_PATH = "console.tcss"
     TITLE = "mm-console"
+    READ_ONLY_NOTICE = "read-only: order-affecting keys are disabled"
     # The footer lists the bindings in this order: what protects money and the way out
     # first, then help, so that an 80-column terminal cuts only the rest (issue 16).
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -301,7 +302,7 @@ class ConsoleApp(App[None]):
         for problem in self._theme_problems:
             self.notify(problem, title="theme file skipped", severity="warning", timeout=10)
         if self._read_only:
-            self.notify("read-only: order-affecting keys are disabled", timeout=5)
+            self.notify(self.READ_ONLY_NOTICE, timeout=5)
         self._poll()
         self.set_interval(1.0 / self._ui.refresh_hz, self._poll)
         if self._started is not None:

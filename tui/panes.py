@@ -182,6 +182,10 @@ class HeaderPane(TextPane):
             f"{fmt.price(inst, view.best_ask)}  mid≈{mid}",
             self.style_of("header--label"),
         )
+        journal = view.journal
+        if journal is not None and journal.failed:
+            # Issue 17: a session that is no longer recorded says so on every frame.
+            t.append(f"  · NOT RECORDED: {journal.failed}", self.style_of("header--danger"))
         ended = view.sweep in (SweepPhase.VERIFIED, SweepPhase.FAILED)
         if ended and self._sweep_seen != (view.sweep, True):
             self._sweep_seen = (view.sweep, True)

@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -37,16 +38,38 @@ _TEARDOWN_GRACE_S = 3.0  # how long a stopped engine gets to finish before the p
 
 
 def run_console(
-    config: Config, *, seed: int | None, duration: float | None, read_only: bool
+    config: Config,
+    *,
+    seed: int | None,
+    duration: float | None,
+    read_only: bool,
+    journal: Path | None = None,
+    no_journal: bool = False,
+    metrics_port: int | None = None,
 ) -> int:
+    from core.journal.files import JournalUnavailable, attach
     from core.session import SessionError, build_session
 
+    metrics = None
     try:
         session = build_session(config, seed=seed)
-    except SessionError as exc:
+        attach(session, path=journal, disabled=no_journal)
+        if metrics_port is not None:
+            from core.metrics import MetricsExporter
+
+            metrics = MetricsExporter()
+            metrics.serve(metrics_port)
+    except (SessionError, JournalUnavailable) as exc:
         print(f"mm-console: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        print(
+            f"mm-console: cannot serve metrics on 127.0.0.1:{metrics_port}: {exc}", file=sys.stderr
+        )
+        return EXIT_USAGE
     runner = session.runner
+    if metrics is not None:
+        runner.on_view = metrics.update
     outcome: dict[str, Any] = {}
     # Two busy threads share one GIL: the screen and the engine.  Python hands the GIL over
     # every 5 ms by default, so a key press or a kill could wait behind a frame being painted;
@@ -107,6 +130,8 @@ def run_console(
         thread.join(runner.stop_timeout + 5.0)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if metrics is not None:
+            metrics.close()
     returned.set()
     return _report(outcome, thread.is_alive(), runner.latest_view)
 

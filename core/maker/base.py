@@ -181,6 +181,7 @@ class MakerBase:
                 "rejections",
                 "taker_fills",
                 "recovery_iocs",
+                "disconnects",
             ),
             0,
         )

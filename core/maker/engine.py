@@ -14,7 +14,17 @@ import dataclasses
 from fractions import Fraction
 from typing import assert_never
 
-from core.actions import Action, CancelAllOrders, CancelOrder, Kill, Pause, Quit, Rearm, Resume
+from core.actions import (
+    Action,
+    CancelAllOrders,
+    CancelOrder,
+    Halt,
+    Kill,
+    Pause,
+    Quit,
+    Rearm,
+    Resume,
+)
 from core.commands import (
     Batch,
     Command,
@@ -144,6 +154,7 @@ class MarketMaker(Reconciling, Projection):
                 self.reconciler.trigger("reconnect")
             case Disconnected():
                 self.connected = False
+                self.counters["disconnects"] += 1
                 self._log(now, "connection", f"disconnected: {event.reason}")
             case VenueNotice():
                 self.counters["venue_notices"] += 1
@@ -209,6 +220,9 @@ class MarketMaker(Reconciling, Projection):
                 self.life.on(QuotingEvent.QUIT)
                 self._log(now, "operator", f"stopping: {action.reason}; cancelling every order")
                 out.extend(self._begin_sweep("quit", now, urgent=True))
+            case Halt():
+                self._halt(now, action.reason)
+                out.extend(self._begin_sweep(f"halt: {action.reason}", now, urgent=True))
             case _:
                 assert_never(action)
         return self._batches(now, out) if out else []

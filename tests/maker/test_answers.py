@@ -89,9 +89,7 @@ def test_D4_the_trade_behind_an_immediate_fill_replaces_its_row(part: int) -> No
     s, first = running_maker()
     (bid,) = places(first, Side.BID)
     filled = 10
-    s.handle(
-        PlaceAck(bid.cloid, 90, AckStatus.FILLED, filled, filled * bid.price), s.now + 0.01
-    )
+    s.handle(PlaceAck(bid.cloid, 90, AckStatus.FILLED, filled, filled * bid.price), s.now + 0.01)
     assert [(f.tid, f.size) for f in s.view().fills] == [(None, filled)]
     s.handle(fill(11, bid, size=part, oid=90), s.now + 0.01)
     rows = [(f.tid, f.size) for f in s.view().fills]

@@ -1,0 +1,162 @@
+"""The journal file: one SQLite database per session, its tables, and reading it back.
+
+SQLite because it is the embedded default everyone can open (``sqlite3 FILE``, ``.tables``,
+``SELECT * FROM marks``), survives a killed writer (WAL: a committed transaction is in the file
+the moment the write returns, so a SIGKILL loses only what was not yet committed), and needs
+nothing beyond the standard library.  The tables:
+
+- ``meta``: one row per fact about the session, values as JSON text: the journal format,
+  mm-console's version, the venue, the instrument, the config (TOML), the seed, the cloid
+  prefix, the codec's schema, when it started and how it ended;
+- ``chunks``: everything the maker was given and everything it returned, in order, one row per
+  writer flush (about 0.1 s): the range of sequence numbers, monotonic and wall times it
+  covers, and ``data``, a zlib-compressed msgpack list of inputs.  Each input is ``[seq, kind,
+  name, mono, wall, venue_time, source, raised, payload, [batch, ...]]``: ``kind`` is
+  ``start``, ``event``, ``tick`` or ``action``; ``mono`` the ``now`` the maker was passed;
+  ``wall`` local Unix time; ``venue_time`` the venue's stamp when the event carries one;
+  ``source`` who asked (operator actions); ``raised`` when the maker raised on it (a bug,
+  recorded); ``payload`` the record and ``batch`` each batch returned
+  (``core.journal.codec``).  Compressed in chunks the journal of a default quoting session is
+  about a third of one row per input (``bench/bench_journal.py`` reports MB per hour);
+- ``marks``: one readable row per input worth finding -- operator actions, rejections,
+  reconnects, kills and halts (the batch with their cancel-all), inputs the maker raised on --
+  with its sequence number, wall time and a line of text: the post-mortem's index.
+
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+FORMAT = 1  # bump when the tables change; a journal of another format is refused by name
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    first_seq INTEGER PRIMARY KEY,
+    last_seq INTEGER NOT NULL,
+    inputs INTEGER NOT NULL,
+    first_mono REAL NOT NULL,
+    last_mono REAL NOT NULL,
+    first_wall REAL NOT NULL,
+    last_wall REAL NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS marks (
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    wall REAL NOT NULL,
+    name TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (seq, kind)
+) WITHOUT ROWID;
+"""
+
+
+class JournalError(Exception):
+    """A journal that cannot be read: missing, not a journal, another format, damaged."""
+
+
+@dataclass(frozen=True, slots=True)
+class InputRow:
+    seq: int
+    kind: str
+    name: str
+    mono: float
+    wall: float
+    venue_time: float | None
+    source: str | None
+    raised: bool
+    payload: bytes | None
+    batches: tuple[bytes, ...]  # what the maker returned for it, encoded
+
+
+def connect_for_writing(path: Path) -> sqlite3.Connection:
+    """A new journal (the file must not exist: one file is one session)."""
+    if path.exists():
+        raise FileExistsError(f"{path} already exists")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL: a commit is durable against a killed process (the OS has the WAL), not against
+    # a power cut; that is the journal's promise, and it keeps commits cheap.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+class JournalReader:
+    """A finished (or still growing, or killed) journal, opened read-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.is_file():
+            raise JournalError(f"{path}: no such journal")
+        try:
+            # Read-only, but not immutable: a journal killed mid-run still has its WAL beside
+            # it, and SQLite replays it on open.
+            self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            rows = self._conn.execute("SELECT key, value FROM meta").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{path}: not an mm-console journal ({exc})") from None
+        try:
+            self.meta: dict[str, Any] = {key: json.loads(value) for key, value in rows}
+        except ValueError as exc:
+            raise JournalError(f"{path}: damaged meta table ({exc})") from None
+        fmt = self.meta.get("format")
+        if fmt != FORMAT:
+            raise JournalError(
+                f"{path}: journal format {fmt!r}, this mm-console reads format {FORMAT} "
+                f"(written by mm-console {self.meta.get('version', '?')})"
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> JournalReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def count(self) -> int:
+        row = self._conn.execute("SELECT coalesce(sum(inputs), 0) FROM chunks").fetchone()
+        return int(row[0])
+
+    def span(self) -> tuple[float, float] | None:
+        """The first and last ``now`` recorded (monotonic seconds), None when empty."""
+        row = self._conn.execute("SELECT min(first_mono), max(last_mono) FROM chunks").fetchone()
+        return None if row[0] is None else (float(row[0]), float(row[1]))
+
+    def marks(self) -> list[tuple[int, str, float, str, str]]:
+        """(seq, kind, wall, name, text) of every marked input, in order."""
+        return self._conn.execute(
+            "SELECT seq, kind, wall, name, text FROM marks ORDER BY seq, kind"
+        ).fetchall()
+
+    def inputs(self) -> Iterator[InputRow]:
+        cursor = self._conn.execute("SELECT first_seq, data FROM chunks ORDER BY first_seq")
+        for first, data in cursor:
+            try:
+                records = msgpack.unpackb(zlib.decompress(data), use_list=False, raw=False)
+                for r in records:
+                    yield InputRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
+            except (zlib.error, ValueError, TypeError, IndexError) as exc:
+                raise JournalError(
+                    f"{self.path}: the chunk from input {first} is damaged ({exc})"
+                ) from None
+
+    def size_bytes(self) -> int:
+        wal = self.path.with_name(self.path.name + "-wal")
+        return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
