@@ -118,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
         "--trace", action="store_true", help="print every event and command (runs in-process)"
     )
     swarm.add_argument(
+        "--journal",
+        type=Path,
+        dest="swarm_journal",
+        metavar="PATH",
+        help="with --seeds 1: record the maker's inputs and batches (mm-console replay PATH)",
+    )
+    swarm.add_argument(
         "--without",
         type=_shrinkable_parts,
         default=(),
@@ -326,6 +333,8 @@ def _swarm_command(args: argparse.Namespace) -> int:
     from core.harness.swarm import SeedResult, render_summary, run_seed, run_swarm
 
     seeds = range(args.start, args.start + args.seeds)
+    if args.swarm_journal is not None:
+        return _swarm_journal(args)
     if args.trace:
         failed = False
         for seed in seeds:
@@ -360,6 +369,34 @@ def _swarm_command(args: argparse.Namespace) -> int:
         print("\n".join(violation.report), flush=True)
     print("\n".join(render_summary(summary)), flush=True)
     return EXIT_VIOLATIONS if summary.violations else EXIT_OK
+
+
+def _swarm_journal(args: argparse.Namespace) -> int:
+    """One seed, in-process, recorded: the evidence a failing seed leaves (issue 17)."""
+    from core.harness.swarm import run_seed
+
+    path: Path = args.swarm_journal
+    if args.seeds != 1:
+        print("mm-console swarm: --journal records one seed: use --seeds 1", file=sys.stderr)
+        return EXIT_USAGE
+    if path.exists():
+        print(f"mm-console swarm: {path} exists; a journal is never overwritten", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = run_seed(
+            args.start,
+            args.duration,
+            args.faults,
+            trace=sys.stdout if args.trace else None,
+            without=args.without,
+            journal=path,
+        )
+    except OSError as exc:
+        print(f"mm-console swarm: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print("\n".join(result.report) or f"seed {args.start}: no violation", flush=True)
+    print(f"journal: {path} (mm-console replay {path})", flush=True)
+    return EXIT_VIOLATIONS if result.invariant is not None else EXIT_OK
 
 
 def run_headless(config: Config, args: argparse.Namespace) -> int:

@@ -74,7 +74,7 @@ class ReplayApp(ConsoleApp, inherit_bindings=False):
         Binding("n", "next_mark", "Next mark"),
         Binding("N", "previous_mark", "Prev mark"),
         Binding("m", "mark_kind", "Mark kind"),
-        Binding("home", "restart", "Start", show=False),
+        Binding("home", "restart", "Start", show=False, priority=True),
         *(
             Binding(k.keys, k.id, _FOOTER_LABEL[k.id], id=k.id, priority=k.priority)
             for k in KEYS

@@ -44,6 +44,7 @@ from core.harness.invariants import (
     request_weight,
     risk_judged_on_the_fill,
 )
+from core.journal.recorder import Journal
 from core.maker import MarketMaker, SweepPhase, quotes_now
 from core.orders import OrderState, TrackedOrder
 from core.venues.sim.exchange import SimExchange
@@ -60,8 +61,12 @@ class Probe:
         bounds: Bounds | None = None,
         history: int = 40,
         trace: TextIO | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.maker = maker
+        # Issue 17: a seed run with a journal leaves the evidence -- every input the maker
+        # was given, with what it returned -- and ``mm-console replay`` reproduces it.
+        self.journal = journal
         self.exchange = exchange
         self.bounds = bounds if bounds is not None else Bounds()
         self.violation: Violation | None = None
@@ -175,6 +180,23 @@ class Probe:
     def fail(self, invariant: str, now: float, detail: str) -> None:
         if self.violation is None:
             self.violation = Violation(invariant, now, detail)
+            if self.journal is not None:
+                self.journal.violation(invariant, now, detail)
+
+    def _record(
+        self, entry: str, arg: object, now: float, batches: list[Batch], raised: bool = False
+    ) -> None:
+        journal = self.journal
+        if journal is None:
+            return
+        if entry == "handle":
+            journal.event(arg, now, batches, raised)  # type: ignore[arg-type]
+        elif entry == "tick":
+            journal.tick(now, self.maker.loop_lag, batches, raised)
+        elif entry == "operate":
+            journal.action(arg, "the seed's operator script", now, batches, raised)  # type: ignore[arg-type]
+        else:
+            journal.start(now, batches)
 
     # ---- internals ----------------------------------------------------------------------
 
@@ -191,10 +213,13 @@ class Probe:
         try:
             batches = self.maker.handle(event, now)
         except Exception as exc:  # the invariant is precisely that this never happens
+            self._record("handle", event, now, [], raised=True)
             tb = traceback.format_exception(exc)
             where = f"handle({type(event).__name__})"
             self.fail("maker_never_raises", now, f"{where} raised {exc!r}\n{''.join(tb)}")
             return []
+        if self.journal is not None:
+            self.journal.event(event, now, batches)
         if batches:
             maker = self.maker
             blocked = {} if maker.rejections.never_blocked else self._blocked(now)
@@ -218,10 +243,12 @@ class Probe:
         try:
             batches = call(*args, now)
         except Exception as exc:  # the invariant is precisely that this never happens
+            self._record(entry, arg, now, [], raised=True)
             where = f"{entry}({type(arg).__name__})" if arg is not None else f"{entry}()"
             tb = traceback.format_exception(exc)
             self.fail("maker_never_raises", now, f"{where} raised {exc!r}\n{''.join(tb)}")
             return []
+        self._record(entry, arg, now, batches)
         unverified = self._follow_sweep(now, arg)
         if batches:
             self._check_sent(batches, now, killed or maker.kill_switch.latched, blocked, unverified)

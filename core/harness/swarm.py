@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TextIO
 
 from core.actions import Pause
@@ -24,7 +25,8 @@ from core.clock import VirtualClock, WallClock
 from core.harness.loop import SimLoop
 from core.harness.probe import Probe
 from core.harness.scenario import FaultChoice, build
-from core.maker import MakerParams, MarketMaker
+from core.journal.recorder import Journal
+from core.maker.recipe import MakerRecipe
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS
 
@@ -94,18 +96,20 @@ def run_seed(
     settle: float = DEFAULT_SETTLE,
     trace: TextIO | None = None,
     without: Iterable[str] = (),
+    journal: Path | None = None,
 ) -> SeedResult:
     """One seeded run, checked after every event and at quiescence (``without``: the parts of
-    the seed's plan switched off, see ``core.harness.scenario.build``)."""
+    the seed's plan switched off, see ``core.harness.scenario.build``).  ``journal``: record
+    the maker's inputs and batches there (issue 17), for ``mm-console replay``."""
     wall0 = _WALL.now()
     scenario = build(seed, duration, faults, settle, without)
     settle = scenario.settle  # it may need longer than asked (``scenario.FOUND_BY_SYNC_S``)
     config = scenario.config
     exchange = SimExchange(config.sim)
-    instrument = exchange.instrument
-    params = MakerParams.from_config(config, instrument, live=False)
-    maker = MarketMaker(params, instrument, venue=f"swarm {seed}", cloid_prefix=seed & 0xFFFFFFFF)
-    probe = Probe(maker, exchange, trace=trace)
+    recipe = MakerRecipe(config, exchange.instrument, False, f"swarm {seed}", seed & 0xFFFFFFFF)
+    maker = recipe.build()
+    recorder = None if journal is None else Journal(journal, recipe, seed=seed)
+    probe = Probe(maker, exchange, trace=trace, journal=recorder)
     loop = SimLoop(
         exchange,
         probe,
@@ -149,6 +153,8 @@ def run_seed(
             if problem is not None:
                 probe.fail("converged", loop.clock.now(), problem)
     violation = probe.violation
+    if recorder is not None:
+        recorder.close({"reason": f"swarm seed {seed}", "mode": maker.mode.value})
     report: tuple[str, ...] = ()
     if violation is not None:
         report = (
@@ -158,6 +164,7 @@ def run_seed(
             f"  last {len(probe.history)} events and commands before it:",
             *(f"    {line}" for line in probe.recent()),
             f"  replay: {replay_command(seed, duration, faults, scenario.without)}",
+            "  evidence: the same with --journal FILE, then mm-console replay FILE",
         )
     return SeedResult(
         seed=seed,

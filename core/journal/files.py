@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,6 +146,7 @@ def attach(
     cannot be created."""
     runner = session.runner
     config = session.config.journal
+    _survive_file_size_limits()
     opened = open_for_session(
         config,
         session.recipe,
@@ -157,6 +160,14 @@ def attach(
     if opened.journal is None and opened.notice is not None:
         runner.journal_problem = opened.notice
     return opened.notice
+
+
+def _survive_file_size_limits() -> None:
+    """A file-size limit (``ulimit -f``) ends a process that writes past it with SIGXFSZ by
+    default; ignored, the write fails with EFBIG instead and the journal reports it like a
+    full disk -- the engine keeps its orders under control either way."""
+    if hasattr(signal, "SIGXFSZ") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def _reason(exc: BaseException) -> str:

@@ -42,6 +42,7 @@ class Journal:
         )
         self._put = self._writer.put
         self._seq = 0
+        self._violation: dict[str, Any] | None = None
 
     def _record(
         self,
@@ -111,8 +112,21 @@ class Journal:
             batches or _NO_BATCHES,
         )
 
+    def violation(self, invariant: str, now: float, detail: str) -> None:
+        """The swarm's probe: the recorded run broke an invariant just after the last input
+        recorded (written with the end facts; replay shows it as a mark)."""
+        self._violation = {
+            "invariant": invariant,
+            "time": now,
+            "seq": self._seq,
+            "detail": detail[:2000],
+        }
+
     def status(self) -> WriterStatus:
         return self._writer.status()
 
     def close(self, end: dict[str, Any] | None = None) -> WriterStatus:
-        return self._writer.close({"ended_wall": time.time(), **(end or {})})
+        facts: dict[str, Any] = {"ended_wall": time.time(), **(end or {})}
+        if self._violation is not None:
+            facts["violation"] = self._violation
+        return self._writer.close(facts)

@@ -37,7 +37,7 @@ from core.maker import MarketMaker
 from core.view import ConsoleView
 
 CHECKPOINT_EVERY = 5000
-MARK_KINDS = ("kill", "rejection", "reconnect", "operator")
+MARK_KINDS = ("kill", "rejection", "reconnect", "operator", "violation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +125,13 @@ class Replay:
                 f"recorded by another build of the engine ({engine}; this one is "
                 f"{engine_fingerprint()}): decisions may differ"
             )
+        violation = self.meta.get("violation")
+        if isinstance(violation, dict):
+            out.append(
+                f"the recorded run broke {violation.get('invariant')} at "
+                f"t={violation.get('time', 0):.3f}s, just after input {violation.get('seq')}: "
+                f"{str(violation.get('detail', '')).splitlines()[0][:200]}"
+            )
         if "ended_wall" not in self.meta:
             out.append("the session did not end cleanly (killed?): its last inputs may be missing")
         return out
@@ -189,6 +196,9 @@ class Replay:
         for seq, kind, _wall, _name, _text in rows:
             if kind in marks and seq in where:
                 marks[kind].append(where[seq])
+        violation = self.meta.get("violation")
+        if isinstance(violation, dict) and violation.get("seq") in where:
+            marks["violation"].append(where[violation["seq"]])
         return {kind: sorted(set(found)) for kind, found in marks.items()}
 
     def next_mark(self, kind: str) -> int | None:

@@ -7,11 +7,15 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
+
+from core.journal.replay import verify
 
 KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"
 
@@ -29,6 +33,21 @@ def run_cli(
         check=False,
         env=full_env,
     )
+
+
+def assert_no_key_in(journal: Path) -> None:
+    """D21: the key in no byte of the file, its WAL, or any decompressed chunk or meta row."""
+    secrets = {KEY[2:].lower(), KEY[2:].upper(), bytes.fromhex(KEY[2:]).hex()}
+    raw = b"".join(p.read_bytes() for p in journal.parent.glob(journal.name + "*"))
+    with sqlite3.connect(journal) as conn:
+        chunks = [zlib.decompress(d) for (d,) in conn.execute("SELECT data FROM chunks")]
+        meta = [v.encode() for (v,) in conn.execute("SELECT value FROM meta")]
+        marks = [t.encode() for (t,) in conn.execute("SELECT text FROM marks")]
+    blob = b"".join([raw, *chunks, *meta, *marks])
+    assert chunks and meta
+    for secret in secrets:
+        assert secret.encode() not in blob
+    assert bytes.fromhex(KEY[2:]) not in blob
 
 
 def test_no_key_exits_2_with_a_clear_message_D21() -> None:
@@ -91,10 +110,14 @@ def test_sim_server_needs_an_account() -> None:
 
 
 @pytest.mark.slow
-def test_headless_session_against_the_loopback_twin_fills_and_exits_clean() -> None:
+def test_headless_session_against_the_loopback_twin_fills_and_exits_clean(
+    tmp_path: Path,
+) -> None:
     """The README's rehearsal: the twin in one process, ``mm-console --venue hyperliquid
     --api-url ...`` in another; quotes are signed, verified, filled, and the stop leaves the
-    venue empty (exit 0)."""
+    venue empty (exit 0).  Its journal replays batch for batch and holds no trace of the key
+    (issue 17, D21)."""
+    journal = tmp_path / "twin.sqlite"
     env = {k: v for k, v in os.environ.items() if k != "MM_CONSOLE_PRIVATE_KEY"}
     env["MM_CONSOLE_PRIVATE_KEY"] = KEY
     server = subprocess.Popen(
@@ -120,6 +143,8 @@ def test_headless_session_against_the_loopback_twin_fills_and_exits_clean() -> N
             "--json",
             "--duration",
             "5",
+            "--journal",
+            str(journal),
             env={"MM_CONSOLE_PRIVATE_KEY": KEY},
             timeout=90,
         )
@@ -131,6 +156,11 @@ def test_headless_session_against_the_loopback_twin_fills_and_exits_clean() -> N
         assert summary["live_orders_left"] == 0 and summary["untracked_venue_orders"] == 0
         assert summary["sweep"] == "verified" and summary["engine_errors"] == 0
         assert KEY[2:] not in proc.stdout + proc.stderr + banner
+        assert summary["journal"] == str(journal)
+        report = verify(journal)
+        assert report.ok, report.lines()
+        assert report.inputs > 50
+        assert_no_key_in(journal)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=10)
