@@ -28,6 +28,7 @@ from pathlib import Path
 from bench import (
     bench_book,
     bench_console,
+    bench_journal,
     bench_kill,
     bench_kill_tty,
     bench_maker,
@@ -64,6 +65,10 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     "memory": (
         "memory: RSS over a long virtual-time run",
         lambda a: bench_memory.run(a.quick, 10_000_000 if a.long else None),
+    ),
+    "journal": (
+        "journal: cost to the engine, size per hour, replay speed, SIGKILL loss",
+        lambda a: bench_journal.run(a.quick),
     ),
     "startup": (
         "start-up: first quote headless, first frame in a pty",

@@ -163,6 +163,7 @@ class Runner:
         if self.journal is not None:
             self.journal.start(now, batches)
         await self._submit(batches)
+        self._settle()
         tasks = [
             asyncio.create_task(self._pump(), name="pump"),
             asyncio.create_task(self._ticker(), name="ticker"),
@@ -228,6 +229,8 @@ class Runner:
                 self._engine_error("handle", event)
                 continue
             if journal is not None:
+                # Recorded before any await (the journal's order is the maker's), encoded
+                # after the batches went out (a reaction never waits for the journal).
                 journal.event(event, now, batches)
             self.events_handled += 1
             answered = getattr(event, "batch_id", None)
@@ -237,6 +240,8 @@ class Runner:
                     self._answer_times.append(clock.now() - sent)
             if batches:
                 await self._submit(batches)
+            if journal is not None:
+                journal.settle()
             n += 1
             if n % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
@@ -261,6 +266,7 @@ class Runner:
                 self.journal.tick(now, lag, batches)
             if batches:
                 await self._submit(batches)
+            self._settle()
 
     async def _publisher(self) -> None:
         while True:
@@ -286,6 +292,10 @@ class Runner:
             self.on_view(view)
 
     # ---- internals ----------------------------------------------------------------------
+
+    def _settle(self) -> None:
+        if self.journal is not None:
+            self.journal.settle()
 
     def _journal_view(self) -> JournalView | None:
         if self.journal is None:
@@ -318,6 +328,7 @@ class Runner:
                 self._count(batch)
             task = asyncio.ensure_future(self._send_all(batches))
             task.add_done_callback(self._check_send)
+        self._settle()
         self._publish()
 
     def _request_stop_now(self, reason: str) -> None:

@@ -104,7 +104,7 @@ def run_console(
     threading.Thread(target=exit_when_stuck, name="mm-hangup", daemon=True).start()
     app = ConsoleApp(
         view_source=lambda: runner.latest_view,
-        operate=runner.operate,
+        operate=lambda action: runner.operate(action, "console"),
         request_stop=runner.request_stop,
         engine_finished=lambda: not thread.is_alive(),
         terminal_gone=gone,

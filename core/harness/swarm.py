@@ -88,6 +88,15 @@ def replay_command(
     return cmd + " --trace"
 
 
+def evidence_command(
+    seed: int, duration: float, faults: FaultChoice, without: Iterable[str] = ()
+) -> str:
+    """The same run recorded, then shown in the console (issue 17)."""
+    base = replay_command(seed, duration, faults, without).removesuffix(" --trace")
+    path = f"seed-{seed}.sqlite"
+    return f"{base} --journal {path}; mm-console replay {path}"  # it exits 1: ";"
+
+
 def run_seed(
     seed: int,
     duration: float = DEFAULT_DURATION,
@@ -163,8 +172,8 @@ def run_seed(
             *(f"  {line}" for line in scenario.describe()),
             f"  last {len(probe.history)} events and commands before it:",
             *(f"    {line}" for line in probe.recent()),
+            f"  evidence: {evidence_command(seed, duration, faults, scenario.without)}",
             f"  replay: {replay_command(seed, duration, faults, scenario.without)}",
-            "  evidence: the same with --journal FILE, then mm-console replay FILE",
         )
     return SeedResult(
         seed=seed,

@@ -164,14 +164,14 @@ def _input_line(row: InputRow) -> str:
     elif row.payload is None:
         what = row.name
     else:
-        what = repr(codec.decode(row.payload))
+        what = repr(codec.from_record(row.payload))
     line = f"#{row.seq:<8} {utc(row.wall)} {row.mono:12.3f} {what}"
     if row.source:
         line += f"  [from {row.source}]"
     if row.raised:
         line += "  [the maker raised]"
     for data in row.batches:
-        batch: Batch = codec.decode(data)
+        batch: Batch = codec.from_record(data)
         line += f"\n           -> batch {batch.batch_id}: " + ", ".join(
             repr(c) for c in batch.commands
         )
@@ -190,7 +190,7 @@ def write_fills(path: Path, out: TextIO) -> int:
         for row in reader.inputs():
             if row.name != "Fill" or row.payload is None:
                 continue
-            fill = codec.decode(row.payload)
+            fill = codec.from_record(row.payload)
             if fill.tid in seen:
                 continue
             seen.add(fill.tid)
@@ -244,9 +244,9 @@ def write_orders(path: Path, out: TextIO) -> int:
         by_oid: dict[int, _Order] = {}
         for row in reader.inputs():
             if row.kind == "event" and row.payload is not None:
-                _apply(codec.decode(row.payload), row.wall, orders, by_oid)
+                _apply(codec.from_record(row.payload), row.wall, orders, by_oid)
             for data in row.batches:
-                for command in codec.decode(data).commands:
+                for command in codec.from_record(data).commands:
                     if isinstance(command, Place | Modify):
                         cloid = command.new_cloid if isinstance(command, Modify) else command.cloid
                         kind = "modify" if isinstance(command, Modify) else "place"

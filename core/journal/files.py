@@ -126,7 +126,7 @@ def open_for_session(
                 directory, config.max_total_mb * 1_000_000, config.max_age_days * 86400, time.time()
             )
             path = new_path(directory, recipe.config.venue.kind, recipe.instrument.symbol)
-        journal = Journal(path, recipe, seed=seed, on_failure=on_failure)
+        journal = Journal(path, recipe, seed=seed, on_failure=on_failure, deferred=True)
     except (OSError, sqlite3.Error) as exc:
         why = f"cannot create the journal {path or journal_dir(config)}: {_reason(exc)}"
         if config.required:

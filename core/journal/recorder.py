@@ -3,8 +3,17 @@
 ``Journal`` is what the shell holds: ``start``, ``event``, ``tick`` and ``action`` are called
 right after the maker's own call, on the engine's loop, with the batches it returned.  Each one
 stamps the input (the ``now`` the maker was given, local wall time, the venue's time when the
-event carries one, who asked for an action) and appends one tuple to the writer's queue: no
-encoding and no I/O on the engine's loop (``core.journal.writer`` does both on its thread).
+event carries one, who asked for an action) and appends it, in the order the maker received
+it, to a list.
+
+Encoding (``codec.to_record``, about a microsecond an input) happens on the engine's thread
+too, but *after* the reaction has gone out: the runner records an input right after the maker's
+call -- before any ``await``, so that the order is the maker's -- and calls ``settle()`` once
+the batches are submitted.  (An encoder on the writer's thread would fight the engine for the
+interpreter on every event: measured, that cost a third of the engine's throughput and
+milliseconds of reaction time; see ``bench/bench_journal.py``.)  With ``deferred=False``
+(the swarm's probe, tools) each input is encoded as it is recorded.  The writer's thread only
+packs, compresses and commits (``core.journal.writer``).
 """
 
 from __future__ import annotations
@@ -18,10 +27,10 @@ from core.actions import Action
 from core.commands import Batch
 from core.events import Event
 from core.journal.meta import session_meta
-from core.journal.writer import JournalWriter, WriterStatus
+from core.journal.writer import JournalWriter, RawInput, WriterStatus, encode_input
 from core.maker.recipe import MakerRecipe
 
-_NO_BATCHES: tuple[Batch, ...] = ()
+_wall = time.time
 
 
 class Journal:
@@ -33,16 +42,19 @@ class Journal:
         seed: int | None,
         flush_interval: float = 0.1,
         on_failure: Callable[[str], None] | None = None,
+        deferred: bool = False,
     ) -> None:
-        """Create the file now (``OSError``/``sqlite3.Error`` when it cannot be)."""
+        """Create the file now (``OSError``/``sqlite3.Error`` when it cannot be).
+        ``deferred``: inputs wait for ``settle()`` to be encoded (the runner's way)."""
         self.path = path
         meta = session_meta(recipe, seed=seed, started_wall=time.time())
         self._writer = JournalWriter(
             path, meta, flush_interval=flush_interval, on_failure=on_failure
         )
-        self._put = self._writer.put
         self._seq = 0
         self._violation: dict[str, Any] | None = None
+        self._deferred = deferred
+        self._raw: list[RawInput] = []
 
     def _record(
         self,
@@ -53,23 +65,22 @@ class Journal:
         source: str | None,
         raised: bool,
         obj: Any,
-        batches: Sequence[Batch],
+        batches: Sequence[Batch] | None,
     ) -> None:
         self._seq += 1
-        self._put(
-            (
-                self._seq,
-                kind,
-                name,
-                now,
-                time.time(),
-                venue_time,
-                source,
-                raised,
-                obj,
-                tuple(batches),
-            )
-        )
+        raw = (self._seq, kind, name, now, _wall(), venue_time, source, raised, obj, batches or ())
+        if self._deferred:
+            self._raw.append(raw)
+        else:
+            self._writer.put_many([encode_input(raw)])
+
+    def settle(self) -> None:
+        """Encode what was recorded since the last call and hand it to the writer (the
+        runner calls this once a reaction's batches are on their way)."""
+        raw = self._raw
+        if raw:
+            self._raw = []
+            self._writer.put_many(list(map(encode_input, raw)))
 
     def start(self, now: float, batches: Sequence[Batch]) -> None:
         self._record("start", "start", now, None, None, False, None, batches)
@@ -77,21 +88,29 @@ class Journal:
     def event(
         self, event: Event, now: float, batches: Sequence[Batch] | None, raised: bool = False
     ) -> None:
-        self._record(
+        # The hot path (every market data event): ``_record`` written out, one call less.
+        self._seq = seq = self._seq + 1
+        raw = (
+            seq,
             "event",
             type(event).__name__,
             now,
+            _wall(),
             getattr(event, "venue_time", None),
             None,
             raised,
             event,
-            batches or _NO_BATCHES,
+            batches or (),
         )
+        if self._deferred:
+            self._raw.append(raw)
+        else:
+            self._writer.put_many([encode_input(raw)])
 
     def tick(
         self, now: float, loop_lag: float, batches: Sequence[Batch] | None, raised: bool = False
     ) -> None:
-        self._record("tick", "tick", now, None, None, raised, loop_lag, batches or _NO_BATCHES)
+        self._record("tick", "tick", now, None, None, raised, loop_lag, batches)
 
     def action(
         self,
@@ -101,16 +120,7 @@ class Journal:
         batches: Sequence[Batch] | None,
         raised: bool = False,
     ) -> None:
-        self._record(
-            "action",
-            type(action).__name__,
-            now,
-            None,
-            source,
-            raised,
-            action,
-            batches or _NO_BATCHES,
-        )
+        self._record("action", type(action).__name__, now, None, source, raised, action, batches)
 
     def violation(self, invariant: str, now: float, detail: str) -> None:
         """The swarm's probe: the recorded run broke an invariant just after the last input
@@ -126,6 +136,7 @@ class Journal:
         return self._writer.status()
 
     def close(self, end: dict[str, Any] | None = None) -> WriterStatus:
+        self.settle()
         facts: dict[str, Any] = {"ended_wall": time.time(), **(end or {})}
         if self._violation is not None:
             facts["violation"] = self._violation

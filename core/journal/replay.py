@@ -36,6 +36,7 @@ from core.journal.store import InputRow, JournalError, JournalReader
 from core.maker import MarketMaker
 from core.view import ConsoleView
 
+Record = tuple[Any, ...]
 CHECKPOINT_EVERY = 5000
 MARK_KINDS = ("kill", "rejection", "reconnect", "operator", "violation")
 
@@ -145,13 +146,13 @@ class Replay:
         return self.rows[position - 1] if 0 < position <= len(self.rows) else None
 
     @staticmethod
-    def expected(row: InputRow) -> list[bytes]:
+    def expected(row: InputRow) -> list[Record]:
         return list(row.batches)
 
     # ---- stepping ---------------------------------------------------------------------
 
-    def step(self) -> tuple[InputRow, list[bytes], bool] | None:
-        """Apply the next input: (the row, the batches produced, encoded; raised)."""
+    def step(self) -> tuple[InputRow, list[Record], bool] | None:
+        """Apply the next input: (the row, the batches produced as records; raised)."""
         if self.position >= len(self.rows):
             return None
         row = self.rows[self.position]
@@ -222,17 +223,18 @@ class Replay:
         return dataclasses.replace(view, epoch_offset=row.wall - row.mono, started=first.mono)
 
 
-def apply(maker: MarketMaker, row: InputRow) -> tuple[list[bytes], bool]:
-    """Give the maker one recorded input as the session did; the batches it returns, encoded,
-    and whether it raised (the runner records a raise and carries on; so does replay)."""
+def apply(maker: MarketMaker, row: InputRow) -> tuple[list[Record], bool]:
+    """Give the maker one recorded input as the session did; the batches it returns, as
+    records, and whether it raised (the runner records a raise and carries on; so does
+    replay)."""
     try:
         if row.kind == "event":
-            batches = maker.handle(codec.decode(row.payload or b""), row.mono)
+            batches = maker.handle(codec.from_record(row.payload), row.mono)
         elif row.kind == "tick":
-            maker.loop_lag = float(codec.decode_value(row.payload or b"")) if row.payload else 0.0
+            maker.loop_lag = float(row.payload or 0.0)
             batches = maker.tick(row.mono)
         elif row.kind == "action":
-            batches = maker.operate(codec.decode(row.payload or b""), row.mono)
+            batches = maker.operate(codec.from_record(row.payload), row.mono)
         elif row.kind == "start":
             batches = maker.start(row.mono)
         else:
@@ -241,7 +243,7 @@ def apply(maker: MarketMaker, row: InputRow) -> tuple[list[bytes], bool]:
         raise
     except Exception:
         return [], True
-    return [codec.encode(b) for b in batches], False
+    return [codec.to_record(b) for b in batches], False
 
 
 def verify(path: Path, *, on_progress: Callable[[int, int], None] | None = None) -> VerifyReport:
@@ -258,12 +260,14 @@ def verify(path: Path, *, on_progress: Callable[[int, int], None] | None = None)
             report.inputs = i
             expected = replay.expected(row)
             report.batches += len(expected)
-            if produced != expected or raised != row.raised:
+            # Byte for byte: 1 == 1.0 == True in Python, never in the journal.
+            same = not (produced or expected) or codec.pack(produced) == codec.pack(expected)
+            if not same or raised != row.raised:
                 report.divergence = Divergence(
                     row.seq,
                     row.name if row.kind != "tick" else "tick",
-                    ["raised"] if row.raised else [codec.decode(b) for b in expected],
-                    ["raised"] if raised else [codec.decode(b) for b in produced],
+                    ["raised"] if row.raised else [codec.from_record(b) for b in expected],
+                    ["raised"] if raised else [codec.from_record(b) for b in produced],
                 )
                 break
             if on_progress is not None and i % 10000 == 0:
@@ -272,6 +276,6 @@ def verify(path: Path, *, on_progress: Callable[[int, int], None] | None = None)
     return report
 
 
-def _steps(replay: Replay) -> Iterator[tuple[InputRow, list[bytes], bool]]:
+def _steps(replay: Replay) -> Iterator[tuple[InputRow, list[Record], bool]]:
     while (result := replay.step()) is not None:
         yield result

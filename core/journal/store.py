@@ -10,14 +10,16 @@ nothing beyond the standard library.  The tables:
   prefix, the codec's schema, when it started and how it ended;
 - ``chunks``: everything the maker was given and everything it returned, in order, one row per
   writer flush (about 0.1 s): the range of sequence numbers, monotonic and wall times it
-  covers, and ``data``, a zlib-compressed msgpack list of inputs.  Each input is ``[seq, kind,
+  covers, and ``data``: zlib over msgpack arrays of inputs (one array per slice the writer
+  encoded at a time).  Each input is ``[seq, kind,
   name, mono, wall, venue_time, source, raised, payload, [batch, ...]]``: ``kind`` is
   ``start``, ``event``, ``tick`` or ``action``; ``mono`` the ``now`` the maker was passed;
   ``wall`` local Unix time; ``venue_time`` the venue's stamp when the event carries one;
   ``source`` who asked (operator actions); ``raised`` when the maker raised on it (a bug,
-  recorded); ``payload`` the record and ``batch`` each batch returned
-  (``core.journal.codec``).  Compressed in chunks the journal of a default quoting session is
-  about a third of one row per input (``bench/bench_journal.py`` reports MB per hour);
+  recorded); ``payload`` the record and ``batch`` each batch returned, as the codec's nested
+  arrays (``core.journal.codec.to_record``).  Compressed in chunks, a default quoting
+  session's journal is about a third of one row per input (``bench/bench_journal.py``
+  reports MB per hour);
 - ``marks``: one readable row per input worth finding -- operator actions, rejections,
   reconnects, kills and halts (the batch with their cancel-all), inputs the maker raised on --
   with its sequence number, wall time and a line of text: the post-mortem's index.
@@ -78,8 +80,8 @@ class InputRow:
     venue_time: float | None
     source: str | None
     raised: bool
-    payload: bytes | None
-    batches: tuple[bytes, ...]  # what the maker returned for it, encoded
+    payload: Any  # the record (``codec.to_record``); a tick's loop lag; None for start
+    batches: tuple[tuple[Any, ...], ...]  # what the maker returned for it, as records
 
 
 def connect_for_writing(path: Path) -> sqlite3.Connection:
@@ -149,13 +151,18 @@ class JournalReader:
         cursor = self._conn.execute("SELECT first_seq, data FROM chunks ORDER BY first_seq")
         for first, data in cursor:
             try:
-                records = msgpack.unpackb(zlib.decompress(data), use_list=False, raw=False)
-                for r in records:
-                    yield InputRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
+                unpacker = msgpack.Unpacker(use_list=False, raw=False)
+                unpacker.feed(zlib.decompress(data))
+                rows = [
+                    InputRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
+                    for records in unpacker
+                    for r in records
+                ]
             except (zlib.error, ValueError, TypeError, IndexError) as exc:
                 raise JournalError(
                     f"{self.path}: the chunk from input {first} is damaged ({exc})"
                 ) from None
+            yield from rows
 
     def size_bytes(self) -> int:
         wal = self.path.with_name(self.path.name + "-wal")

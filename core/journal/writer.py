@@ -1,9 +1,11 @@
 """The journal's writer: a thread of its own, batched transactions, never in the engine's way.
 
-The engine's loop only appends a tuple to a deque (``Journal.put``, tens of nanoseconds); this
-thread wakes every ``flush_interval`` (0.1 s), encodes what has accumulated and commits it in
-one transaction.  A SIGKILL therefore loses at most what arrived since the last commit: one
-flush interval plus the time a commit takes (measured in ``bench/bench_journal.py``).
+The engine's thread hands over inputs already encoded (``encode_input``, called by
+``core.journal.recorder``); this thread wakes every ``flush_interval`` (0.1 s), packs what has
+accumulated (in slices, letting go of the interpreter between them), compresses it (zlib
+releases the interpreter) and commits it in one transaction.  A SIGKILL therefore loses at
+most what arrived since the last commit: one flush interval plus the time a commit takes
+(measured in ``bench/bench_journal.py``).
 
 A failure to write -- a full disk, a file-size limit, a directory that went away -- is
 reported once through ``on_failure`` and the writer stops writing (records are dropped and
@@ -27,13 +29,48 @@ from typing import Any
 
 from core.commands import CancelAll
 from core.journal import codec
+from core.journal.codec import to_record
 from core.journal.store import connect_for_writing
 
+SLICE = 128  # records packed in one call (a C call: it holds the interpreter, ~50 us)
+HOLD_S = 0.0001  # the writer packs for at most about this long before letting go
 # Pending records beyond which the writer is declared unable to keep up (about a minute of a
 # saturated engine): memory must not grow without bound behind a stalled disk.
 MAX_PENDING = 2_000_000
 
-Record = tuple[int, str, str, float, float, float | None, str | None, bool, Any, tuple[Any, ...]]
+# An input as recorded: seq, kind, name, mono, wall, venue_time, source, raised, the event or
+# action (a tick's loop lag), the batches returned.
+RawInput = tuple[int, str, str, float, float, float | None, str | None, bool, Any, Any]
+Mark = tuple[int, str, float, str, str]
+# The same with the event and batches as codec records, and its marks rows.
+Encoded = tuple[RawInput, list[Mark] | None]
+
+
+def encode_input(raw: RawInput) -> Encoded:
+    """An input as the chunks hold it (``codec.to_record``), with its ``marks`` rows (None
+    for most: no list is made for an input that is not marked)."""
+    seq, kind, name, mono, wall, venue_time, source, raised, obj, batches = raw
+    if batches:
+        return (
+            (
+                seq,
+                kind,
+                name,
+                mono,
+                wall,
+                venue_time,
+                source,
+                raised,
+                None if obj is None or kind == "tick" else to_record(obj),
+                tuple([to_record(b) for b in batches]),
+            ),
+            marks_of(seq, kind, name, wall, source, raised, obj, batches) or None,
+        )
+    if kind == "event" and name not in MARKED_NAMES and not raised:
+        return (seq, kind, name, mono, wall, venue_time, None, False, to_record(obj), ()), None
+    payload = obj if kind == "tick" or obj is None else to_record(obj)
+    marks = marks_of(seq, kind, name, wall, source, raised, obj, batches) or None
+    return (seq, kind, name, mono, wall, venue_time, source, raised, payload, ()), marks
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +100,8 @@ class JournalWriter:
         self.on_failure = on_failure
         self._conn = connect_for_writing(path)
         self._write_meta(meta)
-        self._pending: deque[tuple[float, Record]] = deque()
+        self._pending: deque[Encoded] = deque()
+        self._since: float | None = None  # when the oldest input now pending was handed over
         self._recorded = 0
         self._dropped = 0
         self._size = 0
@@ -74,20 +112,21 @@ class JournalWriter:
 
     # ---- the engine's side (any thread) ------------------------------------------------
 
-    def put(self, record: Record) -> None:
+    def put_many(self, records: list[Encoded]) -> None:
         if self._failed is not None:
-            self._dropped += 1
+            self._dropped += len(records)
             return
-        self._pending.append((time.monotonic(), record))
+        if self._since is None:
+            self._since = time.monotonic()
+        self._pending.extend(records)
 
     def status(self) -> WriterStatus:
-        pending = self._pending
-        oldest = pending[0][0] if pending else None
+        since = self._since
         return WriterStatus(
             recorded=self._recorded,
             dropped=self._dropped,
-            pending=len(pending),
-            lag_s=0.0 if oldest is None else max(0.0, time.monotonic() - oldest),
+            pending=len(self._pending),
+            lag_s=0.0 if since is None else max(0.0, time.monotonic() - since),
             size_bytes=self._size,
             failed=self._failed,
         )
@@ -117,33 +156,36 @@ class JournalWriter:
         pending = self._pending
         if not pending:
             return
-        taken = [pending.popleft()[1] for _ in range(len(pending))]
+        self._since = None
+        taken = [pending.popleft() for _ in range(len(pending))]
         if self._failed is not None:
             self._dropped += len(taken)
             return
-        records, marks = [], []
-        for seq, kind, name, mono, wall, venue_time, source, raised, obj, batches in taken:
-            if kind == "tick":
-                payload = codec.encode_value(obj)
-            elif obj is None:
-                payload = None
-            else:
-                payload = codec.encode(obj)
-            encoded = [codec.encode(b) for b in batches]
-            records.append(
-                (seq, kind, name, mono, wall, venue_time, source, raised, payload, encoded)
-            )
-            marks.extend(marks_of(seq, kind, name, wall, source, raised, obj, batches))
-        first, last = records[0], records[-1]
+        slices = []
+        marks: list[Mark] = []
+        clock = time.perf_counter
+        held_since = clock()
+        for start in range(0, len(taken), SLICE):
+            part = taken[start : start + SLICE]
+            slices.append(codec.pack([record for record, _ in part]))
+            for _, found in part:
+                if found:
+                    marks.extend(found)
+            if clock() - held_since > HOLD_S:
+                # Let the engine's thread have the interpreter: packing a saturated engine's
+                # tenth of a second must not hold it for milliseconds.
+                time.sleep(0)
+                held_since = clock()
+        first, last = taken[0][0], taken[-1][0]
         chunk = (
             first[0],
             last[0],
-            len(records),
+            len(taken),
             first[3],
             last[3],
             first[4],
             last[4],
-            zlib.compress(codec.encode_value(records), 6),
+            zlib.compress(b"".join(slices), 6),  # zlib lets go of the interpreter meanwhile
         )
         try:
             with self._conn:  # one transaction per flush
@@ -177,6 +219,7 @@ class JournalWriter:
 
 _REJECTIONS = frozenset({"PlaceRejected", "ModifyRejected", "CancelRejected"})
 _RECONNECTS = frozenset({"Connected", "Disconnected"})
+MARKED_NAMES = _REJECTIONS | _RECONNECTS
 _TEXT = 300
 
 
@@ -188,8 +231,8 @@ def marks_of(
     source: str | None,
     raised: bool,
     obj: Any,
-    batches: tuple[Any, ...],
-) -> list[tuple[int, str, float, str, str]]:
+    batches: Any,
+) -> list[Mark]:
     """The ``marks`` rows of one input: what a post-mortem looks for first."""
     found = []
     if kind == "action":

@@ -118,7 +118,7 @@ def test_seeking_back_and_forth_shows_the_same_engine(
         assert killed is not None and killed.mode is Mode.KILLED
         far = min(replay.total, kill + 1700)
         replay.seek(far)
-        later = [codec.encode(b) for b in replay.maker.tick(replay.rows[far - 1].mono + 0.05)]
+        later = [codec.to_record(b) for b in replay.maker.tick(replay.rows[far - 1].mono + 0.05)]
         replay.seek(1)
         first = replay.view()
         assert first is not None and first.mode is Mode.STARTING
@@ -133,7 +133,7 @@ def test_seeking_back_and_forth_shows_the_same_engine(
         replay.seek(far)  # from a checkpoint: the same decisions
         assert replay.position == far
         assert [
-            codec.encode(b) for b in replay.maker.tick(replay.rows[far - 1].mono + 0.05)
+            codec.to_record(b) for b in replay.maker.tick(replay.rows[far - 1].mono + 0.05)
         ] == later
 
 
@@ -177,7 +177,7 @@ def test_another_record_layout_is_refused_naming_the_classes(
     schema = codec.schema()
     schema["Fill"]["fields"] = ["tid", "price"]
     _set_meta(path, "schema", schema)
-    with pytest.raises(JournalError, match="another record layout.*Fill: recorded"):
+    with pytest.raises(JournalError, match=r"another record layout.*Fill: recorded"):
         verify(path)
 
 

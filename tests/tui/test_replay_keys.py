@@ -25,11 +25,21 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make(journal: Path, clock: FakeClock, **kwargs) -> ReplayApp:
-    return ReplayApp(Replay(JournalReader(journal)), clock=clock, autoplay=False, **kwargs)
+    app = ReplayApp(Replay(JournalReader(journal)), clock=clock, autoplay=False, **kwargs)
+    said: list[str] = []
+    notify = app.notify
+
+    def keep(message: str, **kw) -> None:  # toasts expire; a slow machine must not lose one
+        said.append(message)
+        notify(message, **kw)
+
+    app.notify = keep  # type: ignore[method-assign]
+    app.said = said  # type: ignore[attr-defined]
+    return app
 
 
 def notices(app: ReplayApp) -> list[str]:
-    return [n.message for n in app._notifications]
+    return list(app.said)  # type: ignore[attr-defined]
 
 
 @pytest.mark.asyncio
