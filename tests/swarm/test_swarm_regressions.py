@@ -179,3 +179,15 @@ def test_seed_1319955_an_ack_overtaken_by_its_filled_update_counted_nothing() ->
     position".  Fixed: an ack counts what traded at once whatever the stream said first (D4)."""
     result = run_seed(1319955)
     assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1325940_back_to_back_storms_hide_an_order_s_end() -> None:
+    """Seed 1325940 (429 storms on queries and syncs, venue cancels, malformed rows, unknown
+    statuses), found by the 50,000-seed run of issue 14 (session 2026-12-06): prompt_convergence
+    at 72 s, an order shown Resting 23 s after the venue took it down.  Storms followed each
+    other from 48.7 s to 73 s; every status query and sync in them was answered 429, and the
+    news of the cancel was lost, so no maker could have known.  The maker was right; the
+    invariant's orphan and ghost clocks now wait out a storm, as the kill's and the news'
+    clocks already did (D29)."""
+    result = run_seed(1325940)
+    assert result.invariant is None, "\n".join(result.report)
