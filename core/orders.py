@@ -709,7 +709,11 @@ class OrderTracker:
                 # Believing it frees the intent for a second order beside the live one (D22).
                 # Not definitive: ask again (a query sent now is answered truthfully).
                 return Outcome(order=order, requery_later=True)
-        else:
+        elif ev.status is not VenueStatus.UNKNOWN:
+            # D6, D24: a status we do not know proves nothing, not even that the venue knows
+            # the order (swarm seed 1328989: an unknown answer, taken as the venue's first
+            # sight, made a later stale "not found" look newer than the venue's news; the
+            # intent was placed twice, D22).
             self._venue_shows(order, now)
         if ev.status is VenueStatus.OPEN:
             order.unknown_since = None

@@ -153,6 +153,27 @@ def test_D24_not_found_answered_after_a_later_query_said_open_is_not_believed() 
     assert places(s.sent[mark:], Side.BID) == [], "no second order for the intent"
 
 
+def test_D24_D6_an_unknown_status_is_not_the_venue_showing_the_order() -> None:
+    """D24, D6, D22 (swarm seed 1328989, issue 14's 50,000-seed run): the first query about
+    an unanswered placement is answered with a status we do not know; the maker asks again;
+    the placement's ack arrives (the venue's first real news); then the second query's stale
+    "not found" lands.  The unknown answer proves nothing -- taken as the venue's first sight
+    of the order, it made the stale answer look newer than the news, the order was ended and
+    its intent placed a second time beside the live one."""
+    s, bid, t0 = _bid_placement_unknown_and_asked_about()
+    weird = OrderStatusReport(bid.cloid, None, VenueStatus.UNKNOWN, "waitingForFill")
+    s.handle(weird, t0 + 0.5)
+    again = queries(s.run(t0 + 1.5))
+    assert [q.cloid for q in again] == [bid.cloid], "an unknown answer is asked again (D31)"
+    s.handle(OrderUpdate(77, bid.cloid, VenueStatus.OPEN, "open"), s.now + 0.05)
+    mark = len(s.sent)
+    stale = OrderStatusReport(bid.cloid, None, VenueStatus.NOT_FOUND, "unknownOid")
+    s.handle(stale, t0 + 2.6)  # past the grace period, but asked before the venue's news
+    order = s.order(bid.cloid)
+    assert (order.state, order.oid) == (OrderState.RESTING, 77)
+    _asked_again_until_definitive_never_placed_twice(s, bid, t0, mark)
+
+
 def test_D24_cancel_unknown_is_queried() -> None:
     """D24: a cancel whose answer was lost is asked about, not assumed."""
     s, first = running_maker()

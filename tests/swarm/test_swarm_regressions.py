@@ -191,3 +191,15 @@ def test_seed_1325940_back_to_back_storms_hide_an_order_s_end() -> None:
     clocks already did (D29)."""
     result = run_seed(1325940)
     assert result.invariant is None, "\n".join(result.report)
+
+
+def test_seed_1328989_an_unknown_status_answer_made_a_stale_not_found_believable() -> None:
+    """Seed 1328989 (latency, disconnects, lost requests, unknown statuses; shrunk: no storms
+    or malformed rows needed), found by issue 14's 50,000-seed run (session 2026-12-06):
+    one_venue_order_per_intent at 41 s.  A bid's placement was slow; the first status query
+    was answered with an unknown status, which the tracker took as the venue's first sight of
+    the order; the second query's "not found" (sent before the ack) then looked newer than the
+    venue's news and was believed, and the intent was placed again beside the live order
+    (D22).  Fixed: a status we do not know proves nothing (D6, D24)."""
+    result = run_seed(1328989)
+    assert result.invariant is None, "\n".join(result.report)
