@@ -230,6 +230,16 @@ class JournalConfig(_Section):
     max_age_days: float = Field(default=30.0, gt=0, le=36500)
 
 
+class ControlConfig(_Section):
+    """The control socket of a headless engine (issue 18): consoles attach to it with
+    ``mm-console attach``.  ``name`` (default: venue and market, e.g. ``sim-ETH``) names the
+    socket in the user's runtime directory; ``--name``, ``--control PATH`` and
+    ``--no-control`` override."""
+
+    enabled: bool = True
+    name: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+
+
 KEY_ACTIONS = tuple(keymap.DEFAULT_KEYS)
 
 
@@ -267,6 +277,7 @@ class Config(_Section):
     sim: SimConfig = Field(default_factory=SimConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
+    control: ControlConfig = Field(default_factory=ControlConfig)
 
     @model_validator(mode="after")
     def _sim_market_matches(self) -> Config:

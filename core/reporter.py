@@ -73,7 +73,7 @@ class HeadlessReporter:
 
     def on_view(self, view: ConsoleView) -> None:
         journal = view.journal
-        if journal is not None and journal.failed and not self._journal_told:
+        if journal is not None and journal.path and journal.failed and not self._journal_told:
             self._journal_told = True  # reported once (issue 17)
             print(f"mm-console: the session is not recorded: {journal.failed}", file=sys.stderr)
         if self.gone or (self._last is not None and view.time - self._last < 1.0):

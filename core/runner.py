@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from core.actions import Action, Halt, Kill, Quit
 from core.clock import Clock
 from core.commands import Batch
+from core.control.server import ControlServer
 from core.exitcodes import EXIT_HALTED, EXIT_OK
 from core.journal.recorder import Journal
 from core.maker import MarketMaker
@@ -103,6 +104,8 @@ class Runner:
         self.journal = journal
         self.journal_required = journal_required
         self.journal_problem: str | None = None  # why this session is not recorded, if so
+        # Issue 18: consoles attached over the control socket (``core.control.server``).
+        self.control: ControlServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_reason: str | None = None
         self._stop = asyncio.Event()
@@ -156,6 +159,8 @@ class Runner:
             self._stop.set()
         if install_signals:
             self._install_signals()
+        if self.control is not None:
+            await self.control.start(self)  # an unsafe or taken socket: before any trading
         await self.venue.connect()
         self._ready.set()
         now = self.clock.now()
@@ -184,15 +189,21 @@ class Runner:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.venue.close()
             self._publish()
+            if self.control is not None:
+                await self.control.close(self._stop_reason or "stopped")
             # From here an action could only be queued on a loop that never runs it again:
             # ``operate`` now refuses, so the caller can say it was not sent.
             self._loop = None
-        result = self._result()
-        if self.journal is not None:
-            self.journal.close(
-                {"reason": result.reason, "mode": result.mode.value, "exit_code": result.exit_code}
-            )
-        return result
+            if self.journal is not None:  # whatever happened above: the end facts and the rest
+                result = self._result()
+                self.journal.close(
+                    {
+                        "reason": result.reason,
+                        "mode": result.mode.value,
+                        "exit_code": result.exit_code,
+                    }
+                )
+        return self._result()
 
     async def _shutdown(self) -> None:
         """Cancel everything and wait (bounded) until the venue is verified empty."""
@@ -290,6 +301,8 @@ class Runner:
         self.latest_view = view
         if self.on_view is not None:
             self.on_view(view)
+        if self.control is not None:
+            self.control.publish(view)
 
     # ---- internals ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from core.config import Config, ConfigError, load, problems_of, write_defaults
 from core.exitcodes import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 
 if TYPE_CHECKING:
+    from core.control.server import ControlServer
     from core.metrics import MetricsExporter
     from core.view import ConsoleView
 
@@ -69,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
         "directory, see [journal])",
     )
     p.add_argument("--no-journal", action="store_true", help="do not record this session")
+    p.add_argument(
+        "--name", help="headless: the engine's name on this machine (default: [control] name)"
+    )
+    p.add_argument(
+        "--control", type=Path, metavar="PATH", help="headless: the control socket's path"
+    )
+    p.add_argument("--no-control", action="store_true", help="headless: serve no control socket")
     p.add_argument(
         "--metrics-port",
         type=_port,
@@ -147,6 +156,19 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--speed", type=_positive_float, default=1.0, help="console: play at this speed (1.0)"
     )
+    attach = sub.add_parser(
+        "attach", help="a console for an engine running headless on this machine"
+    )
+    attach.add_argument(
+        "target", nargs="?", help="its name (mm-console ls) or socket path; default: the only one"
+    )
+    attach.add_argument(
+        "--read-only",
+        action="store_true",
+        dest="attach_read_only",
+        help="watch: the engine refuses every action from this console",
+    )
+    sub.add_parser("ls", help="the engines running on this machine")
     journal = sub.add_parser("journal", help="list, show and export recorded sessions")
     journal_sub = journal.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
     ls = journal_sub.add_parser("ls", help="list the journals in a directory")
@@ -228,6 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay_command(args)
         if args.command == "journal":
             return _journal_command(args)
+        if args.command == "ls":
+            return _ls_command()
+        if args.command == "attach":
+            return _attach_command(args)
         config = _with_venue_flags(load(args.config), args)
         if args.demo:
             from core.demo import demo
@@ -241,6 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_ui or args.json:
         # JSON lines are for a file or a pipe: a console would write escape codes into it.
         return run_headless(config, args)
+    if args.read_only:
+        # Issue 18: an in-process console owns its engine; watching is attaching.
+        print(
+            "mm-console: --read-only is for watching a running engine: start it with "
+            "mm-console --no-ui, then mm-console attach --read-only",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     from tui.run import run_console  # the console is the only place Textual is imported
 
     return run_console(
@@ -391,8 +425,9 @@ def _swarm_journal(args: argparse.Namespace) -> int:
             without=args.without,
             journal=path,
         )
-    except OSError as exc:
-        print(f"mm-console swarm: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+    except (OSError, sqlite3.Error) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"mm-console swarm: cannot write {path}: {why}", file=sys.stderr)
         return EXIT_USAGE
     print("\n".join(result.report) or f"seed {args.start}: no violation", flush=True)
     print(f"journal: {path} (mm-console replay {path})", flush=True)
@@ -400,16 +435,21 @@ def _swarm_journal(args: argparse.Namespace) -> int:
 
 
 def run_headless(config: Config, args: argparse.Namespace) -> int:
+    from core.control.paths import ControlPathError
     from core.gcpolicy import quiet_collector
     from core.journal.files import JournalUnavailable, attach
     from core.reporter import HeadlessReporter, summary_lines
     from core.session import SessionError, build_session
 
+    metrics = None
     try:
         session = build_session(config, seed=args.seed)
+        metrics = _metrics(args.metrics_port)  # before the journal: a refusal leaves no file
+        session.runner.control = _control(config, args)
         notice = attach(session, path=args.journal, disabled=args.no_journal)
-        metrics = _metrics(args.metrics_port)
-    except (SessionError, JournalUnavailable, _MetricsUnavailable) as exc:
+    except (SessionError, JournalUnavailable, _MetricsUnavailable, ControlPathError) as exc:
+        if metrics is not None:
+            metrics.close()
         print(f"mm-console: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if notice:
@@ -425,6 +465,9 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
     quiet_collector()
     try:
         result = asyncio.run(session.runner.run(args.duration, install_signals=True))
+    except ControlPathError as exc:
+        print(f"mm-console: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         if metrics is not None:
             metrics.close()
@@ -439,6 +482,74 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
     for error in result.errors:
         print(error, file=sys.stderr)
     return result.exit_code
+
+
+def _control(config: Config, args: argparse.Namespace) -> ControlServer | None:
+    """The headless engine's control socket (issue 18), unless switched off."""
+    from core.control.paths import socket_path
+    from core.control.server import ControlServer
+
+    if args.no_control or not config.control.enabled:
+        return None
+    name = args.name or config.control.name or f"{config.venue.kind}-{config.market.symbol}"
+    path = args.control if args.control is not None else socket_path(name)
+    return ControlServer(
+        path,
+        name=name,
+        on_listening=lambda p: print(f"mm-console: consoles attach at {p}", file=sys.stderr),
+    )
+
+
+def _ls_command() -> int:
+    from core.control.client import AttachError, probe
+    from core.control.paths import socket_dir
+
+    sockets = sorted(socket_dir().glob("*.sock"))
+    rows = []
+    for path in sockets:
+        try:
+            info = probe(path)
+        except AttachError:
+            continue  # left by an engine that died
+        up = int(info.get("uptime_s", 0))
+        rows.append(
+            f"{info.get('name', path.stem):20} {info.get('venue', ''):32} "
+            f"{info.get('mode', ''):9} {up // 3600}:{up % 3600 // 60:02}:{up % 60:02}  "
+            f"{info.get('attached', 0)} attached  pid {info.get('pid')}"
+        )
+    if not rows:
+        print(f"no engine is running (sockets in {socket_dir()})")
+        return EXIT_OK
+    print(f"{'name':20} {'venue':32} {'mode':9} uptime   consoles")
+    print("\n".join(rows))
+    return EXIT_OK
+
+
+def _attach_command(args: argparse.Namespace) -> int:
+    from core.control.client import AttachError
+    from core.control.paths import ControlPathError, socket_dir, socket_path
+
+    target: str | None = args.target
+    try:
+        if target is None:
+            found = sorted(socket_dir().glob("*.sock"))
+            if len(found) != 1:
+                raise AttachError(
+                    "no engine is running"
+                    if not found
+                    else "several engines are running; name one (mm-console ls)"
+                )
+            path = found[0]
+        elif "/" in target or target.endswith(".sock"):
+            path = Path(target)
+        else:
+            path = socket_path(target)
+        from tui.attach import run_attached  # the console is the only place Textual is imported
+
+        return run_attached(path, read_only=args.attach_read_only)
+    except (AttachError, ControlPathError) as exc:
+        print(f"mm-console attach: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 class _MetricsUnavailable(Exception):
@@ -492,12 +603,14 @@ def _replay_command(args: argparse.Namespace) -> int:
 
 def _journal_command(args: argparse.Namespace) -> int:
     from core.journal import export
-    from core.journal.files import default_dir
+    from core.journal.codec import CodecError
+    from core.journal.files import journal_dir
     from core.journal.store import JournalError
 
     try:
         if args.journal_command == "ls":
-            print("\n".join(export.ls_lines(args.dir or default_dir())), flush=True)
+            directory = args.dir or journal_dir(load(args.config).journal)
+            print("\n".join(export.ls_lines(directory)), flush=True)
         elif args.journal_command == "show":
             limit = None if args.all else args.limit
             for line in export.show_lines(args.path, limit):
@@ -506,7 +619,7 @@ def _journal_command(args: argparse.Namespace) -> int:
             export.write_fills(args.path, sys.stdout)
         else:
             export.write_orders(args.path, sys.stdout)
-    except JournalError as exc:
+    except (JournalError, CodecError) as exc:
         print(f"mm-console journal: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `| head`: the reader has what it wanted

@@ -53,12 +53,12 @@ def run_console(
     metrics = None
     try:
         session = build_session(config, seed=seed)
-        attach(session, path=journal, disabled=no_journal)
-        if metrics_port is not None:
+        if metrics_port is not None:  # before the journal: a refusal leaves no file
             from core.metrics import MetricsExporter
 
             metrics = MetricsExporter()
             metrics.serve(metrics_port)
+        attach(session, path=journal, disabled=no_journal)
     except (SessionError, JournalUnavailable) as exc:
         print(f"mm-console: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,8 +12,8 @@ values from a dict), under a microsecond per event instead of the tens a generic
 The writer keeps records as tuples (``to_record``) and packs a whole slice of them in one call.
 
 The layout of every class (its code, fields and enum values) is written into the journal
-(``schema()``), so a journal made by another version is read with its own codes, and the
-classes whose fields changed are named (``schema_changes``) instead of being misread.  Nothing
+(``schema()``); a journal whose layout differs from this version's is refused, naming the
+classes that changed (``schema_changes``), instead of being misread.  Nothing
 here is a secret: the maker never sees a key, so no event, action or batch can carry one (D21).
 """
 
@@ -113,6 +113,11 @@ _ENCODERS: dict[type[Any], Encoder] = {}
 _DECODERS: dict[int, Decoder] = {}
 
 
+def action_types() -> tuple[type[Any], ...]:
+    """The operator's actions (what a console may send over the control socket)."""
+    return typing.get_args(actions.Action)
+
+
 def to_record(obj: Any) -> tuple[Any, ...]:
     """An event, action or batch as nested tuples of plain values (what the chunks hold)."""
     return _encode_record(obj)
@@ -145,7 +150,9 @@ def _decode_record(values: tuple[Any, ...]) -> Any:
 for _cls in _RECORDS:
     _ENCODERS[_cls], _DECODERS[CODES[_cls]] = _compile(_cls)
 
-_packer = msgpack.Packer(use_bin_type=True)
+# ``surrogatepass``: a venue's JSON may carry a lone surrogate in a text ("\\ud800" is valid
+# JSON); the journal keeps it exactly instead of failing on it.
+_packer = msgpack.Packer(use_bin_type=True, unicode_errors="surrogatepass")
 
 
 def encode(obj: Any) -> bytes:
@@ -165,7 +172,7 @@ def decode(data: bytes) -> Any:
 
 def unpack(data: bytes) -> Any:
     try:
-        return msgpack.unpackb(data, use_list=False, raw=False)
+        return msgpack.unpackb(data, use_list=False, raw=False, unicode_errors="surrogatepass")
     except Exception as exc:  # msgpack's own errors: truncated or not msgpack at all
         raise CodecError(f"unreadable record: {exc}") from None
 

@@ -8,9 +8,11 @@ replay.  Prices and sizes are the venue's decimals (the instrument recorded at s
 UTC.
 
 Fills are listed once per trade id, in the order they first arrived (the venue repeats fills
-after a reconnect; D4).  Fees are not in the venue's fill events yet (issue 19): the column is
-there and empty.  Orders are every placement and modify the maker sent, with what the venue
-said of each: its oid, the last status, how much filled and at what average price.
+after a reconnect; D4); history the venue replays at connect that traded before the session
+began is another session's and is left out.  Fees are not in the venue's fill events yet
+(issue 19): the column is there and empty.  Orders are every placement and modify the maker
+sent, with what the venue said of each: its oid, the last status, how much filled and at what
+average price.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ def utc(t: float | None) -> str:
 
 
 def instrument_of(reader: JournalReader) -> Instrument:
+    """The recorded instrument, once the records are known to be readable by this version."""
+    reader.require_layout()
     return recipe_from(reader.meta, str(reader.path)).instrument
 
 
@@ -187,11 +191,12 @@ def write_fills(path: Path, out: TextIO) -> int:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FILL_COLUMNS)
         seen: set[int] = set()
+        started = float(reader.meta.get("started_wall") or 0.0)
         for row in reader.inputs():
             if row.name != "Fill" or row.payload is None:
                 continue
             fill = codec.from_record(row.payload)
-            if fill.tid in seen:
+            if fill.tid in seen or _before_the_session(fill, started):
                 continue
             seen.add(fill.tid)
             writer.writerow(
@@ -210,6 +215,13 @@ def write_fills(path: Path, out: TextIO) -> int:
                 )
             )
         return len(seen)
+
+
+def _before_the_session(fill: Fill, started: float) -> bool:
+    """The venue's history replayed at connect (a snapshot) that traded before this session
+    began: another session's fill, which its own journal lists.  Only a venue that stamps
+    calendar time can tell (the embedded exchange starts with no history)."""
+    return fill.snapshot and fill.venue_time is not None and 1e9 < fill.venue_time < started
 
 
 def _venue_time(t: float | None) -> str:
@@ -287,7 +299,7 @@ def _avg(inst: Instrument, value: int, lots: int) -> str:
     if lots <= 0:
         return ""
     ticks = Decimal(value) / Decimal(lots)
-    return str((ticks * inst.tick_size).normalize())
+    return format((ticks * inst.tick_size).normalize(), "f")  # "3000", never "3E+3"
 
 
 def _apply(ev: Any, wall: float, orders: dict[str, _Order], by_oid: dict[int, _Order]) -> None:

@@ -87,7 +87,7 @@ def prune(directory: Path, max_total_bytes: int, max_age_s: float, now: float) -
             continue  # another session may be writing it right now
         if age > max_age_s or total > max_total_bytes:
             for p in (path, *(path.with_name(path.name + c) for c in _COMPANIONS)):
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):  # one that cannot go never blocks a start
                     p.unlink()
             total -= sizes[path]
             deleted.append(path)

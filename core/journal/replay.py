@@ -25,7 +25,7 @@ import bisect
 import copy
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,13 +97,7 @@ class Replay:
     def __init__(self, reader: JournalReader, *, checkpoints: bool = True) -> None:
         self.reader = reader
         self.meta = reader.meta
-        changes = codec.schema_changes(self.meta.get("schema", {}))
-        if changes:
-            raise JournalError(
-                f"{reader.path}: recorded by mm-console {self.meta.get('version', '?')} "
-                f"with another record layout; this {version()} cannot read it: "
-                + "; ".join(changes[:5])
-            )
+        reader.require_layout()
         self.recipe = recipe_from(self.meta, str(reader.path))
         self.rows: list[InputRow] = list(reader.inputs())
         self.marks = self._marks(reader.marks())
@@ -115,27 +109,7 @@ class Replay:
     # ---- what the recording is --------------------------------------------------------
 
     def warnings(self) -> list[str]:
-        """Said before a replay: another version or engine build may decide differently."""
-        out = []
-        recorded, ours = self.meta.get("version"), version()
-        if recorded != ours:
-            out.append(f"recorded by mm-console {recorded}; this is {ours}")
-        engine = self.meta.get("engine")
-        if engine != engine_fingerprint():
-            out.append(
-                f"recorded by another build of the engine ({engine}; this one is "
-                f"{engine_fingerprint()}): decisions may differ"
-            )
-        violation = self.meta.get("violation")
-        if isinstance(violation, dict):
-            out.append(
-                f"the recorded run broke {violation.get('invariant')} at "
-                f"t={violation.get('time', 0):.3f}s, just after input {violation.get('seq')}: "
-                f"{str(violation.get('detail', '')).splitlines()[0][:200]}"
-            )
-        if "ended_wall" not in self.meta:
-            out.append("the session did not end cleanly (killed?): its last inputs may be missing")
-        return out
+        return warnings_for(self.meta)
 
     @property
     def total(self) -> int:
@@ -239,26 +213,34 @@ def apply(maker: MarketMaker, row: InputRow) -> tuple[list[Record], bool]:
             batches = maker.start(row.mono)
         else:
             raise JournalError(f"input {row.seq}: unknown kind {row.kind!r}")
-    except (JournalError, codec.CodecError):
+    except JournalError:
         raise
+    except codec.CodecError as exc:
+        raise JournalError(f"input {row.seq} ({row.name}) cannot be read: {exc}") from None
     except Exception:
         return [], True
     return [codec.to_record(b) for b in batches], False
 
 
 def verify(path: Path, *, on_progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-    """Replay a whole journal headless; stop at the first input whose batches differ."""
+    """Replay a whole journal headless; stop at the first input whose batches differ.  The
+    inputs are streamed chunk by chunk (a day's journal never sits in memory); a journal with
+    no inputs is a ``JournalError`` (there is nothing to verify)."""
     report = VerifyReport(path)
     with JournalReader(path) as reader:
-        replay = Replay(reader, checkpoints=False)
-        report.warnings = replay.warnings()
-        rows = replay.rows
-        if rows:
-            report.recorded_s = rows[-1].mono - rows[0].mono
+        reader.require_layout()
+        maker = recipe_from(reader.meta, str(path)).build()
+        report.warnings = warnings_for(reader.meta)
+        span = reader.span()
+        if span is None:
+            raise JournalError(f"{path}: the journal holds no inputs: nothing to verify")
+        report.recorded_s = span[1] - span[0]
+        total = reader.count()
         began = time.perf_counter()
-        for i, (row, produced, raised) in enumerate(_steps(replay), start=1):
+        for i, row in enumerate(reader.inputs(), start=1):
+            produced, raised = apply(maker, row)
             report.inputs = i
-            expected = replay.expected(row)
+            expected = row.batches
             report.batches += len(expected)
             # Byte for byte: 1 == 1.0 == True in Python, never in the journal.
             same = not (produced or expected) or codec.pack(produced) == codec.pack(expected)
@@ -271,11 +253,33 @@ def verify(path: Path, *, on_progress: Callable[[int, int], None] | None = None)
                 )
                 break
             if on_progress is not None and i % 10000 == 0:
-                on_progress(i, len(rows))
+                on_progress(i, total)
         report.elapsed_s = time.perf_counter() - began
     return report
 
 
-def _steps(replay: Replay) -> Iterator[tuple[InputRow, list[Record], bool]]:
-    while (result := replay.step()) is not None:
-        yield result
+def warnings_for(meta: dict[str, Any]) -> list[str]:
+    """Said before a replay: another version or engine build may decide differently; the
+    recorded run broke an invariant; the session did not end cleanly."""
+    out = []
+    recorded, ours = meta.get("version"), version()
+    if recorded != ours:
+        out.append(f"recorded by mm-console {recorded}; this is {ours}")
+    engine = meta.get("engine")
+    if engine != engine_fingerprint():
+        out.append(
+            f"recorded by another build of the engine ({engine}; this one is "
+            f"{engine_fingerprint()}): decisions may differ"
+        )
+    violation = meta.get("violation")
+    if isinstance(violation, dict):
+        out.append(
+            f"the recorded run broke {violation.get('invariant')} at "
+            f"t={violation.get('time', 0):.3f}s, just after input {violation.get('seq')}: "
+            f"{str(violation.get('detail', '')).splitlines()[0][:200]}"
+        )
+    if meta.get("failed"):
+        out.append(f"the journal stopped recording during the session: {meta['failed']}")
+    elif "ended_wall" not in meta:
+        out.append("the session did not end cleanly (killed?): its last inputs may be missing")
+    return out

@@ -132,26 +132,54 @@ class JournalReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def require_layout(self) -> None:
+        """Refuse a journal whose records this version would misread (another layout)."""
+        from core.journal.codec import schema_changes
+
+        changes = schema_changes(self.meta.get("schema", {}))
+        if changes:
+            raise JournalError(
+                f"{self.path}: recorded by mm-console {self.meta.get('version', '?')} with "
+                f"another record layout; this version cannot read it: " + "; ".join(changes[:5])
+            )
+
+    def _rows(self, sql: str) -> list[Any]:
+        try:
+            return self._conn.execute(sql).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: damaged ({exc})") from None
+
     def count(self) -> int:
-        row = self._conn.execute("SELECT coalesce(sum(inputs), 0) FROM chunks").fetchone()
-        return int(row[0])
+        return int(self._rows("SELECT coalesce(sum(inputs), 0) FROM chunks")[0][0])
 
     def span(self) -> tuple[float, float] | None:
         """The first and last ``now`` recorded (monotonic seconds), None when empty."""
-        row = self._conn.execute("SELECT min(first_mono), max(last_mono) FROM chunks").fetchone()
+        row = self._rows("SELECT min(first_mono), max(last_mono) FROM chunks")[0]
         return None if row[0] is None else (float(row[0]), float(row[1]))
 
     def marks(self) -> list[tuple[int, str, float, str, str]]:
         """(seq, kind, wall, name, text) of every marked input, in order."""
-        return self._conn.execute(
-            "SELECT seq, kind, wall, name, text FROM marks ORDER BY seq, kind"
-        ).fetchall()
+        return self._rows("SELECT seq, kind, wall, name, text FROM marks ORDER BY seq, kind")
 
     def inputs(self) -> Iterator[InputRow]:
-        cursor = self._conn.execute("SELECT first_seq, data FROM chunks ORDER BY first_seq")
-        for first, data in cursor:
+        try:
+            chunks = self._conn.execute("SELECT first_seq FROM chunks ORDER BY first_seq")
+            starts = [first for (first,) in chunks]
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: damaged ({exc})") from None
+        for first in starts:
             try:
-                unpacker = msgpack.Unpacker(use_list=False, raw=False)
+                (data,) = self._conn.execute(
+                    "SELECT data FROM chunks WHERE first_seq = ?", (first,)
+                ).fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise JournalError(
+                    f"{self.path}: the chunk from input {first} is damaged ({exc})"
+                ) from None
+            try:
+                unpacker = msgpack.Unpacker(
+                    use_list=False, raw=False, unicode_errors="surrogatepass"
+                )
                 unpacker.feed(zlib.decompress(data))
                 rows = [
                     InputRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])

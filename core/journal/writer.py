@@ -34,9 +34,9 @@ from core.journal.store import connect_for_writing
 
 SLICE = 128  # records packed in one call (a C call: it holds the interpreter, ~50 us)
 HOLD_S = 0.0001  # the writer packs for at most about this long before letting go
-# Pending records beyond which the writer is declared unable to keep up (about a minute of a
-# saturated engine): memory must not grow without bound behind a stalled disk.
-MAX_PENDING = 2_000_000
+# Pending inputs beyond which the writer is declared unable to keep up (about 200 MB; at a
+# live session's rate, a quarter of an hour of a stalled disk).
+MAX_PENDING = 300_000
 
 # An input as recorded: seq, kind, name, mono, wall, venue_time, source, raised, the event or
 # action (a tick's loop lag), the batches returned.
@@ -119,6 +119,9 @@ class JournalWriter:
         if self._since is None:
             self._since = time.monotonic()
         self._pending.extend(records)
+        if len(self._pending) > MAX_PENDING:
+            # A disk that stalls must not grow the engine's memory without bound.
+            self._fail("the journal cannot keep up with the engine (disk stalled?)", 0)
 
     def status(self) -> WriterStatus:
         since = self._since
@@ -136,9 +139,10 @@ class JournalWriter:
         if not self._stop.is_set():
             self._stop.set()
             self._thread.join()
-            if self._failed is None and end:
+            if end:
+                facts = end if self._failed is None else {**end, "failed": self._failed}
                 with contextlib.suppress(sqlite3.Error, OSError):
-                    self._write_meta(end)
+                    self._write_meta(facts)  # best effort after a failure
             with contextlib.suppress(sqlite3.Error, OSError):
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
@@ -149,8 +153,18 @@ class JournalWriter:
 
     def _run(self) -> None:
         while not self._stop.wait(self.flush_interval):
+            self._flush_reporting()
+        self._flush_reporting()
+
+    def _flush_reporting(self) -> None:
+        """Whatever goes wrong is a failure reported once, never a writer that died
+        silently while the engine goes on believing it records."""
+        try:
             self._flush()
-        self._flush()
+        except Exception as exc:
+            if self._failed is None:
+                self._fail(f"the journal's writer failed: {exc!r}"[:300], len(self._pending))
+            self._pending.clear()
 
     def _flush(self) -> None:
         pending = self._pending
@@ -236,19 +250,24 @@ def marks_of(
     """The ``marks`` rows of one input: what a post-mortem looks for first."""
     found = []
     if kind == "action":
-        found.append((seq, "operator", wall, name, f"{obj!r} from {source}"[:_TEXT]))
+        found.append((seq, "operator", wall, name, _text(f"{obj!r} from {source}")))
     elif name in _REJECTIONS:
-        found.append((seq, "rejection", wall, name, repr(obj)[:_TEXT]))
+        found.append((seq, "rejection", wall, name, _text(repr(obj))))
     elif name in _RECONNECTS:
-        found.append((seq, "reconnect", wall, name, repr(obj)[:_TEXT]))
+        found.append((seq, "reconnect", wall, name, _text(repr(obj))))
     if raised:
         found.append((seq, "raised", wall, name, "the maker raised on this input"))
     for batch in batches:
         for command in batch.commands:
             if isinstance(command, CancelAll) and command.reason.startswith(("kill", "halt")):
-                found.append((seq, "kill", wall, name, command.reason[:_TEXT]))
+                found.append((seq, "kill", wall, name, _text(command.reason)))
                 return found
     return found
+
+
+def _text(text: str) -> str:
+    """A line for the ``marks`` table: short, and valid UTF-8 whatever the venue sent."""
+    return text[:_TEXT].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _size_of(path: Path) -> int:
