@@ -6,21 +6,24 @@ cancel-all straight from the input thread, as in-process).  What differs, and is
 bar at the bottom: which engine, how many consoles are attached, READ-ONLY when attached so
 (the engine refuses this console's actions too), and the moment the engine is lost, a red
 ``ENGINE LOST`` -- the keys then say "not sent" and nothing looks as if it still works.
-``q`` detaches: the engine goes on as it was.
+``q`` detaches: the engine goes on as it was; ``S`` stops the engine, after a confirmation.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from core.control.client import AttachError, ControlClient
 from core.exitcodes import EXIT_OK, EXIT_USAGE
 from themes import load_themes
 from tui.app import ConsoleApp
+from tui.screens import ConfirmScreen
 from tui.state import StateStore, state_path, user_theme_dir
 
 
@@ -34,6 +37,9 @@ class AttachBar(Static):
 
 class AttachedApp(ConsoleApp):
     READ_ONLY_NOTICE = "attached read-only: watching; the engine refuses actions from here"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("S", "stop_engine", "Stop engine", tooltip="Stop the engine (asks first)")
+    ]
 
     def __init__(self, client: ControlClient, **kwargs: object) -> None:
         self.client = client
@@ -80,11 +86,39 @@ class AttachedApp(ConsoleApp):
                 f" · {client.attached} console{'s' if client.attached != 1 else ''} "
                 f"attached" + (f" ({others} other)" if others else "")
             )
-            text.append(" · q detaches, the engine goes on")
+            text.append(" · q detaches, the engine goes on · S stops it")
         self.bar.update(text)
 
     async def action_quit(self) -> None:
+        """Detach: the engine goes on exactly as it was."""
         self.exit()
+
+    def action_stop_engine(self) -> None:
+        """Stopping the engine is its own action, confirmed: q only detaches."""
+        if self.client.read_only:
+            self.notify("read-only: this console cannot stop the engine", severity="warning")
+            return
+        self.push_screen(
+            ConfirmScreen(
+                f"Stop the engine {self.client.welcome.get('name')}?",
+                "It cancels every order, verifies the venue is empty and exits; "
+                "every attached console loses it.",
+                ["S", "y"],
+                clock=self._clock,
+            ),
+            self._stop_answered,
+        )
+
+    def _stop_answered(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("the engine goes on")
+            return
+        try:
+            self.client.stop_engine()
+        except RuntimeError as exc:
+            self.notify(f"not sent: {exc}", severity="error")
+            return
+        self.notify("stop sent: the engine cancels every order, then exits", timeout=10)
 
 
 def run_attached(path: Path, *, read_only: bool) -> int:
