@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    bench_attach,
     bench_book,
     bench_console,
     bench_journal,
@@ -65,6 +66,10 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     "memory": (
         "memory: RSS over a long virtual-time run",
         lambda a: bench_memory.run(a.quick, 10_000_000 if a.long else None),
+    ),
+    "attach": (
+        "attach: an attached console's cost to the engine, kill through the socket",
+        lambda a: bench_attach.run(a.quick),
     ),
     "journal": (
         "journal: cost to the engine, size per hour, replay speed, SIGKILL loss",

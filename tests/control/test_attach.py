@@ -11,7 +11,6 @@ import socket
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,51 +20,9 @@ from core.control.client import AttachError, ControlClient, probe
 from core.control.paths import ControlPathError, private_dir
 from core.control.protocol import frame
 from core.view import Mode
+from tests.control.kit import WAIT, attach, mode_is
 
 pytestmark = pytest.mark.slow
-WAIT = 30.0
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "XDG_DATA_HOME": str(tmp_path)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mm_console",
-            "--no-ui",
-            "--seed",
-            "6",
-            "--no-journal",
-            "--name",
-            "test-engine",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stderr is not None
-    line = proc.stderr.readline()  # blocks until it listens
-    assert "consoles attach at" in line, line
-    path = Path(line.rsplit(" ", 1)[-1].strip())
-    yield proc, path
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-
-
-def attach(path: Path, **kw: bool) -> ControlClient:
-    client = ControlClient.attach(path, **kw)
-    assert client.wait_for(lambda c: c.latest_view is not None, WAIT), client.lost
-    return client
-
-
-def mode_is(mode: Mode):  # type: ignore[no-untyped-def]
-    return lambda c: c.latest_view is not None and c.latest_view.mode is mode
 
 
 def test_the_socket_is_private(engine: tuple[subprocess.Popen[str], Path]) -> None:
@@ -216,3 +173,36 @@ def test_in_process_read_only_points_to_attach() -> None:
     )
     assert proc.returncode == 2
     assert "mm-console attach --read-only" in proc.stderr
+
+
+def test_another_users_console_is_refused(tmp_path: Path) -> None:
+    """SO_PEERCRED: a peer whose uid is not the engine's is refused before it says a word
+    (the test cannot be another user; it makes the engine believe it is one)."""
+    import asyncio
+
+    from core.control import server as server_module
+
+    async def scenario() -> bytes:
+        runtime = tmp_path / "rt"
+        runtime.mkdir(mode=0o700)
+        srv = server_module.ControlServer(runtime / "x.sock", name="x")
+
+        class NoRunner:
+            latest_view = None
+            started_at = None
+
+        await srv.start(NoRunner())  # type: ignore[arg-type]
+        reader, writer = await asyncio.open_unix_connection(str(srv.path))
+        answer = await reader.read(4096)
+        writer.close()
+        await srv.close("done")
+        assert srv.refused == 1
+        return answer
+
+    real = server_module.peer_uid
+    server_module.peer_uid = lambda sock: (real(sock) or 0) + 1  # type: ignore[assignment]
+    try:
+        answer = asyncio.run(scenario())
+    finally:
+        server_module.peer_uid = real
+    assert b"refused" in answer and b"another user" in answer

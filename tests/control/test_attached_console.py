@@ -13,7 +13,7 @@ import pytest
 
 from core.control.client import ControlClient
 from core.view import Mode
-from tests.control.test_attach import WAIT, attach, engine, mode_is  # noqa: F401 (fixture)
+from tests.control.kit import WAIT, attach, mode_is
 from tests.tui.test_tui import SIZE, FakeClock, settle, until
 from tui.attach import AttachedApp
 

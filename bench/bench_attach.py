@@ -1,0 +1,166 @@
+"""An attached console's cost to the engine, and the kill through the socket (issue 18).
+
+* **throughput**: the flooded engine (``bench.live.Engine.flood``: as many events as it can
+  take) serving its control socket, measured over alternating windows with no console and with
+  one console attached from another process (``ControlClient``, decoding every view it gets,
+  as the attached console does).  Target: at least 0.95x.
+* **kill latency**: the engine on the wall clock at about 5,000 events/s
+  (``Engine.paced``), a console in another process sends ``Kill`` and re-arms, over and over;
+  from the moment it sends (``time.perf_counter``, one clock for every process on the machine)
+  to the ``CancelAll`` reaching the venue's ``submit``.  Target: p99 within 20 ms.
+
+    python -m bench.bench_attach [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.live import Engine
+from bench.results import Result, pct, table
+from core.control.server import ControlServer
+
+THROUGHPUT_TARGET = 0.95
+KILL_P99_TARGET_MS = 20.0
+
+_WATCHER = """
+import sys, time
+from pathlib import Path
+from core.control.client import ControlClient
+c = ControlClient.attach(Path(sys.argv[1]))
+print("attached", flush=True)
+sys.stdin.readline()
+c.close()
+"""
+
+_KILLER = """
+import json, sys, time
+from pathlib import Path
+from core.actions import Kill, Rearm
+from core.control.client import ControlClient
+from core.view import Mode
+c = ControlClient.attach(Path(sys.argv[1]))
+def mode(m):
+    return lambda c: c.latest_view is not None and c.latest_view.mode is m and (
+        m is not Mode.RUNNING or bool(c.latest_view.orders))
+sent = []
+for _ in range(int(sys.argv[2])):
+    assert c.wait_for(mode(Mode.RUNNING), 60), c.lost
+    sent.append(time.perf_counter())
+    c.operate(Kill("bench"))
+    assert c.wait_for(mode(Mode.KILLED), 60), c.lost
+    c.operate(Rearm())
+print(json.dumps(sent), flush=True)
+c.close()
+"""
+
+
+def _serve(engine: Engine, directory: Path) -> Path:
+    path = directory / "bench.sock"
+    engine.runner.control = ControlServer(path, name="bench")
+    return path
+
+
+def _throughput(window: float, rounds: int, directory: Path) -> list[float]:
+    engine = Engine.flood()
+    path = _serve(engine, directory)
+    engine.start()
+    ratios = []
+    try:
+        time.sleep(1.0)  # past start-up
+        for _ in range(rounds):
+            before = engine.runner.events_handled
+            time.sleep(window)
+            alone = (engine.runner.events_handled - before) / window
+            watcher = subprocess.Popen(
+                [sys.executable, "-c", _WATCHER, str(path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert watcher.stdout is not None and watcher.stdin is not None
+            watcher.stdout.readline()
+            before = engine.runner.events_handled
+            time.sleep(window)
+            attached = (engine.runner.events_handled - before) / window
+            watcher.stdin.write("\n")
+            watcher.stdin.flush()
+            watcher.wait(timeout=30)
+            ratios.append(attached / alone)
+    finally:
+        engine.stop()
+    return ratios
+
+
+def _kill_latency(kills: int, directory: Path) -> list[float]:
+    engine = Engine.paced(5000.0)
+    path = _serve(engine, directory)
+    engine.start()
+    try:
+        if not engine.wait_quoting():
+            raise RuntimeError("the engine did not start quoting")
+        proc = subprocess.run(
+            [sys.executable, "-c", _KILLER, str(path), str(kills)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        sent = json.loads(proc.stdout.strip().splitlines()[-1])
+        arrivals = sorted(engine.venue.cancel_all_at)
+    finally:
+        engine.stop()
+    out = []
+    for t in sent:
+        first = next((a for a in arrivals if a >= t), None)
+        if first is not None:
+            out.append(1000.0 * (first - t))
+    return out
+
+
+def run(quick: bool = False, verbose: bool = True) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="mm-attach-bench-") as tmp:
+        directory = Path(tmp)
+        directory.chmod(0o700)
+        ratios = _throughput(2.0 if quick else 5.0, 2 if quick else 5, directory)
+        if verbose:
+            print("  throughput attached/alone: " + ", ".join(f"{r:.3f}" for r in ratios))
+        latencies = _kill_latency(10 if quick else 60, directory)
+        if verbose:
+            print(
+                f"  kills through the socket: {len(latencies)}, p50 "
+                f"{pct(latencies, 0.5):.1f} ms, max {max(latencies):.1f} ms"
+            )
+    return [
+        Result(
+            "attach: engine throughput, one console attached",
+            ratios,
+            "x alone",
+            target=(">=", THROUGHPUT_TARGET),
+            note="flooded engine; the console in another process decodes every view",
+        ),
+        Result(
+            "attach: kill through the socket -> CancelAll at the venue, p99",
+            [pct(latencies, 0.99)],
+            "ms",
+            target=("<=", KILL_P99_TARGET_MS),
+            note=f"{len(latencies)} kills at about 5,000 events/s; p50 "
+            f"{pct(latencies, 0.5):.1f} ms, max {max(latencies):.1f} ms",
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    print("\n".join(table(run(parser.parse_args().quick))))
+
+
+if __name__ == "__main__":
+    main()
