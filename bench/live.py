@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -275,3 +276,32 @@ async def wait_until(check: Callable[[], bool], timeout: float, poll: float = 0.
             return False
         await asyncio.sleep(poll)
     return True
+
+
+class PtyTerminal(threading.Thread):
+    """The master side of a pty, as a terminal emulator holds it: drains what the console
+    paints (a child blocks when its output is not read) and waits for a text in it."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__(name="pty-reader", daemon=True)
+        self.fd = fd
+        self.output = bytearray()
+        self.changed = threading.Condition()
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                chunk = b""
+            with self.changed:
+                if chunk:
+                    self.output += chunk
+                self.changed.notify_all()
+                if not chunk:
+                    return
+
+    def painted(self, text: bytes, start: int, timeout: float) -> float | None:
+        with self.changed:
+            ok = self.changed.wait_for(lambda: text in self.output[start:], timeout)
+        return time.perf_counter() if ok else None
