@@ -267,10 +267,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_ui or args.json:
         # JSON lines are for a file or a pipe: a console would write escape codes into it.
         return run_headless(config, args)
-    if args.read_only:
-        # Issue 18: an in-process console owns its engine; watching is attaching.
+    if args.read_only or config.ui.read_only:
+        # Issue 18: an in-process console owns its engine (it would quote with every key
+        # disabled); watching is attaching.
+        which = "--read-only" if args.read_only else "ui.read_only = true"
         print(
-            "mm-console: --read-only is for watching a running engine: start it with "
+            f"mm-console: {which} is for watching a running engine: start it with "
             "mm-console --no-ui, then mm-console attach --read-only",
             file=sys.stderr,
         )
@@ -546,8 +548,10 @@ def _attach_command(args: argparse.Namespace) -> int:
             path = socket_path(target)
         from tui.attach import run_attached  # the console is the only place Textual is imported
 
-        return run_attached(path, read_only=args.attach_read_only)
-    except (AttachError, ControlPathError) as exc:
+        # ``ui.read_only`` in the config makes every attach a watcher's.
+        read_only = args.attach_read_only or load(args.config).ui.read_only
+        return run_attached(path, read_only=read_only)
+    except (AttachError, ControlPathError, ConfigError) as exc:
         print(f"mm-console attach: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

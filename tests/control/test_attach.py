@@ -206,3 +206,17 @@ def test_another_users_console_is_refused(tmp_path: Path) -> None:
     finally:
         server_module.peer_uid = real
     assert b"refused" in answer and b"another user" in answer
+
+
+def test_read_only_in_the_config_is_refused_in_process_too(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[ui]\nread_only = true\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mm_console", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "ui.read_only = true is for watching" in proc.stderr
