@@ -7,6 +7,9 @@ the class itself), an enum its value, a ``Decimal`` its exact text, a tuple a li
 list of key/value pairs.  Decoding follows the same plan, so the console gets the very objects
 the engine published -- typed, never a dict it has to trust.
 
+Encoding runs on the engine's loop for every published view while a console is attached, so
+what does not change between views (the event log, the fills) is encoded once per object.
+
 Both ends run the same mm-console (the protocol's version says so, ``core.control.protocol``),
 so the plan is the same on both sides; anything that does not fit it is a ``ViewCodecError``.
 """
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.view import ConsoleView
+from core.view import ConsoleView, FillView, LogEntry
 
 Plan = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 _PLANS: dict[Any, Plan] = {}
@@ -61,6 +64,8 @@ def _make(hint: Any) -> Plan:
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             enc, dec = _plan(args[0])
+            if args[0] in _REUSED:
+                enc = _remembered(enc)
             return (lambda v: [enc(x) for x in v]), (lambda v: tuple(dec(x) for x in v))
         plans = [_plan(a) for a in args]
         return (
@@ -76,6 +81,29 @@ def _make(hint: Any) -> Plan:
     if dataclasses.is_dataclass(hint):
         return _record(hint)  # type: ignore[arg-type]
     raise TypeError(f"no plan for {hint!r}")
+
+
+# The event log's entries and the fills are the same objects from one view to the next (the
+# maker keeps them in deques) and most of a view: each is encoded once and remembered.  An
+# entry is remembered with the object itself, so its id cannot be reused while it is.
+_REUSED = (LogEntry, FillView)
+_MEMO_LIMIT = 8192
+
+
+def _remembered(encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    memo: dict[int, tuple[Any, Any]] = {}
+
+    def cached(obj: Any) -> Any:
+        hit = memo.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()  # old entries are gone from the views; start again
+        data = encode(obj)
+        memo[id(obj)] = (obj, data)
+        return data
+
+    return cached
 
 
 def _decimal(text: Any) -> Decimal:
