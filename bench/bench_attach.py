@@ -19,18 +19,15 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
-from bench.live import Engine, PtyTerminal
+from bench.live import Engine, attach_on_pty
 from bench.results import Result, pct, table
 from core.control.server import ControlServer
 
@@ -157,20 +154,7 @@ def _prompt_latency(presses: int, directory: Path) -> list[float]:
     engine = Engine.paced(5000.0)
     path = _serve(engine, directory)
     engine.start()
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 48, 160, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color"}
-    console = subprocess.Popen(
-        [sys.executable, "-m", "mm_console", "attach", str(path)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(slave)
-    term = PtyTerminal(master)
-    term.start()
+    console, master, term = attach_on_pty(str(path))
     out: list[float] = []
     try:
         if not engine.wait_quoting() or term.painted(b"ATTACHED to", 0, 30) is None:

@@ -25,8 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
+import struct
+import subprocess
 import sys
+import termios
 import threading
 import time
 from collections import deque
@@ -305,3 +309,25 @@ class PtyTerminal(threading.Thread):
         with self.changed:
             ok = self.changed.wait_for(lambda: text in self.output[start:], timeout)
         return time.perf_counter() if ok else None
+
+
+def attach_on_pty(
+    target: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int, PtyTerminal]:
+    """``mm-console attach TARGET`` on a fresh 160x48 pseudo-terminal (Textual's real Linux
+    driver), the way an operator's terminal runs it: the process, the master side to write
+    keys to, and its drained output."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 48, 160, 0, 0))
+    console = subprocess.Popen(
+        [sys.executable, "-m", "mm_console", "attach", target],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**(env if env is not None else os.environ), "TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    term = PtyTerminal(master)
+    term.start()
+    return console, master, term

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from bench.live import PtyTerminal
+from bench.live import attach_on_pty
 from core.actions import Rearm
 from core.view import Mode
 from tests.control.kit import WAIT, attach, mode_is
@@ -24,26 +23,8 @@ def test_kill_from_an_attached_console_on_a_real_terminal(
     engine: tuple[subprocess.Popen[str], Path],
 ) -> None:
     proc, path = engine
-    master, slave = os.openpty()
-    os.set_blocking(master, True)
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "48"}
-    env["XDG_RUNTIME_DIR"] = str(path.parent.parent)
-    import fcntl
-    import struct
-    import termios
-
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 48, 160, 0, 0))
-    console = subprocess.Popen(
-        [sys.executable, "-m", "mm_console", "attach", "test-engine"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(slave)
-    term = PtyTerminal(master)
-    term.start()
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(path.parent.parent)}
+    console, master, term = attach_on_pty("test-engine", env)
     try:
         assert term.painted(b"ATTACHED to test-engine", 0, WAIT), term.output[-2000:]
         watcher = attach(path)
