@@ -56,3 +56,18 @@ class VirtualClock:
         if dt < 0:
             raise ValueError(f"virtual clock cannot advance by a negative amount ({dt!r})")
         self._now += dt
+
+
+# The shell's other readings of the time, here so that this module stays the only reader:
+# calendar time for journal stamps and file names, a monotonic reading for the journal's lag
+# and the metrics' request rate, and a fine-grained counter for budgets and elapsed times.
+def unix_now() -> float:
+    return time.time()
+
+
+def monotonic_now() -> float:
+    return time.monotonic()
+
+
+def counter() -> float:
+    return time.perf_counter()

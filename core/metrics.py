@@ -13,12 +13,12 @@ engine owns the count; the exporter only mirrors it), so ``rate()`` and ``increa
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
+from core.clock import monotonic_now, unix_now
 from core.orders import OrderState
 from core.view import ConsoleView, Mode, SweepPhase
 
@@ -146,10 +146,10 @@ class MetricsExporter:
         self.events.set(counters.events)
         for kind, n in counters.anomalies().items():
             self.anomalies.labels(kind).set(n)
-        self.updated.set(view.epoch(view.time) or time.time())
+        self.updated.set(view.epoch(view.time) or unix_now())
 
     def _rate(self, total: int) -> float:
-        now = time.monotonic()
+        now = monotonic_now()
         seen = self._requests_seen
         seen.append((now, total))
         while len(seen) > 1 and now - seen[0][0] > _RATE_WINDOW_S:

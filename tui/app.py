@@ -10,7 +10,7 @@ around it (the engine's thread, signals, the exit code) is ``tui.run``.
 ``ConsoleApp`` takes plain callables (view source, operate, request stop, engine finished)
 and an injectable clock, so tests drive it with views from a virtual-time engine.
 
-Why one class of about 600 lines: Textual calls an app's bindings, ``action_*``,
+Why one class of about 750 lines: Textual calls an app's bindings, ``action_*``,
 ``check_action``, ``on_*`` handlers and the emergency hooks as methods of the ``App`` itself;
 split into mixins they would share every field anyway.  Everything that is not such a method
 lives in its own module (panes, ladder, orders, event log, screens, emergency keys, state).

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.clock import unix_now
 from core.config import JournalConfig
 from core.journal.recorder import Journal
 from core.maker.recipe import MakerRecipe
@@ -45,7 +46,7 @@ def journal_dir(config: JournalConfig) -> Path:
 
 
 def new_path(directory: Path, venue_kind: str, symbol: str, now: float | None = None) -> Path:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(unix_now() if now is None else now))
     label = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{venue_kind}-{symbol}")
     path = directory / f"session-{stamp}-{label}.sqlite"
     n = 1
@@ -123,7 +124,7 @@ def open_for_session(
             directory = journal_dir(config)
             directory.mkdir(parents=True, exist_ok=True)
             prune(
-                directory, config.max_total_mb * 1_000_000, config.max_age_days * 86400, time.time()
+                directory, config.max_total_mb * 1_000_000, config.max_age_days * 86400, unix_now()
             )
             path = new_path(directory, recipe.config.venue.kind, recipe.instrument.symbol)
         journal = Journal(path, recipe, seed=seed, on_failure=on_failure, deferred=True)

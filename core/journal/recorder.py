@@ -18,19 +18,19 @@ packs, compresses and commits (``core.journal.writer``).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from core.actions import Action
+from core.clock import unix_now
 from core.commands import Batch
 from core.events import Event
 from core.journal.meta import session_meta
 from core.journal.writer import JournalWriter, RawInput, WriterStatus, encode_input
 from core.maker.recipe import MakerRecipe
 
-_wall = time.time
+_wall = unix_now
 
 
 class Journal:
@@ -47,7 +47,7 @@ class Journal:
         """Create the file now (``OSError``/``sqlite3.Error`` when it cannot be).
         ``deferred``: inputs wait for ``settle()`` to be encoded (the runner's way)."""
         self.path = path
-        meta = session_meta(recipe, seed=seed, started_wall=time.time())
+        meta = session_meta(recipe, seed=seed, started_wall=unix_now())
         self._writer = JournalWriter(
             path, meta, flush_interval=flush_interval, on_failure=on_failure
         )
@@ -137,7 +137,7 @@ class Journal:
 
     def close(self, end: dict[str, Any] | None = None) -> WriterStatus:
         self.settle()
-        facts: dict[str, Any] = {"ended_wall": time.time(), **(end or {})}
+        facts: dict[str, Any] = {"ended_wall": unix_now(), **(end or {})}
         if self._violation is not None:
             facts["violation"] = self._violation
         return self._writer.close(facts)

@@ -24,12 +24,12 @@ from __future__ import annotations
 import bisect
 import copy
 import dataclasses
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.clock import counter
 from core.journal import codec
 from core.journal.meta import engine_fingerprint, recipe_from, version
 from core.journal.store import InputRow, JournalError, JournalReader
@@ -154,11 +154,11 @@ class Replay:
     def play_until(self, mono: float, budget_s: float) -> bool:
         """Apply inputs recorded up to ``mono`` for at most ``budget_s`` of real time; True
         when it got there."""
-        deadline = time.perf_counter() + budget_s
+        deadline = counter() + budget_s
         rows = self.rows
         while self.position < len(rows) and rows[self.position].mono <= mono:
             self.step()
-            if time.perf_counter() > deadline:
+            if counter() > deadline:
                 return self.position >= len(rows) or rows[self.position].mono > mono
         return True
 
@@ -236,7 +236,7 @@ def verify(path: Path, *, on_progress: Callable[[int, int], None] | None = None)
             raise JournalError(f"{path}: the journal holds no inputs: nothing to verify")
         report.recorded_s = span[1] - span[0]
         total = reader.count()
-        began = time.perf_counter()
+        began = counter()
         for i, row in enumerate(reader.inputs(), start=1):
             produced, raised = apply(maker, row)
             report.inputs = i
@@ -254,7 +254,7 @@ def verify(path: Path, *, on_progress: Callable[[int, int], None] | None = None)
                 break
             if on_progress is not None and i % 10000 == 0:
                 on_progress(i, total)
-        report.elapsed_s = time.perf_counter() - began
+        report.elapsed_s = counter() - began
     return report
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.clock import counter, monotonic_now
 from core.commands import CancelAll
 from core.journal import codec
 from core.journal.codec import to_record
@@ -117,7 +118,7 @@ class JournalWriter:
             self._dropped += len(records)
             return
         if self._since is None:
-            self._since = time.monotonic()
+            self._since = monotonic_now()
         self._pending.extend(records)
         if len(self._pending) > MAX_PENDING:
             # A disk that stalls must not grow the engine's memory without bound.
@@ -129,7 +130,7 @@ class JournalWriter:
             recorded=self._recorded,
             dropped=self._dropped,
             pending=len(self._pending),
-            lag_s=0.0 if since is None else max(0.0, time.monotonic() - since),
+            lag_s=0.0 if since is None else max(0.0, monotonic_now() - since),
             size_bytes=self._size,
             failed=self._failed,
         )
@@ -177,7 +178,7 @@ class JournalWriter:
             return
         slices = []
         marks: list[Mark] = []
-        clock = time.perf_counter
+        clock = counter
         held_since = clock()
         for start in range(0, len(taken), SLICE):
             part = taken[start : start + SLICE]

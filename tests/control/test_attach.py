@@ -61,10 +61,10 @@ def test_two_consoles_see_each_other_and_a_killed_one_changes_nothing(
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path;"
+            "import sys; from pathlib import Path;"
             "from core.control.client import ControlClient;"
             "c = ControlClient.attach(Path(sys.argv[1])); print('attached', flush=True);"
-            "time.sleep(600)",
+            "sys.stdin.read()",  # attached until killed: no sleep
             str(path),
         ],
         stdout=subprocess.PIPE,
