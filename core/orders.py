@@ -24,7 +24,7 @@ Bookkeeping is O(1) per event in the number of tracked orders: orders are indexe
 oid; pending exposure, per-state counts and the (side, level) intent index are maintained
 incrementally; terminal orders are pruned from a queue after a retention period.
 
-Why one module of about 950 lines: its rule is that nothing outside it changes an order's
+Why one module of about 990 lines: its rule is that nothing outside it changes an order's
 state, so the table and everything that applies it are read together, top to bottom, as in
 h11's ``_state.py``.  What is not a state change lives elsewhere: fill de-duplication in
 ``core.fills``, exposure arithmetic in ``core.exposure``, the oid news that waits for an ack in

@@ -67,6 +67,7 @@ def test_two_consoles_see_each_other_and_a_killed_one_changes_nothing(
             "sys.stdin.read()",  # attached until killed: no sleep
             str(path),
         ],
+        stdin=subprocess.PIPE,  # never closed: it stays attached until killed
         stdout=subprocess.PIPE,
         text=True,
     )
