@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from core.control.client import AttachError, ControlClient
 from core.exitcodes import EXIT_OK, EXIT_USAGE
+from core.gcpolicy import quiet_collector
 from themes import load_themes
 from tui.app import ConsoleApp
 from tui.screens import ConfirmScreen
@@ -128,7 +129,12 @@ def run_attached(path: Path, *, read_only: bool) -> int:
     except AttachError as exc:
         print(f"mm-console attach: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    app = AttachedApp(client, themes=load_themes(user_theme_dir()), state=StateStore(state_path()))
+    app = AttachedApp(
+        client,
+        themes=load_themes(user_theme_dir()),
+        state=StateStore(state_path()),
+        started=quiet_collector,  # the full collections that delayed keys (core/gcpolicy.py)
+    )
     try:
         app.run()
     finally:

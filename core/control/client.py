@@ -20,9 +20,10 @@ from typing import Any
 
 from core.actions import Action
 from core.control.protocol import HEADER_SIZE, VERSION, ProtocolError, frame, length_of, parse
-from core.control.views import ViewCodecError, view_from_data
+from core.control.tails import TailError, TailReceiver
+from core.control.views import ViewCodecError, item_codec, view_with_tails
 from core.journal import codec
-from core.view import ConsoleView
+from core.view import ConsoleView, FillView, LogEntry
 
 
 class AttachError(Exception):
@@ -84,6 +85,8 @@ class ControlClient:
         self._send_lock = threading.Lock()
         self._changed = threading.Condition()
         self._next_id = 0
+        self._log = TailReceiver(item_codec(LogEntry)[1])
+        self._fills = TailReceiver(item_codec(FillView)[1])
         sock.settimeout(None)
         self._reader = threading.Thread(target=self._read, name="mm-attach", daemon=True)
         self._reader.start()
@@ -127,7 +130,11 @@ class ControlClient:
                 message = _receive(self._sock)
                 kind = message["t"]
                 if kind == "view":
-                    view = view_from_data(message["view"])
+                    view = view_with_tails(
+                        message["view"],
+                        self._log.apply(message.get("log")),
+                        self._fills.apply(message.get("fills")),
+                    )
                     with self._changed:
                         self.latest_view = view
                         self.attached = int(message.get("attached", 1))
@@ -137,7 +144,7 @@ class ControlClient:
                 elif kind == "bye":
                     self.lost = f"the engine stopped: {message.get('why', '')}"
                     return
-        except (OSError, ConnectionError, ProtocolError, ViewCodecError) as exc:
+        except (OSError, ConnectionError, ProtocolError, ViewCodecError, TailError) as exc:
             if self.lost is None:
                 self.lost = f"connection to the engine lost ({exc})"
         finally:

@@ -9,7 +9,9 @@ with ``probe`` gets the ``welcome`` and the connection closes (``mm-console ls``
 mismatch is refused by both ends, by name.
 
 Actions travel as the journal's records (``core.journal.codec``), views as
-``core.control.views`` data: both ends run the same version, which ``hello`` checks.
+``core.control.views`` data without their log and fills, which follow in the same ``view``
+message as what that console does not hold yet (``core.control.tails``): both ends run the
+same version, which ``hello`` checks.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import msgpack
 
-VERSION = 1
+VERSION = 2  # 2: a view's log and fills travel as what the console lacks
 MAX_MESSAGE = 16 * 1024 * 1024  # a view is about 60 kB; anything near this is not ours
 _LENGTH = struct.Struct(">I")
 

@@ -1,11 +1,13 @@
 """The engine's side of the control socket: consoles attach, watch and act (issue 18).
 
 ``ControlServer`` runs on the runner's own asyncio loop.  Every published view is encoded once
-(only while a console is attached) and each console has a sender task that writes the newest
-frame and waits for its socket to drain: a slow console skips frames, the engine never waits
-for it.  A console's actions are read by its own task and go straight to ``Runner.operate`` on
-the loop -- the same priority path the in-process console uses (D13) -- and each is answered
-``done``: sent, or refused and why.  What the engine refuses, whatever the console shows:
+(only while a console is attached) without its log and fills, and each console has a sender
+task that writes the newest view, with what that console lacks of the log and fills
+(``core.control.tails``), and waits for its socket to drain: a slow console skips frames, the
+engine never waits for it.  A console's actions are read by its own task and go straight to
+``Runner.operate`` on the loop -- the same priority path the in-process console uses (D13) --
+and each is answered ``done``: sent, or refused and why.  What the engine refuses, whatever
+the console shows:
 
 - any action from a console that attached read-only (watching means watching);
 - ``Quit`` and ``Halt`` (a console detaches; stopping the engine is the ``stop`` message,
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.actions import Action, Halt, Quit
+from core.clock import counter
 from core.control.paths import ControlPathError, private_dir
 from core.control.protocol import (
     HEADER_SIZE,
@@ -39,9 +42,10 @@ from core.control.protocol import (
     length_of,
     parse,
 )
-from core.control.views import view_to_data
+from core.control.tails import TailSender
+from core.control.views import bare_view_to_data, item_codec
 from core.journal import codec
-from core.view import ConsoleView
+from core.view import ConsoleView, FillView, LogEntry
 
 if TYPE_CHECKING:
     from core.runner import Runner
@@ -50,12 +54,18 @@ _HELLO_TIMEOUT_S = 5.0
 _ACTIONS = codec.action_types()
 
 
+_LOG_CODEC = item_codec(LogEntry)
+_FILL_CODEC = item_codec(FillView)
+
+
 @dataclass(eq=False)
 class _Console:
     writer: asyncio.StreamWriter
     pid: int
     read_only: bool
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    log: TailSender = field(default_factory=lambda: TailSender(_LOG_CODEC[0]))
+    fills: TailSender = field(default_factory=lambda: TailSender(_FILL_CODEC[0]))
 
 
 async def read_message(reader: asyncio.StreamReader) -> dict[str, Any]:
@@ -83,9 +93,11 @@ class ControlServer:
         self._server: asyncio.AbstractServer | None = None
         self._consoles: set[_Console] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._frame = b""
+        self._view: ConsoleView | None = None
+        self._bare: list[Any] = []
         self._seq = 0
         self.refused = 0  # connections refused (uid, version, malformed)
+        self.serving_s = 0.0  # the engine's time spent encoding and writing views to consoles
 
     @property
     def attached(self) -> int:
@@ -123,20 +135,17 @@ class ControlServer:
             self.path.unlink()
 
     def publish(self, view: ConsoleView) -> None:
-        """The runner's publisher: one encoding for every attached console."""
+        """The runner's publisher: the view without its log and fills is encoded once for
+        every attached console; each console's sender adds what that console lacks of them."""
         if not self._consoles:
             return
+        began = counter()
         self._seq += 1
-        self._frame = frame(
-            {
-                "t": "view",
-                "seq": self._seq,
-                "attached": len(self._consoles),
-                "view": view_to_data(view),
-            }
-        )
+        self._view = view
+        self._bare = bare_view_to_data(view)
         for console in self._consoles:
             console.wake.set()
+        self.serving_s += counter() - began
 
     def summary(self) -> dict[str, Any]:
         runner = self._runner
@@ -220,8 +229,23 @@ class ControlServer:
             console.wake.clear()
             if self._seq == sent:
                 continue
+            began = counter()
             sent = self._seq
-            console.writer.write(self._frame)
+            view = self._view
+            assert view is not None
+            console.writer.write(
+                frame(
+                    {
+                        "t": "view",
+                        "seq": sent,
+                        "attached": len(self._consoles),
+                        "view": self._bare,
+                        "log": console.log.delta(view.log),
+                        "fills": console.fills.delta(view.fills),
+                    }
+                )
+            )
+            self.serving_s += counter() - began
             await console.writer.drain()  # only this console waits; newer frames replace
 
     async def _on_message(self, console: _Console, message: dict[str, Any]) -> None:

@@ -1,14 +1,17 @@
 """``ConsoleView`` as plain data and back: what crosses the control socket to a console.
 
 A view is a tree of frozen dataclasses, enums, decimals, tuples and enum-keyed dicts.  The
-plan for each type is read once from its type hints: a dataclass becomes the list of its
+plan for each type is read once from its type hints: a dataclass becomes the array of its
 ``__init__`` fields in order (derived fields, such as the instrument's caches, are rebuilt by
-the class itself), an enum its value, a ``Decimal`` its exact text, a tuple a list, a dict a
-list of key/value pairs.  Decoding follows the same plan, so the console gets the very objects
-the engine published -- typed, never a dict it has to trust.
+the class itself; plain numbers, text and None are taken as they are), an enum its value, a
+``Decimal`` its exact text, a tuple a list, a dict a list of key/value pairs.  Decoding
+follows the same plan, so the console gets the very objects the engine published -- typed,
+never a dict it has to trust.
 
 Encoding runs on the engine's loop for every published view while a console is attached, so
-what does not change between views (the event log, the fills) is encoded once per object.
+the view goes in two parts: the view without its event log and fills, encoded once per
+published view (about 0.2 ms), and those two long sequences, sent to each console as what it
+does not hold yet (``core.control.tails``).
 
 Both ends run the same mm-console (the protocol's version says so, ``core.control.protocol``),
 so the plan is the same on both sides; anything that does not fit it is a ``ViewCodecError``.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -56,6 +60,8 @@ def _make(hint: Any) -> Plan:
         if len(inner) != 1:
             raise TypeError(f"a view field may be one type or None, not {hint}")
         enc, dec = _plan(inner[0])
+        if enc is _same and dec is _same:
+            return _same, _same
         return (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v))
     if hint is Decimal:
         return str, _decimal
@@ -64,8 +70,6 @@ def _make(hint: Any) -> Plan:
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             enc, dec = _plan(args[0])
-            if args[0] in _REUSED:
-                enc = _remembered(enc)
             return (lambda v: [enc(x) for x in v]), (lambda v: tuple(dec(x) for x in v))
         plans = [_plan(a) for a in args]
         return (
@@ -83,29 +87,6 @@ def _make(hint: Any) -> Plan:
     raise TypeError(f"no plan for {hint!r}")
 
 
-# The event log's entries and the fills are the same objects from one view to the next (the
-# maker keeps them in deques) and most of a view: each is encoded once and remembered.  An
-# entry is remembered with the object itself, so its id cannot be reused while it is.
-_REUSED = (LogEntry, FillView)
-_MEMO_LIMIT = 8192
-
-
-def _remembered(encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    memo: dict[int, tuple[Any, Any]] = {}
-
-    def cached(obj: Any) -> Any:
-        hit = memo.get(id(obj))
-        if hit is not None and hit[0] is obj:
-            return hit[1]
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()  # old entries are gone from the views; start again
-        data = encode(obj)
-        memo[id(obj)] = (obj, data)
-        return data
-
-    return cached
-
-
 def _decimal(text: Any) -> Decimal:
     try:
         return Decimal(text)
@@ -115,20 +96,31 @@ def _decimal(text: Any) -> Decimal:
 
 def _record(cls: type[Any]) -> Plan:
     hints = typing.get_type_hints(cls)
-    fields = [f for f in dataclasses.fields(cls) if f.init]
-    names = [f.name for f in fields]
-    plans: list[Plan] = []
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
     _PLANS[cls] = (lambda v: _PLANS[cls][0](v), lambda v: _PLANS[cls][1](v))  # recursion
+    plans = [_plan(hints[n]) for n in names]
+    # Plain fields (numbers, text, None) go as they are; only the others are converted.
+    encoders = [(i, p[0]) for i, p in enumerate(plans) if p[0] is not _same]
+    decoders = [(i, p[1]) for i, p in enumerate(plans) if p[1] is not _same]
+    read = operator.attrgetter(*names) if len(names) > 1 else (lambda o: (getattr(o, names[0]),))
+    width = len(names)
 
     def encode(obj: Any) -> list[Any]:
-        return [p[0](getattr(obj, n)) for p, n in zip(plans, names, strict=True)]
+        values = list(read(obj))
+        for i, enc in encoders:
+            values[i] = enc(values[i])
+        return values
 
     def decode(values: Any) -> Any:
-        if not isinstance(values, list | tuple) or len(values) != len(plans):
-            raise ViewCodecError(f"{cls.__name__}: expected {len(plans)} fields")
-        return cls(*(p[1](x) for p, x in zip(plans, values, strict=True)))
+        if not isinstance(values, list | tuple) or len(values) != width:
+            raise ViewCodecError(f"{cls.__name__}: expected {width} fields")
+        values = list(values)
+        for i, dec in decoders:
+            values[i] = dec(values[i])
+        return cls(*values)
 
-    plans.extend(_plan(hints[n]) for n in names)
+    if not encoders:
+        return read, decode  # a tuple of plain fields is already what goes on the wire
     return encode, decode
 
 
@@ -136,6 +128,7 @@ _ENCODE, _DECODE = _plan(ConsoleView)
 
 
 def view_to_data(view: ConsoleView) -> list[Any]:
+    """The whole view (its log and fills in it)."""
     return _ENCODE(view)  # type: ignore[no-any-return]
 
 
@@ -146,3 +139,30 @@ def view_from_data(data: Any) -> ConsoleView:
         raise
     except (TypeError, ValueError, KeyError) as exc:
         raise ViewCodecError(f"not a view: {exc}") from None
+
+
+def bare_view_to_data(view: ConsoleView) -> list[Any]:
+    """The view without its log and fills, which travel as tails."""
+    return view_to_data(dataclasses.replace(view, log=(), fills=()))
+
+
+def view_with_tails(
+    data: Any, log: tuple[LogEntry, ...], fills: tuple[FillView, ...]
+) -> ConsoleView:
+    """A bare view's data and the log and fills a console holds: the view."""
+    return dataclasses.replace(view_from_data(data), log=log, fills=fills)
+
+
+def item_codec(cls: type[LogEntry] | type[FillView]) -> Plan:
+    """Encode and decode one log entry or fill (each ``ViewCodecError`` on bad data)."""
+    encode, decode = _plan(cls)
+
+    def checked(data: Any) -> Any:
+        try:
+            return decode(data)
+        except ViewCodecError:
+            raise
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ViewCodecError(f"not a {cls.__name__}: {exc}") from None
+
+    return encode, checked
