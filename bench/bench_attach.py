@@ -34,6 +34,7 @@ from pathlib import Path
 from bench.live import Engine, attach_on_pty
 from bench.results import Result, pct, table
 from core.control.server import ControlServer
+from core.gcpolicy import quiet_collector
 
 THROUGHPUT_TARGET = 0.95
 KILL_P99_TARGET_MS = 20.0
@@ -194,6 +195,7 @@ def _prompt_latency(presses: int, directory: Path) -> list[float]:
 
 
 def run(quick: bool = False, verbose: bool = True) -> list[Result]:
+    quiet_collector()  # the collector's policy of the headless engine (``run_headless``)
     with tempfile.TemporaryDirectory(prefix="mm-attach-bench-") as tmp:
         directory = Path(tmp)
         directory.chmod(0o700)

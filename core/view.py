@@ -193,6 +193,15 @@ class JournalView:
 
 
 @dataclass(frozen=True, slots=True)
+class SweepOutcome:
+    """How the latest finished cancel-all ended (VERIFIED or FAILED) and when, in the maker's
+    time: a console attached later shows when it happened, not when it first saw it."""
+
+    phase: SweepPhase
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class ConsoleView:
     time: float
     venue: str
@@ -236,6 +245,7 @@ class ConsoleView:
     started: float | None = None  # when the session began, on the same time line as ``time``
     answer_s: float | None = None  # the venue's median answer time over recent batches
     journal: JournalView | None = None  # stamped by the runner; None when not journaling
+    last_sweep: SweepOutcome | None = None  # the latest finished cancel-all (D25)
 
     def epoch(self, t: float) -> float | None:
         """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""

@@ -156,6 +156,9 @@ class ConsoleApp(App[None]):
     CSS_PATH = "console.tcss"
     TITLE = "mm-console"
     READ_ONLY_NOTICE = "read-only: order-affecting keys are disabled"
+    # What leaving does, in the help screen (an attached console detaches instead).
+    QUIT_HELP = "Quit: cancel every order, then exit"
+    HANGUP_NOTE = "Closing the terminal (SIGHUP) cancels every order before exiting."
     # The footer lists the bindings in this order: what protects money and the way out
     # first, then help, so that an 80-column terminal cuts only the rest (issue 16).
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -712,12 +715,12 @@ class ConsoleApp(App[None]):
             enabled = self.check_action(k.id, ())
             state = "" if enabled else "off now"
             keys = ", ".join(_KEY_NAMES.get(key, key) for key in self._keys_of(k.id))
-            rows.append((keys, k.description, state))
+            rows.append((keys, self.QUIT_HELP if k.id == "quit" else k.description, state))
         notes = [
             "k and r ask to confirm: the same key or y within 2 s; escape aborts.",
             "up/down select an order · ctrl+q quits too · ctrl+p command palette",
             "Holding a key never sends twice; in text inputs letters type (escape leaves).",
-            "Closing the terminal (SIGHUP) cancels every order before exiting.",
+            self.HANGUP_NOTE,
         ]
         if self._read_only:
             notes.insert(0, "READ-ONLY: order-affecting keys are disabled.")

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from core.control.client import AttachError, ControlClient
 from core.exitcodes import EXIT_OK, EXIT_USAGE
+from core.keymap import DEFAULT_KEYS
 from core.gcpolicy import quiet_collector
 from themes import load_themes
 from tui.app import ConsoleApp
@@ -38,8 +39,12 @@ class AttachBar(Static):
 
 class AttachedApp(ConsoleApp):
     READ_ONLY_NOTICE = "attached read-only: watching; the engine refuses actions from here"
+    QUIT_HELP = "Detach: this console leaves, the engine goes on as it is"
+    HANGUP_NOTE = "Closing the terminal detaches too: the engine goes on as it is."
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("S", "stop_engine", "Stop engine", tooltip="Stop the engine (asks first)")
+        # The same key as the in-process quit (and the keymap's id), named for what it does.
+        Binding(DEFAULT_KEYS["quit"], "quit", "Detach", id="quit", tooltip=QUIT_HELP),
+        Binding("S", "stop_engine", "Stop engine", tooltip="Stop the engine (asks first)"),
     ]
 
     def __init__(self, client: ControlClient, **kwargs: object) -> None:

@@ -109,9 +109,6 @@ class HeaderPane(TextPane):
     }
 
     prompt: tuple[str, str] | None = None  # the kill confirmation, while one is armed
-    # The last sweep that ended (outcome, Unix time or None, view time): it stays on screen.
-    _last_sweep: tuple[SweepPhase, float | None, float] | None = None
-    _sweep_seen: tuple[SweepPhase, bool] = (SweepPhase.IDLE, False)
 
     def show_prompt(self, prompt: tuple[str, str] | None) -> None:
         """Show the kill confirmation in place of the header (``None`` restores it).  The
@@ -186,14 +183,9 @@ class HeaderPane(TextPane):
         if journal is not None and journal.failed:
             # Issue 17: a session that is no longer recorded says so on every frame.
             t.append(f"  · NOT RECORDED: {journal.failed}", self.style_of("header--danger"))
-        ended = view.sweep in (SweepPhase.VERIFIED, SweepPhase.FAILED)
-        if ended and self._sweep_seen != (view.sweep, True):
-            self._sweep_seen = (view.sweep, True)
-            self._last_sweep = (view.sweep, view.epoch(view.time), view.time)
-        elif view.sweep.is_active:
-            self._sweep_seen = (view.sweep, False)
-        if self._last_sweep is not None and not view.sweep.is_active:
-            outcome, epoch, at = self._last_sweep
+        last = view.last_sweep
+        if last is not None and not view.sweep.is_active:
+            outcome, at, epoch = last.phase, last.at, view.epoch(last.at)
             when = (
                 f"{fmt.utc(epoch)[:8]}Z" if epoch is not None else f"{fmt.ago(view.time - at)} ago"
             )

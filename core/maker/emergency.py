@@ -75,7 +75,7 @@ class Emergency(MakerBase):
 
     def _send_cancel_all(self, now: float, label: str) -> list[Command]:
         sweep = self._sweep
-        sweep.to(SweepEvent.SENT)
+        sweep.to(SweepEvent.SENT, now)
         sweep.sent_at = now
         sweep.deadline = now + self.params.sweep_timeout
         sweep.empty_seen = 0
@@ -101,7 +101,7 @@ class Emergency(MakerBase):
             return []  # a late or repeated answer: the sweep has moved on
         if ev.error:
             return self._resweep(now, "the venue could not list its orders", ev.rate_limited)
-        sweep.to(SweepEvent.DONE)
+        sweep.to(SweepEvent.DONE, now)
         sweep.done_at = now
         sweep.deadline = now + self.params.sweep_timeout
         return self._verify_sync(now)
@@ -134,7 +134,7 @@ class Emergency(MakerBase):
             return []
         sweep.empty_seen += 1
         if sweep.empty_seen >= 2:
-            sweep.to(SweepEvent.EMPTY)
+            sweep.to(SweepEvent.EMPTY, now)
             self._log(now, "sweep", f"venue verified empty ({sweep.purpose})")
             return self._sweep_finished(now)
         sweep.next_verify = now + self.params.verify_gap
@@ -147,12 +147,12 @@ class Emergency(MakerBase):
             # emptied once the limit lifts; meanwhile the retries are paced, never a storm.
             sweep.retries += 1
             wait = self.params.sweep_retry.delay(sweep.retries)
-            sweep.to(SweepEvent.RATE_LIMITED)
+            sweep.to(SweepEvent.RATE_LIMITED, now)
             sweep.retry_at = now + wait
             self._log(now, "sweep", f"{why} (rate limited); cancel-all again in {wait:.1f}s")
             return []
         if sweep.attempts >= self.params.sweep_attempts:
-            sweep.to(SweepEvent.GAVE_UP)
+            sweep.to(SweepEvent.GAVE_UP, now)
             self._log(now, "sweep", f"cancel-all failed after {sweep.attempts} attempts: {why}")
             if self.life.starting or self.kill_switch.latched:
                 self._halt(now, f"{sweep.purpose}: cancel-all failed ({why})")

@@ -196,7 +196,7 @@ class MarketMaker(Reconciling, Projection):
                     if not self._sweep.active:
                         # A sweep still in flight finishes and verifies first (D25); quoting
                         # waits.
-                        self._sweep.to(SweepEvent.REARMED)
+                        self._sweep.to(SweepEvent.REARMED, now)
             case Pause():
                 self.life.on(QuotingEvent.PAUSE)
                 self._log(

@@ -118,6 +118,7 @@ class Projection(Quoter):
             ),
             kill_triggers=self.kill_switch.triggers,
             sweep=self._sweep.phase,
+            last_sweep=self._sweep.ended,
             leverage=self.leverage,
             log=tuple(self.log),
             counters=counters,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 
-from core.view import SweepPhase  # the phases are the view's: the console reads them
+from core.view import SweepOutcome, SweepPhase  # the phases are the view's: the console reads them
 
 
 class SweepEvent(enum.Enum):
@@ -65,6 +65,7 @@ class SweepState:
         "deadline",
         "done_at",
         "empty_seen",
+        "ended",
         "for_startup",
         "next_verify",
         "phase",
@@ -88,15 +89,18 @@ class SweepState:
         self.retry_at = 0.0
         self.done_at = -1e18  # when the venue said the latest cancel-all was done
         self.next_verify: float | None = None
+        self.ended: SweepOutcome | None = None  # the latest sweep that finished, and when
 
     @property
     def active(self) -> bool:
         return self.phase.is_active
 
-    def to(self, event: SweepEvent) -> SweepPhase:
+    def to(self, event: SweepEvent, now: float) -> SweepPhase:
         """Move along ``TRANSITIONS``; returns the new phase."""
         phase = TRANSITIONS.get((self.phase, event))
         if phase is None:
             raise IllegalSweepTransition(f"sweep: {event.value} in {self.phase.name}")
         self.phase = phase
+        if phase in (_OK, _F):
+            self.ended = SweepOutcome(phase, now)
         return phase

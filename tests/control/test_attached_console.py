@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from core.actions import Kill
 from core.control.client import ControlClient
 from core.view import Mode
 from tests.control.kit import WAIT, attach, mode_is
 from tests.tui.test_tui import SIZE, FakeClock, settle, until
 from tui.attach import AttachedApp
+from tui.screens import ConfirmScreen
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +83,37 @@ async def test_read_only_badge_and_no_stop(engine: tuple[subprocess.Popen[str], 
         await settle(pilot)
         assert "cannot stop the engine" in " ".join(n.message for n in app._notifications)
     client.close()
+
+
+@pytest.mark.asyncio
+async def test_a_console_attached_to_a_killed_engine_rearms_it(
+    engine: tuple[subprocess.Popen[str], Path],
+) -> None:
+    """The operator's round trip: kill from one console, detach, attach again later and re-arm
+    -- the new console must offer ``r`` and the engine must quote again."""
+    proc, path = engine
+    killer = attach(path)
+    assert killer.wait_for(mode_is(Mode.RUNNING), WAIT)
+    killer.operate(Kill("operator"))
+    assert killer.wait_for(mode_is(Mode.KILLED), WAIT)
+    killer.close()
+    client = attach(path)
+    app = app_for(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.view is not None, "a view from the engine")
+        view = app.view
+        assert view is not None and view.last_sweep is not None
+        verified = [e.time for e in view.log if e.text.startswith("venue verified empty")]
+        # D25: the header says when the venue was verified empty, not when this console
+        # first saw it (a console attached later used to show its own attach time).
+        assert view.last_sweep.at == verified[-1] < view.time
+        assert app.check_action("rearm", ()) is True, "the footer offers r"
+        assert app.active_bindings["q"].binding.description == "Detach"
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the re-arm question")
+        await pilot.press("r")
+        assert client.wait_for(mode_is(Mode.RUNNING), WAIT), "re-armed at the engine"
+        await pilot.press("q")
+        await settle(pilot)
+    client.close()
+    assert proc.poll() is None

@@ -20,7 +20,7 @@ from core.actions import CancelAllOrders, CancelOrder, Kill, Pause, Quit, Rearm,
 from core.commands import CancelAll, Place
 from core.config import UiConfig
 from core.orders import OrderState
-from core.view import Mode, SweepPhase
+from core.view import Mode, SweepOutcome, SweepPhase
 from tests.tui.test_tui_engine import Engine, quoting
 from themes import load_themes
 from tui.app import ConsoleApp
@@ -472,10 +472,17 @@ def test_the_header_says_why_a_running_engine_does_not_quote_and_keeps_the_marke
     assert "operator: key" in line2 and " bid " in line2 and " ask " in line2
     header = HeaderPane()
     header.build(dataclasses.replace(view, sweep=SweepPhase.SWEEPING))
-    done = dataclasses.replace(view, sweep=SweepPhase.VERIFIED, time=view.time + 1.0)
+    done = dataclasses.replace(
+        view,
+        sweep=SweepPhase.VERIFIED,
+        last_sweep=SweepOutcome(SweepPhase.VERIFIED, view.time + 1.0),
+        time=view.time + 1.0,
+    )
     header.build(done)
     later = dataclasses.replace(done, time=view.time + 30.0)
     assert "last cancel-all: venue verified empty 29s ago" in header.build(later).plain
+    # Issue 18: a console that first sees the engine later (attached) says the same.
+    assert "last cancel-all: venue verified empty 29s ago" in HeaderPane().build(later).plain
 
 
 def test_the_footer_lists_kill_cancel_all_pause_quit_and_help_first() -> None:
