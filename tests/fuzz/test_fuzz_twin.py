@@ -46,9 +46,10 @@ SIGNER = Signer(PrivateKey(KEY), is_mainnet=False)
 STRANGER = Signer(PrivateKey(OTHER_KEY), is_mainnet=False)
 ACCOUNT = SIGNER.address.lower()
 C1, C2, C3 = ("0x" + "0" * 31 + str(i) for i in (1, 2, 3))
-# Rate limits would turn most of the fuzz into 429s before it reaches the parsers.
+# Rate limits would turn most of the fuzz into 429s before it reaches the parsers; the volume
+# gate every scheduleCancel into the same refusal.
 CANCEL_LEG_DONE = "Error placing new order during modify"
-FAULTS = TwinFaults(ip_weight_per_minute=10**12, address_budget=10**12)
+FAULTS = TwinFaults(ip_weight_per_minute=10**12, address_budget=10**12, dead_man_min_volume=0)
 BOGUS_SIGNATURE = {"r": "0x" + "1" * 64, "s": "0x" + "2" * 64, "v": 27}
 INFO_TYPES = [
     "meta",

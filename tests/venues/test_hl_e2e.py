@@ -417,7 +417,8 @@ def test_leverage_above_the_cap_believes_the_venue_D14() -> None:
 
 def test_dead_man_switch_is_armed_and_the_volume_gate_is_shown() -> None:
     async def scenario(gate: bool) -> None:
-        async with loopback(faults=TwinFaults(dead_man_volume_gate=gate)) as lb:
+        minimum = 1_000_000 if gate else 0  # the venue's gate; 0: an account that has traded
+        async with loopback(faults=TwinFaults(dead_man_min_volume=minimum)) as lb:
             venue, events = await connected_venue(lb, dead_man_s=10.0)
             if gate:
                 notice = await events.wait_for(VenueNotice, lambda n: "dead man" in n.kind)

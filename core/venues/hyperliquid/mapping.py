@@ -72,6 +72,7 @@ from core.venues.hyperliquid.wire import (
     ClearinghouseState,
     CoinSubscription,
     ErrorStatus,
+    FastBookSubscription,
     FilledStatus,
     ItemStatus,
     L2Book,
@@ -320,11 +321,13 @@ class Translator:
         """The account's fills from ``start_ms`` (epoch milliseconds) on."""
         return UserFillsByTimeRequest(user=user, startTime=start_ms)
 
-    def subscriptions(self, user: str) -> list[CoinSubscription | UserSubscription]:
-        """Everything the connector streams: this market's book and trades, the account's
-        order updates, fills and events."""
+    def subscriptions(
+        self, user: str
+    ) -> list[CoinSubscription | FastBookSubscription | UserSubscription]:
+        """Everything the connector streams: this market's book (fast: 5 levels every ~0.5 s)
+        and trades, the account's order updates, fills and events."""
         return [
-            CoinSubscription(type="l2Book", coin=self.coin),
+            FastBookSubscription(type="l2Book", coin=self.coin, fast=True),
             CoinSubscription(type="trades", coin=self.coin),
             UserSubscription(type="orderUpdates", user=user),
             UserSubscription(type="userFills", user=user),

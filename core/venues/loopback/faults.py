@@ -35,7 +35,9 @@ class TwinFaults(BaseModel):
     address_budget: int = Field(default=10_000, ge=0)
     idle_timeout_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     max_pending_posts: int = Field(default=100, ge=1)
-    dead_man_volume_gate: bool = False  # answer scheduleCancel with the $1M volume error
+    # scheduleCancel is refused with the venue's volume error until the account has traded
+    # this much (USD): $1,000,000 on Hyperliquid, so a fresh account is refused, as there.
+    dead_man_min_volume: int = Field(default=1_000_000, ge=0)
 
     @classmethod
     def preset(cls, name: FaultPreset, **overrides: Any) -> TwinFaults:

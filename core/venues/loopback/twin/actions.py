@@ -295,7 +295,7 @@ class Actions(TwinBase):
         return items
 
     def _schedule_cancel(self, when: int | None, now_ms: int) -> ExchangeAnswer:
-        if self.faults.dead_man_volume_gate:
+        if self._volume < self.faults.dead_man_min_volume:
             return _err(Texts.schedule_volume_gate(str(self._volume.quantize(Decimal("0.01")))))
         if when is None:
             self._dead_man_at = None

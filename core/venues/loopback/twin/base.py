@@ -41,6 +41,7 @@ from core.venues.hyperliquid.errors import Texts
 from core.venues.hyperliquid.mapping import Translator, side_to_wire
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.wire import (
+    AssetCtx,
     BookLevel,
     L2Book,
     OpenOrder,
@@ -53,10 +54,10 @@ from core.venues.hyperliquid.wire import (
 )
 from core.venues.loopback.faults import FaultState, TwinFaults
 from core.venues.loopback.twin.common import ZERO, Order, Peer, ws_text
+from core.venues.loopback.twin.feeds import SLOW_LEVELS, Feed
 from core.venues.sim.driver import ClockDriver
 from core.venues.sim.exchange import SimExchange
 
-_BOOK_LEVELS = 20
 _FILLS_KEPT = 10_000
 _MAKER_FEE = Decimal("0.00015")
 _TAKER_FEE = Decimal("0.00045")
@@ -74,7 +75,6 @@ class TwinBase:
         agents: Iterable[str] = (),
         faults: TwinFaults | None = None,
         is_mainnet: bool = False,
-        book_interval_s: float = 0.1,
     ) -> None:
         instant = FaultConfig.profile("instant", replay_fills=config.faults.replay_fills)
         self.config = config.model_copy(update={"faults": instant})
@@ -86,7 +86,6 @@ class TwinBase:
         self.is_mainnet = is_mainnet
         self.faults = faults if faults is not None else TwinFaults()
         self._clock = clock
-        self._book_interval = book_interval_s
         self._texts = Texts(self.instrument)
         self._tr = Translator(self.instrument)
         self._exchange: SimExchange | None = None
@@ -103,8 +102,7 @@ class TwinBase:
         self._ip: deque[tuple[float, int]] = deque()
         self._ip_total = 0
         self._peers: set[Peer] = set()
-        self._book_dirty = False
-        self._next_book = 0.0
+        self._market_version = 0  # counts the book's changes: a feed pushes only after one
         self._dead_man_at: int | None = None
         self._dead_man_fired = 0
         self._cancel_status = statuses.CANCELED
@@ -138,15 +136,14 @@ class TwinBase:
         if faults.disconnect_due(now):
             await self.disconnect_all()
         self._fire_dead_man()
-        if self._book_dirty and now >= self._next_book:
-            self._push_book(now)
+        feeds_due = self._push_feeds(now)
         self._close_idle(now)
         due = self.exchange.next_due()
         candidates = [faults.next_timer()]
         if due is not None:
             candidates.append(due)
-        if self._book_dirty:
-            candidates.append(self._next_book)
+        if feeds_due is not None:
+            candidates.append(feeds_due)
         return min(candidates)
 
     def _advance(self, now: float) -> list[Event]:
@@ -158,7 +155,7 @@ class TwinBase:
         ms = epoch_ms()
         for event in self.exchange.advance(now):
             if isinstance(event, BookSnapshot | BookDelta):
-                self._book_dirty = True
+                self._market_version += 1
             elif isinstance(event, Trade):
                 trades.append(self._trade_row(event, ms))
             elif isinstance(event, OrderUpdate):
@@ -330,17 +327,41 @@ class TwinBase:
         self._fills.append(row)
         return row
 
-    def _book_json(self) -> L2Book:
-        book = self.exchange.book
+    def _levels(self, side: Side, count: int) -> list[BookLevel]:
         tr = self._tr
+        return [
+            BookLevel(px=tr.price_text(p), sz=tr.size_text(s), n=1)
+            for p, s in self.exchange.book.depth(side)[:count]
+        ]
 
-        def levels(side: Side) -> list[BookLevel]:
-            return [
-                BookLevel(px=tr.price_text(p), sz=tr.size_text(s), n=1)
-                for p, s in book.depth(side)[:_BOOK_LEVELS]
-            ]
+    def _book_json(self, levels: int = SLOW_LEVELS) -> L2Book:
+        return L2Book(
+            coin=self.coin,
+            time=epoch_ms(),
+            levels=(self._levels(Side.BID, levels), self._levels(Side.ASK, levels)),
+        )
 
-        return L2Book(coin=self.coin, time=epoch_ms(), levels=(levels(Side.BID), levels(Side.ASK)))
+    def _mid(self) -> str | None:
+        book = self.exchange.book
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid is None or ask is None:
+            return None
+        mid = (self.instrument.ticks_to_price(bid) + self.instrument.ticks_to_price(ask)) / 2
+        return wire(mid)
+
+    def _asset_ctx(self, index: int) -> AssetCtx:
+        mid = self._mid() if index == self.asset else None
+        return AssetCtx(
+            dayNtlVlm=wire(self._volume) if index == self.asset else ZERO,
+            funding=ZERO,
+            impactPxs=None,
+            markPx=mid or ZERO,
+            midPx=mid,
+            openInterest=ZERO,
+            oraclePx=mid or ZERO,
+            premium=None,
+            prevDayPx=mid or ZERO,
+        )
 
     # ---- the WebSocket clients: pushes and drops ------------------------------------------
 
@@ -352,11 +373,43 @@ class TwinBase:
             if channel in client.channels:
                 client.peer.send_nowait(text)
 
-    def _push_book(self, now: float) -> None:
-        self._book_dirty = False
-        self._next_book = now + self._book_interval
-        if any("l2Book" in c.channels for c in self._peers):
-            self._publish("l2Book", self._book_json())
+    def _push_feeds(self, now: float) -> float | None:
+        """Push every market feed that is due (``feeds``); when the next one will be."""
+        due: float | None = None
+        for client in list(self._peers):
+            for feed in client.feeds.values():
+                if feed.sent_version == self._market_version:
+                    continue
+                if now < feed.next_at:
+                    due = feed.next_at if due is None else min(due, feed.next_at)
+                    continue
+                self._push_feed(feed, now, client)
+        return due
+
+    def _push_feed(self, feed: Feed, now: float, client: Peer, *, first: bool = False) -> None:
+        """Send one feed its data if it changed (always the first time, on subscribing)."""
+        feed.sent_version = self._market_version
+        content, data = self._feed_data(feed)
+        if not first and content == feed.last:
+            return  # the book moved, but not what this feed shows
+        feed.last = content
+        feed.next_at = now + feed.interval
+        client.peer.send_nowait(ws_text(WsMessage(channel=feed.kind, data=data)))
+
+    def _feed_data(self, feed: Feed) -> tuple[Any, Any]:
+        """(what the feed shows, to compare; the message's data)."""
+        if feed.kind == "l2Book":
+            book = self._book_json(feed.levels)
+            return book.levels, book
+        if feed.kind == "bbo":
+            bids, asks = self._levels(Side.BID, 1), self._levels(Side.ASK, 1)
+            top = (bids[0] if bids else None, asks[0] if asks else None)
+            return top, {"coin": self.coin, "time": epoch_ms(), "bbo": list(top)}
+        if feed.kind == "allMids":
+            mid = self._mid()
+            return mid, {"mids": {self.coin: mid} if mid is not None else {}}
+        ctx = self._asset_ctx(self.asset)
+        return ctx, {"coin": self.coin, "ctx": ctx}
 
     async def disconnect_all(self) -> None:
         """Drop every WebSocket without a close frame, as a network failure would."""

@@ -19,6 +19,7 @@ from core.events import Side
 from core.venues.hyperliquid import statuses
 from core.venues.hyperliquid.wire import WsMessage, answer_json
 from core.venues.loopback.server import WsPeer
+from core.venues.loopback.twin.feeds import Feed
 
 CLOID = re.compile(r"0x[0-9a-fA-F]{32}")  # used with fullmatch: no trailing newline
 ZERO = "0.0"
@@ -63,6 +64,7 @@ class Peer:
         self.peer = peer
         self.subs: list[dict[str, Any]] = []
         self.channels: set[str] = set()
+        self.feeds: dict[str, Feed] = {}  # market data at its own pace, by subscription
         self.last_heard = now
         self.pending_posts = 0
 

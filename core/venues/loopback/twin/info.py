@@ -1,12 +1,13 @@
 """``POST /info`` of the loopback twin (and WebSocket ``post`` requests of type ``info``).
 
-``_info`` answers ``meta``, ``metaAndAssetCtxs``, ``l2Book``, ``allMids``, ``openOrders`` /
-``frontendOpenOrders``, ``clearinghouseState``, ``userFills`` / ``userFillsByTime``,
-``orderStatus`` and ``userRateLimit`` with the connector's wire models, the way Hyperliquid
-does: another user's account reads as empty, an unknown type is HTTP 422, a REST query over the
-IP's weight is 429, a WebSocket one during a storm too.  A room of its own because it is the
-read side: it asks the exchange (``clearinghouseState`` through a ``SyncState``) and refreshes
-what the order registry knows, but places, cancels and fills nothing.
+``_info`` answers ``meta``, ``metaAndAssetCtxs``, ``spotMeta`` (the collateral token, no spot
+market), ``spotMetaAndAssetCtxs``, ``spotClearinghouseState``, ``l2Book``, ``allMids``,
+``openOrders`` / ``frontendOpenOrders``, ``clearinghouseState``, ``userFills`` /
+``userFillsByTime``, ``orderStatus`` and ``userRateLimit`` with the connector's wire models, the
+way Hyperliquid does: another user's account reads as empty, an unknown type is HTTP 422, a REST
+query over the IP's weight is 429, a WebSocket one during a storm too. A room of its own because
+it is the read side: it asks the exchange (``clearinghouseState`` through a ``SyncState``) and
+refreshes what the order registry knows, but places, cancels and fills nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from core.venues.hyperliquid.budget import info_weight
 from core.venues.hyperliquid.errors import DESERIALIZE, TOO_MANY_REQUESTS
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.wire import (
-    AssetCtx,
     AssetMeta,
     AssetPosition,
     ClearinghouseState,
@@ -57,6 +57,12 @@ class Info(TwinBase):
             return 429, TOO_MANY_REQUESTS
         if kind == "meta":
             answer: Any = self._meta()
+        elif kind == "spotMeta":
+            answer = _spot_meta()
+        elif kind == "spotMetaAndAssetCtxs":
+            answer = [_spot_meta(), []]
+        elif kind == "spotClearinghouseState":
+            answer = {"balances": []}  # this twin trades perpetuals only
         elif kind == "metaAndAssetCtxs":
             answer = [self._meta(), [self._asset_ctx(i) for i in range(self.asset + 1)]]
         elif kind == "l2Book":
@@ -117,28 +123,6 @@ class Info(TwinBase):
             )
         )
         return Meta(universe=universe, marginTables=[], collateralToken=0)
-
-    def _mid(self) -> str | None:
-        book = self.exchange.book
-        bid, ask = book.best_bid(), book.best_ask()
-        if bid is None or ask is None:
-            return None
-        mid = (self.instrument.ticks_to_price(bid) + self.instrument.ticks_to_price(ask)) / 2
-        return wire(mid)
-
-    def _asset_ctx(self, index: int) -> AssetCtx:
-        mid = self._mid() if index == self.asset else None
-        return AssetCtx(
-            dayNtlVlm=wire(self._volume) if index == self.asset else ZERO,
-            funding=ZERO,
-            impactPxs=None,
-            markPx=mid or ZERO,
-            midPx=mid,
-            openInterest=ZERO,
-            oraclePx=mid or ZERO,
-            premium=None,
-            prevDayPx=mid or ZERO,
-        )
 
     def _open_orders(self, *, frontend: bool) -> list[OpenOrder]:
         rows: list[OpenOrder] = []
@@ -242,6 +226,23 @@ def _clearinghouse_state(positions: list[AssetPosition], equity: str) -> Clearin
         withdrawable=equity,
         time=epoch_ms(),
     )
+
+
+def _spot_meta() -> dict[str, Any]:
+    """No spot market here, only the collateral token: what the official SDK's default
+    ``Info(url)`` and ``Exchange(wallet, url)`` read before anything else (they failed on a
+    422 and, with the SDK's WebSocket thread running, hung the process)."""
+    usdc = {
+        "name": "USDC",
+        "szDecimals": 8,
+        "weiDecimals": 8,
+        "index": 0,
+        "tokenId": "0x6d1e7cde53ba9467b783cb7c530ce054",
+        "isCanonical": True,
+        "evmContract": None,
+        "fullName": None,
+    }
+    return {"universe": [], "tokens": [usdc]}
 
 
 def _empty_clearinghouse() -> ClearinghouseState:

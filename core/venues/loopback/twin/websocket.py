@@ -1,11 +1,13 @@
 """``/ws`` of the loopback twin: one client's texts, its subscriptions and its posts.
 
-``ping`` is answered ``pong``; ``subscribe`` / ``unsubscribe`` normalise the subscription and
-refuse duplicates with Hyperliquid's texts (a new ``l2Book`` subscriber gets the book, a new
-``userFills`` one an ``isSnapshot`` replay); ``post`` runs an ``/info`` query or an
-``/exchange`` action as a task of its own (at most ``max_pending_posts`` per client) and answers
-by id, so it builds on both of those rooms.  Anything else gets an ``error`` channel message.
-The pushes to subscribers are ``base``'s: the clock makes them.
+``ping`` is answered ``pong``; ``subscribe`` / ``unsubscribe`` normalise the subscription
+(``feeds.normalise``) and refuse duplicates with Hyperliquid's texts (a new market-data
+subscriber gets its snapshot at once -- ``l2Book``, ``bbo``, ``allMids``, ``activeAssetCtx``,
+each then at its own pace, ``feeds`` --, a new ``userFills`` one an ``isSnapshot`` replay);
+``post`` runs an ``/info`` query or an ``/exchange`` action as a task of its own (at most
+``max_pending_posts`` per client) and answers by id, so it builds on both of those rooms.
+Anything else gets an ``error`` channel message. The pushes to subscribers are ``base``'s: the
+clock makes them.
 """
 
 from __future__ import annotations
@@ -26,10 +28,8 @@ from core.venues.hyperliquid.wire import (
 from core.venues.loopback.server import WsPeer
 from core.venues.loopback.twin.actions import Actions
 from core.venues.loopback.twin.common import Peer, parse_json, ws_text
+from core.venues.loopback.twin.feeds import feed_for, normalise
 from core.venues.loopback.twin.info import Info
-
-_USER_SUBS = ("orderUpdates", "userFills", "userEvents")
-_COIN_SUBS = ("l2Book", "trades")
 
 
 class WebSocket(Info, Actions):
@@ -78,7 +78,7 @@ class WebSocket(Info, Actions):
             await self._send(client, WsMessage(channel="error", data=WS_BAD_REQUEST + text[:200]))
 
     async def _subscription(self, client: Peer, method: str, sub: Any) -> None:
-        normal = self._normalise(sub)
+        normal = normalise(sub)
         if normal is None:
             error = Texts.invalid_subscription(json.dumps(sub))
             await self._send(client, WsMessage(channel="error", data=error))
@@ -91,19 +91,23 @@ class WebSocket(Info, Actions):
                 await self._send(client, WsMessage(channel="error", data=error))
                 return
             client.subs.append(normal)
+            feed = feed_for(normal) if self._for_us(normal) else None
+            if feed is not None:
+                client.feeds[key] = feed
         else:
             if not present:
                 error = Texts.already_unsubscribed(json.dumps(sub))
                 await self._send(client, WsMessage(channel="error", data=error))
                 return
             client.subs = [s for s in client.subs if json.dumps(s, sort_keys=True) != key]
+            client.feeds.pop(key, None)
         client.channels = {self._channel(s) for s in client.subs if self._for_us(s)}
         ack = SubscriptionResponse(method=method, subscription=normal)
         await self._send(client, WsMessage(channel="subscriptionResponse", data=ack))
         if method != "subscribe" or not self._for_us(normal):
             return
-        if normal["type"] == "l2Book":
-            await self._send(client, WsMessage(channel="l2Book", data=self._book_json()))
+        if key in client.feeds:
+            self._push_feed(client.feeds[key], self._clock.now(), client, first=True)
         elif normal["type"] == "userFills":
             replay = (
                 list(self._fills)[-self.config.faults.replay_fills :]
@@ -113,18 +117,12 @@ class WebSocket(Info, Actions):
             history = WsUserFills(user=self.account, isSnapshot=True, fills=replay)
             await self._send(client, WsMessage(channel="userFills", data=history))
 
-    def _normalise(self, sub: Any) -> dict[str, Any] | None:
-        if not isinstance(sub, dict) or not isinstance(sub.get("type"), str):
-            return None
-        kind = sub["type"]
-        if kind in _COIN_SUBS and isinstance(sub.get("coin"), str):
-            return {"type": kind, "coin": sub["coin"]}
-        if kind in _USER_SUBS and isinstance(sub.get("user"), str):
-            return {"type": kind, "user": sub["user"].lower()}
-        return None
-
     def _for_us(self, sub: dict[str, Any]) -> bool:
-        return sub.get("coin") == self.coin or sub.get("user") == self.account
+        return (
+            sub["type"] == "allMids"
+            or sub.get("coin") == self.coin
+            or sub.get("user") == self.account
+        )
 
     @staticmethod
     def _channel(sub: dict[str, Any]) -> str:
