@@ -117,6 +117,7 @@ class Trade:
     price: int
     size: int
     venue_time: float | None = None
+    tid: int | None = None  # the match's id where the venue gives it (the same as our fill's)
 
 
 # ---- answers to our commands ------------------------------------------------------------

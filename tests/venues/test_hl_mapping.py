@@ -123,7 +123,8 @@ def test_info_requests_and_subscriptions_are_built_by_the_translator() -> None:
         "startTime": 1_700_000_000_000,
     }
     assert [request_dict(s) for s in TR.subscriptions(user)] == [
-        {"type": "l2Book", "coin": "ETH"},
+        # Issue 19: without "fast" the book comes every ~5 s, as long as the stale-data limit.
+        {"type": "l2Book", "coin": "ETH", "fast": True},
         {"type": "trades", "coin": "ETH"},
         {"type": "orderUpdates", "user": user},
         {"type": "userFills", "user": user},

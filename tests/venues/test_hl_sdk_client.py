@@ -8,9 +8,11 @@ The twin runs on its own thread and event loop (the SDK is synchronous: ``reques
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,9 +48,11 @@ class Running:
 
 @pytest.fixture
 def twin() -> Iterator[Running]:
-    yield from _running(SimConfig(flow=FlowConfig.still()), None)
+    with _running(SimConfig(flow=FlowConfig.still()), None) as running:
+        yield running
 
 
+@contextmanager
 def _running(config: SimConfig, faults: TwinFaults | None) -> Iterator[Running]:
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -128,7 +132,7 @@ def test_the_fast_book_and_its_cadence() -> None:
     default pushes at most every 5 s -- a staleness limit tuned on the twin is tuned on the
     venue's pace now."""
     lively = SimConfig(seed=3, flow=FlowConfig.model_validate({"taker_rate_per_s": 20.0}))
-    for running in _running(lively, None):
+    with _running(lively, None) as running:
         # Two clients: the SDK routes both books of one coin to every callback of that coin.
         info, slow_info = Info(running.url), Info(running.url)
         fast: list[float] = []
@@ -143,7 +147,7 @@ def test_the_fast_book_and_its_cadence() -> None:
             info.subscribe({"type": "l2Book", "coin": "ETH", "fast": True}, on_fast)
             slow_info.subscribe({"type": "l2Book", "coin": "ETH"}, lambda _: slow.append(0.0))
             _until(lambda: len(fast) >= 5, "five fast books")
-            gaps = [b - a for a, b in zip(fast, fast[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(fast)]
             assert min(gaps) >= 0.45, gaps  # at most every ~0.5 s
             assert set(levels) == {FAST_LEVELS}
             assert len(slow) <= 2  # the snapshot, and at most one more within ~2.5 s
@@ -160,3 +164,115 @@ def test_the_dead_mans_switch_is_refused_to_a_fresh_account(twin: Running) -> No
     assert answer["status"] == "err"
     assert answer["response"].startswith("Cannot set scheduled cancel time until enough volume")
     assert not twin.call(lambda: twin.twin.dead_man_armed)
+
+
+def _exchange(running: Running) -> Exchange:
+    return Exchange(Account.from_key(KEY), running.url)
+
+
+def _mid(info: Info) -> float:
+    return float(info.all_mids()["ETH"])
+
+
+def _statuses(answer: dict[str, Any]) -> list[Any]:
+    assert answer["status"] == "ok", answer
+    return list(answer["response"]["data"]["statuses"])
+
+
+def test_prices_the_venue_refuses_are_refused_with_its_texts(twin: Running) -> None:
+    """An order ten times away from the market rested; an off-tick price got "Order has
+    invalid price." where the venue says "Price must be divisible by tick size."."""
+    exchange = _exchange(twin)
+    mid = _mid(exchange.info)
+    alo = {"limit": {"tif": "Alo"}}
+    far = _statuses(exchange.order("ETH", True, 0.01, round(mid * 10, 2), alo))
+    assert far == [{"error": "Order price cannot be more than 80% away from the reference price"}]
+    low = _statuses(exchange.order("ETH", True, 0.1, round(mid * 0.15, 2), alo))
+    assert "80% away" in low[0]["error"]
+    off_tick = _statuses(exchange.order("ETH", True, 0.01, round(mid * 0.9, 2) + 0.005, alo))
+    assert off_tick == [{"error": f"Price must be divisible by tick size. asset={twin.twin.asset}"}]
+    fine = _statuses(exchange.order("ETH", True, 0.01, round(mid * 0.9, 2), alo))
+    assert "resting" in fine[0]
+
+
+def test_open_orders_say_their_time_in_force_and_a_cancel_names_its_asset(twin: Running) -> None:
+    exchange = _exchange(twin)
+    info = exchange.info
+    mid = _mid(info)
+    placed = _statuses(
+        exchange.order("ETH", False, 0.01, round(mid * 1.1, 2), {"limit": {"tif": "Gtc"}})
+    )
+    oid = placed[0]["resting"]["oid"]
+    rows = info.frontend_open_orders(exchange.wallet.address)
+    assert [(r["oid"], r["tif"]) for r in rows] == [(oid, "Gtc")]
+    assert info.query_order_by_oid(exchange.wallet.address, oid)["order"]["order"]["tif"] == "Gtc"
+    gone = _statuses(exchange.cancel("ETH", oid + 1000))
+    assert gone == [
+        {"error": f"Order was never placed, already canceled, or filled. asset={twin.twin.asset}"}
+    ]
+    other = _signed(exchange, {"type": "cancel", "cancels": [{"a": 7, "o": 1}]})
+    assert _statuses(other) == [
+        {"error": "Order was never placed, already canceled, or filled. asset=7"}
+    ]
+
+
+def _signed(exchange: Exchange, action: dict[str, Any]) -> Any:
+    """An action the SDK has no method for, signed and posted by the SDK's own functions."""
+    from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
+
+    nonce = get_timestamp_ms()
+    signature = sign_l1_action(exchange.wallet, action, None, nonce, None, False)
+    return exchange._post_action(action, signature, nonce)
+
+
+def test_margin_mode_switches_only_without_a_position_and_trades_match_our_fills() -> None:
+    """updateLeverage ignored cross/isolated; the public trade and our fill of one match
+    disagreed on ``tid`` and ``hash``."""
+    with _running(SimConfig(flow=FlowConfig.still()), None) as running:
+        exchange = _exchange(running)
+        info = Info(running.url)  # the Exchange's own has no socket
+        user = exchange.wallet.address
+        trades: list[dict[str, Any]] = []
+        try:
+            info.subscribe({"type": "trades", "coin": "ETH"}, lambda m: trades.extend(m["data"]))
+            assert exchange.update_leverage(3, "ETH", is_cross=False)["status"] == "ok"
+            assert info.user_state(user)["assetPositions"] == []
+            ask = float(info.l2_snapshot("ETH")["levels"][1][0]["px"])
+            taken = _statuses(exchange.order("ETH", True, 0.01, ask, {"limit": {"tif": "Ioc"}}))
+            assert "filled" in taken[0]
+            position = info.user_state(user)["assetPositions"][0]["position"]
+            assert position["leverage"] == {"type": "isolated", "value": 3}
+            refused = exchange.update_leverage(3, "ETH", is_cross=True)
+            assert refused == {
+                "status": "err",
+                "response": "Cannot switch leverage type with open position.",
+            }
+            fills = info.user_fills(user)
+            _until(lambda: len(trades) >= len(fills), "the public trades of our fills")
+            public = {(t["tid"], t["hash"]) for t in trades}
+            assert {(f["tid"], f["hash"]) for f in fills} <= public
+        finally:
+            info.disconnect_websocket()
+
+
+def test_an_order_cancelled_by_the_dead_mans_switch_says_so_when_asked() -> None:
+    """orderStatus said ``canceled`` for an order the scheduled cancel took; the venue says
+    ``scheduledCancel`` (the order updates did already)."""
+    faults = TwinFaults(dead_man_min_volume=0)  # an account that has traded enough
+    with _running(SimConfig(flow=FlowConfig.still()), faults) as running:
+        exchange = _exchange(running)
+        mid = _mid(exchange.info)
+        placed = _statuses(
+            exchange.order("ETH", True, 0.01, round(mid * 0.9, 2), {"limit": {"tif": "Alo"}})
+        )
+        oid = placed[0]["resting"]["oid"]
+        armed = exchange.schedule_cancel(int(time.time() * 1000) + 5_100)
+        assert armed["status"] == "ok", armed
+        deadline = time.monotonic() + WAIT_S
+        status = ""
+        while status != "scheduledCancel" and time.monotonic() < deadline:
+            threading.Event().wait(0.2)
+            status = exchange.info.query_order_by_oid(exchange.wallet.address, oid)["order"][
+                "status"
+            ]
+        assert status == "scheduledCancel"

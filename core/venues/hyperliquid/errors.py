@@ -153,6 +153,7 @@ class Texts:
         self.zero_size = "Order has zero size." + self._suffix
         self.invalid_size = "Order has invalid size." + self._suffix
         self.invalid_price = "Order has invalid price." + self._suffix
+        self.off_tick = "Price must be divisible by tick size." + self._suffix
         self.min_notional = (
             f"Order must have minimum value of ${wire(instrument.min_notional)}." + self._suffix
         )
@@ -168,6 +169,11 @@ class Texts:
         self.cancel_gone = _ORDER_GONE + "." + self._suffix
         self.modify_gone = _MODIFY_GONE
         self.rate_limited = "HTTP 429 Too Many Requests"
+
+    @staticmethod
+    def order_gone(asset: int) -> str:
+        """A cancel of an order the venue does not hold, named by the cancel's own asset."""
+        return f"{_ORDER_GONE}. asset={asset}"
 
     def alo_would_cross(self, best_bid: int | None, best_ask: int | None) -> str:
         bid = "0" if best_bid is None else wire(self._instrument.ticks_to_price(best_bid))

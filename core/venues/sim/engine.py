@@ -516,7 +516,7 @@ class MatchingEngine:
         for maker, lots, price in matches:
             tid = self._next_tid
             self._next_tid = tid + 1
-            stream.append(Trade(side, price, lots, now))
+            stream.append(Trade(side, price, lots, now, tid))
             if taker is not None:
                 self._fill(market, taker, side, price, lots, Liquidity.TAKER, tid, now)
             if isinstance(maker, AccountOrder):

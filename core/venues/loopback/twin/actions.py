@@ -71,6 +71,9 @@ from core.venues.loopback.twin.base import TwinBase
 from core.venues.loopback.twin.common import CLOID
 
 _KEEP_NONCES = 100
+PRICE_BAND = Decimal("0.8")  # an order further than this from the reference price is refused
+PRICE_BAND_TEXT = "Order price cannot be more than 80% away from the reference price"
+SWITCH_WITH_POSITION = "Cannot switch leverage type with open position."
 _DAY_MS = 86_400_000
 
 
@@ -200,7 +203,10 @@ class Actions(TwinBase):
         try:
             ticks = self.instrument.price_to_ticks(order.p, Rounding.EXACT)
         except UnitError:
-            return self._texts.invalid_price
+            return self._texts.off_tick
+        mid = self._mid()
+        if mid is not None and abs(Decimal(order.p) - Decimal(mid)) > PRICE_BAND * Decimal(mid):
+            return PRICE_BAND_TEXT
         try:
             lots = self.instrument.size_to_lots(order.s, Rounding.EXACT)
         except UnitError:
@@ -222,7 +228,7 @@ class Actions(TwinBase):
                 items[i] = ErrorStatus(error=fields)
                 continue
             key, side, ticks, lots, tif = fields
-            self._pending[key] = (order.c, side, ticks, lots)
+            self._pending[key] = (order.c, side, ticks, lots, tif.value)
             places.append((i, Place(key, side, ticks, lots, tif, order.r)))
         if places:
             answers = self._execute([p for _, p in places])
@@ -254,7 +260,7 @@ class Actions(TwinBase):
         todo = [(i, c) for i, c in enumerate(cancels) if assets[i] == self.asset]
         for i, _ in enumerate(cancels):
             if assets[i] != self.asset:
-                items[i] = ErrorStatus(error=self._texts.cancel_gone)
+                items[i] = ErrorStatus(error=Texts.order_gone(assets[i]))
         if todo:
             answers = [
                 a
@@ -281,7 +287,7 @@ class Actions(TwinBase):
                 items[i] = ErrorStatus(error=self._texts.modify_gone)
                 continue
             key, side, ticks, lots, tif = fields
-            self._pending[key] = (mod.order.c, side, ticks, lots)
+            self._pending[key] = (mod.order.c, side, ticks, lots, tif.value)
             modifies.append(
                 (i, Modify(order.key, target, key, side, ticks, lots, tif, mod.order.r))
             )
@@ -316,6 +322,9 @@ class Actions(TwinBase):
             return _err(Texts.leverage_above_cap(action.leverage, cap))
         if action.leverage < 1:
             return _err(Texts.invalid_leverage(action.leverage))
+        if action.isCross != self._cross and self._position != 0:
+            return _err(SWITCH_WITH_POSITION)
+        self._cross = action.isCross
         self._execute([SetLeverage(action.leverage)])
         return _default()
 

@@ -91,11 +91,12 @@ class TwinBase:
         self._exchange: SimExchange | None = None
         self._fault_state: FaultState | None = None
         self._orders: dict[int, Order] = {}
-        self._pending: dict[str, tuple[str | None, Side, int, int]] = {}
+        self._pending: dict[str, tuple[str | None, Side, int, int, str | None]] = {}
         self._key_to_oid: dict[str, int] = {}
         self._fills: deque[UserFill] = deque(maxlen=_FILLS_KEPT)
         self._tid_base = epoch_ms() * 1000
         self._position = 0
+        self._cross = True  # the margin mode updateLeverage set: cross until it says isolated
         self._volume = Decimal(0)
         self._nonces: dict[str, list[int]] = {}
         self._requests_used = 0
@@ -237,8 +238,8 @@ class TwinBase:
         pending = self._pending.pop(key, None)
         if pending is None:
             return None
-        cloid, side, price, size = pending
-        order = Order(oid, key, cloid, side, price, size, epoch_ms())
+        cloid, side, price, size, tif = pending
+        order = Order(oid, key, cloid, side, price, size, epoch_ms(), tif)
         self._orders[oid] = order
         self._key_to_oid[key] = oid
         return order
@@ -276,8 +277,12 @@ class TwinBase:
     # ---- wire rows ------------------------------------------------------------------------
 
     def _trade_row(self, trade: Trade, ms: int) -> WsTrade:
-        self._synthetic += 1
-        tid = self._tid_base + 500_000_000 + self._synthetic
+        """The public trade; a match of ours carries the same tid and hash as our fill."""
+        if trade.tid is not None:
+            tid = self._tid_base + trade.tid
+        else:
+            self._synthetic += 1
+            tid = self._tid_base + 500_000_000 + self._synthetic
         tr = self._tr
         return WsTrade(
             coin=self.coin,

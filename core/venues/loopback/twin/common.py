@@ -39,11 +39,20 @@ class Order:
         "side",
         "status",
         "status_ms",
+        "tif",
         "timestamp",
     )
 
     def __init__(
-        self, oid: int, key: str, cloid: str | None, side: Side, price: int, size: int, ms: int
+        self,
+        oid: int,
+        key: str,
+        cloid: str | None,
+        side: Side,
+        price: int,
+        size: int,
+        ms: int,
+        tif: str | None = None,
     ) -> None:
         self.oid = oid
         self.key = key
@@ -55,6 +64,7 @@ class Order:
         self.timestamp = ms
         self.status = statuses.OPEN
         self.status_ms = ms
+        self.tif = tif  # "Alo" / "Gtc" / "Ioc" as placed; None for an order placed elsewhere
 
 
 class Peer:

@@ -138,7 +138,7 @@ class Info(TwinBase):
                 row = self._order_row(
                     order,
                     orderType="Limit",
-                    tif=None,
+                    tif=order.tif,
                     reduceOnly=False,
                     isTrigger=False,
                     triggerPx=ZERO,
@@ -176,7 +176,9 @@ class Info(TwinBase):
                 coin=self.coin,
                 szi=self._tr.signed_size_text(lots),
                 entryPx=entry,
-                leverage=LeverageWire(type="cross", value=self.exchange.leverage),
+                leverage=LeverageWire(
+                    type="cross" if self._cross else "isolated", value=self.exchange.leverage
+                ),
                 liquidationPx=None,
                 marginUsed=ZERO,
                 maxLeverage=inst.max_leverage,
@@ -207,10 +209,11 @@ class Info(TwinBase):
             order.remaining = report.remaining
         else:
             order.remaining = max(order.orig - report.filled, 0)
-        row = self._order_row(order, orderType="Limit", reduceOnly=False, tif=None)
-        entry = OrderStatusEntry(
-            order=row, status=report.raw_status, statusTimestamp=order.status_ms
-        )
+        row = self._order_row(order, orderType="Limit", reduceOnly=False, tif=order.tif)
+        raw = report.raw_status
+        if raw == statuses.CANCELED and order.status == statuses.SCHEDULED_CANCEL:
+            raw = order.status  # the dead man's switch cancelled it: the venue says so
+        entry = OrderStatusEntry(order=row, status=raw, statusTimestamp=order.status_ms)
         return OrderStatusAnswer(status="order", order=entry)
 
 
