@@ -21,8 +21,8 @@ from textual.widgets import Static
 
 from core.control.client import AttachError, ControlClient
 from core.exitcodes import EXIT_OK, EXIT_USAGE
-from core.keymap import DEFAULT_KEYS
 from core.gcpolicy import quiet_collector
+from core.keymap import DEFAULT_KEYS
 from themes import load_themes
 from tui.app import ConsoleApp
 from tui.screens import ConfirmScreen
