@@ -276,3 +276,20 @@ def test_an_order_cancelled_by_the_dead_mans_switch_says_so_when_asked() -> None
                 "status"
             ]
         assert status == "scheduledCancel"
+
+
+def test_an_action_for_a_vault_the_twin_does_not_host_is_refused_not_misrouted(
+    twin: Running,
+) -> None:
+    """``vaultAddress`` was ignored: an order meant for a vault landed on the main account."""
+    vault = "0x" + "ab" * 20
+    exchange = Exchange(Account.from_key(KEY), twin.url, vault_address=vault)
+    mid = _mid(exchange.info)
+    answer = exchange.order("ETH", True, 0.01, round(mid * 0.9, 2), {"limit": {"tif": "Alo"}})
+    assert answer == {"status": "err", "response": f"Vault not registered: {vault}"}
+    assert twin.call(twin.twin.open_order_count) == 0
+
+
+def test_an_empty_batch_is_one_error_for_the_batch(twin: Running) -> None:
+    answer = _exchange(twin).bulk_orders([])
+    assert answer["status"] == "err" and isinstance(answer["response"], str)

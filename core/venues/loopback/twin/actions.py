@@ -74,6 +74,7 @@ _KEEP_NONCES = 100
 PRICE_BAND = Decimal("0.8")  # an order further than this from the reference price is refused
 PRICE_BAND_TEXT = "Order price cannot be more than 80% away from the reference price"
 SWITCH_WITH_POSITION = "Cannot switch leverage type with open position."
+EMPTY_BATCH = "Empty batch: no orders."
 _DAY_MS = 86_400_000
 
 
@@ -146,7 +147,18 @@ class Actions(TwinBase):
         if problem is not None:
             self.fault_state.counts["bad_nonces"] += 1
             return _err(problem)
+        if request.vaultAddress is not None:
+            # This twin hosts one account and no vault or sub-account: an action for one must
+            # not land on the account (it did), it is refused as the venue refuses an unknown one.
+            return _err(f"Vault not registered: {request.vaultAddress.lower()}")
         act = request.action
+        batch = isinstance(
+            act, OrderAction | CancelAction | CancelByCloidAction | BatchModifyAction
+        )
+        if batch and not items:
+            # Pre-validation: one top-level error for the batch (the venue's exact text for an
+            # empty batch is not in any source read; the shape is what clients meet).
+            return _err(EMPTY_BATCH)
         cancels = isinstance(act, CancelAction | CancelByCloidAction)
         if items:
             self._requests_used += items
