@@ -247,6 +247,9 @@ class Fill:
     liquidity: Liquidity
     venue_time: float | None = None
     snapshot: bool = False  # replayed history after a (re)subscribe
+    # D41: set when the venue marks this fill as the liquidation of our account or an
+    # auto-deleveraging of our position (what it said): never just another fill.
+    liquidation: str | None = None
 
 
 # ---- state snapshots and queries --------------------------------------------------------
@@ -362,6 +365,15 @@ class Disconnected:
 
 
 @dataclass(frozen=True, slots=True)
+class Liquidated:
+    """D41: the venue says our account was liquidated (an account event naming us, apart
+    from the fills): an emergency, whatever the fills say."""
+
+    text: str
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VenueNotice:
     """A malformed or unknown venue message: logged and counted, never a state change."""
 
@@ -417,6 +429,7 @@ Event = (
     | FillsFetched
     | Connected
     | Disconnected
+    | Liquidated
     | VenueNotice
     | MalformedMessage
 )

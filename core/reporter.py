@@ -184,6 +184,8 @@ def session_summary(
         "sweep": result.sweep.value or "-",
         "engine_errors": len(result.errors),
     }
+    if result.liquidations:
+        out["liquidations"] = result.liquidations  # D41: the account was liquidated
     if v is None:
         return out
     c = v.counters

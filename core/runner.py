@@ -53,6 +53,7 @@ class RunResult:
     errors: list[str] = field(default_factory=list)
     sweep: SweepPhase = SweepPhase.IDLE
     mode_reason: str = ""  # D37: why a halt or kill happened, for every output
+    liquidations: int = 0  # D41: the venue liquidated this account during the run
 
     @property
     def clean(self) -> bool:
@@ -61,8 +62,9 @@ class RunResult:
     @property
     def stopped_by_safety(self) -> bool:
         """D37: a safety rule (or the operator's kill) stopped the engine: halted, or the kill
-        switch still latched at the end -- even if the venue was left clean."""
-        return self.mode in (Mode.HALTED, Mode.KILLED)
+        switch still latched at the end -- even if the venue was left clean; D41: a run in
+        which the account was liquidated, even if the operator re-armed since."""
+        return self.mode in (Mode.HALTED, Mode.KILLED) or self.liquidations > 0
 
     @property
     def exit_code(self) -> int:
@@ -223,6 +225,7 @@ class Runner:
             untracked_venue_orders=maker.untracked_venue_orders,
             errors=list(self.errors),
             sweep=maker.sweep_phase,
+            liquidations=maker.counters["liquidations"],
         )
 
     # ---- the three loops --------------------------------------------------------------

@@ -163,6 +163,7 @@ class Counters:
     taker_fills: int
     recovery_iocs: int
     disconnects: int  # the venue's stream lost (each is followed by a reconnect and a sync)
+    liquidations: int  # D41: the venue liquidated our account (or auto-deleveraged us)
     tracked_orders: int
     pruned_orders: int
     syncs: int
@@ -246,6 +247,7 @@ class ConsoleView:
     answer_s: float | None = None  # the venue's median answer time over recent batches
     journal: JournalView | None = None  # stamped by the runner; None when not journaling
     last_sweep: SweepOutcome | None = None  # the latest finished cancel-all (D25)
+    liquidation: str = ""  # D41: our liquidation, shown until the operator acknowledges it
 
     def epoch(self, t: float) -> float | None:
         """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""

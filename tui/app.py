@@ -617,10 +617,14 @@ class ConsoleApp(App[None]):
 
     def action_rearm(self) -> None:
         keys = [*self._keys_of("rearm"), "y"]
+        liquidation = self.view.liquidation if self.view is not None else ""
         self.push_screen(
             ConfirmScreen(
                 "Re-arm the kill switch and let quoting start again?",
-                "Check why it was killed first (header, event log).",
+                # D41: re-arming after our own liquidation acknowledges it, and says so.
+                f"The venue LIQUIDATED this account: {liquidation}. Re-arming acknowledges it."
+                if liquidation
+                else "Check why it was killed first (header, event log).",
                 keys,
                 clock=self._clock,
             ),

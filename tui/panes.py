@@ -164,10 +164,12 @@ class HeaderPane(TextPane):
         # Line two: why the engine is not doing what its mode says (first: the narrowest
         # terminal keeps it), then the market -- in every mode -- then the last sweep's outcome.
         detail = view.mode_reason or _not_quoting(view)
+        if view.liquidation and view.liquidation not in detail:
+            detail = f"LIQUIDATED: {view.liquidation} (r acknowledges) {detail}".strip()
         if view.sweep.is_active:
             detail = f"{detail}  sweep: {view.sweep.value}".strip()
         if detail:
-            danger = view.mode in (Mode.KILLED, Mode.HALTED)
+            danger = view.mode in (Mode.KILLED, Mode.HALTED) or bool(view.liquidation)
             t.append(f" {detail} ·", self.style_of("header--danger" if danger else "header--warn"))
         mid = (
             fmt.price(inst, (view.best_bid + view.best_ask) // 2)

@@ -182,9 +182,11 @@ class MakerBase:
                 "taker_fills",
                 "recovery_iocs",
                 "disconnects",
+                "liquidations",
             ),
             0,
         )
+        self.liquidation = ""  # D41: our liquidation, on screen until the operator acknowledges
 
     @property
     def mode(self) -> Mode:

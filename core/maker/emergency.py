@@ -206,6 +206,15 @@ class Emergency(MakerBase):
             return []
         return self._begin_sweep(f"kill: {reason}", now, urgent=True)
 
+    def _liquidated(self, what: str, now: float) -> list[Command]:
+        """D41: our own liquidation (or an auto-deleveraging) kills at once.  It stays on
+        screen until the operator acknowledges it (the re-arm does, after saying so), and the
+        run ends with exit 3 whatever follows."""
+        self.counters["liquidations"] += 1
+        self.liquidation = what
+        self._log(now, "kill", f"LIQUIDATED: {what}")
+        return self._kill(f"our account was liquidated: {what}", now)
+
     def _halt(self, now: float, reason: str) -> None:
         if self.life.halt(reason):
             self._log(now, "kill", f"HALTED: {reason}")

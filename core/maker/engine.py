@@ -43,6 +43,7 @@ from core.events import (
     Fill,
     FillsFetched,
     LeverageInfo,
+    Liquidated,
     MalformedMessage,
     ModifyAck,
     ModifyRejected,
@@ -93,8 +94,12 @@ class MarketMaker(Reconciling, Projection):
                 self._last_data = now
             case Fill():
                 kept = self._bind_news(event.cloid, event.oid, now)
-                self._on_fill(event, now)
+                news = self._on_fill(event, now)
                 out.extend(self._apply_kept(kept, now))
+                if news and event.liquidation is not None:
+                    out.extend(self._liquidated(event.liquidation, now))
+            case Liquidated():
+                out.extend(self._liquidated(event.text, now))
             case PlaceAck():
                 kept = self._bind_news(event.cloid, event.oid, now)
                 self._on_place_ack(event, now)
@@ -193,6 +198,9 @@ class MarketMaker(Reconciling, Projection):
             case Rearm():
                 if self.kill_switch.rearm():
                     self._log(now, "kill", "kill switch re-armed by the operator")
+                    if self.liquidation:
+                        self._log(now, "kill", f"liquidation acknowledged: {self.liquidation}")
+                        self.liquidation = ""
                     if not self._sweep.active:
                         # A sweep still in flight finishes and verifies first (D25); quoting
                         # waits.

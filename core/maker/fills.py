@@ -36,13 +36,14 @@ from core.view import (
 class FillCounting(MakerBase):
     """The maker's fill room: counting, position adoption, fill gaps and unreadable rows."""
 
-    def _on_fill(self, ev: Fill, now: float) -> None:
+    def _on_fill(self, ev: Fill, now: float) -> bool:
+        """Count a fill once (D4); True when it was news (not history, not a replay)."""
         if ev.snapshot and self.life.starting and self._startup_position is None:
             # History from before this session: the venue's start-up position already holds
             # it (D19).  Remember its trade ids so that a later replay is never counted (D4).
             self.tracker.ledger.first_sighting(ev.tid, now)
             self.counters["history_fills"] += 1
-            return
+            return False
         outcome = self.tracker.on_fill(ev, now)
         if outcome.duplicate:
             self.counters["duplicate_fills"] += 1
@@ -59,7 +60,7 @@ class FillCounting(MakerBase):
                     ev.oid,
                 )
                 self.reconciler.trigger("a trade id repeated with different content")
-            return
+            return False
         flagged = ""
         if outcome.unmatched:
             self.counters["unmatched_fills"] += 1
@@ -93,6 +94,7 @@ class FillCounting(MakerBase):
         order = outcome.order
         if order is not None and order.cloid in self.fill_gaps:
             self._close_filled_gaps()
+        return True
 
     def _count_fill(self, position_delta: int, value_delta: int, venue_time: float | None) -> None:
         """Move the position by a fill the tracker counted once (D4) -- unless the venue made

@@ -119,6 +119,7 @@ class Projection(Quoter):
             kill_triggers=self.kill_switch.triggers,
             sweep=self._sweep.phase,
             last_sweep=self._sweep.ended,
+            liquidation=self.liquidation,
             leverage=self.leverage,
             log=tuple(self.log),
             counters=counters,

@@ -25,6 +25,7 @@ from core.events import (
     Event,
     Fill,
     FillsFetched,
+    Liquidated,
     MalformedMessage,
     OpenOrders,
     OrderUpdate,
@@ -531,3 +532,23 @@ def test_order_updates_carry_what_the_venue_says_traded_D33() -> None:
     first, second = _stream(v, "orderUpdates", [partial, bare])
     assert first == OrderUpdate(7, None, VenueStatus.CANCELED, "canceled", None, TIME / 1000, 3000)
     assert isinstance(second, OrderUpdate) and second.filled is None
+
+
+def test_an_account_event_naming_us_as_liquidated_is_an_emergency_D41() -> None:
+    """D41: ``{"liquidation": {...}}`` on channel ``user`` was a notice; naming us it is a
+    ``Liquidated`` event (the maker kills on it); naming another user (we took part in their
+    liquidation) it says nothing beyond the fills."""
+    v, _, _ = venue()
+    _history(v, [])
+    ours = {
+        "lid": 1,
+        "liquidator": "0x" + "11" * 20,
+        "liquidated_user": USER.upper(),
+        "liquidated_ntl_pos": "1500.0",
+        "liquidated_account_value": "40.2",
+    }
+    (event,) = _stream(v, "user", {"liquidation": ours})
+    assert isinstance(event, Liquidated)
+    assert "position notional 1500.0" in event.text and "account value 40.2" in event.text
+    theirs = {**ours, "liquidated_user": "0x" + "22" * 20}
+    assert _stream(v, "user", {"liquidation": theirs}) == []

@@ -634,13 +634,14 @@ class Translator:
         return OrderUpdate(cancel.oid, None, VenueStatus.VENUE_CANCELED, "nonUserCancel")
 
     def fills(
-        self, data: object, *, snapshot: bool, what: str
+        self, data: object, *, snapshot: bool, what: str, account: str = ""
     ) -> Rows[tuple[UserFill, Fill | None]]:
         """Fill rows as read, every coin's (the venue's history and resume point follow them
-        all), each with its ``Fill`` when it is of our market."""
-        return read_rows(data, lambda raw: self._fill(raw, snapshot), what)
+        all), each with its ``Fill`` when it is of our market; ``account`` (lower case) is
+        ours, to tell our liquidation from one we were the counterparty of (D41)."""
+        return read_rows(data, lambda raw: self._fill(raw, snapshot, account), what)
 
-    def _fill(self, raw: object, snapshot: bool) -> tuple[UserFill, Fill | None]:
+    def _fill(self, raw: object, snapshot: bool, account: str) -> tuple[UserFill, Fill | None]:
         row = parse_or_raise(UserFill, raw)
         if row.coin != self.coin:
             return row, None
@@ -654,8 +655,27 @@ class Translator:
             liquidity=Liquidity.TAKER if row.crossed else Liquidity.MAKER,
             venue_time=row.time / 1000,
             snapshot=snapshot,
+            liquidation=our_liquidation(row, account),
         )
         return row, fill
+
+
+def our_liquidation(row: UserFill, account: str) -> str | None:
+    """D41: what the venue says when this fill liquidates our account or auto-deleverages our
+    position; None for any other fill -- including our side of someone else's liquidation,
+    whose ``liquidation`` object names that user."""
+    liquidation = row.liquidation
+    if liquidation is not None:
+        victim = (liquidation.liquidatedUser or "").lower()
+        if not victim or victim == account:
+            return (
+                f"{row.dir or 'liquidation'} {row.sz} {row.coin} at {row.px} "
+                f"(mark {liquidation.markPx}, {liquidation.method})"
+            )
+        return None
+    if row.dir.startswith("Liquidated") or row.dir == "Auto-Deleveraging":
+        return f"{row.dir} {row.sz} {row.coin} at {row.px}"
+    return None
 
 
 # Ticks, lots or values a signed 64-bit integer cannot hold: no venue sends such a number,

@@ -71,6 +71,7 @@ from core.events import (
     Fill,
     FillsFetched,
     LeverageInfo,
+    Liquidated,
     MalformedMessage,
     OpenOrders,
     QueryFailed,
@@ -92,6 +93,7 @@ from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.rest import RestClient, RestRefused, RestUnknown
 from core.venues.hyperliquid.signing import Signer, ecdsa_backend
 from core.venues.hyperliquid.wire import (
+    AccountLiquidation,
     ClearinghouseState,
     ExchangeAnswer,
     InfoRequest,
@@ -567,7 +569,7 @@ class HyperliquidVenue:
         try:
             start = epoch_ms() - round(cmd.lookback_s * 1000)
             raw = await self._info(Translator.fills_request(self._user, start))
-            rows = self._tr.fills(raw, snapshot=True, what="userFillsByTime")
+            rows = self._tr.fills(raw, snapshot=True, what="userFillsByTime", account=self._user)
         except (_Refused, _Unknown, ValueError, OverflowError) as exc:
             # ValueError: MappingError, or a NaN lookback; OverflowError: an infinite one.
             error = f"userFillsByTime: {exc}"
@@ -602,7 +604,9 @@ class HyperliquidVenue:
         if self._last_fill_ms is not None:
             try:
                 raw = await self._info(Translator.fills_request(self._user, self._last_fill_ms))
-                rows = self._tr.fills(raw, snapshot=True, what="userFillsByTime")
+                rows = self._tr.fills(
+                    raw, snapshot=True, what="userFillsByTime", account=self._user
+                )
             except (_Refused, _Unknown, MappingError) as exc:
                 self._notice("resync", f"fills since the last one seen: {exc}")
             else:
@@ -647,15 +651,22 @@ class HyperliquidVenue:
             if user_event.nonUserCancel is not None:
                 cancels = tr.non_user_cancels(user_event.nonUserCancel)
                 out.extend(_salvaged(cancels, Channel.ORDER_UPDATES, "nonUserCancel"))
-            if user_event.liquidation is not None:
-                out.append(VenueNotice("liquidation", str(user_event.liquidation)[:300]))
+            liquidation = user_event.liquidation
+            if liquidation is not None and liquidation.liquidated_user.lower() == self._user:
+                out.append(Liquidated(_liquidation_text(liquidation)))  # D41
+            # Another user's liquidation we took part in: its trades are our fills, no more.
             return out
         return [VenueNotice("unknown channel", f"{channel}: {str(data)[:200]}")]
 
     def _user_fills(self, message: WsUserFills) -> list[Event]:
         if message.user is not None and message.user.lower() != self._user:
             return []
-        rows = self._tr.fills(message.fills, snapshot=bool(message.isSnapshot), what="userFills")
+        rows = self._tr.fills(
+            message.fills,
+            snapshot=bool(message.isSnapshot),
+            what="userFills",
+            account=self._user,
+        )
         report = rows.report(Channel.FILLS, "userFills")
         if message.isSnapshot and not self._history_seen:
             # History from before this session: the start-up position holds it already, so
@@ -726,6 +737,15 @@ class HyperliquidVenue:
     def _notice(self, kind: str, text: str) -> None:
         self.counters["notices"] += 1
         self._put(VenueNotice(kind, text))
+
+
+def _liquidation_text(event: AccountLiquidation) -> str:
+    parts = ["the venue liquidated this account"]
+    if event.liquidated_ntl_pos is not None:
+        parts.append(f"position notional {event.liquidated_ntl_pos}")
+    if event.liquidated_account_value is not None:
+        parts.append(f"account value {event.liquidated_account_value}")
+    return ", ".join(parts)
 
 
 def _salvaged(rows: Rows[Any], channel: Channel, what: str) -> list[Event]:

@@ -394,6 +394,15 @@ class ClearinghouseState(_Answer):
     time: Millis | None = None
 
 
+class FillLiquidation(_Answer):
+    """The ``liquidation`` object of a fill: present only on liquidation fills; it names the
+    liquidated user when the fill is the liquidator's side."""
+
+    liquidatedUser: str | None = None
+    markPx: str
+    method: str
+
+
 class UserFill(_Answer):
     coin: str
     px: str
@@ -410,6 +419,9 @@ class UserFill(_Answer):
     tid: Id
     feeToken: str = "USDC"
     cloid: str | None = None
+    builderFee: str | None = None  # present only when non-zero
+    liquidation: FillLiquidation | None = None
+    twapId: int | None = None
 
 
 class OrderStatusEntry(_Answer):
@@ -463,6 +475,17 @@ class NonUserCancel(_Answer):
     oid: Id
 
 
+class AccountLiquidation(_Answer):
+    """``{"liquidation": {...}}`` on channel ``user``: a liquidation the account took part in,
+    as liquidated user or as liquidator."""
+
+    lid: int | None = None
+    liquidator: str | None = None
+    liquidated_user: str
+    liquidated_ntl_pos: str | None = None
+    liquidated_account_value: str | None = None
+
+
 class WsUserEvent(_Answer):
     """Channel ``user`` (the ``userEvents`` subscription): one of these keys is set.  Its
     ``fills`` are not read (they come on ``userFills`` too, with its replay); ``nonUserCancel``
@@ -471,7 +494,7 @@ class WsUserEvent(_Answer):
     fills: Unread = None
     nonUserCancel: list[Any] | None = None
     funding: dict[str, Any] | None = None
-    liquidation: dict[str, Any] | None = None
+    liquidation: AccountLiquidation | None = None
 
 
 class SubscriptionResponse(_Answer):
