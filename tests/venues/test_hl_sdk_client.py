@@ -293,3 +293,47 @@ def test_an_action_for_a_vault_the_twin_does_not_host_is_refused_not_misrouted(
 def test_an_empty_batch_is_one_error_for_the_batch(twin: Running) -> None:
     answer = _exchange(twin).bulk_orders([])
     assert answer["status"] == "err" and isinstance(answer["response"], str)
+
+
+def test_the_account_is_the_venues_closed_pnl_fees_margin_and_value(twin: Running) -> None:
+    """The twin's account was a skeleton (marginUsed, unrealizedPnl and closedPnl always
+    zero).  Buy, then sell half higher: the closing fill's closedPnl is its price difference
+    times its size, fees are charged at the base tier, and the account value is collateral +
+    closed PnL - fees + the open half at the mark."""
+    from decimal import Decimal as D
+
+    exchange = _exchange(twin)
+    info = exchange.info
+    user = exchange.wallet.address
+    book = info.l2_snapshot("ETH")["levels"]
+    ask = float(book[1][0]["px"])
+    bought = _statuses(exchange.order("ETH", True, 0.02, ask, {"limit": {"tif": "Ioc"}}))
+    assert "filled" in bought[0]
+    bid = float(info.l2_snapshot("ETH")["levels"][0][0]["px"])
+    sold = _statuses(exchange.order("ETH", False, 0.01, bid, {"limit": {"tif": "Ioc"}}))
+    assert "filled" in sold[0]
+    fills = sorted(info.user_fills(user), key=lambda f: f["tid"])
+    buys = [f for f in fills if f["side"] == "B"]
+    sells = [f for f in fills if f["side"] == "A"]
+    entry = sum(D(f["px"]) * D(f["sz"]) for f in buys) / sum(D(f["sz"]) for f in buys)
+    closed = sum(D(f["closedPnl"]) for f in sells)
+    expected = sum((D(f["px"]) - entry) * D(f["sz"]) for f in sells)
+    assert abs(closed - expected) <= D("0.000002") * len(sells)
+    assert all(D(f["closedPnl"]) == 0 for f in buys)  # opening fills close nothing
+    fees = sum(D(f["fee"]) for f in fills)
+    assert fees == sum(
+        (D(f["px"]) * D(f["sz"]) * D("0.00045")).quantize(D("0.000001")) for f in fills
+    )
+    state = info.user_state(user)
+    position = state["assetPositions"][0]["position"]
+    assert D(position["szi"]) == D("0.01")
+    mark = D(info.all_mids()["ETH"])
+    assert D(position["unrealizedPnl"]) == ((mark - D(position["entryPx"])) * D("0.01")).quantize(
+        D("0.000001")
+    )
+    assert D(position["marginUsed"]) == (D("0.01") * mark / position["leverage"]["value"]).quantize(
+        D("0.000001")
+    )
+    assert position["liquidationPx"] is None or D(position["liquidationPx"]) < mark
+    value = D(state["marginSummary"]["accountValue"])
+    assert abs(value - (D("100000") + closed - fees + D(position["unrealizedPnl"]))) <= D("0.00001")

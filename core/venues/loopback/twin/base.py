@@ -96,6 +96,11 @@ class TwinBase:
         self._fills: deque[UserFill] = deque(maxlen=_FILLS_KEPT)
         self._tid_base = epoch_ms() * 1000
         self._position = 0
+        # The account as the venue reports it (USD): the average entry of the open position,
+        # the PnL its fills closed (``closedPnl``, before fees) and the fees charged.
+        self._entry = Decimal(0)
+        self._closed_pnl = Decimal(0)
+        self._fees = Decimal(0)
         self._cross = True  # the margin mode updateLeverage set: cross until it says isolated
         self._volume = Decimal(0)
         self._nonces: dict[str, list[int]] = {}
@@ -310,6 +315,8 @@ class TwinBase:
         self._volume += notional
         taker = fill.liquidity is Liquidity.TAKER
         fee = (notional * (_TAKER_FEE if taker else _MAKER_FEE)).quantize(Decimal("0.000001"))
+        self._fees += fee
+        closed = self._close(start, signed, px)
         tid = self._tid_base + fill.tid
         cloid = {"cloid": order.cloid} if order is not None and order.cloid is not None else {}
         row = UserFill(
@@ -320,7 +327,7 @@ class TwinBase:
             time=ms,
             startPosition=tr.signed_size_text(start),
             dir=_direction(start, signed),
-            closedPnl=ZERO,
+            closedPnl=wire(closed),
             hash=f"0x{tid:064x}",
             oid=fill.oid,
             crossed=taker,
@@ -331,6 +338,35 @@ class TwinBase:
         )
         self._fills.append(row)
         return row
+
+    def _close(self, start: int, signed: int, px: Decimal) -> Decimal:
+        """Book a fill into the average entry; the PnL it closed (USD, before fees), as the
+        venue's ``closedPnl``: what part of it reduces the position, against the entry."""
+        inst = self.instrument
+        closing = min(abs(signed), abs(start)) if start * signed < 0 else 0
+        closed = Decimal(0)
+        if closing:
+            direction = 1 if start > 0 else -1
+            closed = ((px - self._entry) * inst.lots_to_size(closing) * direction).quantize(
+                Decimal("0.000001")
+            )
+            self._closed_pnl += closed
+        after = start + signed
+        if after == 0:
+            self._entry = Decimal(0)
+        elif start == 0 or (start > 0) != (after > 0):
+            self._entry = px  # opened, or flipped: what is left opened at this fill
+        elif abs(after) > abs(start):
+            held, added = inst.lots_to_size(abs(start)), inst.lots_to_size(abs(signed))
+            self._entry = (self._entry * held + px * added) / (held + added)
+        return closed
+
+    def account_value(self, mark: Decimal | None) -> Decimal:
+        """Collateral, plus the PnL closed, minus fees, plus the open position at ``mark``."""
+        value = self.config.collateral + self._closed_pnl - self._fees
+        if mark is not None and self._position:
+            value += (mark - self._entry) * self.instrument.lots_to_size(self._position)
+        return value
 
     def _levels(self, side: Side, count: int) -> list[BookLevel]:
         tr = self._tr

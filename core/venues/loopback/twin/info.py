@@ -153,6 +153,9 @@ class Info(TwinBase):
         return rows
 
     def _clearinghouse(self) -> ClearinghouseState:
+        """The account as the venue reports it: the position at the mark (the mid), its
+        unrealised PnL, the margin it uses at its leverage, the cross liquidation price, and
+        the account value (collateral + closed PnL - fees + unrealised)."""
         snapshot = next(
             (
                 e
@@ -162,33 +165,57 @@ class Info(TwinBase):
             None,
         )
         inst = self.instrument
-        equity = wire(self.exchange.equity.quantize(Decimal("0.000001")))
+        mid = self._mid()
+        mark = Decimal(mid) if mid is not None else None
+        value = self.account_value(mark)
+        margin_used = ntl = maintenance = Decimal(0)
         positions: list[AssetPosition] = []
-        if snapshot is not None and snapshot.position:
-            lots = snapshot.position
+        lots = snapshot.position if snapshot is not None else 0
+        if snapshot is not None and lots:
             size = inst.lots_to_size(abs(lots))
+            signed = size if lots > 0 else -size
             entry = (
-                wire(inst.value_to_decimal(snapshot.entry_value) / size)
-                if snapshot.entry_value
-                else None
+                self._entry
+                if self._position == lots or snapshot.entry_value is None
+                else inst.value_to_decimal(snapshot.entry_value) / size
             )
+            at = mark if mark is not None else entry
+            leverage = self.exchange.leverage
+            ntl = size * at
+            margin_used = ntl / leverage
+            maintenance = ntl / (2 * inst.max_leverage)
+            unrealized = (at - entry) * signed
             position = PositionWire(
                 coin=self.coin,
                 szi=self._tr.signed_size_text(lots),
-                entryPx=entry,
+                entryPx=_usd(entry),
                 leverage=LeverageWire(
                     type="cross" if self._cross else "isolated", value=self.exchange.leverage
                 ),
-                liquidationPx=None,
-                marginUsed=ZERO,
+                liquidationPx=_liquidation_px(signed, entry, value - unrealized, inst.max_leverage),
+                marginUsed=_usd(margin_used),
                 maxLeverage=inst.max_leverage,
-                positionValue=wire(inst.value_to_decimal(snapshot.entry_value or 0)),
-                returnOnEquity=ZERO,
-                unrealizedPnl=ZERO,
+                positionValue=_usd(ntl),
+                returnOnEquity=_usd(unrealized / (size * entry / leverage)),
+                unrealizedPnl=_usd(unrealized),
                 cumFunding=CumFunding(allTime=ZERO, sinceChange=ZERO, sinceOpen=ZERO),
             )
             positions.append(AssetPosition(type="oneWay", position=position))
-        return _clearinghouse_state(positions, equity)
+        signed_ntl = ntl if lots >= 0 else -ntl
+        summary = MarginSummary(
+            accountValue=_usd(value),
+            totalMarginUsed=_usd(margin_used),
+            totalNtlPos=_usd(ntl),
+            totalRawUsd=_usd(value - signed_ntl),
+        )
+        return ClearinghouseState(
+            assetPositions=positions,
+            crossMaintenanceMarginUsed=_usd(maintenance),
+            crossMarginSummary=summary,
+            marginSummary=summary,
+            withdrawable=_usd(max(value - margin_used, Decimal(0))),
+            time=epoch_ms(),
+        )
 
     def _order_status(self, key: Any) -> OrderStatusAnswer:
         oid: int | None = None
@@ -229,6 +256,21 @@ def _clearinghouse_state(positions: list[AssetPosition], equity: str) -> Clearin
         withdrawable=equity,
         time=epoch_ms(),
     )
+
+
+def _usd(amount: Decimal) -> str:
+    return wire(amount.quantize(Decimal("0.000001")))
+
+
+def _liquidation_px(
+    signed: Decimal, entry: Decimal, cash: Decimal, max_leverage: int
+) -> str | None:
+    """Cross margin: the mark at which the account value falls to the maintenance margin
+    (half the initial margin at the asset's maximum leverage): ``cash + s (p - e) = m |s| p``.
+    None when no positive price liquidates (the account could carry the position to zero)."""
+    m = Decimal(1) / (2 * max_leverage)
+    price = (signed * entry - cash) / (signed - m * abs(signed))
+    return _usd(price) if price > 0 else None
 
 
 def _spot_meta() -> dict[str, Any]:
