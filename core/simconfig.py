@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.units import Instrument
+from core.units import Instrument, UnitError
 
 FaultProfile = Literal["instant", "calm", "adversarial", "demo"]
 
@@ -217,6 +217,9 @@ class SimConfig(BaseModel):
     # The account's position when the run starts (base units, signed): what an earlier session
     # left behind, which start-up adopts (D19).
     start_position: Decimal = Field(default=Decimal("0"), allow_inf_nan=False)
+    # The venue's margin table as the twin serves it in meta (issue 19): [[lower bound USD,
+    # max leverage], ...], lowest bound first, leverage falling; empty: none.
+    margin_tiers: tuple[tuple[Decimal, int], ...] = ()
     flow: FlowConfig = FlowConfig()
     faults: FaultConfig = FaultConfig()
 
@@ -233,6 +236,10 @@ class SimConfig(BaseModel):
                 f"start_price ({self.start_price}) must be at least 100 ticks ({100 * tick}) "
                 "so that the other makers' ladder fits below it"
             )
+        try:
+            self.instrument()
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
         lot = Decimal(1).scaleb(-self.sz_decimals)
         if abs(self.start_position) > self.max_position:
             raise ValueError(
@@ -273,4 +280,5 @@ class SimConfig(BaseModel):
             min_notional=self.min_notional,
             max_leverage=self.leverage_cap,
             asset_id=self.asset_id,
+            margin_tiers=self.margin_tiers,
         )

@@ -160,12 +160,14 @@ def desired_ladder(
     *,
     bid_size: int = 0,
     ask_size: int = 0,
+    tier_lots: int | None = None,
 ) -> Ladder:
     """The ladder to keep resting for this touch and signed ``position`` (lots).
 
     ``bid_size``/``ask_size`` are the sizes at the touch, for the microprice (see
-    ``fair_price``).  See the module docstring for the rules; none of the returned quotes can
-    cross the touch (D23).
+    ``fair_price``); ``tier_lots`` the venue's margin-tier limit as lots, when it has one: the
+    position limit is the lower of it and ``max_position_lots``.  See the module docstring for
+    the rules; none of the returned quotes can cross the touch (D23).
     """
     if best_bid is None or best_ask is None or best_bid <= 0 or best_ask <= 0:
         return Ladder((), (), NoQuoteReason.NO_BOOK, NoQuoteReason.NO_BOOK)
@@ -176,7 +178,9 @@ def desired_ladder(
     fair_up = -(-numerator // denominator)
 
     skew = int(position * params.skew_ticks_per_lot)  # int() truncates: toward zero
-    limit = params.max_position_lots
+    limit = (
+        params.max_position_lots if tier_lots is None else min(params.max_position_lots, tier_lots)
+    )
     at_long_limit = position >= limit
     at_short_limit = position <= -limit
 

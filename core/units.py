@@ -73,7 +73,10 @@ class Instrument:
 
     ``tick_size`` is the finest price step (``10**-max_price_decimals`` on Hyperliquid perps),
     ``lot_size`` the size step (``10**-sz_decimals``).  ``sig_figs`` is the significant-figure
-    limit on non-integer prices (5 on Hyperliquid; 0 disables it).
+    limit on non-integer prices (5 on Hyperliquid; 0 disables it).  ``margin_tiers`` are the
+    venue's margin table (issue 19): ``(lower_bound, max_leverage)`` pairs, the notional (USD)
+    from which a position may use at most that leverage, lowest bound first; none: only
+    ``max_leverage``.
     """
 
     symbol: str
@@ -85,6 +88,7 @@ class Instrument:
     min_notional: Decimal = Decimal(10)
     max_leverage: int = 20
     asset_id: int = 0
+    margin_tiers: tuple[tuple[Decimal, int], ...] = ()
     # Ticks per whole unit of price (0 when a tick is 1 or more): derived once, because the
     # significant-figure rule needs it on every quote.
     _ticks_per_unit: int = field(init=False, repr=False, compare=False, default=0)
@@ -102,6 +106,18 @@ class Instrument:
             raise UnitError(f"instrument {self.symbol}: decimals and sig_figs must be >= 0")
         if self.max_leverage < 1:
             raise UnitError(f"instrument {self.symbol}: max_leverage must be >= 1")
+        bounds = [b for b, _ in self.margin_tiers]
+        leverages = [lev for _, lev in self.margin_tiers]
+        if self.margin_tiers and (
+            any(not isinstance(b, Decimal) or not b.is_finite() or b < 0 for b in bounds)
+            or bounds != sorted(set(bounds))
+            or any(lev < 1 for lev in leverages)
+            or leverages != sorted(leverages, reverse=True)
+        ):
+            raise UnitError(
+                f"instrument {self.symbol}: margin_tiers must rise in bound (finite, >= 0) "
+                f"and fall in leverage (>= 1), got {self.margin_tiers}"
+            )
         if self.sig_figs and self.tick_size.normalize().as_tuple().digits != (1,):
             # The significant-figure grid is computed on the tick count, which only counts
             # the price's digits when a tick is a power of ten.
@@ -130,6 +146,29 @@ class Instrument:
             max_leverage=max_leverage,
             asset_id=asset_id,
         )
+
+    # ---- margin tiers -------------------------------------------------------------------
+
+    def tier_cap_value(self, leverage: int) -> int | None:
+        """The largest position notional (ticks x lots) the venue allows at ``leverage``: up
+        to the bound of the first tier that allows less leverage, never past it.  None when
+        every tier allows it.  The venue refuses an order past it with "Order would cause
+        position to exceed margin tier limit at current leverage."."""
+        for bound, max_leverage in self.margin_tiers:
+            if max_leverage < leverage:
+                cap = Fraction(bound) / Fraction(self.value_unit)
+                return cap.numerator // cap.denominator
+        return None
+
+    def tier_leverage(self, notional_value: int) -> int:
+        """The most leverage the venue allows a position of this notional (ticks x lots): a
+        tier's leverage applies past its bound."""
+        allowed = self.max_leverage
+        unit = Fraction(self.value_unit)
+        for bound, max_leverage in self.margin_tiers:
+            if Fraction(notional_value) * unit > Fraction(bound):
+                allowed = min(self.max_leverage, max_leverage)
+        return allowed
 
     # ---- prices -------------------------------------------------------------------------
 

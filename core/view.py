@@ -125,6 +125,7 @@ class Limits:
     kill_position: int
     max_notional: int  # ticks x lots
     loss_limit: float  # quote currency
+    tier_limit: int | None = None  # the venue's margin tier at our leverage, lots (issue 19)
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,12 +353,13 @@ def running_maker(
     ask: int = ASK,
     live: bool = False,
     start: float = 0.0,
+    instrument: Instrument = INSTRUMENT,
 ) -> tuple[Rig, list[Command]]:
     """A maker past start-up, connected, that has just seen ``book(bid, ask)``.  Returns the
     rig and the commands that answered the book (its first ladder)."""
     if params is None:
         params = make_params(live=live)
-    s = Rig(MarketMaker(params, INSTRUMENT), start)
+    s = Rig(MarketMaker(params, instrument), start)
     start_up(s, position=position, entry_value=entry_value)
     s.handle(Connected("sim"), s.now + 0.1)
     first = s.handle(book(bid, ask), s.now + 0.1)

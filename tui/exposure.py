@@ -34,12 +34,16 @@ class ExposurePane(TextPane):
     def build(self, view: ConsoleView) -> Text:
         inst = view.instrument
         ex = view.exposure
-        limit = max(1, view.limits.max_position)
+        tier = view.limits.tier_limit
+        by_tier = tier is not None and tier < view.limits.max_position
+        limit = max(1, tier if by_tier and tier is not None else view.limits.max_position)
         width = max(4, self.content_region.width - 27)
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append("position  ", self.style_of("exposure--label"))
         t.append(f"{fmt.signed_size(inst, ex.position):>10}")
-        t.append(f"   limit ±{fmt.size(inst, limit)}\n", self.style_of("exposure--label"))
+        # Issue 19: the venue's margin tier, when it is the tighter limit, says so.
+        where = f" (margin tier at {view.leverage}x)" if by_tier else ""
+        t.append(f"   limit ±{fmt.size(inst, limit)}{where}\n", self.style_of("exposure--label"))
         t.append("pending   ", self.style_of("exposure--label"))
         t.append(f"bid {fmt.size(inst, ex.pending_bid)}", self.style_of("exposure--bid"))
         t.append("  ")

@@ -68,6 +68,7 @@ def session_meta(recipe: MakerRecipe, *, seed: int | None, started_wall: float) 
             "min_notional": str(inst.min_notional),
             "max_leverage": inst.max_leverage,
             "asset_id": inst.asset_id,
+            "margin_tiers": [[str(bound), leverage] for bound, leverage in inst.margin_tiers],
         },
         "config": config_module.dump(recipe.config),
         "seed": seed,
@@ -83,6 +84,9 @@ def recipe_from(meta: dict[str, Any], source: str) -> MakerRecipe:
         inst = dict(meta["instrument"])
         for key in ("tick_size", "lot_size", "min_notional"):
             inst[key] = Decimal(inst[key])
+        inst["margin_tiers"] = tuple(
+            (Decimal(bound), int(leverage)) for bound, leverage in inst.get("margin_tiers", ())
+        )
         instrument = Instrument(**inst)
         config = config_module.parse(tomllib.loads(meta["config"]), f"{source} (recorded config)")
         return MakerRecipe(

@@ -84,9 +84,7 @@ class Answers(FillCounting, Inquiries, Emergency):
                 # D15: judge the rejection against the position as it is now, not as the last
                 # tick saw it (a reacting quote can be refused before the next tick).  In
                 # these states ``update`` never sends anything.
-                self.recovery.update(
-                    self.position.lots, self.params.risk.max_position, None, None, now
-                )
+                self.recovery.update(self.position.lots, self.position_limit(), None, None, now)
             self.recovery.on_reduce_only_rejected(rclass, reason, now)
         if rclass is RejectionClass.PRICE_ERROR:
             self._fences[order.side] = (order.price, now + self.params.price_fence_s)

@@ -106,6 +106,8 @@ class MakerBase:
         self.next_cloid = CloidSource(cloid_prefix)
         self.executor = Executor(self.next_cloid, params.requote_threshold)
         self.leverage = params.leverage
+        # The margin tier's notional limit at this leverage (ticks x lots), None without one.
+        self.tier_cap = instrument.tier_cap_value(self.leverage)
         self.strategy = params.strategy  # sized for the leverage the venue really applies
         self.connected = False
         self.life = Lifecycle()  # start-up, pause, hold, stop, halt: only through its tables
@@ -195,6 +197,22 @@ class MakerBase:
     @property
     def sweep_phase(self) -> SweepPhase:
         return self._sweep.phase
+
+    def tier_lots(self) -> int | None:
+        """The venue's margin tier at our leverage as lots (issue 19, D17), at the higher
+        touch -- the price a bid would pay, the conservative one for both sides; None
+        without a tier limit or a book."""
+        cap = self.tier_cap
+        if cap is None:
+            return None
+        price = self.book.best_ask or self.book.best_bid
+        return cap // price if price else None
+
+    def position_limit(self) -> int:
+        """The most lots the position may reach: the configured limit and the margin tier's."""
+        tier = self.tier_lots()
+        limit = self.params.risk.max_position
+        return limit if tier is None else min(limit, tier)
 
     def view_mode_reason(self) -> str:
         """Why the engine is halted, killed, stopping or paused (D37), as the view says it."""

@@ -242,6 +242,7 @@ class MarketMaker(Reconciling, Projection):
         if event.leverage != self.leverage:
             self._log(now, "risk", f"venue leverage {event.leverage}x ({event.source[:120]})")
         self.leverage = event.leverage
+        self.tier_cap = self.instrument.tier_cap_value(event.leverage)
         base = self.params.strategy
         planned = max(1, self.params.leverage)
         if event.leverage >= planned:

@@ -108,13 +108,17 @@ class Projection(Quoter):
             stalls=self.stalls(now, desired, reasons),
             recovery=RecoveryView(snap.state, snap.attempts, snap.cooldown_left, snap.last_reason),
             exposure=exposure(
-                self.position.lots, tracker.pending_lots, tracker.pending_value, risk.max_position
+                self.position.lots,
+                tracker.pending_lots,
+                tracker.pending_value,
+                self.position_limit(),
             ),
             limits=Limits(
                 max_position=risk.max_position,
                 kill_position=risk.kill_position,
                 max_notional=risk.max_notional,
                 loss_limit=risk.loss_limit * unit,
+                tier_limit=self.tier_lots(),
             ),
             kill_triggers=self.kill_switch.triggers,
             sweep=self._sweep.phase,

@@ -82,6 +82,7 @@ class Quoter(MakerBase):
                 self.strategy,
                 bid_size=self.book.size_at(Side.BID, self.book.best_bid or 0),
                 ask_size=self.book.size_at(Side.ASK, self.book.best_ask or 0),
+                tier_lots=self.tier_lots(),
             )
             notional_blocked = notional_blocks_increase(
                 self.params.risk, self.position.lots, self.book.mid
@@ -252,7 +253,7 @@ class Quoter(MakerBase):
             return out
         order = self.recovery.update(
             self.position.lots,
-            self.params.risk.max_position,
+            self.position_limit(),
             self.book.best_bid,
             self.book.best_ask,
             now,

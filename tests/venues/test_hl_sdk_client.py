@@ -337,3 +337,36 @@ def test_the_account_is_the_venues_closed_pnl_fees_margin_and_value(twin: Runnin
     assert position["liquidationPx"] is None or D(position["liquidationPx"]) < mark
     value = D(state["marginSummary"]["accountValue"])
     assert abs(value - (D("100000") + closed - fees + D(position["unrealizedPnl"]))) <= D("0.00001")
+
+
+def test_the_margin_table_is_served_and_its_limit_refused_with_the_venues_text() -> None:
+    """The twin capped every position at a fixed 20 coins; now meta carries the margin table
+    and an order that would take the position past the tier at the account's leverage is
+    refused as the venue refuses it.  Our connector reads the same table."""
+    from decimal import Decimal as D
+
+    from core.venues.hyperliquid.rest import fetch_instrument
+
+    tiers = ((D(0), 25), (D(1000), 5))  # past $1,000 of position only 5x: at 10x, $1,000
+    config = SimConfig(flow=FlowConfig.still(), margin_tiers=tiers)
+    with _running(config, None) as running:
+        exchange = _exchange(running)
+        meta = exchange.info.meta()
+        (table_id, table), *_ = meta["marginTables"]
+        assert meta["universe"][running.twin.asset]["marginTableId"] == table_id
+        assert [(t["lowerBound"], t["maxLeverage"]) for t in table["marginTiers"]] == [
+            ("0", 25),
+            ("1000", 5),
+        ]
+        assert fetch_instrument(running.url, "ETH", 5.0).margin_tiers == tiers
+        mid = _mid(exchange.info)
+        alo = {"limit": {"tif": "Alo"}}
+        small = _statuses(exchange.order("ETH", True, 0.3, round(mid * 0.95, 2), alo))
+        assert "resting" in small[0]  # about $855
+        big = _statuses(exchange.order("ETH", True, 0.4, round(mid * 0.95, 2), alo))
+        assert big == [
+            {
+                "error": "Order would cause position to exceed margin tier limit at current "
+                f"leverage. asset={running.twin.asset}"
+            }
+        ]

@@ -117,4 +117,4 @@ def fetch_instrument(base_url: str, symbol: str, timeout_s: float) -> Instrument
         meta = parse_or_raise(Meta, response.json())
     except ValueError as exc:
         raise RestUnknown(f"{url}: unreadable meta ({exc})") from None
-    return instrument_from_meta(meta.universe, symbol)
+    return instrument_from_meta(meta.universe, symbol, meta.marginTables)

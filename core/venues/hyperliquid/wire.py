@@ -278,11 +278,22 @@ class AssetMeta(_Answer):
     maxLeverage: int
     onlyIsolated: bool = False
     isDelisted: bool = False
+    marginTableId: int | None = None
+
+
+class MarginTier(_Answer):
+    lowerBound: str  # USD notional from which ``maxLeverage`` applies
+    maxLeverage: int
+
+
+class MarginTable(_Answer):
+    description: str = ""
+    marginTiers: list[MarginTier]
 
 
 class Meta(_Answer):
     universe: list[AssetMeta]
-    marginTables: Unread = None
+    marginTables: list[tuple[int, MarginTable]] | None = None
     collateralToken: Unread = None
 
 

@@ -219,6 +219,8 @@ class Actions(TwinBase):
         mid = self._mid()
         if mid is not None and abs(Decimal(order.p) - Decimal(mid)) > PRICE_BAND * Decimal(mid):
             return PRICE_BAND_TEXT
+        if not order.r and self._past_tier(side_from_is_buy(order.b), ticks, order.s):
+            return self._texts.max_position
         try:
             lots = self.instrument.size_to_lots(order.s, Rounding.EXACT)
         except UnitError:
@@ -230,6 +232,19 @@ class Actions(TwinBase):
             key = f"twin-{self._synthetic}"
         side = side_from_is_buy(order.b)
         return key, side, ticks, lots, TimeInForce(order.t.limit.tif)
+
+    def _past_tier(self, side: Side, ticks: int, size: str) -> bool:
+        """The position this order could make would pass the margin tier's limit at the
+        account's leverage (issue 19): the venue refuses it before it rests."""
+        cap = self.instrument.tier_cap_value(self.exchange.leverage)
+        if cap is None:
+            return False
+        try:
+            lots = self.instrument.size_to_lots(size, Rounding.EXACT)
+        except UnitError:
+            return False  # the size check answers this one
+        after = self._position + side.sign * lots
+        return abs(after) > abs(self._position) and abs(after) * ticks > cap
 
     def _place_all(self, orders: list[OrderWire]) -> list[ItemStatus]:
         items: list[ItemStatus] = [_NOT_PROCESSED] * len(orders)

@@ -29,6 +29,8 @@ from core.venues.hyperliquid.wire import (
     CumFunding,
     LeverageWire,
     MarginSummary,
+    MarginTable,
+    MarginTier,
     Meta,
     OpenOrder,
     OrderStatusAnswer,
@@ -115,14 +117,33 @@ class Info(TwinBase):
             AssetMeta(name=f"OLD{i}", szDecimals=2, maxLeverage=3, isDelisted=True)
             for i in range(self.asset)
         ]
+        tiers = self.instrument.margin_tiers
+        table_id = 50 if tiers else None
         universe.append(
             AssetMeta(
                 name=self.coin,
                 szDecimals=self.instrument.sz_decimals,
                 maxLeverage=self.instrument.max_leverage,
+                **({"marginTableId": table_id} if table_id is not None else {}),
             )
         )
-        return Meta(universe=universe, marginTables=[], collateralToken=0)
+        tables = (
+            [
+                (
+                    table_id,
+                    MarginTable(
+                        description=f"tiered {self.coin}",
+                        marginTiers=[
+                            MarginTier(lowerBound=wire(bound), maxLeverage=leverage)
+                            for bound, leverage in tiers
+                        ],
+                    ),
+                )
+            ]
+            if table_id is not None
+            else []
+        )
+        return Meta(universe=universe, marginTables=tables, collateralToken=0)
 
     def _open_orders(self, *, frontend: bool) -> list[OpenOrder]:
         rows: list[OpenOrder] = []
