@@ -47,7 +47,18 @@ class ExposurePane(TextPane):
         t.append("pending   ", self.style_of("exposure--label"))
         t.append(f"bid {fmt.size(inst, ex.pending_bid)}", self.style_of("exposure--bid"))
         t.append("  ")
-        t.append(f"ask {fmt.size(inst, ex.pending_ask)}\n", self.style_of("exposure--ask"))
+        pending = f"ask {fmt.size(inst, ex.pending_ask)}"
+        t.append(pending, self.style_of("exposure--ask"))
+        # Issue 19: the margin the position uses at our leverage, as the venue counts it for a
+        # cross position (its value at the mid over the leverage) -- where the line has room.
+        if view.best_bid is not None and view.best_ask is not None and view.leverage > 0:
+            value = abs(ex.position) * ((view.best_bid + view.best_ask) // 2)
+            margin = f"  margin ${inst.value_to_decimal(value) / view.leverage:,.2f}"
+            line = len(t.plain) - t.plain.rfind("\n") - 1
+            room = self.content_region.width
+            if not room or line + len(margin) <= room:
+                t.append(margin, self.style_of("exposure--label"))
+        t.append("\n")
         for label, lots, breached in (
             ("worst max ", ex.worst_case_max_position, ex.breaches_long),
             ("worst min ", ex.worst_case_min_position, ex.breaches_short),

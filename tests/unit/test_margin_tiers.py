@@ -111,6 +111,6 @@ def test_D17_the_maker_keeps_the_worst_case_inside_the_margin_tier() -> None:
     assert sum(p.size for p in bids) == 4
     assert view.exposure.worst_case_max_position <= 19
     text = ExposurePane().build(view).plain
-    assert "limit ±1.9 (margin tier at" in text
+    assert "limit ±1.9 (margin tier at" in text and "margin $" in text
     _, plain = running_maker(params, position=15)
     assert sum(p.size for p in places(plain, Side.BID)) > 4  # without the table: the config's
