@@ -29,6 +29,7 @@ from bench import (
     bench_attach,
     bench_book,
     bench_console,
+    bench_estimators,
     bench_journal,
     bench_kill,
     bench_kill_tty,
@@ -54,6 +55,10 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     "book": (
         "book maintenance: LocalBook vs nautilus_trader OrderBook (L2 deltas)",
         lambda a: bench_book.run(a.quick),
+    ),
+    "estimators": (
+        "market signals: volatility and cascade intensity, cost per event",
+        lambda a: bench_estimators.run(a.quick),
     ),
     "tracker": (
         "order tracker: fills/s with 100 vs 20,000 live orders",
