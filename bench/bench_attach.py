@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 
 from bench.live import Engine, attach_on_pty
-from bench.results import Result, pct, table
+from bench.results import Result, pct, quick_main
 from core.control.server import ControlServer
 from core.gcpolicy import quiet_collector
 
@@ -257,9 +256,7 @@ def run(quick: bool = False, verbose: bool = True) -> list[Result]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    print("\n".join(table(run(parser.parse_args().quick))))
+    quick_main(__doc__ or "", run)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,10 @@ seeded random walk of mids and trade times.  Target: at most 1 us per market eve
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 
-from bench.results import Result, table
+from bench.results import Result, quick_main
 from core.estimators.hawkes import HawkesIntensity
 from core.estimators.volatility import MidVolatility
 
@@ -78,9 +77,7 @@ def run(quick: bool = False, verbose: bool = True) -> list[Result]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    print("\n".join(table(run(parser.parse_args().quick))))
+    quick_main(__doc__ or "", run)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ journal replays, how big it grows, and what a SIGKILL loses.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import random
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_maker import Step, make_maker, record
-from bench.results import Result, pct, table
+from bench.results import Result, pct, quick_main
 from bench.workload import requote_config
 from core.events import BookDelta, BookSnapshot
 from core.journal.recorder import Journal
@@ -327,10 +326,7 @@ def run(quick: bool = False, verbose: bool = True) -> list[Result]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    print("\n".join(table(run(args.quick))))
+    quick_main(__doc__ or "", run)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ module also describes the machine (for ``RESULTS.md``) and renders the table.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
 import statistics
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -181,3 +182,10 @@ def machine() -> dict[str, str]:
         "textual": _version("textual"),
         "nautilus_trader": _version("nautilus_trader"),
     }
+
+
+def quick_main(doc: str, run: Callable[[bool], list[Result]]) -> None:
+    """``python -m bench.bench_X [--quick]``: run one benchmark file and print its table."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    print("\n".join(table(run(parser.parse_args().quick))))
