@@ -123,6 +123,7 @@ class HeadlessReporter:
             "anomalies": v.counters.anomalies(),
             "data_age": None if v.data_age is None else round(v.data_age, 2),
             "loop_lag_ms": round(v.loop_lag * 1000, 1),
+            "signals": _signals(v),
         }
 
     def line(self, v: ConsoleView) -> str:
@@ -154,6 +155,13 @@ class HeadlessReporter:
             f"wc {s['worst_case'][0]}..{s['worst_case'][1]}"
             + (" BREACH" if s["worst_case_breached"] else ""),
         ]
+        signals = s["signals"]
+        if signals is not None:
+            sigma = signals["volatility_ticks"]
+            parts.append(
+                f"vol {'warming' if sigma is None else f'{sigma:.1f}t'} "
+                f"cascade b{signals['cascade']['bid']:.1f}/a{signals['cascade']['ask']:.1f}"
+            )
         if reasons:
             parts.append(f"not quoting {reasons}")
         if v.stalls:
@@ -167,6 +175,20 @@ class HeadlessReporter:
 
     def summary(self, v: ConsoleView | None, result: RunResult) -> dict[str, Any]:
         return session_summary(self.instrument, v, result)
+
+
+def _signals(v: ConsoleView) -> dict[str, Any] | None:
+    """Issue 20: one sigma of the mid over a second in ticks (None while warming up) and the
+    cascade ratio per aggressor side."""
+    signals = v.signals
+    if signals is None:
+        return None
+    return {
+        "volatility_ticks": round(signals.volatility_ticks, 3)
+        if signals.volatility_ready
+        else None,
+        "cascade": {side.value: round(r, 2) for side, r in signals.cascade.items()},
+    }
 
 
 def session_summary(

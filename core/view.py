@@ -195,6 +195,17 @@ class JournalView:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalsView:
+    """The market signals (issue 20, ``core.estimators``): one standard deviation of the mid
+    over a second, in ticks (``volatility_ready`` once warmed up), and the cascade ratio of
+    aggressive flow per aggressor side -- buyers (BID) lift asks, sellers (ASK) hit bids."""
+
+    volatility_ticks: float
+    volatility_ready: bool
+    cascade: dict[Side, float]
+
+
+@dataclass(frozen=True, slots=True)
 class SweepOutcome:
     """How the latest finished cancel-all ended (VERIFIED or FAILED) and when, in the maker's
     time: a console attached later shows when it happened, not when it first saw it."""
@@ -249,6 +260,7 @@ class ConsoleView:
     journal: JournalView | None = None  # stamped by the runner; None when not journaling
     last_sweep: SweepOutcome | None = None  # the latest finished cancel-all (D25)
     liquidation: str = ""  # D41: our liquidation, shown until the operator acknowledges it
+    signals: SignalsView | None = None  # issue 20: volatility and cascade intensity
 
     def epoch(self, t: float) -> float | None:
         """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""

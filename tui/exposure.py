@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
+from core.events import Side
 from core.view import ConsoleView
 from tui import fmt
 from tui.panes import TextPane
@@ -69,6 +70,21 @@ class ExposurePane(TextPane):
             t.append(full, self.style_of("exposure--breach" if breached else "exposure--fill"))
             t.append(empty, self.style_of("exposure--empty"))
             t.append(f"{abs(lots) * 100 // limit:>4}%\n")
+        signals = view.signals
+        if signals is not None:
+            # Issue 20: how fast the mid moves (one sigma over a second, in ticks) and how hard
+            # each side's aggressive flow runs against its slow baseline (a cascade reads >> 1).
+            t.append("signals   ", self.style_of("exposure--label"))
+            ready = signals.volatility_ready
+            t.append(f"σ1s {signals.volatility_ticks:.0f}t" if ready else "σ warming")
+            for side, label in ((Side.BID, "buy"), (Side.ASK, "sell")):
+                ratio = signals.cascade.get(side, 1.0)
+                hot = ratio >= CASCADE_SHOWN
+                t.append(
+                    f" {label} {ratio:.1f}x",
+                    self.style_of("exposure--breach" if hot else "exposure--label"),
+                )
+            t.append("\n")
         if ex.breached:
             t.append(
                 " ⚠ worst case beyond the position limit (warning, orders not blocked) ",
@@ -76,6 +92,9 @@ class ExposurePane(TextPane):
             )
         t.rstrip()
         return t
+
+
+CASCADE_SHOWN = 3.0  # a side's flow at this many times its baseline is drawn as an alarm
 
 
 def _latest(bucket: Sequence[float]) -> float:

@@ -13,8 +13,10 @@ event instead of one per remembered event (the seed's market maker went from 500
 
 What is "a lot" depends on the market, so the intensity is compared with a slow baseline:
 the same sum with a slow decay ``beta_slow`` estimates the recent rate of trades
-``r = beta_slow * S_slow`` (events per second), and a steady flow at that rate would hold the
-fast sum at ``r / beta``.  ``ratio`` is the intensity now over the intensity that steady flow
+``r = beta_slow * S_slow / (1 - exp(-beta_slow * (t - t_first)))`` (events per second; the
+divisor corrects for the memory not yet filled since the first trade, without which a fresh
+session reads a cascade for minutes), and a steady flow at that rate would hold the fast sum
+at ``r / beta``.  ``ratio`` is the intensity now over the intensity that steady flow
 would give: about 1 in an ordinary market, many times that in a cascade.
 
 Numerics: each step multiplies by a factor in (0, 1] and adds 1, so ``S`` stays within
@@ -39,6 +41,7 @@ class HawkesIntensity:
     _fast: float = 0.0
     _slow: float = 0.0
     _last_t: float | None = None
+    _first_t: float = 0.0
 
     def __post_init__(self) -> None:
         values = (self.mu, self.alpha, self.beta, self.beta_slow)
@@ -51,7 +54,9 @@ class HawkesIntensity:
     def record(self, t: float, weight: float = 1.0) -> None:
         """One aggressive trade at ``t`` (seconds, not earlier than the last)."""
         last = self._last_t
-        if last is not None:
+        if last is None:
+            self._first_t = t
+        else:
             dt = max(0.0, t - last)
             self._fast *= math.exp(-self.beta * dt)
             self._slow *= math.exp(-self.beta_slow * dt)
@@ -73,14 +78,20 @@ class HawkesIntensity:
         fast, _ = self._decayed(t)
         return self.mu + self.alpha * fast
 
+    def _rate(self, slow: float, t: float) -> float:
+        """The slow-average rate of trades (events/s), its memory's filling corrected for."""
+        filled = -math.expm1(-self.beta_slow * max(0.0, t - self._first_t))
+        if filled <= 0.0:
+            return 0.0
+        return self.beta_slow * slow / filled
+
     def baseline(self, t: float) -> float:
         """The intensity a steady flow at the slow-average rate would hold."""
         _, slow = self._decayed(t)
-        rate = self.beta_slow * slow
-        return self.mu + self.alpha * rate / self.beta
+        return self.mu + self.alpha * self._rate(slow, t) / self.beta
 
     def ratio(self, t: float) -> float:
         """Intensity over baseline: about 1 in ordinary flow, high in a cascade."""
         fast, slow = self._decayed(t)
         alpha = self.alpha
-        return (self.mu + alpha * fast) / (self.mu + alpha * self.beta_slow * slow / self.beta)
+        return (self.mu + alpha * fast) / (self.mu + alpha * self._rate(slow, t) / self.beta)

@@ -23,6 +23,8 @@ from core.commands import (
     Place,
     SyncState,
 )
+from core.estimators.hawkes import HawkesIntensity
+from core.estimators.volatility import MidVolatility
 from core.events import (
     OpenOrders,
     PositionSnapshot,
@@ -189,6 +191,14 @@ class MakerBase:
             0,
         )
         self.liquidation = ""  # D41: our liquidation, on screen until the operator acknowledges
+        # Issue 20: the market signals, fed by the book and the trades; shown, not yet used.
+        self.volatility = MidVolatility(params.volatility_tau_s, params.volatility_warmup)
+        self.cascade = {
+            side: HawkesIntensity(
+                beta=1.0 / params.cascade_decay_s, beta_slow=1.0 / params.cascade_baseline_s
+            )
+            for side in (Side.BID, Side.ASK)
+        }
 
     @property
     def mode(self) -> Mode:

@@ -84,14 +84,17 @@ class MarketMaker(Reconciling, Projection):
                 self.book.apply_delta(event)
                 self._last_data = now
                 if (self.book.best_bid, self.book.best_ask) != before:
+                    self._mid_moved(now)
                     out.extend(self._quote(now, reacting=True))
             case BookSnapshot():
                 self.counters["book_updates"] += 1
                 self.book.apply_snapshot(event)
                 self._last_data = now
+                self._mid_moved(now)
                 out.extend(self._quote(now, reacting=True))
             case Trade():
                 self._last_data = now
+                self.cascade[event.side].record(now)
             case Fill():
                 kept = self._bind_news(event.cloid, event.oid, now)
                 news = self._on_fill(event, now)
@@ -234,6 +237,11 @@ class MarketMaker(Reconciling, Projection):
             case _:
                 assert_never(action)
         return self._batches(now, out) if out else []
+
+    def _mid_moved(self, now: float) -> None:
+        bid, ask = self.book.best_bid, self.book.best_ask
+        if bid is not None and ask is not None:
+            self.volatility.update(now, (bid + ask) / 2)
 
     def _believe_leverage(self, event: LeverageInfo, now: float) -> None:
         """D14: the venue's leverage wins over the configured one, and quotes are sized with

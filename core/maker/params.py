@@ -58,6 +58,11 @@ class MakerParams:
     price_fence_s: float = 2.0
     log_size: int = 500
     fills_shown: int = 200
+    # The market signals (issue 20): shown, not yet used by the strategy.
+    volatility_tau_s: float = 60.0
+    volatility_warmup: float = 10.0
+    cascade_decay_s: float = 1.0
+    cascade_baseline_s: float = 300.0
 
     @classmethod
     def from_config(cls, cfg: Config, instrument: Instrument, *, live: bool) -> MakerParams:

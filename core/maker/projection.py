@@ -20,6 +20,7 @@ from core.view import (
     OrderView,
     RecoveryView,
     RejectionText,
+    SignalsView,
 )
 
 
@@ -124,6 +125,11 @@ class Projection(Quoter):
             sweep=self._sweep.phase,
             last_sweep=self._sweep.ended,
             liquidation=self.liquidation,
+            signals=SignalsView(
+                volatility_ticks=self.volatility.sigma_ticks(1.0),
+                volatility_ready=self.volatility.ready,
+                cascade={side: hawkes.ratio(now) for side, hawkes in self.cascade.items()},
+            ),
             leverage=self.leverage,
             log=tuple(self.log),
             counters=counters,

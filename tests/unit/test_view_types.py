@@ -35,12 +35,15 @@ STATUS_AT_16S = (
     '"not_quoting": {}, '
     '"stalled_levels": {"bid L1": "placement outcome unknown for 7s; asking the venue"}, '
     '"anomalies": {"unknown_statuses": 2, "malformed_rows": 2}, "data_age": 0.02, '
-    '"loop_lag_ms": 0.0}'
+    '"loop_lag_ms": 0.0, '
+    # Issue 20: the market signals, added at the end (every earlier key as it was).
+    '"signals": {"volatility_ticks": null, "cascade": {"bid": 1.34, "ask": 2.14}}}'
 )
 LINE_AT_16S = (
     "      16.0 | RUNNING | mid 3000.15 | pos -0.5602 | pnl +1.20 | "
     "orders PendingNew:2 PartialFilled:2 CancelPending:1 CancelConfirmed:2 | fills 40 | "
     "rej 0 | backoff b0.0/a0.0 | rec Idle | wc -6.5303..4.0779 BREACH | "
+    "vol warming cascade b1.3/a2.1 | "  # issue 20
     "waiting bid L1:placement outcome unknown for 7s; asking the venue | "
     "anomalies 2 unknown statuses, 2 unreadable rows"
 )
