@@ -83,6 +83,15 @@ class MetricsExporter:
         self.anomalies = gauge(
             "mm_venue_anomalies_total", "Venue messages that did not add up", ("kind",)
         )
+        self.volatility = gauge(
+            "mm_volatility_ticks", "One sigma of the mid over a second, ticks (NaN: warming up)"
+        )
+        self.cascade = gauge(
+            "mm_cascade_ratio",
+            "Aggressive flow's intensity over its slow baseline, per aggressor side",
+            ("side",),
+        )
+        self.liquidations = gauge("mm_liquidations_total", "Liquidations of our account (D41)")
         self.updated = gauge("mm_view_time_seconds", "Unix time of the view last exported")
         self._requests_seen: deque[tuple[float, int]] = deque()
 
@@ -146,6 +155,13 @@ class MetricsExporter:
         self.events.set(counters.events)
         for kind, n in counters.anomalies().items():
             self.anomalies.labels(kind).set(n)
+        signals = view.signals
+        if signals is not None:  # issue 20
+            ready = signals.volatility_ready
+            self.volatility.set(signals.volatility_ticks if ready else float("nan"))
+            for side, ratio in signals.cascade.items():
+                self.cascade.labels(side.value).set(ratio)
+        self.liquidations.set(counters.liquidations)
         self.updated.set(view.epoch(view.time) or unix_now())
 
     def _rate(self, total: int) -> float:

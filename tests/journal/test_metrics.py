@@ -67,6 +67,11 @@ def test_the_seeds_gauges_and_the_engine_state_are_scraped(exporter: MetricsExpo
     assert m[("mm_journal_failed", ())] == 0.0
     assert ("mm_backoff_remaining_seconds", (("side", "bid"),)) in m
     assert ("mm_loop_lag_seconds", ()) in m and ("mm_request_rate_per_second", ()) in m
+    signals = view.signals
+    assert signals is not None  # issue 20: the market signals, per aggressor side
+    for side, ratio in signals.cascade.items():
+        assert m[("mm_cascade_ratio", (("side", side.value),))] == pytest.approx(ratio)
+    assert ("mm_volatility_ticks", ()) in m and m[("mm_liquidations_total", ())] == 0.0
 
 
 def test_a_kill_shows_in_the_next_scrape(exporter: MetricsExporter) -> None:
