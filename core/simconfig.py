@@ -16,7 +16,7 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.units import Instrument, UnitError
 
@@ -221,6 +221,27 @@ class SimConfig(BaseModel):
     # max leverage], ...], lowest bound first, leverage falling; empty: none.
     margin_tiers: tuple[tuple[Decimal, int], ...] = ()
     flow: FlowConfig = FlowConfig()
+
+    @field_validator("margin_tiers")
+    @classmethod
+    def _tiers_rise_and_fall(
+        cls, tiers: tuple[tuple[Decimal, int], ...]
+    ) -> tuple[tuple[Decimal, int], ...]:
+        bounds = [b for b, _ in tiers]
+        leverages = [lev for _, lev in tiers]
+        if (
+            any(not b.is_finite() or b < 0 for b in bounds)
+            or bounds != sorted(set(bounds))
+            or any(lev < 1 for lev in leverages)
+            or leverages != sorted(leverages, reverse=True)
+        ):
+            shown = [[str(b), lev] for b, lev in tiers]
+            raise ValueError(
+                "[lower bound USD, max leverage] pairs, bounds rising and leverage "
+                f'falling, e.g. [["0", 25], ["500000", 10]]; got {shown}'
+            )
+        return tiers
+
     faults: FaultConfig = FaultConfig()
 
     @model_validator(mode="after")

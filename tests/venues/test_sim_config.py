@@ -126,3 +126,14 @@ def test_fault_profiles_are_named_presets() -> None:
 def test_a_still_market_does_not_move_by_itself() -> None:
     still = FlowConfig.still()
     assert still.volatility_bps == still.taker_rate_per_s == still.refresh_rate_per_s == 0
+
+
+def test_a_margin_table_that_does_not_rise_and_fall_names_its_key_and_values() -> None:
+    """Issue 19: the simulator's (and the twin's) margin table; a wrong one is a config error
+    that names ``margin_tiers`` and shows the pairs, never a traceback."""
+    assert SimConfig(margin_tiers=(("0", 25), ("500000", 10))).instrument().margin_tiers == (
+        (Decimal(0), 25),
+        (Decimal(500_000), 10),
+    )
+    with pytest.raises(ValidationError, match=r"margin_tiers[\s\S]*\['1000', 30\]"):
+        SimConfig(margin_tiers=(("0", 25), ("1000", 30)))
