@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.units import Instrument, UnitError
+from core.units import Instrument, UnitError, tiers_rise_and_fall
 
 FaultProfile = Literal["instant", "calm", "adversarial", "demo"]
 
@@ -227,14 +227,7 @@ class SimConfig(BaseModel):
     def _tiers_rise_and_fall(
         cls, tiers: tuple[tuple[Decimal, int], ...]
     ) -> tuple[tuple[Decimal, int], ...]:
-        bounds = [b for b, _ in tiers]
-        leverages = [lev for _, lev in tiers]
-        if (
-            any(not b.is_finite() or b < 0 for b in bounds)
-            or bounds != sorted(set(bounds))
-            or any(lev < 1 for lev in leverages)
-            or leverages != sorted(leverages, reverse=True)
-        ):
+        if not tiers_rise_and_fall(tiers):
             shown = [[str(b), lev] for b, lev in tiers]
             raise ValueError(
                 "[lower bound USD, max leverage] pairs, bounds rising and leverage "

@@ -67,6 +67,19 @@ def _grid(value: Decimal, step: Decimal, rounding: Rounding, what: str) -> int:
     return math.ceil(quotient)
 
 
+def tiers_rise_and_fall(tiers: tuple[tuple[Decimal, int], ...]) -> bool:
+    """A margin table as the venue keeps one: bounds (finite, >= 0) rising, leverage (>= 1)
+    falling -- the one check the instrument and the simulator's config both apply."""
+    bounds = [b for b, _ in tiers]
+    leverages = [lev for _, lev in tiers]
+    return (
+        all(isinstance(b, Decimal) and b.is_finite() and b >= 0 for b in bounds)
+        and bounds == sorted(set(bounds))
+        and all(lev >= 1 for lev in leverages)
+        and leverages == sorted(leverages, reverse=True)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Instrument:
     """One tradable market and its grids.
@@ -106,14 +119,7 @@ class Instrument:
             raise UnitError(f"instrument {self.symbol}: decimals and sig_figs must be >= 0")
         if self.max_leverage < 1:
             raise UnitError(f"instrument {self.symbol}: max_leverage must be >= 1")
-        bounds = [b for b, _ in self.margin_tiers]
-        leverages = [lev for _, lev in self.margin_tiers]
-        if self.margin_tiers and (
-            any(not isinstance(b, Decimal) or not b.is_finite() or b < 0 for b in bounds)
-            or bounds != sorted(set(bounds))
-            or any(lev < 1 for lev in leverages)
-            or leverages != sorted(leverages, reverse=True)
-        ):
+        if not tiers_rise_and_fall(self.margin_tiers):
             raise UnitError(
                 f"instrument {self.symbol}: margin_tiers must rise in bound (finite, >= 0) "
                 f"and fall in leverage (>= 1), got {self.margin_tiers}"
@@ -159,16 +165,6 @@ class Instrument:
                 cap = Fraction(bound) / Fraction(self.value_unit)
                 return cap.numerator // cap.denominator
         return None
-
-    def tier_leverage(self, notional_value: int) -> int:
-        """The most leverage the venue allows a position of this notional (ticks x lots): a
-        tier's leverage applies past its bound."""
-        allowed = self.max_leverage
-        unit = Fraction(self.value_unit)
-        for bound, max_leverage in self.margin_tiers:
-            if Fraction(notional_value) * unit > Fraction(bound):
-                allowed = min(self.max_leverage, max_leverage)
-        return allowed
 
     # ---- prices -------------------------------------------------------------------------
 

@@ -11,11 +11,22 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.units import Instrument, UnitError
-from core.venues.hyperliquid.mapping import MappingError, instrument_from_meta
+from core.venues.hyperliquid.mapping import MappingError
+from core.venues.hyperliquid.meta import instrument_from_meta
 from core.venues.hyperliquid.wire import AssetMeta, MarginTable, MarginTier
 
 TIERS = ((Decimal(0), 25), (Decimal(500_000), 10), (Decimal(1_000_000), 5))
 ETH = Instrument.hyperliquid_perp("ETH", 4, 25)  # value unit 0.01 x 0.0001 = 1e-6 USD
+
+
+def tier_leverage(inst: Instrument, notional_value: int) -> int:
+    """The reference reading of the table: the most leverage a position of this notional
+    (ticks x lots) may use -- a tier's leverage applies past its bound."""
+    allowed = inst.max_leverage
+    for bound, max_leverage in inst.margin_tiers:
+        if notional_value * inst.value_unit > bound:
+            allowed = min(inst.max_leverage, max_leverage)
+    return allowed
 
 
 def tiered(tiers: tuple[tuple[Decimal, int], ...] = TIERS) -> Instrument:
@@ -31,9 +42,9 @@ def test_the_cap_at_each_leverage_is_the_bound_of_the_first_tier_that_allows_les
     assert inst.tier_cap_value(10) == 1_000_000 * 10**6
     assert inst.tier_cap_value(5) is None
     assert ETH.tier_cap_value(25) is None  # no table, no tier limit
-    assert inst.tier_leverage(500_000 * 10**6) == 25  # at the bound: the lower tier still
-    assert inst.tier_leverage(500_000 * 10**6 + 1) == 10
-    assert inst.tier_leverage(2_000_000 * 10**6) == 5
+    assert tier_leverage(inst, 500_000 * 10**6) == 25  # at the bound: the lower tier still
+    assert tier_leverage(inst, 500_000 * 10**6 + 1) == 10
+    assert tier_leverage(inst, 2_000_000 * 10**6) == 5
 
 
 def test_a_table_that_does_not_rise_and_fall_is_refused() -> None:
@@ -63,7 +74,7 @@ def test_allowed_by_the_cap_is_allowed_by_the_tier_leverage(
     assume(leverage <= inst.max_leverage)  # the venue grants no more than the asset's maximum
     cap = inst.tier_cap_value(leverage)
     by_cap = cap is None or notional <= cap
-    assert by_cap == (inst.tier_leverage(notional) >= leverage)
+    assert by_cap == (tier_leverage(inst, notional) >= leverage)
 
 
 def test_meta_names_the_table_and_the_instrument_carries_it() -> None:

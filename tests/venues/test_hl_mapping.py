@@ -32,10 +32,10 @@ from core.venues.hyperliquid.budget import RateBudget, exchange_weight, info_wei
 from core.venues.hyperliquid.mapping import (
     MappingError,
     Translator,
-    instrument_from_meta,
     parse_or_raise,
     raw_int,
 )
+from core.venues.hyperliquid.meta import instrument_from_meta
 from core.venues.hyperliquid.statuses import venue_status
 from core.venues.hyperliquid.wire import (
     Action,

@@ -20,13 +20,12 @@ row.  A range check that fails (``_held``) makes its row a bad row like a schema
 Every function is pure: no I/O, no clock, no state.  A message that cannot be read at all raises
 ``MappingError``; the venue reports it and changes nothing.
 
-Why one module of about 670 lines: ``Translator`` is the codec, both directions in one place
+Why one module of about 690 lines: ``Translator`` is the codec, both directions in one place
 (issue 15), so a field's conversion is written once; each direction is a section of it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -64,7 +63,6 @@ from core.units import Instrument, Rounding, UnitError, wire
 from core.venues.hyperliquid.errors import classify, is_modify_race, is_order_gone
 from core.venues.hyperliquid.statuses import venue_status
 from core.venues.hyperliquid.wire import (
-    AssetMeta,
     BatchModifyAction,
     CancelAction,
     CancelByCloidAction,
@@ -79,7 +77,6 @@ from core.venues.hyperliquid.wire import (
     L2Book,
     Limit,
     LimitOrderType,
-    MarginTable,
     MetaRequest,
     ModifyWire,
     NonUserCancel,
@@ -189,44 +186,6 @@ def is_buy(side: Side) -> bool:
 
 def side_from_is_buy(buy: bool) -> Side:
     return Side.BID if buy else Side.ASK
-
-
-def instrument_from_meta(
-    universe: Sequence[AssetMeta],
-    coin: str,
-    margin_tables: Sequence[tuple[int, MarginTable]] | None = None,
-) -> Instrument:
-    """The instrument of ``coin``: asset id = its index in ``universe`` (delisted entries
-    included, reference 2.1), grids from ``szDecimals``, margin tiers from the table its
-    ``marginTableId`` names (issue 19)."""
-    for index, asset in enumerate(universe):
-        if asset.name == coin:
-            if asset.isDelisted:
-                raise MappingError(f"{coin} is delisted on this venue")
-            base = Instrument.hyperliquid_perp(coin, asset.szDecimals, asset.maxLeverage, index)
-            tiers = _margin_tiers(asset, margin_tables or ())
-            try:
-                return dataclasses.replace(base, margin_tiers=tiers) if tiers else base
-            except UnitError as exc:
-                raise MappingError(f"{coin}: unusable margin table: {exc}") from None
-    names = ", ".join(a.name for a in universe[:12])
-    raise MappingError(f"{coin} is not listed in meta (first coins: {names})")
-
-
-def _margin_tiers(
-    asset: AssetMeta, tables: Sequence[tuple[int, MarginTable]]
-) -> tuple[tuple[Decimal, int], ...]:
-    """The asset's tiers, lowest bound first; none when it names no table."""
-    if asset.marginTableId is None:
-        return ()
-    table = next((t for i, t in tables if i == asset.marginTableId), None)
-    if table is None:
-        raise MappingError(f"{asset.name}: margin table {asset.marginTableId} is not in meta")
-    try:
-        tiers = tuple(sorted((Decimal(t.lowerBound), t.maxLeverage) for t in table.marginTiers))
-    except ArithmeticError:
-        raise MappingError(f"{asset.name}: margin table {asset.marginTableId} unreadable") from None
-    return tiers
 
 
 class Translator:

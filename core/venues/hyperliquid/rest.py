@@ -23,7 +23,8 @@ import httpx
 from core.clock import Clock
 from core.units import Instrument
 from core.venues.hyperliquid.budget import RateBudget, exchange_weight, info_weight
-from core.venues.hyperliquid.mapping import Translator, instrument_from_meta, parse_or_raise
+from core.venues.hyperliquid.mapping import Translator, parse_or_raise
+from core.venues.hyperliquid.meta import instrument_from_meta
 from core.venues.hyperliquid.wire import Meta, request_dict
 
 
