@@ -94,6 +94,20 @@ class FlowConfig(BaseModel):
         return self
 
 
+class FundingConfig(BaseModel):
+    """Funding on the simulated perp (D36): a payment every ``interval_s`` at a rate that
+    drifts around ``mean_rate`` (per interval; Hyperliquid's baseline is 0.00125 % an hour)
+    with ``volatility`` per step and ``persistence`` (0: independent, near 1: slow drift)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    interval_s: float = Field(default=3600.0, gt=0, allow_inf_nan=False)
+    mean_rate: float = Field(default=0.0000125, ge=-0.04, le=0.04, allow_inf_nan=False)
+    volatility: float = Field(default=0.00001, ge=0, le=0.04, allow_inf_nan=False)
+    persistence: float = Field(default=0.9, ge=0, le=1, allow_inf_nan=False)
+
+
 class FaultConfig(BaseModel):
     """The fault plan.  Each fault has a rate (probability per batch / per item, or events per
     minute) or a schedule (times in seconds after the exchange starts); 0 and () mean off."""
@@ -220,6 +234,11 @@ class SimConfig(BaseModel):
     # The venue's margin table as the twin serves it in meta (issue 19): [[lower bound USD,
     # max leverage], ...], lowest bound first, leverage falling; empty: none.
     margin_tiers: tuple[tuple[Decimal, int], ...] = ()
+    # Fees as a fraction of notional (D36): Hyperliquid's base tier by default; negative is a
+    # rebate.
+    maker_fee: Decimal = Field(default=Decimal("0.00015"), ge=-0.01, le=0.01, allow_inf_nan=False)
+    taker_fee: Decimal = Field(default=Decimal("0.00045"), ge=-0.01, le=0.01, allow_inf_nan=False)
+    funding: FundingConfig = FundingConfig()
     flow: FlowConfig = FlowConfig()
 
     @field_validator("margin_tiers")

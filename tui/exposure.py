@@ -70,6 +70,23 @@ class ExposurePane(TextPane):
             t.append(full, self.style_of("exposure--breach" if breached else "exposure--fill"))
             t.append(empty, self.style_of("exposure--empty"))
             t.append(f"{abs(lots) * 100 // limit:>4}%\n")
+        costs = view.costs
+        if costs is not None:
+            # D36: net PnL and its parts; fees in another token beside it, never added in;
+            # a closedPnl the venue wrote that our books do not match is an alarm.
+            t.append("PnL net   ", self.style_of("exposure--label"))
+            t.append(f"{view.pnl():>+10,.2f}")
+            t.append(f"  real {view.realized_pnl:+,.2f} unreal {view.unrealized_pnl:+,.2f}\n")
+            t.append("  costs   ", self.style_of("exposure--label"))
+            t.append(f"fees {-costs.fees:+,.2f}  funding {costs.funding:+,.2f}")
+            for token, fee in costs.other_fees:
+                t.append(f"  {token} fees {-fee:+,.4f}", self.style_of("exposure--label"))
+            if costs.closed_mismatches:
+                t.append(
+                    f"  closedPnl ≠ venue x{costs.closed_mismatches}",
+                    self.style_of("exposure--breach"),
+                )
+            t.append("\n")
         signals = view.signals
         if signals is not None:
             # Issue 20: how fast the mid moves (one sigma over a second, in ticks) and how hard

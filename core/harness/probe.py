@@ -28,6 +28,7 @@ from core.harness.invariants import (
     MARKET_DATA,
     SAMPLE_S,
     Bounds,
+    MoneyTold,
     OrderWatch,
     TradeNews,
     Violation,
@@ -37,6 +38,7 @@ from core.harness.invariants import (
     fill_counted_once,
     gone_oid,
     maker_only_never_crosses,
+    net_pnl_agrees,
     no_placement_while_killed,
     no_quotes_beside_an_unverified_sweep,
     one_venue_order_per_intent,
@@ -77,6 +79,7 @@ class Probe:
         self._quiet = False  # the last event was market data
         self._observed_at: float | None = None  # the moment the venue's state was last checked
         self._tids: set[int] = set()
+        self._money = MoneyTold()
         self._killed_at: float | None = None
         self._runaway_since: float | None = None
         self._kill_position = maker.params.risk.kill_position
@@ -111,6 +114,12 @@ class Probe:
         if self.violation is None:
             moved = self.maker.position.lots - before
             self._check("fill_counted_once", now, fill_counted_once(event, self._tids, moved))
+            if self._money.told(event):
+                self._check(
+                    "net_pnl_agrees",
+                    now,
+                    net_pnl_agrees(self.maker, self._money, self.exchange, event),
+                )
             if moved:
                 self._check(
                     "risk_judged_on_the_fill",

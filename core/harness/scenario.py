@@ -153,6 +153,7 @@ def build(
         "seed": seed,
         "flow": flow.model_dump(),
         "faults": fault_config.model_dump(),
+        **_account(random.Random(f"swarm:{seed}:account")),
     }
     config = Config.model_validate(data)
     actions = () if OPERATOR in off else script
@@ -303,6 +304,25 @@ def _describe_adversary(faults: FaultConfig) -> str:
             unit = "/min" if knob.endswith("per_min") else ""
             said.append(f"{name} {getattr(faults, knob):g}{unit}")
     return ", ".join(said) or "none"
+
+
+def _account(rng: random.Random) -> dict[str, Any]:
+    """What the account pays (D36), from its own stream so that no other draw moves: fee
+    tiers from a maker rebate to a punishing taker rate, and funding paid every few seconds
+    at rates up to the venue's cap (an hour's worth of payments in one run) or hourly."""
+    maker, taker = rng.choice(
+        (("0.00015", "0.00045"), ("0", "0"), ("-0.00002", "0.0003"), ("0.001", "0.003"))
+    )
+    interval = rng.choice((3600.0, 5.0, 20.0))
+    return {
+        "maker_fee": maker,
+        "taker_fee": taker,
+        "funding": {
+            "interval_s": interval,
+            "mean_rate": rng.choice((0.0000125, -0.0005, 0.002)),
+            "volatility": rng.choice((0.0, 0.0001, 0.01)),
+        },
+    }
 
 
 def _regime(rng: random.Random) -> FlowConfig:

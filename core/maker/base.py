@@ -44,6 +44,7 @@ from core.maker.sweep import SweepState
 from core.oidnews import UnboundNews
 from core.orders import OrderTracker, Outcome, TrackedOrder
 from core.pacing import TokenBucket
+from core.pnl import Costs
 from core.reconcile import PositionMoves, Reconciler
 from core.recovery import ReduceOnlyRecovery
 from core.rejections import RejectionTracker
@@ -93,6 +94,11 @@ class MakerBase:
             request_lifetime=params.request_lifetime,
         )
         self.position = Position()
+        self.costs = Costs(instrument.quote, instrument.value_unit)  # D36
+        # The (venue time, trade id) of the latest fill counted, and whether our average entry
+        # may differ from the venue's (fills counted out of its order): ``_closed_in_order``.
+        self._closed_order: tuple[float, int] | None = None
+        self._closed_basis_differs = False
         self.position_moves = PositionMoves()  # lines our position up with the venue's (D16)
         self.book = LocalBook()
         self.rejections = RejectionTracker(params.rejection)
@@ -187,6 +193,8 @@ class MakerBase:
                 "recovery_iocs",
                 "disconnects",
                 "liquidations",
+                "fundings",
+                "closed_pnl_mismatches",
             ),
             0,
         )

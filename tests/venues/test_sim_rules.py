@@ -262,12 +262,19 @@ def test_margin_check_uses_collateral_and_leverage_D11() -> None:
     assert one(send(exchange, Place("c4", BID, 299_970, 1_000, ALO)), PlaceAck)
 
 
-def test_a_round_trip_realises_its_pnl_in_equity() -> None:
+def test_a_round_trip_realises_its_pnl_in_equity_net_of_fees() -> None:
     exchange = still_exchange()
-    send(exchange, Place("c1", BID, BEST_ASK, 1_000, GTC))  # buy 0.1 at 3000.3
-    send(exchange, Place("c2", ASK, BEST_BID, 1_000, GTC))  # sell 0.1 at 2999.7
+    bought = send(exchange, Place("c1", BID, BEST_ASK, 1_000, GTC))  # buy 0.1 at 3000.3
+    sold = send(exchange, Place("c2", ASK, BEST_BID, 1_000, GTC))  # sell 0.1 at 2999.7
     assert exchange.position == 0
-    assert exchange.equity == Decimal("100000") - Decimal("0.06")
+    # D36: both crossed, so both pay the taker rate (0.045 %): 0.135014 and 0.134986 USD
+    # (half to even).
+    fills = [e for e in [*bought, *sold] if isinstance(e, Fill)]
+    assert [(f.fee, f.fee_token, f.closed_pnl) for f in fills] == [
+        (135_014, "USDC", 0),
+        (134_986, "USDC", -60_000),
+    ]
+    assert exchange.equity == Decimal("100000") - Decimal("0.06") - Decimal("0.270000")
 
 
 def test_an_under_margined_account_may_still_reduce_its_position() -> None:

@@ -20,8 +20,10 @@ venue would fail, with that check's words); split, that order would be spread ov
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
 
 from core.commands import Cancel, Modify, Place, TimeInForce
 from core.events import (
@@ -53,6 +55,7 @@ from core.venues.sim.accounts import Account, AccountOrder, Exposure
 from core.venues.sim.book import Book, BookOrder, Match
 
 MICRO_USD = Decimal("0.000001")
+USD = "USDC"  # the collateral and fee token of every market here
 
 
 class Market:
@@ -73,6 +76,9 @@ class Market:
                 "USD) must be a whole number of micro-dollars for the simulated exchange"
             )
         self.micro = int(micro)  # micro-dollars per tick x lot
+        # Fees as exact fractions of notional (D36); the exchange sets them from its config.
+        self.maker_fee = Fraction(0)
+        self.taker_fee = Fraction(0)
         # Smallest price x size (ticks x lots) that reaches the minimum order value.
         self.min_value = int(
             (instrument.min_notional / instrument.value_unit).to_integral_value(ROUND_CEILING)
@@ -265,12 +271,12 @@ class MatchingEngine:
 
     def equity(self, account: Account) -> int:
         """Collateral plus realised and unrealised PnL at each market's mark, micro-dollars."""
-        total = account.collateral + account.realized
+        total = account.collateral + account.realized - account.fees + account.funding
         for symbol, ex in account.exposures.items():
             m = self.markets[symbol]
             signed_entry = ex.entry_value if ex.position >= 0 else -ex.entry_value
             total += (ex.position * m.mark - signed_entry) * m.micro
-        return total
+        return math.floor(total)
 
     def _accept(
         self, account: Account, market: Market, cloid: str, cmd: Place | Modify, now: float
@@ -554,8 +560,26 @@ class MatchingEngine:
     ) -> None:
         account = order.account
         ex = account.exposure(market.symbol)
-        account.realized += ex.apply_fill(side.sign * lots, price) * market.micro
-        fill = Fill(tid, order.oid, order.cloid, side, price, lots, liquidity, now)
+        start = ex.position
+        closed = ex.apply_fill(side.sign * lots, price) * market.micro
+        account.realized += closed
+        rate = market.taker_fee if liquidity is Liquidity.TAKER else market.maker_fee
+        fee = round(price * lots * market.micro * rate)
+        account.fees += fee
+        fill = Fill(
+            tid,
+            order.oid,
+            order.cloid,
+            side,
+            price,
+            lots,
+            liquidity,
+            now,
+            fee=fee,
+            fee_token=USD,
+            closed_pnl=round(closed),
+            start_position=start,
+        )
         account.recent_fills.append(fill)
         account.fill_history.append(fill)
         self.stream.append(fill)
@@ -592,7 +616,7 @@ class MatchingEngine:
         of the listing, D34)."""
         ex = account.exposure(market.symbol)
         orders = account.open_orders_at(market.symbol, as_of)
-        return OpenOrders(orders, as_of), PositionSnapshot(ex.position, ex.entry_value, now)
+        return OpenOrders(orders, as_of), PositionSnapshot(ex.position, round(ex.entry_value), now)
 
     def status(self, account: Account, oid: int | None, cloid: str | None) -> OrderStatusReport:
         """The definitive status of one order (D24); orders closed long ago are forgotten."""

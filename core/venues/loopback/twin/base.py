@@ -26,6 +26,7 @@ from core.events import (
     BookSnapshot,
     Event,
     Fill,
+    Funding,
     Liquidity,
     ModifyAck,
     OrderUpdate,
@@ -47,10 +48,12 @@ from core.venues.hyperliquid.wire import (
     OpenOrder,
     OrderStatusEntry,
     UserFill,
+    UserFunding,
     WsMessage,
     WsTrade,
     WsUserEvent,
     WsUserFills,
+    WsUserFundings,
 )
 from core.venues.loopback.faults import FaultState, TwinFaults
 from core.venues.loopback.twin.common import ZERO, Order, Peer, ws_text
@@ -59,8 +62,7 @@ from core.venues.sim.driver import ClockDriver
 from core.venues.sim.exchange import SimExchange
 
 _FILLS_KEPT = 10_000
-_MAKER_FEE = Decimal("0.00015")
-_TAKER_FEE = Decimal("0.00045")
+_FUNDINGS_KEPT = 500
 
 
 class TwinBase:
@@ -101,6 +103,10 @@ class TwinBase:
         self._entry = Decimal(0)
         self._closed_pnl = Decimal(0)
         self._fees = Decimal(0)
+        self._funding = Decimal(0)  # received (paid: negative)
+        self._funding_since_open = Decimal(0)  # of the open position
+        self._funding_since_change = Decimal(0)  # since its size last changed
+        self._fundings: deque[UserFunding] = deque(maxlen=_FUNDINGS_KEPT)
         self._cross = True  # the margin mode updateLeverage set: cross until it says isolated
         self._volume = Decimal(0)
         self._nonces: dict[str, list[int]] = {}
@@ -158,6 +164,7 @@ class TwinBase:
         trades: list[WsTrade] = []
         updates: list[OrderStatusEntry] = []
         fills: list[UserFill] = []
+        fundings: list[UserFunding] = []
         ms = epoch_ms()
         for event in self.exchange.advance(now):
             if isinstance(event, BookSnapshot | BookDelta):
@@ -170,6 +177,9 @@ class TwinBase:
                     updates.append(row)
             elif isinstance(event, Fill):
                 fills.append(self._fill_row(event, ms))
+            elif isinstance(event, Funding):
+                if not event.snapshot:  # a replay of the exchange's: the twin keeps its own
+                    fundings.append(self._funding_row(event, ms))
             else:
                 answers.append(event)
                 self._learn_oid(event)
@@ -182,6 +192,13 @@ class TwinBase:
                 "userFills", WsUserFills(user=self.account, isSnapshot=False, fills=fills)
             )
             self._publish("user", WsUserEvent(fills=fills))
+        if fundings:
+            self._publish(
+                "userFundings",
+                WsUserFundings(user=self.account, isSnapshot=False, fundings=fundings),
+            )
+            for paid in fundings:
+                self._publish("user", WsUserEvent(funding=paid))
         return answers
 
     def _execute(self, commands: list[Command]) -> list[Event]:
@@ -314,9 +331,13 @@ class TwinBase:
         notional = px * sz
         self._volume += notional
         taker = fill.liquidity is Liquidity.TAKER
-        fee = (notional * (_TAKER_FEE if taker else _MAKER_FEE)).quantize(Decimal("0.000001"))
+        # The exchange's own account decides the fee and the PnL closed (D36): exact, in
+        # millionths, as the venue writes them.
+        fee = _usd(fill.fee)
         self._fees += fee
-        closed = self._close(start, signed, px)
+        closed = _usd(fill.closed_pnl or 0)
+        self._closed_pnl += closed
+        self._book_entry(start, signed, px)
         tid = self._tid_base + fill.tid
         cloid = {"cloid": order.cloid} if order is not None and order.cloid is not None else {}
         row = UserFill(
@@ -333,25 +354,19 @@ class TwinBase:
             crossed=taker,
             fee=wire(fee),
             tid=tid,
-            feeToken="USDC",
+            feeToken=fill.fee_token or "USDC",
             **cloid,
         )
         self._fills.append(row)
         return row
 
-    def _close(self, start: int, signed: int, px: Decimal) -> Decimal:
-        """Book a fill into the average entry; the PnL it closed (USD, before fees), as the
-        venue's ``closedPnl``: what part of it reduces the position, against the entry."""
+    def _book_entry(self, start: int, signed: int, px: Decimal) -> None:
+        """Book a fill into the average entry the venue reports (``entryPx``)."""
         inst = self.instrument
-        closing = min(abs(signed), abs(start)) if start * signed < 0 else 0
-        closed = Decimal(0)
-        if closing:
-            direction = 1 if start > 0 else -1
-            closed = ((px - self._entry) * inst.lots_to_size(closing) * direction).quantize(
-                Decimal("0.000001")
-            )
-            self._closed_pnl += closed
         after = start + signed
+        self._funding_since_change = Decimal(0)
+        if after == 0 or start == 0 or (start > 0) != (after > 0):
+            self._funding_since_open = Decimal(0)
         if after == 0:
             self._entry = Decimal(0)
         elif start == 0 or (start > 0) != (after > 0):
@@ -359,11 +374,28 @@ class TwinBase:
         elif abs(after) > abs(start):
             held, added = inst.lots_to_size(abs(start)), inst.lots_to_size(abs(signed))
             self._entry = (self._entry * held + px * added) / (held + added)
-        return closed
+
+    def _funding_row(self, paid: Funding, ms: int) -> UserFunding:
+        """A funding payment of the exchange's account, as ``userFundings`` writes it."""
+        amount = _usd(paid.amount)
+        self._funding += amount
+        self._funding_since_open += amount
+        self._funding_since_change += amount
+        row = UserFunding(
+            time=ms,
+            coin=self.coin,
+            usdc=wire(amount),
+            szi=self._tr.signed_size_text(self._position),
+            fundingRate=paid.rate,
+            nSamples=None,
+        )
+        self._fundings.append(row)
+        return row
 
     def account_value(self, mark: Decimal | None) -> Decimal:
-        """Collateral, plus the PnL closed, minus fees, plus the open position at ``mark``."""
-        value = self.config.collateral + self._closed_pnl - self._fees
+        """Collateral, plus the PnL closed, minus fees, plus funding, plus the open position at
+        ``mark``."""
+        value = self.config.collateral + self._closed_pnl - self._fees + self._funding
         if mark is not None and self._position:
             value += (mark - self._entry) * self.instrument.lots_to_size(self._position)
         return value
@@ -474,3 +506,8 @@ def _direction(start: int, signed: int) -> str:
     if start <= 0 and after <= 0:
         return "Open Short" if signed < 0 else "Close Short"
     return "Long > Short" if start > 0 else "Short > Long"
+
+
+def _usd(micro: int) -> Decimal:
+    """Millionths of a dollar as the exact decimal the venue writes."""
+    return Decimal(micro).scaleb(-6)
