@@ -31,6 +31,7 @@ from core.events import (
     Event,
     Fill,
     Funding,
+    Liquidated,
     ModifyAck,
     OpenOrders,
     OrderStatusReport,
@@ -44,6 +45,7 @@ from core.events import (
 from core.maker import MarketMaker
 from core.orders import OrderState, TrackedOrder
 from core.venues.sim.exchange import SimExchange
+from core.view import Mode
 
 MARKET_DATA = (BookDelta, BookSnapshot, Trade)
 SAMPLE_S = 1.0  # how often (virtual seconds) the sampled invariants are checked
@@ -332,6 +334,17 @@ def net_pnl_agrees(
         ]
         if not missing:
             return f"closedPnl disagreement with every earlier fill counted: {costs.last_mismatch}"
+    return None
+
+
+def liquidation_kills(event: Event, news: bool, maker: MarketMaker) -> str | None:
+    """D41: the first word of our liquidation (its fill, or the account event) leaves the
+    maker killed by the very step that handled it."""
+    told = (isinstance(event, Fill) and news and event.liquidation is not None) or isinstance(
+        event, Liquidated
+    )
+    if told and maker.mode is not Mode.KILLED:
+        return f"told of our liquidation, mode {maker.mode.value}"
     return None
 
 

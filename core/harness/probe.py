@@ -21,6 +21,7 @@ from core.commands import (
 )
 from core.events import (
     Event,
+    Fill,
     Side,
     VenueStatus,
 )
@@ -37,6 +38,7 @@ from core.harness.invariants import (
     converged,
     fill_counted_once,
     gone_oid,
+    liquidation_kills,
     maker_only_never_crosses,
     net_pnl_agrees,
     no_placement_while_killed,
@@ -113,6 +115,8 @@ class Probe:
         self._quiet = False
         if self.violation is None:
             moved = self.maker.position.lots - before
+            news = isinstance(event, Fill) and event.tid not in self._tids
+            self._check("liquidation_kills", now, liquidation_kills(event, news, self.maker))
             self._check("fill_counted_once", now, fill_counted_once(event, self._tids, moved))
             if self._money.told(event):
                 self._check(

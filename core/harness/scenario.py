@@ -149,11 +149,14 @@ def build(
     else:
         profile: FaultProfile = faults
         fault_config, on = FaultConfig.profile(profile), (f"profile {faults}",)
+    account = _account(random.Random(f"swarm:{seed}:account"))
+    if "collateral" in account:
+        data["market"] = {"leverage": THIN_LEVERAGE}
     data["sim"] = {
         "seed": seed,
         "flow": flow.model_dump(),
         "faults": fault_config.model_dump(),
-        **_account(random.Random(f"swarm:{seed}:account")),
+        **account,
     }
     config = Config.model_validate(data)
     actions = () if OPERATOR in off else script
@@ -306,6 +309,10 @@ def _describe_adversary(faults: FaultConfig) -> str:
     return ", ".join(said) or "none"
 
 
+THIN_ODDS = 0.2  # of the seeds, the share with a thin account that funding bleeds (D41)
+THIN_LEVERAGE = 20
+
+
 def _account(rng: random.Random) -> dict[str, Any]:
     """What the account pays (D36), from its own stream so that no other draw moves: fee
     tiers from a maker rebate to a punishing taker rate, and funding paid every few seconds
@@ -314,7 +321,7 @@ def _account(rng: random.Random) -> dict[str, Any]:
         (("0.00015", "0.00045"), ("0", "0"), ("-0.00002", "0.0003"), ("0.001", "0.003"))
     )
     interval = rng.choice((3600.0, 5.0, 20.0))
-    return {
+    account: dict[str, Any] = {
         "maker_fee": maker,
         "taker_fee": taker,
         "funding": {
@@ -323,6 +330,16 @@ def _account(rng: random.Random) -> dict[str, Any]:
             "volatility": rng.choice((0.0, 0.0001, 0.01)),
         },
     }
+    if rng.random() < THIN_ODDS:
+        # D41: a thin account at high leverage bled by funding every few seconds, so that
+        # the exchange liquidates it (at maintenance margin) while the maker runs.
+        account["collateral"] = rng.choice(("300", "1000", "3000"))
+        account["funding"] = {
+            "interval_s": 5.0,
+            "mean_rate": rng.choice((0.01, -0.01)),
+            "volatility": 0.005,
+        }
+    return account
 
 
 def _regime(rng: random.Random) -> FlowConfig:

@@ -10,8 +10,10 @@ from decimal import Decimal
 
 from hyperliquid.info import Info
 
+from core.exitcodes import EXIT_HALTED
 from core.pnl import MICRO
 from core.simconfig import FundingConfig
+from core.view import Mode
 from tests.hl_loopback import lively, loopback
 from tests.venues.test_hl_e2e import maker_and_runner, stop, view_until
 
@@ -56,5 +58,41 @@ def test_fees_funding_and_closed_pnl_agree_with_the_venue_to_the_unit_D36() -> N
             assert costs.closed_ours == costs.closed_venue == venue_closed
             # Our exact realised PnL is the venue's sum up to its per-fill rounding.
             assert abs(costs.quote_of(maker.position.realized) - venue_closed) <= len(fills)
+
+    asyncio.run(scenario())
+
+
+def test_the_twin_liquidates_a_bled_account_and_the_maker_kills_at_once_D41() -> None:
+    """A thin account holding 1 ETH, bled by funding every second: the twin liquidates it at
+    maintenance margin with the venue's fill shape (``dir`` "Liquidated Cross ...", a
+    ``liquidation`` object naming us) and the ``user`` event; the maker is killed, shows it,
+    and the run ends with exit 3."""
+    config = lively(seed=11).model_copy(
+        update={
+            "collateral": Decimal("100"),
+            "start_position": Decimal("1"),
+            "funding": FundingConfig(interval_s=1.0, mean_rate=0.004, volatility=0.0),
+        }
+    )
+
+    async def scenario() -> None:
+        async with loopback(config) as lb:
+            venue = await lb.venue()
+            maker, runner = maker_and_runner(venue)
+            task = asyncio.create_task(runner.run())
+            await view_until(runner, lambda v: bool(v.liquidation), timeout=40)
+            view = runner.latest_view
+            assert view is not None and view.mode is Mode.KILLED
+            # Whichever the connector read first: the fill, or the account event beside it.
+            assert view.liquidation.startswith(("Liquidated Cross", "the venue liquidated"))
+            result = await stop(runner, task)
+            assert result.liquidations >= 1 and result.exit_code == EXIT_HALTED
+            user = lb.signer.address
+            info = await asyncio.to_thread(Info, lb.server.url, True)
+            fills = await asyncio.to_thread(info.user_fills, user)
+            liquidated = [f for f in fills if f["dir"].startswith("Liquidated Cross")]
+            assert liquidated, fills
+            assert all(f["liquidation"]["liquidatedUser"] == user.lower() for f in liquidated)
+            assert maker.position.lots == lb.twin.position == 0
 
     asyncio.run(scenario())

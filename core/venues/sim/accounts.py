@@ -162,6 +162,7 @@ class Account:
         self.realized = Fraction(0)  # micro-dollars of realised PnL (exact)
         self.fees = 0  # micro-dollars charged (rebates negative)
         self.funding = 0  # micro-dollars received (paid: negative)
+        self.liquidations = 0  # D41: times the exchange liquidated this account
         self.recent_fundings: deque[Funding] = deque(maxlen=replay_fills)
         self.default_leverage = leverage
         self.exposures: dict[str, Exposure] = {}

@@ -34,6 +34,7 @@ from core.events import (
     Event,
     Fill,
     LeverageInfo,
+    Liquidated,
     Liquidity,
     ModifyAck,
     ModifyRejected,
@@ -107,6 +108,7 @@ class MatchingEngine:
         self.stream: list[Event] = []
         self._next_oid = 100_000
         self._next_tid = 1
+        self._liquidating: str | None = None  # how the fills of a liquidation under way say so
 
     def add_market(self, market: Market) -> None:
         self.markets[market.symbol] = market
@@ -268,6 +270,52 @@ class MatchingEngine:
             worst = max(abs(longest), abs(shortest)) * m.micro
             needed += -(-worst // ex.leverage)
         return needed
+
+    def liquidate_if_due(self, account: Account, market: Market, now: float) -> bool:
+        """D41: an account whose equity has fallen below its maintenance margin (half the
+        initial margin at the market's maximum leverage, Hyperliquid's rule) is liquidated:
+        its resting orders cancelled ("liquidatedCanceled"), its position closed at market
+        against the book, and what the book cannot take closed by the backstop at the mark.
+        Its fills say so (``Fill.liquidation``), as the venue marks them."""
+        ex = account.exposure(market.symbol)
+        pos = ex.position
+        if not pos:
+            return False
+        maintenance = -(-abs(pos) * market.mark * market.micro // (2 * market.leverage_cap))
+        if self.equity(account) >= maintenance:
+            return False
+        for order in list(ex.open.values()):
+            market.book.remove(order)
+            self._venue_cancel(account, market, order, statuses.LIQUIDATED_CANCELED, now)
+        side = Side.ASK if pos > 0 else Side.BID
+        lots = abs(pos)
+        order = AccountOrder(
+            account, market.symbol, self._oid(), None, side, market.mark, lots, True, now
+        )
+        account.remember(order)
+        self._liquidating = f"Liquidated Cross {'Long' if pos > 0 else 'Short'}"
+        left, matches, _ = market.book.match(side, None, lots, account)
+        self._settle(market, side, matches, now, order)
+        if left:  # the backstop (the venue's liquidator) takes the rest at the mark
+            tid = self._next_tid
+            self._next_tid = tid + 1
+            self.stream.append(Trade(side, market.mark, left, now, tid))
+            self._fill(market, order, side, market.mark, left, Liquidity.TAKER, tid, now)
+        self._liquidating = None
+        account.close(order, statuses.FILLED, now)
+        account.liquidations += 1
+        # As userEvents says it beside the fills (no replay: a disconnect loses it).
+        self.stream.append(Liquidated(f"{account.name} liquidated on {market.symbol}", now))
+        return True
+
+    def _liquidation_text(self, market: Market, lots: int, price: int) -> str | None:
+        if self._liquidating is None:
+            return None
+        inst = market.instrument
+        return (
+            f"{self._liquidating} {inst.lots_to_size(lots)} {market.symbol} at "
+            f"{inst.ticks_to_price(price)} (mark {inst.ticks_to_price(market.mark)}, market)"
+        )
 
     def equity(self, account: Account) -> int:
         """Collateral plus realised and unrealised PnL at each market's mark, micro-dollars."""
@@ -579,6 +627,7 @@ class MatchingEngine:
             fee_token=USD,
             closed_pnl=round(closed),
             start_position=start,
+            liquidation=self._liquidation_text(market, lots, price),
         )
         account.recent_fills.append(fill)
         account.fill_history.append(fill)

@@ -209,6 +209,7 @@ class SimExchange:
                 self._execute(batch, fate, t_arrival, sent_at)
             else:
                 flow.step()
+                self._margin_call(t_flow)
                 self._publish(t_flow)
         self._now = now
         return out
@@ -451,6 +452,12 @@ class SimExchange:
             if self._oid_only.get(oid) == until:
                 del self._oid_only[oid]
 
+    def _margin_call(self, t: float) -> None:
+        """D41: our account is liquidated the moment its equity falls below maintenance (the
+        mark moves with every step of the flow; funding and fills move the equity)."""
+        if self._engine.liquidate_if_due(self._account, self._market, t):
+            self._faults.counts["liquidations"] += 1
+
     def _pay_funding(self, t: float) -> None:
         """The hourly funding (D36): our account pays or receives on its position at the
         mark; the payment reaches us on the stream and is replayed after a reconnect."""
@@ -461,11 +468,13 @@ class SimExchange:
         if not ex.position:
             return
         amount = payment(ex.position, market.mark, market.micro, rate)
+        self._faults.counts["funding_payments"] += 1
         account.funding += amount
         paid = Funding(amount, t, f"{rate:.7f}")
         account.recent_fundings.append(paid)
-        if self.connected:
-            self._queue.stream(t + self._faults.stream_delay(), [paid])
+        self._engine.stream.append(paid)
+        self._margin_call(t)
+        self._publish(t)
 
     # ---- connection faults ------------------------------------------------------------
 
@@ -539,6 +548,11 @@ class SimExchange:
     @property
     def position(self) -> int:
         return self._account.exposure(self.instrument.symbol).position
+
+    @property
+    def mark(self) -> int:
+        """The mark price in ticks (the flow's fair value)."""
+        return self._market.mark
 
     @property
     def leverage(self) -> int:

@@ -27,6 +27,7 @@ from core.events import (
     Event,
     Fill,
     Funding,
+    Liquidated,
     Liquidity,
     ModifyAck,
     OrderUpdate,
@@ -42,8 +43,10 @@ from core.venues.hyperliquid.errors import Texts
 from core.venues.hyperliquid.mapping import Translator, side_to_wire
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.wire import (
+    AccountLiquidation,
     AssetCtx,
     BookLevel,
+    FillLiquidation,
     L2Book,
     OpenOrder,
     OrderStatusEntry,
@@ -107,6 +110,8 @@ class TwinBase:
         self._funding_since_open = Decimal(0)  # of the open position
         self._funding_since_change = Decimal(0)  # since its size last changed
         self._fundings: deque[UserFunding] = deque(maxlen=_FUNDINGS_KEPT)
+        self._liquidations = 0
+        self._liquidated_lots = 0  # of the liquidation under way, until its user event
         self._cross = True  # the margin mode updateLeverage set: cross until it says isolated
         self._volume = Decimal(0)
         self._nonces: dict[str, list[int]] = {}
@@ -165,6 +170,7 @@ class TwinBase:
         updates: list[OrderStatusEntry] = []
         fills: list[UserFill] = []
         fundings: list[UserFunding] = []
+        liquidations: list[AccountLiquidation] = []
         ms = epoch_ms()
         for event in self.exchange.advance(now):
             if isinstance(event, BookSnapshot | BookDelta):
@@ -180,6 +186,8 @@ class TwinBase:
             elif isinstance(event, Funding):
                 if not event.snapshot:  # a replay of the exchange's: the twin keeps its own
                     fundings.append(self._funding_row(event, ms))
+            elif isinstance(event, Liquidated):
+                liquidations.append(self._liquidation_event(event))
             else:
                 answers.append(event)
                 self._learn_oid(event)
@@ -192,6 +200,8 @@ class TwinBase:
                 "userFills", WsUserFills(user=self.account, isSnapshot=False, fills=fills)
             )
             self._publish("user", WsUserEvent(fills=fills))
+        for liquidation in liquidations:
+            self._publish("user", WsUserEvent(liquidation=liquidation))
         if fundings:
             self._publish(
                 "userFundings",
@@ -340,6 +350,16 @@ class TwinBase:
         self._book_entry(start, signed, px)
         tid = self._tid_base + fill.tid
         cloid = {"cloid": order.cloid} if order is not None and order.cloid is not None else {}
+        liquidated: dict[str, Any] = {}
+        if fill.liquidation is not None:
+            # D41: the venue's shape of our own liquidation: its dir and the object naming us.
+            self._liquidated_lots += fill.size
+            mark = self.instrument.ticks_to_price(self.exchange.mark)
+            liquidated = {
+                "liquidation": FillLiquidation(
+                    liquidatedUser=self.account, markPx=wire(mark), method="market"
+                )
+            }
         row = UserFill(
             coin=self.coin,
             px=wire(px),
@@ -347,7 +367,7 @@ class TwinBase:
             side=side_to_wire(fill.side),
             time=ms,
             startPosition=tr.signed_size_text(start),
-            dir=_direction(start, signed),
+            dir=_liquidated_direction(start) if liquidated else _direction(start, signed),
             closedPnl=wire(closed),
             hash=f"0x{tid:064x}",
             oid=fill.oid,
@@ -356,6 +376,7 @@ class TwinBase:
             tid=tid,
             feeToken=fill.fee_token or "USDC",
             **cloid,
+            **liquidated,
         )
         self._fills.append(row)
         return row
@@ -374,6 +395,19 @@ class TwinBase:
         elif abs(after) > abs(start):
             held, added = inst.lots_to_size(abs(start)), inst.lots_to_size(abs(signed))
             self._entry = (self._entry * held + px * added) / (held + added)
+
+    def _liquidation_event(self, event: Liquidated) -> AccountLiquidation:
+        """Our liquidation as channel ``user`` says it (beside the fills that carry it)."""
+        self._liquidations += 1
+        mark = self.exchange.mark
+        lots, self._liquidated_lots = self._liquidated_lots, 0
+        return AccountLiquidation(
+            lid=self._liquidations,
+            liquidator="0x" + "0" * 40,
+            liquidated_user=self.account,
+            liquidated_ntl_pos=wire(self.instrument.value_to_decimal(lots * mark)),
+            liquidated_account_value=wire(self.account_value(self.instrument.ticks_to_price(mark))),
+        )
 
     def _funding_row(self, paid: Funding, ms: int) -> UserFunding:
         """A funding payment of the exchange's account, as ``userFundings`` writes it."""
@@ -506,6 +540,10 @@ def _direction(start: int, signed: int) -> str:
     if start <= 0 and after <= 0:
         return "Open Short" if signed < 0 else "Close Short"
     return "Long > Short" if start > 0 else "Short > Long"
+
+
+def _liquidated_direction(start: int) -> str:
+    return f"Liquidated Cross {'Long' if start > 0 else 'Short'}"
 
 
 def _usd(micro: int) -> Decimal:
