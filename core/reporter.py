@@ -126,6 +126,7 @@ class HeadlessReporter:
             "loop_lag_ms": round(v.loop_lag * 1000, 1),
             "signals": _signals(v),
             "pnl_parts": pnl_parts(v),  # D36: net = realised + unrealised - fees + funding
+            "spread": _spread(v),  # issue 20: half-spread per side, ticks, and why
         }
 
     def line(self, v: ConsoleView) -> str:
@@ -164,6 +165,16 @@ class HeadlessReporter:
                 f"vol {'warming' if sigma is None else f'{sigma:.1f}t'} "
                 f"cascade b{signals['cascade']['bid']:.1f}/a{signals['cascade']['ask']:.1f}"
             )
+        spread = s["spread"]
+        if spread is not None:
+            parts.append(
+                "spread "
+                + " ".join(
+                    f"{side[0]}{row['half_spread_ticks']}t"
+                    + (f" ({row['reason']})" if row["reason"] else "")
+                    for side, row in spread.items()
+                )
+            )
         if reasons:
             parts.append(f"not quoting {reasons}")
         if v.stalls:
@@ -177,6 +188,20 @@ class HeadlessReporter:
 
     def summary(self, v: ConsoleView | None, result: RunResult) -> dict[str, Any]:
         return session_summary(self.instrument, v, result)
+
+
+def _spread(v: ConsoleView) -> dict[str, Any] | None:
+    spreads = v.spreads
+    if spreads is None:
+        return None
+    return {
+        side.value: {
+            "half_spread_ticks": row.half_spread,
+            "pulled": row.pulled,
+            "reason": row.reason,
+        }
+        for side, row in spreads.items()
+    }
 
 
 def pnl_parts(v: ConsoleView) -> dict[str, Any]:

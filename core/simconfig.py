@@ -70,6 +70,16 @@ class FlowConfig(BaseModel):
     taker_tail_alpha: float = Field(default=1.3, gt=0, allow_inf_nan=False)  # Pareto shape
     taker_max_size: Decimal = Field(default=Decimal("30"), gt=0, allow_inf_nan=False)
     taker_max_slippage_bps: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    # Issue 20: cascades.  Takers excite their own side (a Hawkes process: each brings
+    # ``cascade_branching`` more on average, forgotten over ``cascade_decay_s``), and
+    # liquidation-like shocks (``cascade_rate_per_min``) bring ``cascade_shock_takers`` extra
+    # takers on one side at once and move fair ``cascade_jump_bps`` their way; volatility
+    # rises with the flow's heat.  All zero: the calm Poisson takers above.
+    cascade_branching: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
+    cascade_decay_s: float = Field(default=2.0, gt=0, allow_inf_nan=False)
+    cascade_rate_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    cascade_shock_takers: float = Field(default=20.0, ge=0, allow_inf_nan=False)
+    cascade_jump_bps: float = Field(default=10.0, ge=0, allow_inf_nan=False)
 
     @classmethod
     def still(cls, **overrides: Any) -> FlowConfig:

@@ -23,6 +23,7 @@ from core.orders import OrderState
 from core.recovery import RecoveryState
 from core.rejections import RejectionText as RejectionText  # as: the maker imports it from here
 from core.risk import KillTrigger
+from core.spread import SideSpread
 from core.units import Instrument
 
 
@@ -284,6 +285,9 @@ class ConsoleView:
     liquidation: str = ""  # D41: our liquidation, shown until the operator acknowledges it
     signals: SignalsView | None = None  # issue 20: volatility and cascade intensity
     costs: CostsView | None = None  # D36: fees and funding; None before the maker reports
+    # Issue 20: each side's half-spread (ticks) and why it is not the configured one, or
+    # that the side is pulled in a cascade.
+    spreads: dict[Side, SideSpread] | None = None
 
     def epoch(self, t: float) -> float | None:
         """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""

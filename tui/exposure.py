@@ -102,6 +102,24 @@ class ExposurePane(TextPane):
                     self.style_of("exposure--breach" if hot else "exposure--label"),
                 )
             t.append("\n")
+        spreads = view.spreads
+        if spreads is not None:
+            # Issue 20: each side's half-spread and why it is not the configured one; a side
+            # pulled in a cascade says so in the alarm's colour.
+            t.append("spread    ", self.style_of("exposure--label"))
+            for side in (Side.BID, Side.ASK):
+                row = spreads[side]
+                t.append(f"{side.value} ")
+                if row.pulled:
+                    t.append("PULLED", self.style_of("exposure--breach"))
+                else:
+                    t.append(f"{row.half_spread}t")
+                if row.reason:
+                    hot = row.pulled or row.reason.startswith("cascade")
+                    style = "exposure--breach" if hot else "exposure--label"
+                    t.append(f" ({row.reason})", self.style_of(style))
+                t.append("  ")
+            t.append("\n")
         if ex.breached:
             t.append(
                 " ⚠ worst case beyond the position limit (warning, orders not blocked) ",
@@ -128,8 +146,8 @@ class Trend(Horizontal):
     Trend > Sparkline { width: 1fr; }
     """
 
-    def __init__(self, label: str) -> None:
-        super().__init__()
+    def __init__(self, label: str, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
         self.line = Sparkline([], summary_function=_latest)
         self._label = label
 
@@ -139,8 +157,9 @@ class Trend(Horizontal):
 
 
 class ExposureBox(Vertical):
-    """The exposure pane: the numbers, then the session's position and net PnL as sparklines
-    (issue 16), one point a second over the last ten minutes."""
+    """The exposure pane: the numbers, then the session's position and net PnL (issue 16) and
+    each side's aggressive flow over its baseline (issue 20) as sparklines, one point a second
+    over the last ten minutes."""
 
     HISTORY_S = 600
 
@@ -149,14 +168,21 @@ class ExposureBox(Vertical):
         self.numbers = ExposurePane()
         self.position_trend = Trend("pos trend")
         self.pnl_trend = Trend("PnL trend")
+        # Issue 20: each side's aggressive flow over its baseline, a cascade as a spike.
+        self.buy_trend = Trend("buy flow", classes="flow-trend")
+        self.sell_trend = Trend("sell flow", classes="flow-trend")
         self._positions: deque[float] = deque(maxlen=self.HISTORY_S)
         self._pnls: deque[float] = deque(maxlen=self.HISTORY_S)
+        self._buys: deque[float] = deque(maxlen=self.HISTORY_S)
+        self._sells: deque[float] = deque(maxlen=self.HISTORY_S)
         self._sampled_at = float("-inf")
 
     def compose(self) -> ComposeResult:
         yield self.numbers
         yield self.position_trend
         yield self.pnl_trend
+        yield self.buy_trend
+        yield self.sell_trend
 
     def show(self, view: ConsoleView) -> None:
         self.numbers.show(view)
@@ -166,3 +192,9 @@ class ExposureBox(Vertical):
             self._pnls.append(view.pnl())
             self.position_trend.line.data = tuple(self._positions)
             self.pnl_trend.line.data = tuple(self._pnls)
+            signals = view.signals
+            if signals is not None:
+                self._buys.append(signals.cascade.get(Side.BID, 1.0))
+                self._sells.append(signals.cascade.get(Side.ASK, 1.0))
+                self.buy_trend.line.data = tuple(self._buys)
+                self.sell_trend.line.data = tuple(self._sells)

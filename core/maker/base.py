@@ -49,6 +49,7 @@ from core.reconcile import PositionMoves, Reconciler
 from core.recovery import ReduceOnlyRecovery
 from core.rejections import RejectionTracker
 from core.risk import KillSwitch
+from core.spread import SpreadPolicy
 from core.units import Instrument
 from core.view import (
     FillView,
@@ -201,6 +202,7 @@ class MakerBase:
         self.liquidation = ""  # D41: our liquidation, on screen until the operator acknowledges
         # Issue 20: the market signals, fed by the book and the trades; shown, not yet used.
         self.volatility = MidVolatility(params.volatility_tau_s, params.volatility_warmup)
+        self.spread = SpreadPolicy(params.spread)  # issue 20: the signals shape the quotes
         self.cascade = {
             side: HawkesIntensity(
                 beta=1.0 / params.cascade_decay_s, beta_slow=1.0 / params.cascade_baseline_s

@@ -128,6 +128,7 @@ class Projection(Quoter):
             last_sweep=self._sweep.ended,
             liquidation=self.liquidation,
             costs=self._costs_view(),
+            spreads=self.spreads(),
             signals=SignalsView(
                 volatility_ticks=self.volatility.sigma_ticks(1.0),
                 volatility_ready=self.volatility.ready,

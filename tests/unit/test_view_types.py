@@ -15,6 +15,7 @@ import pytest
 
 from core.actions import Quit
 from core.clock import VirtualClock
+from core.config import SignalsConfig
 from core.harness.loop import SimLoop
 from core.harness.scenario import build
 from core.maker import MakerParams, MarketMaker
@@ -26,8 +27,8 @@ from core.venues.sim.exchange import SimExchange
 from core.view import ConsoleView, Counters, SweepPhase
 
 STATUS_AT_16S = (
-    # Issue 20 added the signals, issue 19 the parts of net PnL at the end (D36); "pnl" is
-    # net of fees and funding since then, and the seed draws the account's fee tier.
+    # Issue 20 added the signals and the spread per side, issue 19 the parts of net PnL, at the
+    # end (D36); "pnl" is net of fees and funding since then, and the seed draws the account.
     '{"t": 16.0, "utc": null, "mode": "RUNNING", "mode_reason": "", "mid": "3000.15", '
     '"position": "-0.5602", "pnl": 1.4751, "orders": {"PendingNew": 2, "PartialFilled": 2, '
     '"CancelPending": 1, "CancelConfirmed": 2, "Cancelled": 58}, '
@@ -39,14 +40,16 @@ STATUS_AT_16S = (
     '"loop_lag_ms": 0.0, "signals": {"volatility_ticks": null, "cascade": {"bid": 1.34, '
     '"ask": 2.15}}, "pnl_parts": {"realized": 1.02086, "unrealized": 0.18055, '
     '"fees": -0.22751, "funding": 0.046155, "closed_pnl_check": {"fills": 7, '
-    '"ours": 0.14252, "venue": 0.14252, "disagreements": 0}}}'
+    '"ours": 0.14252, "venue": 0.14252, "disagreements": 0}}, '
+    '"spread": {"bid": {"half_spread_ticks": 30, "pulled": false, "reason": ""}, '
+    '"ask": {"half_spread_ticks": 30, "pulled": false, "reason": ""}}}'
 )
 LINE_AT_16S = (
     "      16.0 | RUNNING | mid 3000.15 | pos -0.5602 | "
     "pnl +1.48 (real +1.02 unreal +0.18 fees -0.23 funding +0.05) | "
     "orders PendingNew:2 PartialFilled:2 CancelPending:1 CancelConfirmed:2 | fills 40 | "
     "rej 0 | backoff b0.0/a0.0 | rec Idle | wc -4.0095..7.5221 BREACH | "
-    "vol warming cascade b1.3/a2.1 | "
+    "vol warming cascade b1.3/a2.1 | spread b30t a30t | "
     "waiting ask L1:placement outcome unknown for 7s; asking the venue | "
     "anomalies 2 unknown statuses, 2 unreadable rows"
 )
@@ -65,7 +68,16 @@ SUMMARY_AFTER_QUIT = (
 
 
 def _session() -> tuple[HeadlessReporter, ConsoleView, ConsoleView, RunResult]:
-    config = build(1001, 60.0, "adversarial", 30.0, ()).config
+    drawn = build(1001, 60.0, "adversarial", 30.0, ()).config
+    # The session as designed (five order states, a stall, anomalies): a fixed ladder on a
+    # market without cascades (issue 20 draws both per seed).
+    calm = drawn.sim.flow.model_copy(update={"cascade_branching": 0.0, "cascade_rate_per_min": 0.0})
+    config = drawn.model_copy(
+        update={
+            "signals": SignalsConfig(volatility_multiplier=0, cascade_enter=0),
+            "sim": drawn.sim.model_copy(update={"flow": calm}),
+        }
+    )
     exchange = SimExchange(config.sim)
     maker = MarketMaker(
         MakerParams.from_config(config, exchange.instrument, live=False), exchange.instrument
@@ -127,7 +139,16 @@ def test_the_view_carries_enums_not_strings(session) -> None:
 def test_counters_name_every_count_the_maker_keeps() -> None:
     """The projection fills every field from the maker's counts plus the tracker's and the
     reconciler's; a count without a field (or a field without a count) fails there."""
-    config = build(1001, 60.0, "adversarial", 30.0, ()).config
+    drawn = build(1001, 60.0, "adversarial", 30.0, ()).config
+    # The session as designed (five order states, a stall, anomalies): a fixed ladder on a
+    # market without cascades (issue 20 draws both per seed).
+    calm = drawn.sim.flow.model_copy(update={"cascade_branching": 0.0, "cascade_rate_per_min": 0.0})
+    config = drawn.model_copy(
+        update={
+            "signals": SignalsConfig(volatility_multiplier=0, cascade_enter=0),
+            "sim": drawn.sim.model_copy(update={"flow": calm}),
+        }
+    )
     exchange = SimExchange(config.sim)
     maker = MarketMaker(
         MakerParams.from_config(config, exchange.instrument, live=False), exchange.instrument
