@@ -170,7 +170,8 @@ class HeadlessReporter:
             parts.append(
                 "spread "
                 + " ".join(
-                    f"{side[0]}{row['half_spread_ticks']}t"
+                    side[0]
+                    + ("PULLED" if row["pulled"] else f"{row['half_spread_ticks']}t")
                     + (f" ({row['reason']})" if row["reason"] else "")
                     for side, row in spread.items()
                 )
