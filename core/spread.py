@@ -75,11 +75,13 @@ class SpreadPolicy:
 
     def update(
         self, now: float, sigma_ticks: float | None, aggressor_ratio: dict[Side, float]
-    ) -> None:
+    ) -> list[tuple[Side, bool]]:
         """Take the signals now (``sigma_ticks`` None while warming up; the cascade ratio per
-        aggressor side) and move each side in or out of a cascade."""
+        aggressor side) and move each side in or out of a cascade; returns the sides that
+        moved, each with True when it entered one."""
         p = self.params
         self._sigma = sigma_ticks
+        moved: list[tuple[Side, bool]] = []
         for side, aggressor in _RUN_OVER_BY.items():
             ratio = aggressor_ratio.get(aggressor, 1.0)
             self._ratio[side] = ratio
@@ -89,8 +91,11 @@ class SpreadPolicy:
             if since is None:
                 if ratio >= p.cascade_enter:
                     self._cascade_since[side] = now
+                    moved.append((side, True))
             elif ratio < p.cascade_exit and now - since >= p.cascade_hold_s:
                 self._cascade_since[side] = None
+                moved.append((side, False))
+        return moved
 
     def in_cascade(self, side: Side) -> bool:
         return self._cascade_since[side] is not None

@@ -168,6 +168,7 @@ class Counters:
     liquidations: int  # D41: the venue liquidated our account (or auto-deleveraged us)
     fundings: int  # D36: funding payments counted
     closed_pnl_mismatches: int  # D36: fills whose closedPnl disagreed with our books
+    cascades: int  # issue 20: times a side entered a cascade (and was pulled or widened)
     tracked_orders: int
     pruned_orders: int
     syncs: int

@@ -114,10 +114,10 @@ class ExposurePane(TextPane):
                     t.append("PULLED", self.style_of("exposure--breach"))
                 else:
                     t.append(f"{row.half_spread}t")
-                if row.reason:
-                    hot = row.pulled or row.reason.startswith("cascade")
+                if row.reason:  # the pane's short form; the status line and log say it all
+                    hot = row.reason.startswith("cascade")
                     style = "exposure--breach" if hot else "exposure--label"
-                    t.append(f" ({row.reason})", self.style_of(style))
+                    t.append(f" {_short(row.reason)}", self.style_of(style))
                 t.append("  ")
             t.append("\n")
         if ex.breached:
@@ -127,6 +127,14 @@ class ExposurePane(TextPane):
             )
         t.rstrip()
         return t
+
+
+def _short(reason: str) -> str:
+    """ "cascade 4.2x" for "cascade: intensity 4.2x baseline", "vol" for a volatility one."""
+    if reason.startswith("cascade"):
+        words = reason.split()
+        return f"cascade {words[2]}" if len(words) > 2 else "cascade"
+    return "vol" if reason.startswith("volatility") else reason
 
 
 CASCADE_SHOWN = 3.0  # a side's flow at this many times its baseline is drawn as an alarm

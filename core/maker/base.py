@@ -196,6 +196,7 @@ class MakerBase:
                 "liquidations",
                 "fundings",
                 "closed_pnl_mismatches",
+                "cascades",
             ),
             0,
         )

@@ -69,7 +69,7 @@ class Quoter(MakerBase):
         """Issue 20: the spread policy takes the signals now (its only state change, here on
         the handle and tick path so that a replay decides the same)."""
         vol = self.volatility
-        self.spread.update(
+        moved = self.spread.update(
             now,
             vol.sigma_ticks(1.0) if vol.ready else None,
             {
@@ -77,6 +77,12 @@ class Quoter(MakerBase):
                 for side, hawkes in self.cascade.items()
             },
         )
+        action = "pulled" if self.params.spread.cascade_action == "pull" else "widened"
+        for side, entered in moved:
+            self.counters["cascades"] += entered
+            spread = self.spread.side(side, self.strategy.half_spread_ticks)
+            said = f"{spread.reason}: {side.value}s {action}" if entered else "cascade over"
+            self._log(now, "strategy", f"{side.value} side: {said}")
 
     def spreads(self) -> dict[Side, SideSpread]:
         """Each side's half-spread now and why it is not the configured one."""
