@@ -140,8 +140,10 @@ class SignalsConfig(_Section):
 
     volatility_multiplier: float = Field(default=0.5, ge=0, le=100)
     half_spread_cap_ticks: int = Field(default=500, ge=1)
-    cascade_enter: float = Field(default=3.0, ge=0)
-    cascade_exit: float = Field(default=1.5, gt=0)
+    # Calm Poisson flow of 2 trades/s peaks near 4.8 over ten minutes (a clump of trades in a
+    # second), a liquidation-like burst near 12 (tests/venues/test_sim_cascades.py).
+    cascade_enter: float = Field(default=5.0, ge=0)
+    cascade_exit: float = Field(default=2.0, gt=0)
     cascade_hold_s: float = Field(default=3.0, ge=0, le=3600)
     cascade_action: Literal["pull", "widen"] = "pull"
     cascade_widen: float = Field(default=2.0, ge=1, le=100)

@@ -53,8 +53,7 @@ def test_a_sellers_cascade_pulls_our_bids_with_a_reason_and_they_return_after_it
     assert view.side_reasons[Side.ASK] is None  # the side not run over keeps quoting
     assert view.counters.cascades == 1
     assert any(
-        e.kind == "strategy" and e.text.startswith("bid side: cascade: intensity")
-        for e in view.log
+        e.kind == "strategy" and e.text.startswith("bid side: cascade: intensity") for e in view.log
     )
     live_bids = [
         o for o in s.maker.tracker.by_cloid.values() if o.side is Side.BID and o.state.is_live

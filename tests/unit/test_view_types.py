@@ -15,7 +15,7 @@ import pytest
 
 from core.actions import Quit
 from core.clock import VirtualClock
-from core.config import SignalsConfig
+from core.config import Config, SignalsConfig
 from core.harness.loop import SimLoop
 from core.harness.scenario import build
 from core.maker import MakerParams, MarketMaker
@@ -67,17 +67,21 @@ SUMMARY_AFTER_QUIT = (
 )
 
 
-def _session() -> tuple[HeadlessReporter, ConsoleView, ConsoleView, RunResult]:
+def _config() -> Config:
+    """Seed 1001's scenario as designed (five order states, a stall, anomalies): a fixed
+    ladder on a market without cascades (issue 20 draws both per seed)."""
     drawn = build(1001, 60.0, "adversarial", 30.0, ()).config
-    # The session as designed (five order states, a stall, anomalies): a fixed ladder on a
-    # market without cascades (issue 20 draws both per seed).
     calm = drawn.sim.flow.model_copy(update={"cascade_branching": 0.0, "cascade_rate_per_min": 0.0})
-    config = drawn.model_copy(
+    return drawn.model_copy(
         update={
             "signals": SignalsConfig(volatility_multiplier=0, cascade_enter=0),
             "sim": drawn.sim.model_copy(update={"flow": calm}),
         }
     )
+
+
+def _session() -> tuple[HeadlessReporter, ConsoleView, ConsoleView, RunResult]:
+    config = _config()
     exchange = SimExchange(config.sim)
     maker = MarketMaker(
         MakerParams.from_config(config, exchange.instrument, live=False), exchange.instrument
@@ -139,16 +143,7 @@ def test_the_view_carries_enums_not_strings(session) -> None:
 def test_counters_name_every_count_the_maker_keeps() -> None:
     """The projection fills every field from the maker's counts plus the tracker's and the
     reconciler's; a count without a field (or a field without a count) fails there."""
-    drawn = build(1001, 60.0, "adversarial", 30.0, ()).config
-    # The session as designed (five order states, a stall, anomalies): a fixed ladder on a
-    # market without cascades (issue 20 draws both per seed).
-    calm = drawn.sim.flow.model_copy(update={"cascade_branching": 0.0, "cascade_rate_per_min": 0.0})
-    config = drawn.model_copy(
-        update={
-            "signals": SignalsConfig(volatility_multiplier=0, cascade_enter=0),
-            "sim": drawn.sim.model_copy(update={"flow": calm}),
-        }
-    )
+    config = _config()
     exchange = SimExchange(config.sim)
     maker = MarketMaker(
         MakerParams.from_config(config, exchange.instrument, live=False), exchange.instrument

@@ -1,8 +1,8 @@
 """Issue 20 item 3: the embedded exchange produces the cascades the maker's signals detect.
 
-The Hawkes takers keep the configured long-run rate whatever the branching (shocks apart); a
-liquidation-like shock on one side drives the maker's own detector (``HawkesIntensity`` fed
-the exchange's public trades) well past its threshold on that side and not the other; the same
+The Hawkes takers keep the configured long-run rate whatever the branching (shocks apart);
+liquidation-like shocks drive the maker's own detector (``HawkesIntensity`` fed the exchange's
+public trades) past the strategy's threshold, which calm Poisson flow never reaches; the same
 seed gives the same market.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from core.config import SignalsConfig
 from core.estimators.hawkes import HawkesIntensity
 from core.events import Side, Trade
 from core.simconfig import FaultConfig, FlowConfig, SimConfig
@@ -40,33 +41,31 @@ def _run(flow: FlowConfig, seconds: float) -> list[Trade]:
     return trades
 
 
-def test_a_shock_drives_the_detector_past_its_threshold_on_its_side_only() -> None:
-    flow = FlowConfig(
+def _peaks(trades: list[Trade]) -> dict[Side, float]:
+    """The highest cascade ratio the maker's detector read per aggressor side, once ready."""
+    detectors = {side: HawkesIntensity() for side in (Side.BID, Side.ASK)}
+    peaks = {Side.BID: 0.0, Side.ASK: 0.0}
+    for trade in trades:
+        assert trade.venue_time is not None
+        detector = detectors[trade.side]
+        detector.record(trade.venue_time)
+        if detector.ready(trade.venue_time):
+            peaks[trade.side] = max(peaks[trade.side], detector.ratio(trade.venue_time))
+    return peaks
+
+
+def test_shocks_drive_the_detector_past_its_threshold_and_calm_flow_does_not() -> None:
+    shocks = FlowConfig(
         taker_rate_per_s=2.0,
         cascade_branching=0.5,
         cascade_rate_per_min=1.0,
         cascade_shock_takers=40.0,
         cascade_decay_s=2.0,
     )
-    trades = _run(flow, 300.0)
-    detectors = {side: HawkesIntensity() for side in (Side.BID, Side.ASK)}
-    peaks = {Side.BID: 0.0, Side.ASK: 0.0}
-    for trade in trades:
-        assert trade.venue_time is not None
-        detectors[trade.side].record(trade.venue_time)
-        for side, detector in detectors.items():
-            if detector.ready(trade.venue_time):
-                peaks[side] = max(peaks[side], detector.ratio(trade.venue_time))
-    assert max(peaks.values()) > 3.0, peaks  # a cascade, as the strategy's threshold reads it
-    calm = _run(FlowConfig(taker_rate_per_s=2.0), 300.0)
-    calm_detectors = {side: HawkesIntensity() for side in (Side.BID, Side.ASK)}
-    calm_peak = 0.0
-    for trade in calm:
-        assert trade.venue_time is not None
-        calm_detectors[trade.side].record(trade.venue_time)
-        if calm_detectors[trade.side].ready(trade.venue_time):
-            calm_peak = max(calm_peak, calm_detectors[trade.side].ratio(trade.venue_time))
-    assert calm_peak < max(peaks.values())
+    cascade = max(_peaks(_run(shocks, 300.0)).values())
+    calm = max(_peaks(_run(FlowConfig(taker_rate_per_s=2.0), 300.0)).values())
+    # Against the strategy's default threshold (signals.cascade_enter).
+    assert cascade > SignalsConfig().cascade_enter > calm, (cascade, calm)
 
 
 def test_the_same_seed_gives_the_same_cascades() -> None:
