@@ -45,7 +45,6 @@ from core.events import (
 from core.maker import MarketMaker
 from core.orders import OrderState, TrackedOrder
 from core.venues.sim.exchange import SimExchange
-from core.view import Mode
 
 MARKET_DATA = (BookDelta, BookSnapshot, Trade)
 SAMPLE_S = 1.0  # how often (virtual seconds) the sampled invariants are checked
@@ -338,13 +337,14 @@ def net_pnl_agrees(
 
 
 def liquidation_kills(event: Event, news: bool, maker: MarketMaker) -> str | None:
-    """D41: the first word of our liquidation (its fill, or the account event) leaves the
-    maker killed by the very step that handled it."""
+    """D41: the first word of our liquidation (its fill, or the account event) latches the
+    maker's kill by the very step that handled it."""
     told = (isinstance(event, Fill) and news and event.liquidation is not None) or isinstance(
         event, Liquidated
     )
-    if told and maker.mode is not Mode.KILLED:
-        return f"told of our liquidation, mode {maker.mode.value}"
+    if told and not maker.kill_switch.latched:
+        # (A halted engine shows HALTED, which outranks KILLED; the kill is latched beneath.)
+        return f"told of our liquidation, kill not latched (mode {maker.mode.value})"
     return None
 
 
