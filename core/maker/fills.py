@@ -58,7 +58,8 @@ class FillCounting(MakerBase):
                     now,
                     "venue",
                     f"trade id {ev.tid} seen again with different content "
-                    f"({ev.side.value} {ev.size} @ {ev.price}); not counted again; reconciling",
+                    f"({ev.side.value} {ev.size} @ {ev.price}, fee {ev.fee}); not counted again; "
+                    "reconciling",
                     ev.cloid,
                     ev.oid,
                 )

@@ -41,7 +41,12 @@ def test_D36_each_fee_is_counted_once_with_its_trade_id() -> None:
     s.handle(paid, s.now + 0.01)
     s.handle(dataclasses.replace(paid, snapshot=True), s.now + 0.01)  # a replay
     s.handle(dataclasses.replace(paid, size=4, fee=9_999), s.now + 0.01)  # altered repeat
+    # D35 on money: the venue's history telling the same trade with another fee is a
+    # disagreement (counted, logged, reconciled), never a second fee.
+    s.handle(dataclasses.replace(paid, fee=4_600, snapshot=True), s.now + 0.01)
     view = s.view()
+    assert view.counters.inconsistent_fills == 2
+    assert any("fee 4600" in e.text for e in view.log)
     assert s.maker.costs.fees == 4_500
     assert view.costs is not None and view.costs.fees == 0.0045
     gross = view.realized_pnl + view.unrealized_pnl
