@@ -35,6 +35,7 @@ from bench import (
     bench_kill_tty,
     bench_maker,
     bench_memory,
+    bench_quality,
     bench_startup,
     bench_swarm,
     bench_tracker,
@@ -59,6 +60,10 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     "estimators": (
         "market signals: volatility and cascade intensity, cost per event",
         lambda a: bench_estimators.run(a.quick),
+    ),
+    "quality": (
+        "quoting quality with cascades: fixed ladder vs signal-aware, same seeds",
+        lambda a: bench_quality.run(a.quick),
     ),
     "tracker": (
         "order tracker: fills/s with 100 vs 20,000 live orders",

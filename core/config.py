@@ -131,6 +131,33 @@ class StrategyConfig(_Section):
     tick_interval_s: float = Field(default=0.1, gt=0, le=10)
 
 
+class SignalsConfig(_Section):
+    """How the market's signals shape the quotes (issue 20, ``core.spread``): volatility widens
+    both half-spreads to ``volatility_multiplier`` x one sigma of the mid over a second (ticks),
+    never tighter than the strategy's and never past ``half_spread_cap_ticks``; a side whose
+    aggressors run at ``cascade_enter`` x their baseline is pulled or widened until they fall
+    below ``cascade_exit`` and ``cascade_hold_s`` has passed.  0 turns either off."""
+
+    volatility_multiplier: float = Field(default=0.5, ge=0, le=100)
+    half_spread_cap_ticks: int = Field(default=500, ge=1)
+    # Calm Poisson flow of 2 trades/s peaks near 4.8 over ten minutes (a clump of trades in a
+    # second), a liquidation-like burst near 12 (tests/venues/test_sim_cascades.py).
+    cascade_enter: float = Field(default=5.0, ge=0)
+    cascade_exit: float = Field(default=2.0, gt=0)
+    cascade_hold_s: float = Field(default=3.0, ge=0, le=3600)
+    cascade_action: Literal["pull", "widen"] = "pull"
+    cascade_widen: float = Field(default=2.0, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _exit_below_enter(self) -> SignalsConfig:
+        if self.cascade_enter and self.cascade_exit > self.cascade_enter:
+            raise ValueError(
+                f"cascade_exit ({self.cascade_exit}) must be at most cascade_enter "
+                f"({self.cascade_enter}): a side leaves a cascade below where it entered it"
+            )
+        return self
+
+
 class RiskConfig(_Section):
     """Limits and the kill switch (D17, D18).  Sizes in base units, money in quote currency."""
 
@@ -269,6 +296,7 @@ class Config(_Section):
     venue: VenueConfig = Field(default_factory=VenueConfig)
     market: MarketConfig = Field(default_factory=MarketConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    signals: SignalsConfig = Field(default_factory=SignalsConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     backoff: BackoffConfig = Field(default_factory=BackoffConfig)
     recovery: RecoveryConfig = Field(default_factory=RecoveryConfig)

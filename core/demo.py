@@ -10,7 +10,10 @@ only the embedded exchange and the limits, never a venue that trades money:
   reduce-only quotes keep failing, which arms the IOC recovery within seconds (D15), and the
   sides back off with a countdown (D12);
 * a rate-limit storm at 15 s and 45 s (D11: every placement backs off, cancels still go, D13)
-  and a dropped connection at 35 s, replayed and reconciled on reconnect (D4, D16).
+  and a dropped connection at 35 s, replayed and reconciled on reconnect (D4, D16);
+* takers that excite each other, with liquidation-like bursts a few times a minute (issue 20):
+  the signals line moves, and once the detector has its baseline a side run over is pulled
+  with its reason ("cascade: intensity ...x baseline").
 
 Everything is seeded (``sim.seed``, ``--seed``): the same demo twice is the same minute.
 """
@@ -37,7 +40,16 @@ def demo(config: Config) -> Config:
             "faults": FaultConfig.profile("demo"),
             "start_position": _LEFTOVER,
             "flow": config.sim.flow.model_copy(
-                update={"taker_rate_per_s": 4.0, "taker_max_size": Decimal("1")}
+                update={
+                    "taker_rate_per_s": 4.0,
+                    "taker_max_size": Decimal("1"),
+                    # Issue 20: self-exciting takers with liquidation-like shocks, so that
+                    # the signals move and a side is pulled in a cascade, with its reason.
+                    "cascade_branching": 0.6,
+                    "cascade_rate_per_min": 3.0,
+                    "cascade_shock_takers": 40.0,
+                    "cascade_jump_bps": 10.0,
+                }
             ),
         }
     )

@@ -250,6 +250,24 @@ class Fill:
     # D41: set when the venue marks this fill as the liquidation of our account or an
     # auto-deleveraging of our position (what it said): never just another fill.
     liquidation: str | None = None
+    # D36: what the venue charged, in millionths of ``fee_token`` (a rebate is negative), and
+    # the PnL it says the fill closed, in millionths of the quote (None: it does not say).
+    fee: int = 0
+    fee_token: str = ""
+    closed_pnl: int | None = None
+    start_position: int | None = None  # the venue's position before this fill, signed lots
+
+
+@dataclass(frozen=True, slots=True)
+class Funding:
+    """D36: one funding payment on our position, in millionths of the quote: positive when we
+    received it.  The venue's time is its identity (one payment per market per interval), so a
+    replay after a reconnect (``snapshot``) is never counted twice."""
+
+    amount: int
+    venue_time: float
+    rate: str = ""  # the venue's hourly rate as it wrote it (display only)
+    snapshot: bool = False
 
 
 # ---- state snapshots and queries --------------------------------------------------------
@@ -432,4 +450,5 @@ Event = (
     | Liquidated
     | VenueNotice
     | MalformedMessage
+    | Funding
 )

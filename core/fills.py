@@ -21,8 +21,9 @@ from collections import OrderedDict
 
 from core.events import Side
 
-# What a trade id stands for: side, price (ticks), size (lots) and the oid when known.
-Fingerprint = tuple[Side, int, int, int | None]
+# What a trade id stands for: side, price (ticks), size (lots), the oid when known and the fee
+# in millionths (D36: the venue's history and its stream must agree on what it charged).
+Fingerprint = tuple[Side, int, int, int | None, int]
 
 
 class Sighting(enum.Enum):
@@ -32,11 +33,11 @@ class Sighting(enum.Enum):
 
 
 def _agree(a: Fingerprint | None, b: Fingerprint) -> bool:
-    """Two tellings of one trade agree on side, price and size, and on the oid when both
+    """Two tellings of one trade agree on side, price, size and fee, and on the oid when both
     name one (a replay may leave the oid or cloid out)."""
     if a is None:
         return True
-    if a[:3] != b[:3]:
+    if a[:3] != b[:3] or a[4] != b[4]:
         return False
     return a[3] is None or b[3] is None or a[3] == b[3]
 

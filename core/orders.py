@@ -731,7 +731,7 @@ class OrderTracker:
 
     def on_fill(self, ev: Fill, now: float) -> Outcome:
         """Count the fill once (D4), against the order it belongs to (by cloid first, D2)."""
-        sighting = self.ledger.sighting(ev.tid, now, (ev.side, ev.price, ev.size, ev.oid))
+        sighting = self.ledger.sighting(ev.tid, now, (ev.side, ev.price, ev.size, ev.oid, ev.fee))
         if sighting is not Sighting.NEW:
             return Outcome(duplicate=True, inconsistent=sighting is Sighting.CONFLICT)
         order = self.get(ev.cloid, ev.oid)

@@ -33,6 +33,7 @@ ANOMALIES = {
     "unknown_statuses": "unknown statuses",
     "malformed_rows": "unreadable rows",
     "illegal_transitions": "contradictory updates",
+    "closed_pnl_mismatches": "closed-PnL disagreements",
 }
 
 
@@ -124,6 +125,8 @@ class HeadlessReporter:
             "data_age": None if v.data_age is None else round(v.data_age, 2),
             "loop_lag_ms": round(v.loop_lag * 1000, 1),
             "signals": _signals(v),
+            "pnl_parts": pnl_parts(v),  # D36: net = realised + unrealised - fees + funding
+            "spread": _spread(v),  # issue 20: half-spread per side, ticks, and why
         }
 
     def line(self, v: ConsoleView) -> str:
@@ -146,7 +149,7 @@ class HeadlessReporter:
             mode,
             f"mid {s['mid']}",
             f"pos {s['position']}",
-            f"pnl {s['pnl']:+.2f}",
+            f"pnl {s['pnl']:+.2f} ({_parts_text(s['pnl_parts'])})",
             f"orders {orders}",
             f"fills {s['fills']}",
             f"rej {rej}",
@@ -162,6 +165,17 @@ class HeadlessReporter:
                 f"vol {'warming' if sigma is None else f'{sigma:.1f}t'} "
                 f"cascade b{signals['cascade']['bid']:.1f}/a{signals['cascade']['ask']:.1f}"
             )
+        spread = s["spread"]
+        if spread is not None:
+            parts.append(
+                "spread "
+                + " ".join(
+                    side[0]
+                    + ("PULLED" if row["pulled"] else f"{row['half_spread_ticks']}t")
+                    + (f" ({row['reason']})" if row["reason"] else "")
+                    for side, row in spread.items()
+                )
+            )
         if reasons:
             parts.append(f"not quoting {reasons}")
         if v.stalls:
@@ -175,6 +189,56 @@ class HeadlessReporter:
 
     def summary(self, v: ConsoleView | None, result: RunResult) -> dict[str, Any]:
         return session_summary(self.instrument, v, result)
+
+
+def _spread(v: ConsoleView) -> dict[str, Any] | None:
+    spreads = v.spreads
+    if spreads is None:
+        return None
+    return {
+        side.value: {
+            "half_spread_ticks": row.half_spread,
+            "pulled": row.pulled,
+            "reason": row.reason,
+        }
+        for side, row in spreads.items()
+    }
+
+
+def pnl_parts(v: ConsoleView) -> dict[str, Any]:
+    """D36: the parts of net PnL in the quote currency, and the venue's closed-PnL check."""
+    parts: dict[str, Any] = {
+        "realized": round(v.realized_pnl, 6),
+        "unrealized": round(v.unrealized_pnl, 6),
+        "fees": 0.0,
+        "funding": 0.0,
+    }
+    costs = v.costs
+    if costs is None:
+        return parts
+    parts["fees"] = round(costs.fees, 6)
+    parts["funding"] = round(costs.funding, 6)
+    if costs.other_fees:
+        parts["fees_in_other_tokens"] = {token: round(f, 6) for token, f in costs.other_fees}
+    if costs.closed_checked:
+        parts["closed_pnl_check"] = {
+            "fills": costs.closed_checked,
+            "ours": round(costs.closed_ours, 6),
+            "venue": round(costs.closed_venue, 6),
+            "disagreements": costs.closed_mismatches,
+        }
+    return parts
+
+
+def _parts_text(parts: dict[str, Any]) -> str:
+    text = (
+        f"real {parts['realized']:+.2f} unreal {parts['unrealized']:+.2f} "
+        f"fees {parts['fees']:.2f} funding {parts['funding']:+.2f}"
+    )
+    check = parts.get("closed_pnl_check")
+    if check is not None and check["disagreements"]:
+        text += f" closedPnl DISAGREES x{check['disagreements']}"
+    return text
 
 
 def _signals(v: ConsoleView) -> dict[str, Any] | None:
@@ -216,7 +280,9 @@ def session_summary(
             "position": str(instrument.lots_to_size(v.position)),
             "realized_pnl": round(v.realized_pnl, 4),
             "unrealized_pnl": round(v.unrealized_pnl, 4),
-            "pnl": round(v.pnl(), 4),
+            "fees": round(v.costs.fees, 6) if v.costs is not None else 0.0,
+            "funding": round(v.costs.funding, 6) if v.costs is not None else 0.0,
+            "pnl": round(v.pnl(), 4),  # net (D36)
             # Every fill that moved the position (late and unmatched ones included), and how
             # many of them came late or for no known order.
             "fills": c.fills,
@@ -232,6 +298,9 @@ def session_summary(
             "anomalies": c.anomalies(),
         }
     )
+    check = pnl_parts(v).get("closed_pnl_check")
+    if check is not None:
+        out["closed_pnl_check"] = check  # D36: our realised PnL against the venue's closedPnl
     journal = v.journal
     if journal is not None:
         # Issue 17: where the session was recorded, or why it was not.

@@ -88,7 +88,7 @@ def kill_reason(
         )
     if pnl < -limits.loss_limit:
         unit = limits.value_unit
-        return f"loss limit: PnL {float(pnl) * unit:.2f} below -{limits.loss_limit * unit:.2f}"
+        return f"loss limit: net PnL {float(pnl) * unit:.2f} below -{limits.loss_limit * unit:.2f}"
     if limits.kill_on_stale_data and data_age is not None and data_age > limits.stale_data_s:
         state = "" if connected else " (venue disconnected)"
         return f"stale market data: {data_age:.1f}s old, limit {limits.stale_data_s:g}s{state}"

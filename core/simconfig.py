@@ -70,6 +70,16 @@ class FlowConfig(BaseModel):
     taker_tail_alpha: float = Field(default=1.3, gt=0, allow_inf_nan=False)  # Pareto shape
     taker_max_size: Decimal = Field(default=Decimal("30"), gt=0, allow_inf_nan=False)
     taker_max_slippage_bps: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    # Issue 20: cascades.  Takers excite their own side (a Hawkes process: each brings
+    # ``cascade_branching`` more on average, forgotten over ``cascade_decay_s``), and
+    # liquidation-like shocks (``cascade_rate_per_min``) bring ``cascade_shock_takers`` extra
+    # takers on one side at once and move fair ``cascade_jump_bps`` their way; volatility
+    # rises with the flow's heat.  All zero: the calm Poisson takers above.
+    cascade_branching: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
+    cascade_decay_s: float = Field(default=2.0, gt=0, allow_inf_nan=False)
+    cascade_rate_per_min: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    cascade_shock_takers: float = Field(default=20.0, ge=0, allow_inf_nan=False)
+    cascade_jump_bps: float = Field(default=10.0, ge=0, allow_inf_nan=False)
 
     @classmethod
     def still(cls, **overrides: Any) -> FlowConfig:
@@ -92,6 +102,20 @@ class FlowConfig(BaseModel):
                 f"({self.taker_min_size})"
             )
         return self
+
+
+class FundingConfig(BaseModel):
+    """Funding on the simulated perp (D36): a payment every ``interval_s`` at a rate that
+    drifts around ``mean_rate`` (per interval; Hyperliquid's baseline is 0.00125 % an hour)
+    with ``volatility`` per step and ``persistence`` (0: independent, near 1: slow drift)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    interval_s: float = Field(default=3600.0, gt=0, allow_inf_nan=False)
+    mean_rate: float = Field(default=0.0000125, ge=-0.04, le=0.04, allow_inf_nan=False)
+    volatility: float = Field(default=0.00001, ge=0, le=0.04, allow_inf_nan=False)
+    persistence: float = Field(default=0.9, ge=0, le=1, allow_inf_nan=False)
 
 
 class FaultConfig(BaseModel):
@@ -220,6 +244,11 @@ class SimConfig(BaseModel):
     # The venue's margin table as the twin serves it in meta (issue 19): [[lower bound USD,
     # max leverage], ...], lowest bound first, leverage falling; empty: none.
     margin_tiers: tuple[tuple[Decimal, int], ...] = ()
+    # Fees as a fraction of notional (D36): Hyperliquid's base tier by default; negative is a
+    # rebate.
+    maker_fee: Decimal = Field(default=Decimal("0.00015"), ge=-0.01, le=0.01, allow_inf_nan=False)
+    taker_fee: Decimal = Field(default=Decimal("0.00045"), ge=-0.01, le=0.01, allow_inf_nan=False)
+    funding: FundingConfig = FundingConfig()
     flow: FlowConfig = FlowConfig()
 
     @field_validator("margin_tiers")

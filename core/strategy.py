@@ -161,13 +161,17 @@ def desired_ladder(
     bid_size: int = 0,
     ask_size: int = 0,
     tier_lots: int | None = None,
+    bid_half_spread: int | None = None,
+    ask_half_spread: int | None = None,
 ) -> Ladder:
     """The ladder to keep resting for this touch and signed ``position`` (lots).
 
     ``bid_size``/``ask_size`` are the sizes at the touch, for the microprice (see
     ``fair_price``); ``tier_lots`` the venue's margin-tier limit as lots, when it has one: the
-    position limit is the lower of it and ``max_position_lots``.  See the module docstring for
-    the rules; none of the returned quotes can cross the touch (D23).
+    position limit is the lower of it and ``max_position_lots``; ``bid_half_spread`` /
+    ``ask_half_spread`` replace ``half_spread_ticks`` on one side (the signals' spread,
+    ``core.spread``).  See the module docstring for the rules; none of the returned quotes can
+    cross the touch (D23).
     """
     if best_bid is None or best_ask is None or best_bid <= 0 or best_ask <= 0:
         return Ladder((), (), NoQuoteReason.NO_BOOK, NoQuoteReason.NO_BOOK)
@@ -193,7 +197,7 @@ def desired_ladder(
         params,
         notional_floor,
         Side.BID,
-        first_target=fair_down - params.half_spread_ticks - skew,
+        first_target=fair_down - _half(bid_half_spread, params) - skew,
         touch_bound=best_ask - 1,
         room=limit - position,
         reduce_only=at_short_limit and params.reduce_only_near_limit,
@@ -204,13 +208,17 @@ def desired_ladder(
         params,
         notional_floor,
         Side.ASK,
-        first_target=fair_up + params.half_spread_ticks - skew,
+        first_target=fair_up + _half(ask_half_spread, params) - skew,
         touch_bound=best_bid + 1,
         room=limit + position,
         reduce_only=at_long_limit and params.reduce_only_near_limit,
         position=position,
     )
     return Ladder(bids, asks, bid_reason, ask_reason, fair=fair_down, skew_ticks=skew)
+
+
+def _half(given: int | None, params: StrategyParams) -> int:
+    return params.half_spread_ticks if given is None else given
 
 
 def _fair_fraction(best_bid: int, best_ask: int, bid_size: int, ask_size: int) -> tuple[int, int]:

@@ -102,6 +102,9 @@ class Instrument:
     max_leverage: int = 20
     asset_id: int = 0
     margin_tiers: tuple[tuple[Decimal, int], ...] = ()
+    # The currency prices, PnL and fees are in (D36): a fee charged in another token is shown
+    # beside the net PnL, never added into it.
+    quote: str = "USDC"
     # Ticks per whole unit of price (0 when a tick is 1 or more): derived once, because the
     # significant-figure rule needs it on every quote.
     _ticks_per_unit: int = field(init=False, repr=False, compare=False, default=0)

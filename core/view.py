@@ -23,6 +23,7 @@ from core.orders import OrderState
 from core.recovery import RecoveryState
 from core.rejections import RejectionText as RejectionText  # as: the maker imports it from here
 from core.risk import KillTrigger
+from core.spread import SideSpread
 from core.units import Instrument
 
 
@@ -165,6 +166,9 @@ class Counters:
     recovery_iocs: int
     disconnects: int  # the venue's stream lost (each is followed by a reconnect and a sync)
     liquidations: int  # D41: the venue liquidated our account (or auto-deleveraged us)
+    fundings: int  # D36: funding payments counted
+    closed_pnl_mismatches: int  # D36: fills whose closedPnl disagreed with our books
+    cascades: int  # issue 20: times a side entered a cascade (and was pulled or widened)
     tracked_orders: int
     pruned_orders: int
     syncs: int
@@ -177,6 +181,7 @@ class Counters:
             "unknown_statuses": self.unknown_statuses,
             "malformed_rows": self.malformed_rows,
             "illegal_transitions": self.illegal_transitions,
+            "closed_pnl_mismatches": self.closed_pnl_mismatches,
         }
         return {name: n for name, n in seen.items() if n}
 
@@ -203,6 +208,25 @@ class SignalsView:
     volatility_ticks: float
     volatility_ready: bool
     cascade: dict[Side, float]
+
+
+@dataclass(frozen=True, slots=True)
+class CostsView:
+    """D36: what turns the position's gross PnL into net, in the quote currency (display
+    only; the core keeps millionths, ``core.pnl``).  Fees charged in another token are listed
+    apart, never added in.  ``closed_*`` compare the PnL of the fills the venue told us a
+    ``closedPnl`` for, ours against the venue's, over the ``closed_checked`` fills compared."""
+
+    quote: str
+    fees: float  # paid; a rebate is negative
+    funding: float  # received; paid is negative
+    fundings: int
+    other_fees: tuple[tuple[str, float], ...] = ()
+    closed_checked: int = 0
+    closed_ours: float = 0.0
+    closed_venue: float = 0.0
+    closed_mismatches: int = 0
+    last_mismatch: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,13 +285,25 @@ class ConsoleView:
     last_sweep: SweepOutcome | None = None  # the latest finished cancel-all (D25)
     liquidation: str = ""  # D41: our liquidation, shown until the operator acknowledges it
     signals: SignalsView | None = None  # issue 20: volatility and cascade intensity
+    costs: CostsView | None = None  # D36: fees and funding; None before the maker reports
+    # Issue 20: each side's half-spread (ticks) and why it is not the configured one, or
+    # that the side is pulled in a cascade.
+    spreads: dict[Side, SideSpread] | None = None
 
     def epoch(self, t: float) -> float | None:
         """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""
         return None if self.epoch_offset is None else t + self.epoch_offset
 
-    def pnl(self) -> float:
+    def gross_pnl(self) -> float:
+        """Realised plus unrealised, before fees and funding."""
         return self.realized_pnl + self.unrealized_pnl
+
+    def pnl(self) -> float:
+        """Net PnL (D36): what the loss limit judges."""
+        costs = self.costs
+        if costs is None:
+            return self.gross_pnl()
+        return self.gross_pnl() - costs.fees + costs.funding
 
     def log_for(self, key: str) -> tuple[LogEntry, ...]:
         """Log entries that mention an order id (cloid prefix match or exact oid)."""

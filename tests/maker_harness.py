@@ -104,6 +104,9 @@ SCENARIO_CONFIG: dict[str, dict[str, Any]] = {
         "loss_limit": "1000000",
         "stale_data_s": 5.0,
     },
+    # The fixed ladder: scenarios place the book by hand, which no volatility estimate
+    # should read as a market (tests/maker/test_spread_policy.py turns the signals on).
+    "signals": {"volatility_multiplier": 0, "cascade_enter": 0},
 }
 
 C = TypeVar("C")

@@ -38,6 +38,7 @@ class EventLog(RowsView, can_focus=True):
         "connection",
         "operator",
         "recovery",
+        "strategy",
         "transition",
     )
 

@@ -70,6 +70,23 @@ class ExposurePane(TextPane):
             t.append(full, self.style_of("exposure--breach" if breached else "exposure--fill"))
             t.append(empty, self.style_of("exposure--empty"))
             t.append(f"{abs(lots) * 100 // limit:>4}%\n")
+        costs = view.costs
+        if costs is not None:
+            # D36: net PnL and its parts; fees in another token beside it, never added in;
+            # a closedPnl the venue wrote that our books do not match is an alarm.
+            t.append("PnL net   ", self.style_of("exposure--label"))
+            t.append(f"{view.pnl():>+10,.2f}")
+            t.append(f"  real {view.realized_pnl:+,.2f} unreal {view.unrealized_pnl:+,.2f}\n")
+            t.append("  costs   ", self.style_of("exposure--label"))
+            t.append(f"fees {-costs.fees:+,.2f}  funding {costs.funding:+,.2f}")
+            for token, fee in costs.other_fees:
+                t.append(f"  {token} fees {-fee:+,.4f}", self.style_of("exposure--label"))
+            if costs.closed_mismatches:
+                t.append(
+                    f"  closedPnl ≠ venue x{costs.closed_mismatches}",
+                    self.style_of("exposure--breach"),
+                )
+            t.append("\n")
         signals = view.signals
         if signals is not None:
             # Issue 20: how fast the mid moves (one sigma over a second, in ticks) and how hard
@@ -85,6 +102,24 @@ class ExposurePane(TextPane):
                     self.style_of("exposure--breach" if hot else "exposure--label"),
                 )
             t.append("\n")
+        spreads = view.spreads
+        if spreads is not None:
+            # Issue 20: each side's half-spread and why it is not the configured one; a side
+            # pulled in a cascade says so in the alarm's colour.
+            t.append("spread    ", self.style_of("exposure--label"))
+            for side in (Side.BID, Side.ASK):
+                row = spreads[side]
+                t.append(f"{side.value} ")
+                if row.pulled:
+                    t.append("PULLED", self.style_of("exposure--breach"))
+                else:
+                    t.append(f"{row.half_spread}t")
+                if row.reason:  # the pane's short form; the status line and log say it all
+                    hot = row.reason.startswith("cascade")
+                    style = "exposure--breach" if hot else "exposure--label"
+                    t.append(f" {_short(row.reason)}", self.style_of(style))
+                t.append("  ")
+            t.append("\n")
         if ex.breached:
             t.append(
                 " ⚠ worst case beyond the position limit (warning, orders not blocked) ",
@@ -92,6 +127,14 @@ class ExposurePane(TextPane):
             )
         t.rstrip()
         return t
+
+
+def _short(reason: str) -> str:
+    """ "cascade 4.2x" for "cascade: intensity 4.2x baseline", "vol" for a volatility one."""
+    if reason.startswith("cascade"):
+        words = reason.split()
+        return f"cascade {words[2]}" if len(words) > 2 else "cascade"
+    return "vol" if reason.startswith("volatility") else reason
 
 
 CASCADE_SHOWN = 3.0  # a side's flow at this many times its baseline is drawn as an alarm
@@ -111,8 +154,8 @@ class Trend(Horizontal):
     Trend > Sparkline { width: 1fr; }
     """
 
-    def __init__(self, label: str) -> None:
-        super().__init__()
+    def __init__(self, label: str, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
         self.line = Sparkline([], summary_function=_latest)
         self._label = label
 
@@ -122,8 +165,9 @@ class Trend(Horizontal):
 
 
 class ExposureBox(Vertical):
-    """The exposure pane: the numbers, then the session's position and net PnL as sparklines
-    (issue 16), one point a second over the last ten minutes."""
+    """The exposure pane: the numbers, then the session's position and net PnL (issue 16) and
+    each side's aggressive flow over its baseline (issue 20) as sparklines, one point a second
+    over the last ten minutes."""
 
     HISTORY_S = 600
 
@@ -132,14 +176,21 @@ class ExposureBox(Vertical):
         self.numbers = ExposurePane()
         self.position_trend = Trend("pos trend")
         self.pnl_trend = Trend("PnL trend")
+        # Issue 20: each side's aggressive flow over its baseline, a cascade as a spike.
+        self.buy_trend = Trend("buy flow", classes="flow-trend")
+        self.sell_trend = Trend("sell flow", classes="flow-trend")
         self._positions: deque[float] = deque(maxlen=self.HISTORY_S)
         self._pnls: deque[float] = deque(maxlen=self.HISTORY_S)
+        self._buys: deque[float] = deque(maxlen=self.HISTORY_S)
+        self._sells: deque[float] = deque(maxlen=self.HISTORY_S)
         self._sampled_at = float("-inf")
 
     def compose(self) -> ComposeResult:
         yield self.numbers
         yield self.position_trend
         yield self.pnl_trend
+        yield self.buy_trend
+        yield self.sell_trend
 
     def show(self, view: ConsoleView) -> None:
         self.numbers.show(view)
@@ -149,3 +200,9 @@ class ExposureBox(Vertical):
             self._pnls.append(view.pnl())
             self.position_trend.line.data = tuple(self._positions)
             self.pnl_trend.line.data = tuple(self._pnls)
+            signals = view.signals
+            if signals is not None:
+                self._buys.append(signals.cascade.get(Side.BID, 1.0))
+                self._sells.append(signals.cascade.get(Side.ASK, 1.0))
+                self.buy_trend.line.data = tuple(self._buys)
+                self.sell_trend.line.data = tuple(self._sells)

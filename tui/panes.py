@@ -141,7 +141,7 @@ class HeaderPane(TextPane):
         t.append(link[0], self.style_of(link[1]))
         t.append("  pos ", self.style_of("header--label"))
         t.append(fmt.signed_size(inst, view.position))
-        t.append("  PnL ", self.style_of("header--label"))
+        t.append("  net PnL ", self.style_of("header--label"))  # D36: after fees and funding
         pnl = view.pnl()
         t.append(fmt.money(pnl), self.style_of("header--danger" if pnl < 0 else "header--good"))
         t.append("  data ", self.style_of("header--label"))

@@ -38,6 +38,9 @@ class HawkesIntensity:
     alpha: float = 0.5  # each trade's kick to the intensity
     beta: float = 1.0  # decay of a kick, 1/s (fast: a few seconds)
     beta_slow: float = 1.0 / 300.0  # decay of the baseline's memory, 1/s (minutes)
+    # How long after the first trade the baseline is trusted: before it, one trade reads as
+    # many times "the" rate (a strategy must not pull a side on it).
+    warmup_s: float = 30.0
     _fast: float = 0.0
     _slow: float = 0.0
     _last_t: float | None = None
@@ -89,6 +92,10 @@ class HawkesIntensity:
         """The intensity a steady flow at the slow-average rate would hold."""
         _, slow = self._decayed(t)
         return self.mu + self.alpha * self._rate(slow, t) / self.beta
+
+    def ready(self, t: float) -> bool:
+        """Whether the baseline has seen ``warmup_s`` of flow by ``t``."""
+        return self._last_t is not None and t - self._first_t >= self.warmup_s
 
     def ratio(self, t: float) -> float:
         """Intensity over baseline: about 1 in ordinary flow, high in a cascade."""

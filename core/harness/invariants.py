@@ -30,6 +30,8 @@ from core.events import (
     CancelAck,
     Event,
     Fill,
+    Funding,
+    Liquidated,
     ModifyAck,
     OpenOrders,
     OrderStatusReport,
@@ -276,6 +278,76 @@ def fill_counted_once(event: Event, seen_tids: set[int], moved: int) -> str | No
     return None
 
 
+class MoneyTold:
+    """D36: the fees and funding the venue has told the maker of, each payment once (its
+    trade id, its time): what the maker's costs must equal after every such event."""
+
+    __slots__ = ("_fees_tids", "_funding_times", "fees", "funding", "mismatches")
+
+    def __init__(self) -> None:
+        self._fees_tids: set[int] = set()
+        self._funding_times: set[float] = set()
+        self.fees = 0
+        self.funding = 0
+        self.mismatches = 0  # closedPnl disagreements already judged
+
+    def told(self, event: Event) -> bool:
+        """Take in ``event``; True when it was a fill or a funding payment."""
+        if isinstance(event, Fill):
+            if event.tid not in self._fees_tids:
+                self._fees_tids.add(event.tid)
+                self.fees += event.fee
+            return True
+        if isinstance(event, Funding):
+            if event.venue_time not in self._funding_times:
+                self._funding_times.add(event.venue_time)
+                self.funding += event.amount
+            return True
+        return False
+
+
+def net_pnl_agrees(
+    maker: MarketMaker, told: MoneyTold, exchange: SimExchange, event: Event
+) -> str | None:
+    """D36 (with D4): every fee and funding payment told is counted once -- no more, no
+    less -- and the PnL our books say a fill closed never disagrees with the venue's
+    ``closedPnl`` while our books are complete: every earlier fill of the venue's since the
+    position we adopted counted (the exchange keeps exact average cost, as the maker does).
+    A fill we have not seen yet can move the venue's entry and leave the position as it was;
+    then the disagreement is true news (the maker reconciles), not a false alarm."""
+    costs = maker.costs
+    if costs.fees != told.fees:
+        return f"fees counted {costs.fees}, told {told.fees} (millionths)"
+    if costs.funding != told.funding:
+        return f"funding counted {costs.funding}, told {told.funding} (millionths)"
+    if isinstance(event, Fill) and costs.closed_mismatches > told.mismatches:
+        told.mismatches = costs.closed_mismatches
+        ledger = maker.tracker.ledger
+        adopted = maker.position_moves.adopted_at
+        missing = [
+            f.tid
+            for f in exchange.fills_after(0)
+            if f.tid < event.tid
+            and not ledger.seen(f.tid)
+            and (adopted is None or f.venue_time is None or f.venue_time > adopted)
+        ]
+        if not missing:
+            return f"closedPnl disagreement with every earlier fill counted: {costs.last_mismatch}"
+    return None
+
+
+def liquidation_kills(event: Event, news: bool, maker: MarketMaker) -> str | None:
+    """D41: the first word of our liquidation (its fill, or the account event) latches the
+    maker's kill by the very step that handled it."""
+    told = (isinstance(event, Fill) and news and event.liquidation is not None) or isinstance(
+        event, Liquidated
+    )
+    if told and not maker.kill_switch.latched:
+        # (A halted engine shows HALTED, which outranks KILLED; the kill is latched beneath.)
+        return f"told of our liquidation, kill not latched (mode {maker.mode.value})"
+    return None
+
+
 def one_venue_order_per_intent(maker: MarketMaker, exchange: SimExchange) -> str | None:
     """D22 (executor): the venue never holds two of our orders for one (side, level) intent,
     across retries, modifies, timeouts and reconnects."""
@@ -321,6 +393,13 @@ def converged(maker: MarketMaker, exchange: SimExchange) -> str | None:
         problems.append(f"ghosts in the tracker: oids {sorted(local - venue)}")
     if unresolved:
         problems.append(f"{unresolved} orders still unanswered or cancel-pending")
+    account = exchange.account_money()
+    if (maker.costs.fees, maker.costs.funding) != account:
+        # D33, D36: every fill and payment reaches the maker in the end (a replay, a fetch).
+        problems.append(
+            f"fees/funding: local {maker.costs.fees}/{maker.costs.funding}, "
+            f"venue {account[0]}/{account[1]} (millionths)"
+        )
     return "; ".join(problems) or None
 
 

@@ -21,6 +21,7 @@ from core.commands import (
 )
 from core.events import (
     Event,
+    Fill,
     Side,
     VenueStatus,
 )
@@ -28,6 +29,7 @@ from core.harness.invariants import (
     MARKET_DATA,
     SAMPLE_S,
     Bounds,
+    MoneyTold,
     OrderWatch,
     TradeNews,
     Violation,
@@ -36,7 +38,9 @@ from core.harness.invariants import (
     converged,
     fill_counted_once,
     gone_oid,
+    liquidation_kills,
     maker_only_never_crosses,
+    net_pnl_agrees,
     no_placement_while_killed,
     no_quotes_beside_an_unverified_sweep,
     one_venue_order_per_intent,
@@ -77,6 +81,7 @@ class Probe:
         self._quiet = False  # the last event was market data
         self._observed_at: float | None = None  # the moment the venue's state was last checked
         self._tids: set[int] = set()
+        self._money = MoneyTold()
         self._killed_at: float | None = None
         self._runaway_since: float | None = None
         self._kill_position = maker.params.risk.kill_position
@@ -110,7 +115,15 @@ class Probe:
         self._quiet = False
         if self.violation is None:
             moved = self.maker.position.lots - before
+            news = isinstance(event, Fill) and event.tid not in self._tids
+            self._check("liquidation_kills", now, liquidation_kills(event, news, self.maker))
             self._check("fill_counted_once", now, fill_counted_once(event, self._tids, moved))
+            if self._money.told(event):
+                self._check(
+                    "net_pnl_agrees",
+                    now,
+                    net_pnl_agrees(self.maker, self._money, self.exchange, event),
+                )
             if moved:
                 self._check(
                     "risk_judged_on_the_fill",

@@ -103,17 +103,30 @@ class Scenario:
         s = self.config.strategy
         r = self.config.risk
         f = self.config.sim.flow
+        sim = self.config.sim
+        sig = self.config.signals
         script = ", ".join(f"{t:.1f}s {type(a).__name__}" for t, a in self.actions) or "none"
         return [
             f"seed {self.seed}: {self.duration:g}s of faults, then {self.settle:g}s to settle",
             f"faults: {', '.join(self.faults_on) or 'none'}",
             f"market: vol {f.volatility_bps}bps, jumps {f.jump_rate_per_min}/min x "
-            f"{f.jump_bps}bps, takers {f.taker_rate_per_s}/s up to {f.taker_max_size}",
+            f"{f.jump_bps}bps, takers {f.taker_rate_per_s}/s up to {f.taker_max_size}"
+            + (
+                f", cascades (branching {f.cascade_branching}, {f.cascade_rate_per_min}/min "
+                f"shocks of {f.cascade_shock_takers:g} takers)"
+                if f.cascade_branching or f.cascade_rate_per_min
+                else ""
+            ),
             f"maker: {s.levels} levels x {s.size}, spread {s.half_spread_ticks}t, "
             f"max position {r.max_position}, backoff {self.config.backoff.base_s}s.."
             f"{self.config.backoff.cap_s}s, sync every {self.config.reconcile.interval_s}s",
             f"operator: {script}",
             f"adversary: {_describe_adversary(self.config.sim.faults)}",
+            f"account: fees {sim.maker_fee}/{sim.taker_fee}, funding every "
+            f"{sim.funding.interval_s:g}s at {sim.funding.mean_rate:g}, "
+            f"collateral {sim.collateral}",
+            f"signals: vol x{sig.volatility_multiplier:g}, cascade {sig.cascade_action} at "
+            f"{sig.cascade_enter:g}x",
             *([f"switched off: {', '.join(self.without)}"] if self.without else []),
         ]
 
@@ -140,7 +153,9 @@ def build(
     if faults == "swarm":
         knobs, on = _fault_mix(rng, duration, off)
     flow = _regime(rng)
+    flow = flow.model_copy(update=_cascades(random.Random(f"swarm:{seed}:cascades")))
     data = _maker_config(rng)
+    data["signals"] = _signals(random.Random(f"swarm:{seed}:signals"))
     script = _script(rng, duration)  # always drawn, so switching it off shifts no draw
     if faults == "swarm":
         adversary = random.Random(f"swarm:{seed}:adversary")
@@ -149,10 +164,14 @@ def build(
     else:
         profile: FaultProfile = faults
         fault_config, on = FaultConfig.profile(profile), (f"profile {faults}",)
+    account = _account(random.Random(f"swarm:{seed}:account"))
+    if "collateral" in account:
+        data["market"] = {"leverage": THIN_LEVERAGE}
     data["sim"] = {
         "seed": seed,
         "flow": flow.model_dump(),
         "faults": fault_config.model_dump(),
+        **account,
     }
     config = Config.model_validate(data)
     actions = () if OPERATOR in off else script
@@ -303,6 +322,67 @@ def _describe_adversary(faults: FaultConfig) -> str:
             unit = "/min" if knob.endswith("per_min") else ""
             said.append(f"{name} {getattr(faults, knob):g}{unit}")
     return ", ".join(said) or "none"
+
+
+THIN_ODDS = 0.2  # of the seeds, the share with a thin account that funding bleeds (D41)
+THIN_LEVERAGE = 20
+
+
+def _account(rng: random.Random) -> dict[str, Any]:
+    """What the account pays (D36), from its own stream so that no other draw moves: fee
+    tiers from a maker rebate to a punishing taker rate, and funding paid every few seconds
+    at rates up to the venue's cap (an hour's worth of payments in one run) or hourly."""
+    maker, taker = rng.choice(
+        (("0.00015", "0.00045"), ("0", "0"), ("-0.00002", "0.0003"), ("0.001", "0.003"))
+    )
+    interval = rng.choice((3600.0, 5.0, 20.0))
+    account: dict[str, Any] = {
+        "maker_fee": maker,
+        "taker_fee": taker,
+        "funding": {
+            "interval_s": interval,
+            "mean_rate": rng.choice((0.0000125, -0.0005, 0.002)),
+            "volatility": rng.choice((0.0, 0.0001, 0.01)),
+        },
+    }
+    if rng.random() < THIN_ODDS:
+        # D41: a thin account at high leverage bled by funding every few seconds, so that
+        # the exchange liquidates it (at maintenance margin) while the maker runs.
+        account["collateral"] = rng.choice(("300", "1000", "3000"))
+        account["funding"] = {
+            "interval_s": 5.0,
+            "mean_rate": rng.choice((0.01, -0.01)),
+            "volatility": 0.005,
+        }
+    return account
+
+
+def _cascades(rng: random.Random) -> dict[str, Any]:
+    """Issue 20: in half of the seeds, self-exciting takers and liquidation-like shocks (from
+    a stream of their own, so no other draw moves)."""
+    if rng.random() < 0.5:
+        return {}
+    return {
+        "cascade_branching": rng.choice((0.3, 0.6, 0.85)),
+        "cascade_decay_s": rng.choice((1.0, 3.0)),
+        "cascade_rate_per_min": rng.choice((0.5, 2.0, 6.0)),
+        "cascade_shock_takers": rng.choice((10.0, 40.0)),
+        "cascade_jump_bps": rng.choice((5.0, 30.0)),
+    }
+
+
+def _signals(rng: random.Random) -> dict[str, Any]:
+    """How the maker's quotes read the signals: off, mild or eager, pulling or widening."""
+    enter = rng.choice((0.0, 2.5, 4.0))
+    return {
+        "volatility_multiplier": rng.choice((0.0, 0.5, 2.0)),
+        "half_spread_cap_ticks": rng.choice((100, 500)),
+        "cascade_enter": enter,
+        "cascade_exit": enter / 2 if enter else 1.5,
+        "cascade_hold_s": rng.choice((1.0, 5.0)),
+        "cascade_action": rng.choice(("pull", "widen")),
+        "cascade_widen": rng.choice((1.5, 3.0)),
+    }
 
 
 def _regime(rng: random.Random) -> FlowConfig:

@@ -44,10 +44,12 @@ from core.maker.sweep import SweepState
 from core.oidnews import UnboundNews
 from core.orders import OrderTracker, Outcome, TrackedOrder
 from core.pacing import TokenBucket
+from core.pnl import Costs
 from core.reconcile import PositionMoves, Reconciler
 from core.recovery import ReduceOnlyRecovery
 from core.rejections import RejectionTracker
 from core.risk import KillSwitch
+from core.spread import SpreadPolicy
 from core.units import Instrument
 from core.view import (
     FillView,
@@ -93,6 +95,11 @@ class MakerBase:
             request_lifetime=params.request_lifetime,
         )
         self.position = Position()
+        self.costs = Costs(instrument.quote, instrument.value_unit)  # D36
+        # The (venue time, trade id) of the latest fill counted, and whether our average entry
+        # may differ from the venue's (fills counted out of its order): ``_closed_in_order``.
+        self._closed_order: tuple[float, int] | None = None
+        self._closed_basis_differs = False
         self.position_moves = PositionMoves()  # lines our position up with the venue's (D16)
         self.book = LocalBook()
         self.rejections = RejectionTracker(params.rejection)
@@ -187,12 +194,16 @@ class MakerBase:
                 "recovery_iocs",
                 "disconnects",
                 "liquidations",
+                "fundings",
+                "closed_pnl_mismatches",
+                "cascades",
             ),
             0,
         )
         self.liquidation = ""  # D41: our liquidation, on screen until the operator acknowledges
         # Issue 20: the market signals, fed by the book and the trades; shown, not yet used.
         self.volatility = MidVolatility(params.volatility_tau_s, params.volatility_warmup)
+        self.spread = SpreadPolicy(params.spread)  # issue 20: the signals shape the quotes
         self.cascade = {
             side: HawkesIntensity(
                 beta=1.0 / params.cascade_decay_s, beta_slow=1.0 / params.cascade_baseline_s

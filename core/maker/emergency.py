@@ -226,7 +226,7 @@ class Emergency(MakerBase):
         reason = kill_reason(
             self.params.risk,
             position=self.position.lots,
-            pnl=self.position.total_pnl(mark),
+            pnl=self.position.total_pnl(mark) + self.costs.value(),  # net (D36)
             data_age=None if self._last_data is None else now - self._last_data,
             connected=self.connected,
             size_text=self.instrument.size_text,

@@ -42,6 +42,7 @@ from core.events import (
     Event,
     Fill,
     FillsFetched,
+    Funding,
     LeverageInfo,
     Liquidated,
     MalformedMessage,
@@ -103,6 +104,9 @@ class MarketMaker(Reconciling, Projection):
                     out.extend(self._liquidated(event.liquidation, now))
             case Liquidated():
                 out.extend(self._liquidated(event.text, now))
+            case Funding():
+                if self._on_funding(event, now):
+                    out.extend(self._risk(now))  # D36: net PnL moved
             case PlaceAck():
                 kept = self._bind_news(event.cloid, event.oid, now)
                 self._on_place_ack(event, now)

@@ -12,6 +12,7 @@ from.
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 from core.commands import (
     Command,
@@ -22,12 +23,14 @@ from core.events import (
     Channel,
     Fill,
     FillsFetched,
+    Funding,
     Liquidity,
     MalformedMessage,
     PositionSnapshot,
 )
 from core.maker.base import MakerBase
 from core.orders import Outcome, TrackedOrder
+from core.pnl import MICRO
 from core.view import (
     FillView,
 )
@@ -55,7 +58,8 @@ class FillCounting(MakerBase):
                     now,
                     "venue",
                     f"trade id {ev.tid} seen again with different content "
-                    f"({ev.side.value} {ev.size} @ {ev.price}); not counted again; reconciling",
+                    f"({ev.side.value} {ev.size} @ {ev.price}, fee {ev.fee}); not counted again; "
+                    "reconciling",
                     ev.cloid,
                     ev.oid,
                 )
@@ -77,8 +81,14 @@ class FillCounting(MakerBase):
         elif outcome.overfill:
             self.reconciler.trigger("fill beyond order size")
             flagged = "overfill"
+        # D36: the fee belongs to the trade id, counted once with it -- also when the
+        # position moved already (an immediate fill's answer, an adopted position).
+        self.costs.charge(ev.fee, ev.fee_token)
         if outcome.position_delta:
-            self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
+            before = self.position.realized
+            counted = self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
+            if counted:
+                self._closed_in_order(ev, outcome.position_delta, before, now)
         if ev.liquidity is Liquidity.TAKER:
             self.counters["taker_fills"] += 1
         if outcome.absorbed and outcome.order is not None:
@@ -96,21 +106,85 @@ class FillCounting(MakerBase):
             self._close_filled_gaps()
         return True
 
-    def _count_fill(self, position_delta: int, value_delta: int, venue_time: float | None) -> None:
+    def _on_funding(self, ev: Funding, now: float) -> bool:
+        """D36: a funding payment enters net PnL once (the venue replays recent payments after
+        every subscribe); those it replays while we start are history, before this session.
+        True when it was counted."""
+        if ev.snapshot and self.life.starting:
+            self.costs.remember_funding(ev.venue_time)
+            return False
+        if not self.costs.pay(ev.amount, ev.venue_time):
+            return False
+        self.counters["fundings"] += 1
+        rate = f" (rate {ev.rate})" if ev.rate else ""
+        self._log(
+            now,
+            "fill",
+            f"funding {'received' if ev.amount >= 0 else 'paid'} "
+            f"{abs(ev.amount) / MICRO:.6f} {self.costs.quote}{rate}",
+        )
+        return True
+
+    def _count_fill(self, position_delta: int, value_delta: int, venue_time: float | None) -> bool:
         """Move the position by a fill the tracker counted once (D4) -- unless the venue made
         it no later than the venue position we adopted, which holds it already (D16: a fill
-        still on the wire, or replayed after a reconnect, when that position was taken)."""
+        still on the wire, or replayed after a reconnect, when that position was taken).
+        True when the position moved."""
         if self.position_moves.included(venue_time):
             self.counters["fills_in_adopted_position"] += 1
             # If the venue's position did not hold it after all, the next look shows drift.
             self.reconciler.trigger("a fill already in the adopted position")
-            return
+            return False
         self.position.apply(position_delta, value_delta)
         self.position_moves.record(venue_time, position_delta, value_delta)
         self.counters["fills"] += 1
         if venue_time is None:
             self.counters["untimed_fills"] += 1
         self.rejections.on_position(self.position.lots)
+        return True
+
+    def _closed_in_order(self, ev: Fill, delta: int, before: Fraction, now: float) -> None:
+        """D36: check the PnL this fill closed by our average cost against the venue's
+        ``closedPnl`` -- when both books hold the same entry.  Average cost depends on what
+        was counted and in which order: a fill we have not seen yet (lost, held back), one
+        that arrives after a later one, or a move counted from an answer instead of its trade
+        leaves our entry honestly different from the venue's until both are flat before the
+        same fill or we adopt the venue's position (``_adopt_position``).  Until then nothing
+        is compared, rather than a false alarm raised; the venue's ``startPosition`` says
+        when its position before the fill is not ours."""
+        lots_before = self.position.lots - delta
+        if ev.start_position is not None and ev.start_position != lots_before:
+            self._closed_basis_differs = True
+        elif ev.start_position == 0 and lots_before == 0:
+            self._closed_basis_differs = False  # both flat before it: nothing held differs
+        key = (ev.venue_time, ev.tid) if ev.venue_time is not None else None
+        last = self._closed_order
+        if key is None or (last is not None and key < last):
+            self._closed_basis_differs = True
+        else:
+            self._closed_order = key
+        if delta != ev.side.sign * ev.size:
+            self._closed_basis_differs = True
+        elif ev.closed_pnl is not None and not self._closed_basis_differs:
+            self._check_closed(self.position.realized - before, ev, now)
+
+    def _check_closed(self, ours: Fraction, ev: Fill, now: float) -> None:
+        """The comparison itself; a disagreement is counted, logged and shown (our books may
+        hold a wrong entry)."""
+        assert ev.closed_pnl is not None
+        disagreement = self.costs.check_closed(ours, ev.closed_pnl)
+        if disagreement:
+            # Either a fill we have not seen moved the venue's entry (D33: the position may
+            # agree while the entry does not) or our arithmetic is wrong: look again.
+            self.counters["closed_pnl_mismatches"] += 1
+            self._log(
+                now,
+                "venue",
+                f"trade id {ev.tid}: {disagreement}; a fill may be missing, reconciling",
+                ev.cloid,
+                ev.oid,
+            )
+            self.reconciler.trigger("closedPnl disagrees with our books")
 
     def _record_immediate(
         self, order: TrackedOrder, outcome: Outcome, now: float, venue_time: float | None
@@ -151,6 +225,7 @@ class FillCounting(MakerBase):
         position = self.position
         realized, fills, volume = position.realized, position.fills, position.volume
         position.reset(ev.position, ev.entry_value)
+        self._closed_basis_differs = False  # the venue's entry, as the venue holds it (D36)
         for lots, value in after:
             position.apply(lots, value)
         # Re-applied moves were counted (and realised) once already.

@@ -10,6 +10,7 @@ from core.pacing import RetryPacing
 from core.recovery import RecoveryParams
 from core.rejections import RejectionPolicy
 from core.risk import RiskLimits
+from core.spread import NO_SPREAD_POLICY, SpreadParams
 from core.strategy import StrategyParams
 from core.units import Instrument, Rounding
 
@@ -58,7 +59,8 @@ class MakerParams:
     price_fence_s: float = 2.0
     log_size: int = 500
     fills_shown: int = 200
-    # The market signals (issue 20): shown, not yet used by the strategy.
+    # The market signals (issue 20) and how they shape the quotes (``core.spread``).
+    spread: SpreadParams = NO_SPREAD_POLICY
     volatility_tau_s: float = 60.0
     volatility_warmup: float = 10.0
     cascade_decay_s: float = 1.0
@@ -104,6 +106,15 @@ class MakerParams:
                 cooldown=cfg.recovery.cooldown_s,
                 max_attempts=cfg.recovery.max_attempts,
                 slippage_ticks=cfg.recovery.slippage_ticks,
+            ),
+            spread=SpreadParams(
+                volatility_multiplier=cfg.signals.volatility_multiplier,
+                cap_ticks=cfg.signals.half_spread_cap_ticks,
+                cascade_enter=cfg.signals.cascade_enter,
+                cascade_exit=cfg.signals.cascade_exit,
+                cascade_hold_s=cfg.signals.cascade_hold_s,
+                cascade_action=cfg.signals.cascade_action,
+                cascade_widen=cfg.signals.cascade_widen,
             ),
             recovery_enabled=cfg.recovery.enabled,
             requote_threshold=s.requote_threshold_ticks,

@@ -12,9 +12,11 @@ from core.events import (
 )
 from core.exposure import exposure
 from core.maker.quoting import Quoter
+from core.pnl import MICRO
 from core.view import (
     BackoffView,
     ConsoleView,
+    CostsView,
     Counters,
     Limits,
     OrderView,
@@ -125,6 +127,8 @@ class Projection(Quoter):
             sweep=self._sweep.phase,
             last_sweep=self._sweep.ended,
             liquidation=self.liquidation,
+            costs=self._costs_view(),
+            spreads=self.spreads(),
             signals=SignalsView(
                 volatility_ticks=self.volatility.sigma_ticks(1.0),
                 volatility_ready=self.volatility.ready,
@@ -133,4 +137,19 @@ class Projection(Quoter):
             leverage=self.leverage,
             log=tuple(self.log),
             counters=counters,
+        )
+
+    def _costs_view(self) -> CostsView:
+        costs = self.costs
+        return CostsView(
+            quote=costs.quote,
+            fees=costs.fees / MICRO,
+            funding=costs.funding / MICRO,
+            fundings=costs.fundings,
+            other_fees=tuple((token, fee / MICRO) for token, fee in costs.other_fees.items()),
+            closed_checked=costs.checked,
+            closed_ours=costs.closed_ours / MICRO,
+            closed_venue=costs.closed_venue / MICRO,
+            closed_mismatches=costs.closed_mismatches,
+            last_mismatch=costs.last_mismatch,
         )

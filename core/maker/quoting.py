@@ -27,6 +27,7 @@ from core.maker.lifecycle import (
 )
 from core.orders import OrderState, TrackedOrder
 from core.risk import notional_blocks_increase
+from core.spread import SideSpread
 from core.strategy import Quote, desired_ladder
 from core.units import Rounding
 
@@ -38,6 +39,7 @@ class Quoter(MakerBase):
         if reacting and now - self._last_quote < self.params.min_requote_interval:
             return []
         self._last_quote = now
+        self._read_signals(now)
         desired, modes, _ = self._sides(now)
         plan = self.executor.plan(
             desired, modes, self.tracker, now=now, cancel_retry_at=self._cancel_retry_at
@@ -63,6 +65,30 @@ class Quoter(MakerBase):
                 out.append(cmd)
         return out
 
+    def _read_signals(self, now: float) -> None:
+        """Issue 20: the spread policy takes the signals now (its only state change, here on
+        the handle and tick path so that a replay decides the same)."""
+        vol = self.volatility
+        moved = self.spread.update(
+            now,
+            vol.sigma_ticks(1.0) if vol.ready else None,
+            {
+                side: hawkes.ratio(now) if hawkes.ready(now) else 1.0
+                for side, hawkes in self.cascade.items()
+            },
+        )
+        action = "pulled" if self.params.spread.cascade_action == "pull" else "widened"
+        for side, entered in moved:
+            self.counters["cascades"] += entered
+            spread = self.spread.side(side, self.strategy.half_spread_ticks)
+            said = f"{spread.reason}: {side.value}s {action}" if entered else "cascade over"
+            self._log(now, "strategy", f"{side.value} side: {said}")
+
+    def spreads(self) -> dict[Side, SideSpread]:
+        """Each side's half-spread now and why it is not the configured one."""
+        configured = self.strategy.half_spread_ticks
+        return {side: self.spread.side(side, configured) for side in (Side.BID, Side.ASK)}
+
     def _sides(
         self, now: float
     ) -> tuple[dict[Side, tuple[Quote, ...]], dict[Side, SideMode], dict[Side, str | None]]:
@@ -74,6 +100,7 @@ class Quoter(MakerBase):
         modes = {Side.BID: mode, Side.ASK: mode}
         reasons: dict[Side, str | None] = {Side.BID: reason, Side.ASK: reason}
         if reason is None:
+            spreads = self.spreads()
             ladder = desired_ladder(
                 self.instrument,
                 self.book.best_bid,
@@ -83,6 +110,8 @@ class Quoter(MakerBase):
                 bid_size=self.book.size_at(Side.BID, self.book.best_bid or 0),
                 ask_size=self.book.size_at(Side.ASK, self.book.best_ask or 0),
                 tier_lots=self.tier_lots(),
+                bid_half_spread=spreads[Side.BID].half_spread,
+                ask_half_spread=spreads[Side.ASK].half_spread,
             )
             notional_blocked = notional_blocks_increase(
                 self.params.risk, self.position.lots, self.book.mid
@@ -98,6 +127,9 @@ class Quoter(MakerBase):
                 elif block is not None:
                     reasons[side] = block.describe()
                     modes[side] = SideMode.CANCEL_ONLY
+                elif spreads[side].pulled:
+                    reasons[side] = spreads[side].reason  # D27: "cascade: intensity 4.2x ..."
+                    quotes = ()
                 elif why is not None:
                     reasons[side] = why.value
                 elif not quotes:

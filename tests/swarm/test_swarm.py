@@ -338,10 +338,15 @@ def _run(
     maker: dict[str, Any] | None = None,
     seed: int = 3,
     still: bool = False,
+    free: bool = False,
 ) -> Probe:
     """The real maker (as configured) against the embedded exchange with ``faults``, watched by
-    a probe, in virtual time; returns the probe (its ``violation`` says what broke)."""
+    a probe, in virtual time; returns the probe (its ``violation`` says what broke).  ``free``:
+    no fees, so that a maker made to drop fills is caught by the rule under test, not first
+    by D36's count of their fees."""
     sim: dict[str, Any] = {"seed": seed, "faults": faults}
+    if free:
+        sim.update(maker_fee="0", taker_fee="0")
     if still:  # a market that does not move: resting quotes are never re-priced
         sim["flow"] = FlowConfig.still().model_dump()
     config = Config.model_validate({**(maker or {}), "sim": sim})
@@ -462,7 +467,7 @@ def test_prompt_convergence_fires_on_a_position_that_drifts_between_syncs(
     assert _run({}, 120.0).violation is None
     monkeypatch.setattr(MarketMaker, "_on_fill", lambda self, ev, now: None)
     monkeypatch.setattr(MarketMaker, "_adopt_position", lambda self, ev, after: None)
-    probe = _run({}, 120.0)
+    probe = _run({}, 120.0, free=True)
     assert probe.violation is not None and probe.violation.invariant == "prompt_convergence"
     assert "position" in probe.violation.detail
 

@@ -203,3 +203,15 @@ def test_seed_1328989_an_unknown_status_answer_made_a_stale_not_found_believable
     (D22).  Fixed: a status we do not know proves nothing (D6, D24)."""
     result = run_seed(1328989)
     assert result.invariant is None, "\n".join(result.report)
+
+
+@pytest.mark.parametrize("seed", [2006, 1070])
+def test_seeds_2006_1070_net_pnl_and_liquidation_invariants_D36_D41(seed: int) -> None:
+    """Seed 2006 (this issue's first draft): a fill row unreadable, two fills lost, and the
+    venue's average entry moved while the position came back to ours: the next fill's
+    ``closedPnl`` disagreed with our books -- true news, not a false alarm, which
+    ``net_pnl_agrees`` now tells apart by asking the exchange whether a fill was uncounted.
+    Seed 1070: a thin account liquidated while the engine was HALTED (which shows above
+    KILLED); the kill was latched all along, and ``liquidation_kills`` checks the latch."""
+    result = run_seed(seed)
+    assert result.invariant is None, "\n".join(result.report)

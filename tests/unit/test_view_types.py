@@ -15,6 +15,7 @@ import pytest
 
 from core.actions import Quit
 from core.clock import VirtualClock
+from core.config import Config, SignalsConfig
 from core.harness.loop import SimLoop
 from core.harness.scenario import build
 from core.maker import MakerParams, MarketMaker
@@ -26,25 +27,30 @@ from core.venues.sim.exchange import SimExchange
 from core.view import ConsoleView, Counters, SweepPhase
 
 STATUS_AT_16S = (
+    # Issue 20 added the signals and the spread per side, issue 19 the parts of net PnL, at the
+    # end (D36); "pnl" is net of fees and funding since then, and the seed draws the account.
     '{"t": 16.0, "utc": null, "mode": "RUNNING", "mode_reason": "", "mid": "3000.15", '
-    '"position": "-0.5602", "pnl": 1.2014, "orders": {"PendingNew": 2, '
-    '"PartialFilled": 2, "CancelPending": 1, "CancelConfirmed": 2, "Cancelled": 59}, '
-    '"untracked_venue_orders": 0, "fills": 40, "rejections": {}, '
-    '"backoff": {"bid": 0.0, "ask": 0.0}, "recovery": "Idle", '
-    '"worst_case": ["-6.5303", "4.0779"], "worst_case_breached": true, '
-    '"not_quoting": {}, '
-    '"stalled_levels": {"bid L1": "placement outcome unknown for 7s; asking the venue"}, '
-    '"anomalies": {"unknown_statuses": 2, "malformed_rows": 2}, "data_age": 0.02, '
-    '"loop_lag_ms": 0.0, '
-    # Issue 20: the market signals, added at the end (every earlier key as it was).
-    '"signals": {"volatility_ticks": null, "cascade": {"bid": 1.34, "ask": 2.14}}}'
+    '"position": "-0.5602", "pnl": 1.4751, "orders": {"PendingNew": 2, "PartialFilled": 2, '
+    '"CancelPending": 1, "CancelConfirmed": 2, "Cancelled": 58}, '
+    '"untracked_venue_orders": 0, "fills": 40, "rejections": {}, "backoff": {"bid": 0.0, '
+    '"ask": 0.0}, "recovery": "Idle", "worst_case": ["-4.0095", "7.5221"], '
+    '"worst_case_breached": true, "not_quoting": {}, '
+    '"stalled_levels": {"ask L1": "placement outcome unknown for 7s; asking the venue"}, '
+    '"anomalies": {"unknown_statuses": 2, "malformed_rows": 2}, "data_age": 0.03, '
+    '"loop_lag_ms": 0.0, "signals": {"volatility_ticks": null, "cascade": {"bid": 1.34, '
+    '"ask": 2.15}}, "pnl_parts": {"realized": 1.02086, "unrealized": 0.18055, '
+    '"fees": -0.22751, "funding": 0.046155, "closed_pnl_check": {"fills": 7, '
+    '"ours": 0.14252, "venue": 0.14252, "disagreements": 0}}, '
+    '"spread": {"bid": {"half_spread_ticks": 30, "pulled": false, "reason": ""}, '
+    '"ask": {"half_spread_ticks": 30, "pulled": false, "reason": ""}}}'
 )
 LINE_AT_16S = (
-    "      16.0 | RUNNING | mid 3000.15 | pos -0.5602 | pnl +1.20 | "
+    "      16.0 | RUNNING | mid 3000.15 | pos -0.5602 | "
+    "pnl +1.48 (real +1.02 unreal +0.18 fees -0.23 funding +0.05) | "
     "orders PendingNew:2 PartialFilled:2 CancelPending:1 CancelConfirmed:2 | fills 40 | "
-    "rej 0 | backoff b0.0/a0.0 | rec Idle | wc -6.5303..4.0779 BREACH | "
-    "vol warming cascade b1.3/a2.1 | "  # issue 20
-    "waiting bid L1:placement outcome unknown for 7s; asking the venue | "
+    "rej 0 | backoff b0.0/a0.0 | rec Idle | wc -4.0095..7.5221 BREACH | "
+    "vol warming cascade b1.3/a2.1 | spread b30t a30t | "
+    "waiting ask L1:placement outcome unknown for 7s; asking the venue | "
     "anomalies 2 unknown statuses, 2 unreadable rows"
 )
 SUMMARY_AFTER_QUIT = (
@@ -52,15 +58,30 @@ SUMMARY_AFTER_QUIT = (
     '"mode_reason": "stopping: cancelling every order", "exit_code": 0, '
     '"live_orders_left": 0, "untracked_venue_orders": 0, "sweep": "verified", '
     '"engine_errors": 0, "position": "-0.5602", "realized_pnl": 1.0209, '
-    '"unrealized_pnl": 0.2646, "pnl": 1.2854, "fills": 40, "late_fills": 1, '
-    '"unmatched_fills": 1, "duplicate_fills_ignored": 40, "places_sent": 4, '
-    '"modifies_sent": 62, "cancels_sent": 8, "cancel_alls_sent": 5, "rejections": {}, '
-    '"kill_triggers": [], "anomalies": {"unknown_statuses": 4, "malformed_rows": 3}}'
+    '"unrealized_pnl": 0.2646, "fees": -0.22751, "funding": 0.088171, "pnl": 1.6011, '
+    '"fills": 40, "late_fills": 1, "unmatched_fills": 1, "duplicate_fills_ignored": 50, '
+    '"places_sent": 4, "modifies_sent": 61, "cancels_sent": 8, "cancel_alls_sent": 4, '
+    '"rejections": {}, "kill_triggers": [], "anomalies": {"unknown_statuses": 3, '
+    '"malformed_rows": 3}, "closed_pnl_check": {"fills": 7, "ours": 0.14252, '
+    '"venue": 0.14252, "disagreements": 0}}'
 )
 
 
+def _config() -> Config:
+    """Seed 1001's scenario as designed (five order states, a stall, anomalies): a fixed
+    ladder on a market without cascades (issue 20 draws both per seed)."""
+    drawn = build(1001, 60.0, "adversarial", 30.0, ()).config
+    calm = drawn.sim.flow.model_copy(update={"cascade_branching": 0.0, "cascade_rate_per_min": 0.0})
+    return drawn.model_copy(
+        update={
+            "signals": SignalsConfig(volatility_multiplier=0, cascade_enter=0),
+            "sim": drawn.sim.model_copy(update={"flow": calm}),
+        }
+    )
+
+
 def _session() -> tuple[HeadlessReporter, ConsoleView, ConsoleView, RunResult]:
-    config = build(1001, 60.0, "adversarial", 30.0, ()).config
+    config = _config()
     exchange = SimExchange(config.sim)
     maker = MarketMaker(
         MakerParams.from_config(config, exchange.instrument, live=False), exchange.instrument
@@ -122,7 +143,7 @@ def test_the_view_carries_enums_not_strings(session) -> None:
 def test_counters_name_every_count_the_maker_keeps() -> None:
     """The projection fills every field from the maker's counts plus the tracker's and the
     reconciler's; a count without a field (or a field without a count) fails there."""
-    config = build(1001, 60.0, "adversarial", 30.0, ()).config
+    config = _config()
     exchange = SimExchange(config.sim)
     maker = MarketMaker(
         MakerParams.from_config(config, exchange.instrument, live=False), exchange.instrument

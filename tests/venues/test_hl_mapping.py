@@ -129,6 +129,7 @@ def test_info_requests_and_subscriptions_are_built_by_the_translator() -> None:
         {"type": "orderUpdates", "user": user},
         {"type": "userFills", "user": user},
         {"type": "userEvents", "user": user},
+        {"type": "userFundings", "user": user},
     ]
 
 

@@ -235,6 +235,11 @@ def test_margin_mode_switches_only_without_a_position_and_trades_match_our_fills
         trades: list[dict[str, Any]] = []
         try:
             info.subscribe({"type": "trades", "coin": "ETH"}, lambda m: trades.extend(m["data"]))
+            # The socket takes subscriptions in order: once the book's first message is here,
+            # the trades subscription sent before it is live (else a trade could beat it).
+            books: list[Any] = []
+            info.subscribe({"type": "l2Book", "coin": "ETH"}, books.append)
+            _until(lambda: bool(books), "the first book after subscribing")
             assert exchange.update_leverage(3, "ETH", is_cross=False)["status"] == "ok"
             assert info.user_state(user)["assetPositions"] == []
             ask = float(info.l2_snapshot("ETH")["levels"][1][0]["px"])

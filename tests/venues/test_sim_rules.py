@@ -7,6 +7,7 @@ predictable.  Sizes are lots of 0.0001 ETH.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import TypeVar
 
@@ -30,7 +31,9 @@ from core.events import (
     CancelRejected,
     Event,
     Fill,
+    Funding,
     LeverageInfo,
+    Liquidated,
     Liquidity,
     ModifyAck,
     ModifyRejected,
@@ -262,18 +265,27 @@ def test_margin_check_uses_collateral_and_leverage_D11() -> None:
     assert one(send(exchange, Place("c4", BID, 299_970, 1_000, ALO)), PlaceAck)
 
 
-def test_a_round_trip_realises_its_pnl_in_equity() -> None:
+def test_a_round_trip_realises_its_pnl_in_equity_net_of_fees() -> None:
     exchange = still_exchange()
-    send(exchange, Place("c1", BID, BEST_ASK, 1_000, GTC))  # buy 0.1 at 3000.3
-    send(exchange, Place("c2", ASK, BEST_BID, 1_000, GTC))  # sell 0.1 at 2999.7
+    bought = send(exchange, Place("c1", BID, BEST_ASK, 1_000, GTC))  # buy 0.1 at 3000.3
+    sold = send(exchange, Place("c2", ASK, BEST_BID, 1_000, GTC))  # sell 0.1 at 2999.7
     assert exchange.position == 0
-    assert exchange.equity == Decimal("100000") - Decimal("0.06")
+    # D36: both crossed, so both pay the taker rate (0.045 %): 0.135014 and 0.134986 USD
+    # (half to even).
+    fills = [e for e in [*bought, *sold] if isinstance(e, Fill)]
+    assert [(f.fee, f.fee_token, f.closed_pnl) for f in fills] == [
+        (135_014, "USDC", 0),
+        (134_986, "USDC", -60_000),
+    ]
+    assert exchange.equity == Decimal("100000") - Decimal("0.06") - Decimal("0.270000")
 
 
 def test_an_under_margined_account_may_still_reduce_its_position() -> None:
     exchange = still_exchange()
     exchange.set_position(10_000)
-    exchange.set_collateral(Decimal("0"))  # 1 ETH long on no collateral: far under margin
+    # 1 ETH long (3000 USD) on 100 USD: far under the initial margin at 10x (300), above the
+    # maintenance margin (60, D41) that would have the exchange liquidate it.
+    exchange.set_collateral(Decimal("100"))
     assert one(send(exchange, Place("c1", BID, 299_980, 100, ALO)), PlaceRejected).rclass is (
         RejectionClass.MARGIN
     )
@@ -495,3 +507,41 @@ def test_a_batch_arriving_after_its_expiry_is_refused_not_executed_D24() -> None
     assert {o.cloid for o in exchange.open_orders()} == {"c1"}
     exchange.submit(Batch(4, (Place("c4", BID, 299_940, 1_000, ALO),), expires_in=2.5), 7.0)
     assert one(exchange.advance(10.0), PlaceAck).cloid == "c4"
+
+
+# ---- the account's costs and its liquidation (D36, D41) --------------------------------------
+
+
+def test_funding_is_paid_hourly_on_the_position_and_replayed_after_a_reconnect() -> None:
+    outage = {"median_s": 1.0, "p99_s": 1.0}
+    exchange = still_exchange(
+        funding={"interval_s": 3600.0, "mean_rate": 0.0001, "volatility": 0},
+        faults=FaultConfig.profile("instant", disconnects_at=(3600.5,), outage=outage),
+    )
+    exchange.set_position(10_000)  # 1 ETH long at the mark, 3000.0
+    paid = only(exchange.advance(3600.0), Funding)
+    assert paid == [Funding(-300_000, 3600.0, "0.0001000")]  # a long pays 0.01 % of 3000
+    assert exchange.account_money() == (0, -300_000)
+    replayed = only(exchange.advance(3603.0), Funding)  # down at 3600.5, up again at 3601.5
+    assert replayed == [dataclasses.replace(paid[0], snapshot=True)]
+
+
+def test_an_account_below_maintenance_margin_is_liquidated_D41() -> None:
+    """Maintenance is half the initial margin at the maximum leverage (25x: 2 % of notional):
+    funding at the cap drains a thin account through it, and the exchange cancels the
+    account's orders, closes the position at market with fills that say so, and says it."""
+    exchange = still_exchange(
+        collateral="100", funding={"interval_s": 1.0, "mean_rate": 0.04, "volatility": 0}
+    )
+    exchange.set_position(10_000)  # 3000 USD: maintenance 60 USD
+    rested = send(exchange, Place("c1", ASK, BEST_ASK + 50, 1_000, ALO), t=0.5)
+    assert one(rested, PlaceAck).status is AckStatus.RESTING
+    events = exchange.advance(1.0)  # pays 120 USD: equity -20 < 60
+    assert exchange.position == 0
+    (cancelled,) = only(events, OrderUpdate)
+    assert cancelled.raw_status == "liquidatedCanceled"
+    closing = only(events, Fill)
+    assert sum(f.size for f in closing) == 10_000 and all(f.side is ASK for f in closing)
+    assert all(f.liquidation and f.liquidation.startswith("Liquidated Cross Long") for f in closing)
+    assert only(events, Liquidated)
+    assert exchange.fault_counts["liquidations"] == 1

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -43,6 +43,7 @@ from core.events import (
     Channel,
     Event,
     Fill,
+    Funding,
     Liquidity,
     MalformedMessage,
     ModifyAck,
@@ -91,6 +92,7 @@ from core.venues.hyperliquid.wire import (
     UpdateLeverageAction,
     UserFill,
     UserFillsByTimeRequest,
+    UserFunding,
     UserInfoRequest,
     UserSubscription,
     WireSide,
@@ -319,6 +321,7 @@ class Translator:
             UserSubscription(type="orderUpdates", user=user),
             UserSubscription(type="userFills", user=user),
             UserSubscription(type="userEvents", user=user),
+            UserSubscription(type="userFundings", user=user),
         ]
 
     # ---- events -> wire: what the loopback twin answers ---------------------------------
@@ -643,8 +646,30 @@ class Translator:
             venue_time=row.time / 1000,
             snapshot=snapshot,
             liquidation=our_liquidation(row, account),
+            fee=micro(row.fee, "fee") + micro(row.builderFee or "0", "builderFee"),
+            fee_token=row.feeToken,
+            closed_pnl=micro(row.closedPnl, "closedPnl"),
+            start_position=self._start_position(row.startPosition),
         )
         return row, fill
+
+    def _start_position(self, text: str) -> int | None:
+        """``startPosition`` in signed lots; None when it is not on our grid (it is a
+        check's precondition, never worth a fill)."""
+        try:
+            return self.instrument.signed_size_to_lots(text)
+        except UnitError:
+            return None
+
+    def fundings(self, data: object, *, snapshot: bool) -> Rows[Funding]:
+        """``userFundings`` rows, each of our market a ``Funding`` (D36)."""
+        return read_rows(data, lambda raw: self._funding(raw, snapshot), "userFundings")
+
+    def _funding(self, raw: object, snapshot: bool) -> Funding | None:
+        row = parse_or_raise(UserFunding, raw)
+        if row.coin != self.coin:
+            return None
+        return Funding(micro(row.usdc, "usdc"), row.time / 1000, row.fundingRate, snapshot)
 
 
 def our_liquidation(row: UserFill, account: str) -> str | None:
@@ -668,6 +693,18 @@ def our_liquidation(row: UserFill, account: str) -> str | None:
 # Ticks, lots or values a signed 64-bit integer cannot hold: no venue sends such a number,
 # so a message carrying one is corrupt (it would otherwise make nonsense of PnL and limits).
 _MAX_UNITS = 2**63
+
+
+def micro(text: str, what: str) -> int:
+    """A money figure of the venue (six decimals, USDC) in exact millionths (D36); a figure
+    with more decimals is rounded half to even, as the venue's own arithmetic would be."""
+    try:
+        value = int((Decimal(text) * 1_000_000).to_integral_value(ROUND_HALF_EVEN))
+    except (ArithmeticError, ValueError) as exc:
+        raise MappingError(f"bad {what} {text!r}: {exc!r}") from None
+    if abs(value) >= _MAX_UNITS:
+        raise MappingError(f"bad {what} {text!r}: beyond any venue's range")
+    return value
 
 
 def _held(units: int, what: str) -> int:

@@ -35,13 +35,15 @@ UNKNOWN_OID = "unknownOid"
 # coin and the oid -- no cloid, no status, no filled size (reference 6.4).
 NON_USER_CANCEL = "nonUserCancel"
 
+# An order taken down because its account is being liquidated (D41).
+LIQUIDATED_CANCELED = "liquidatedCanceled"
 # Statuses with which the venue takes a resting order down on its own (reference 6.4, D31).
 VENUE_CANCEL_STATUSES = (
     "marginCanceled",
     SELF_TRADE_CANCELED,
     REDUCE_ONLY_CANCELED,
     "openInterestCapCanceled",
-    "liquidatedCanceled",
+    LIQUIDATED_CANCELED,
     "delistedCanceled",
     "siblingFilledCanceled",
     SCHEDULED_CANCEL,

@@ -106,6 +106,7 @@ from core.venues.hyperliquid.wire import (
     UserRateLimit,
     WsUserEvent,
     WsUserFills,
+    WsUserFundings,
     action_dict,
     request_dict,
 )
@@ -119,6 +120,7 @@ _CHANNELS = {
     "userFills": Channel.FILLS,
     "orderUpdates": Channel.ORDER_UPDATES,
     "user": Channel.ORDER_UPDATES,  # nonUserCancel: our orders the venue cancelled
+    "userFundings": Channel.OTHER,  # D36: a payment lost to a bad row is not fetched again
     "l2Book": Channel.MARKET,
     "trades": Channel.MARKET,
 }
@@ -644,6 +646,12 @@ class HyperliquidVenue:
             return _salvaged(tr.order_updates(data), Channel.ORDER_UPDATES, "orderUpdates")
         if channel == "userFills":
             return self._user_fills(parse_or_raise(WsUserFills, data))
+        if channel == "userFundings":
+            fundings = parse_or_raise(WsUserFundings, data)
+            if fundings.user is not None and fundings.user.lower() != self._user:
+                return []
+            rows = tr.fundings(fundings.fundings, snapshot=bool(fundings.isSnapshot))
+            return _salvaged(rows, Channel.OTHER, "userFundings")
         if channel == "user":
             # Fills also come on userFills (with its replay): taken from there only.
             user_event = parse_or_raise(WsUserEvent, data)

@@ -211,7 +211,7 @@ class FastBookSubscription(_Request):
 class UserSubscription(_Request):
     """An account's stream."""
 
-    type: Literal["orderUpdates", "userFills", "userEvents"]
+    type: Literal["orderUpdates", "userFills", "userEvents", "userFundings"]
     user: StrictStr
 
 
@@ -481,6 +481,27 @@ class WsUserFills(_Answer):
     fills: list[Any]
 
 
+class UserFunding(_Answer):
+    """One funding payment (``userFundings`` rows, the ``funding`` of channel ``user``):
+    ``usdc`` is what the account received (negative: paid)."""
+
+    time: Millis
+    coin: str
+    usdc: str
+    szi: str | None = None
+    fundingRate: str = ""
+    nSamples: int | None = None
+
+
+class WsUserFundings(_Answer):
+    """Channel ``userFundings``: the first message after a subscribe is the recent history
+    (``isSnapshot``); rows are read one by one (``UserFunding``, D34)."""
+
+    user: str | None = None
+    isSnapshot: bool | None = None
+    fundings: list[Any]
+
+
 class NonUserCancel(_Answer):
     coin: str
     oid: Id
@@ -499,12 +520,13 @@ class AccountLiquidation(_Answer):
 
 class WsUserEvent(_Answer):
     """Channel ``user`` (the ``userEvents`` subscription): one of these keys is set.  Its
-    ``fills`` are not read (they come on ``userFills`` too, with its replay); ``nonUserCancel``
+    ``fills`` and ``funding`` are not read (they come on ``userFills`` and ``userFundings``
+    too, with their replay); ``nonUserCancel``
     rows are read one by one (``NonUserCancel``, D34)."""
 
     fills: Unread = None
     nonUserCancel: list[Any] | None = None
-    funding: dict[str, Any] | None = None
+    funding: Unread = None  # taken from userFundings, which replays what a reconnect missed
     liquidation: AccountLiquidation | None = None
 
 

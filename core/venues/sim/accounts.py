@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
+from fractions import Fraction
 
-from core.events import Fill, Side, VenueOrder
+from core.events import Fill, Funding, Side, VenueOrder
 from core.venues.hyperliquid import statuses
 from core.venues.sim.book import BookOrder
 
@@ -103,31 +104,34 @@ class Exposure:
 
     def __init__(self, leverage: int) -> None:
         self.position = 0  # signed lots
-        self.entry_value = 0  # |position| x average entry price, ticks x lots
+        self.entry_value = Fraction(0)  # |position| x average entry price, ticks x lots
         self.leverage = leverage
         self.open: dict[int, AccountOrder] = {}  # oid -> resting order, in placement order
         self.open_bid_value = 0  # sum of price x size of resting bids, ticks x lots
         self.open_ask_value = 0
         self.reduce_only_open = 0
 
-    def apply_fill(self, signed_lots: int, price: int) -> int:
+    def apply_fill(self, signed_lots: int, price: int) -> Fraction:
         """Move the position by a fill; returns the realised PnL in ticks x lots.
 
-        Closing takes entry value pro rata (integer division: off by at most one unit of
-        1e-6 USD per fill, never accumulating into the position itself)."""
+        Average cost, exact: closing takes the entry value pro rata as a ``Fraction``, the
+        very arithmetic the maker's books use (``core.exposure.Position``), so that the PnL
+        each fill closed (the venue's ``closedPnl``) is one both sides can check to the unit."""
         pos = self.position
         if pos == 0 or (pos > 0) == (signed_lots > 0):
             self.position = pos + signed_lots
             self.entry_value += abs(signed_lots) * price
-            return 0
+            return Fraction(0)
         closing = min(abs(signed_lots), abs(pos))
-        entry_part = self.entry_value * closing // abs(pos)
+        entry_part = self.entry_value * closing / abs(pos)
         pnl = price * closing - entry_part if pos > 0 else entry_part - price * closing
         self.entry_value -= entry_part
         self.position = pos + signed_lots
         flipped = abs(signed_lots) - closing
         if flipped:
-            self.entry_value = flipped * price
+            self.entry_value = Fraction(flipped * price)
+        elif self.position == 0:
+            self.entry_value = Fraction(0)
         return pnl
 
     def rest(self, order: AccountOrder) -> None:
@@ -155,7 +159,11 @@ class Account:
     def __init__(self, name: str, collateral: int, leverage: int, replay_fills: int) -> None:
         self.name = name
         self.collateral = collateral  # micro-dollars deposited
-        self.realized = 0  # micro-dollars of realised PnL
+        self.realized = Fraction(0)  # micro-dollars of realised PnL (exact)
+        self.fees = 0  # micro-dollars charged (rebates negative)
+        self.funding = 0  # micro-dollars received (paid: negative)
+        self.liquidations = 0  # D41: times the exchange liquidated this account
+        self.recent_fundings: deque[Funding] = deque(maxlen=replay_fills)
         self.default_leverage = leverage
         self.exposures: dict[str, Exposure] = {}
         self.by_oid: dict[int, AccountOrder] = {}

@@ -20,8 +20,10 @@ venue would fail, with that check's words); split, that order would be spread ov
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
 
 from core.commands import Cancel, Modify, Place, TimeInForce
 from core.events import (
@@ -32,6 +34,7 @@ from core.events import (
     Event,
     Fill,
     LeverageInfo,
+    Liquidated,
     Liquidity,
     ModifyAck,
     ModifyRejected,
@@ -53,6 +56,7 @@ from core.venues.sim.accounts import Account, AccountOrder, Exposure
 from core.venues.sim.book import Book, BookOrder, Match
 
 MICRO_USD = Decimal("0.000001")
+USD = "USDC"  # the collateral and fee token of every market here
 
 
 class Market:
@@ -73,6 +77,9 @@ class Market:
                 "USD) must be a whole number of micro-dollars for the simulated exchange"
             )
         self.micro = int(micro)  # micro-dollars per tick x lot
+        # Fees as exact fractions of notional (D36); the exchange sets them from its config.
+        self.maker_fee = Fraction(0)
+        self.taker_fee = Fraction(0)
         # Smallest price x size (ticks x lots) that reaches the minimum order value.
         self.min_value = int(
             (instrument.min_notional / instrument.value_unit).to_integral_value(ROUND_CEILING)
@@ -101,6 +108,7 @@ class MatchingEngine:
         self.stream: list[Event] = []
         self._next_oid = 100_000
         self._next_tid = 1
+        self._liquidating: str | None = None  # how the fills of a liquidation under way say so
 
     def add_market(self, market: Market) -> None:
         self.markets[market.symbol] = market
@@ -263,14 +271,60 @@ class MatchingEngine:
             needed += -(-worst // ex.leverage)
         return needed
 
+    def liquidate_if_due(self, account: Account, market: Market, now: float) -> bool:
+        """D41: an account whose equity has fallen below its maintenance margin (half the
+        initial margin at the market's maximum leverage, Hyperliquid's rule) is liquidated:
+        its resting orders cancelled ("liquidatedCanceled"), its position closed at market
+        against the book, and what the book cannot take closed by the backstop at the mark.
+        Its fills say so (``Fill.liquidation``), as the venue marks them."""
+        ex = account.exposure(market.symbol)
+        pos = ex.position
+        if not pos:
+            return False
+        maintenance = -(-abs(pos) * market.mark * market.micro // (2 * market.leverage_cap))
+        if self.equity(account) >= maintenance:
+            return False
+        for order in list(ex.open.values()):
+            market.book.remove(order)
+            self._venue_cancel(account, market, order, statuses.LIQUIDATED_CANCELED, now)
+        side = Side.ASK if pos > 0 else Side.BID
+        lots = abs(pos)
+        order = AccountOrder(
+            account, market.symbol, self._oid(), None, side, market.mark, lots, True, now
+        )
+        account.remember(order)
+        self._liquidating = f"Liquidated Cross {'Long' if pos > 0 else 'Short'}"
+        left, matches, _ = market.book.match(side, None, lots, account)
+        self._settle(market, side, matches, now, order)
+        if left:  # the backstop (the venue's liquidator) takes the rest at the mark
+            tid = self._next_tid
+            self._next_tid = tid + 1
+            self.stream.append(Trade(side, market.mark, left, now, tid))
+            self._fill(market, order, side, market.mark, left, Liquidity.TAKER, tid, now)
+        self._liquidating = None
+        account.close(order, statuses.FILLED, now)
+        account.liquidations += 1
+        # As userEvents says it beside the fills (no replay: a disconnect loses it).
+        self.stream.append(Liquidated(f"{account.name} liquidated on {market.symbol}", now))
+        return True
+
+    def _liquidation_text(self, market: Market, lots: int, price: int) -> str | None:
+        if self._liquidating is None:
+            return None
+        inst = market.instrument
+        return (
+            f"{self._liquidating} {inst.lots_to_size(lots)} {market.symbol} at "
+            f"{inst.ticks_to_price(price)} (mark {inst.ticks_to_price(market.mark)}, market)"
+        )
+
     def equity(self, account: Account) -> int:
         """Collateral plus realised and unrealised PnL at each market's mark, micro-dollars."""
-        total = account.collateral + account.realized
+        total = account.collateral + account.realized - account.fees + account.funding
         for symbol, ex in account.exposures.items():
             m = self.markets[symbol]
             signed_entry = ex.entry_value if ex.position >= 0 else -ex.entry_value
             total += (ex.position * m.mark - signed_entry) * m.micro
-        return total
+        return math.floor(total)
 
     def _accept(
         self, account: Account, market: Market, cloid: str, cmd: Place | Modify, now: float
@@ -554,8 +608,27 @@ class MatchingEngine:
     ) -> None:
         account = order.account
         ex = account.exposure(market.symbol)
-        account.realized += ex.apply_fill(side.sign * lots, price) * market.micro
-        fill = Fill(tid, order.oid, order.cloid, side, price, lots, liquidity, now)
+        start = ex.position
+        closed = ex.apply_fill(side.sign * lots, price) * market.micro
+        account.realized += closed
+        rate = market.taker_fee if liquidity is Liquidity.TAKER else market.maker_fee
+        fee = round(price * lots * market.micro * rate)
+        account.fees += fee
+        fill = Fill(
+            tid,
+            order.oid,
+            order.cloid,
+            side,
+            price,
+            lots,
+            liquidity,
+            now,
+            fee=fee,
+            fee_token=USD,
+            closed_pnl=round(closed),
+            start_position=start,
+            liquidation=self._liquidation_text(market, lots, price),
+        )
         account.recent_fills.append(fill)
         account.fill_history.append(fill)
         self.stream.append(fill)
@@ -592,7 +665,7 @@ class MatchingEngine:
         of the listing, D34)."""
         ex = account.exposure(market.symbol)
         orders = account.open_orders_at(market.symbol, as_of)
-        return OpenOrders(orders, as_of), PositionSnapshot(ex.position, ex.entry_value, now)
+        return OpenOrders(orders, as_of), PositionSnapshot(ex.position, round(ex.entry_value), now)
 
     def status(self, account: Account, oid: int | None, cloid: str | None) -> OrderStatusReport:
         """The definitive status of one order (D24); orders closed long ago are forgotten."""

@@ -30,6 +30,7 @@ import heapq
 import math
 from collections.abc import Iterator
 from decimal import Decimal
+from fractions import Fraction
 from typing import assert_never
 
 from core.commands import (
@@ -53,6 +54,7 @@ from core.events import (
     Event,
     Fill,
     FillsFetched,
+    Funding,
     MalformedMessage,
     ModifyRejected,
     OpenOrders,
@@ -84,6 +86,7 @@ from core.venues.sim.faults import (
     FaultInjector,
 )
 from core.venues.sim.flow import SyntheticFlow
+from core.venues.sim.funding import FundingProcess, payment
 
 ACCOUNT = "maker"
 _INF = math.inf
@@ -103,6 +106,8 @@ class SimExchange:
             self.instrument.size_to_lots(config.max_position),
             start_ticks,
         )
+        self._market.maker_fee = Fraction(config.maker_fee)
+        self._market.taker_fee = Fraction(config.taker_fee)
         self._engine.add_market(self._market)
         self._account = self._engine.open_account(
             ACCOUNT,
@@ -116,6 +121,7 @@ class SimExchange:
         self._flow = SyntheticFlow(
             self._engine, self._market, config.flow, config.seed, start, start_ticks
         )
+        self._funding = FundingProcess(config.funding, config.seed, start)
         # The opening ladder reaches the client in the first snapshot, not as deltas.
         self._market.book.flush_into(self._engine.stream, start)
         self._engine.stream.clear()
@@ -160,7 +166,8 @@ class SimExchange:
         if due is None:
             t_arrival = self._arrivals[0][0] if self._arrivals else _INF
             due = min(self._queue.next_time, self._flow.next_time, t_arrival)
-            due = self._due = min(due, self._faults.next_timer)
+            due = min(due, self._faults.next_timer, self._funding.next_time)
+            self._due = due
         return None if due == _INF else due
 
     def advance(self, now: float) -> list[Event]:
@@ -171,6 +178,7 @@ class SimExchange:
         flow = self._flow
         faults = self._faults
         arrivals = self._arrivals
+        funding = self._funding
         while True:
             t_delivery = queue.next_time
             t_internal = t_flow = flow.next_time
@@ -180,6 +188,9 @@ class SimExchange:
             t_fault = faults.next_timer
             if t_fault < t_internal:
                 t_internal = t_fault
+            t_funding = funding.next_time
+            if t_funding < t_internal:
+                t_internal = t_funding
             if t_delivery <= t_internal:
                 if t_delivery > now:
                     self._due = t_delivery
@@ -191,11 +202,14 @@ class SimExchange:
                 break
             if t_fault == t_internal:
                 self._on_timer(*faults.pop_timer())
+            elif t_funding == t_internal:
+                self._pay_funding(t_funding)
             elif t_arrival == t_internal:
                 _, _, batch, fate, sent_at = heapq.heappop(arrivals)
                 self._execute(batch, fate, t_arrival, sent_at)
             else:
                 flow.step()
+                self._margin_call(t_flow)
                 self._publish(t_flow)
         self._now = now
         return out
@@ -438,6 +452,30 @@ class SimExchange:
             if self._oid_only.get(oid) == until:
                 del self._oid_only[oid]
 
+    def _margin_call(self, t: float) -> None:
+        """D41: our account is liquidated the moment its equity falls below maintenance (the
+        mark moves with every step of the flow; funding and fills move the equity)."""
+        if self._engine.liquidate_if_due(self._account, self._market, t):
+            self._faults.counts["liquidations"] += 1
+
+    def _pay_funding(self, t: float) -> None:
+        """The hourly funding (D36): our account pays or receives on its position at the
+        mark; the payment reaches us on the stream and is replayed after a reconnect."""
+        rate = self._funding.step()
+        account = self._account
+        market = self._market
+        ex = account.exposure(market.symbol)
+        if not ex.position:
+            return
+        amount = payment(ex.position, market.mark, market.micro, rate)
+        self._faults.counts["funding_payments"] += 1
+        account.funding += amount
+        paid = Funding(amount, t, f"{rate:.7f}")
+        account.recent_fundings.append(paid)
+        self._engine.stream.append(paid)
+        self._margin_call(t)
+        self._publish(t)
+
     # ---- connection faults ------------------------------------------------------------
 
     def _on_timer(self, t: float, kind: str) -> None:
@@ -446,14 +484,17 @@ class SimExchange:
             if self.connected:
                 return
             self.connected = True
-            replay = [
-                Fill(
-                    f.tid, f.oid, f.cloid, f.side, f.price, f.size, f.liquidity, f.venue_time, True
-                )
-                for f in self._account.recent_fills
-            ]
+            replay = [dataclasses.replace(f, snapshot=True) for f in self._account.recent_fills]
             faults.counts["fills_replayed"] += len(replay)
-            message: list[Event] = [Connected(self.name), self._market.book.snapshot(t), *replay]
+            fundings = [
+                dataclasses.replace(f, snapshot=True) for f in self._account.recent_fundings
+            ]
+            message: list[Event] = [
+                Connected(self.name),
+                self._market.book.snapshot(t),
+                *replay,
+                *fundings,
+            ]
             at = t + faults.stream_delay()
             if faults.shapes_stream or self._oid_only:
                 message = self._shape(t, message)
@@ -509,6 +550,11 @@ class SimExchange:
         return self._account.exposure(self.instrument.symbol).position
 
     @property
+    def mark(self) -> int:
+        """The mark price in ticks (the flow's fair value)."""
+        return self._market.mark
+
+    @property
     def leverage(self) -> int:
         return self._account.exposure(self.instrument.symbol).leverage
 
@@ -516,6 +562,10 @@ class SimExchange:
     def equity(self) -> Decimal:
         """Collateral plus PnL at the mark, in USD."""
         return self._engine.equity(self._account) * MICRO_USD
+
+    def account_money(self) -> tuple[int, int]:
+        """The fees charged and the funding paid to our account, in millionths (D36)."""
+        return self._account.fees, self._account.funding
 
     def open_orders(self) -> tuple[VenueOrder, ...]:
         return self._account.open_orders_at(self.instrument.symbol, self._now)
@@ -588,7 +638,9 @@ class SimExchange:
         """Force the account's position (entry at ``entry_price`` ticks, default the mark)."""
         ex = self._account.exposure(self.instrument.symbol)
         ex.position = lots
-        ex.entry_value = abs(lots) * (self._market.mark if entry_price is None else entry_price)
+        ex.entry_value = Fraction(
+            abs(lots) * (self._market.mark if entry_price is None else entry_price)
+        )
 
     def set_collateral(self, usd: Decimal) -> None:
         self._account.collateral = _micro(usd)

@@ -44,6 +44,8 @@ FAULT_KINDS = (
     "altered_duplicates",
     "unknown_statuses",
     "duplicate_acks",
+    "funding_payments",  # D36: not a fault, the account's cost the swarm draws
+    "liquidations",  # D41: the exchange closed our position at maintenance margin
 )
 
 DISCONNECT = "disconnect"

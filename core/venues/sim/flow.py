@@ -11,7 +11,9 @@ from the seed (so turning a fault on never changes the market path):
   ones that became due, trim the far end; refill what takers swept; resize a few levels at
   random).  When fair moves through one of our stale quotes, the new level trades with it
   first: that is how a maker gets picked off;
-- Poisson takers with Pareto (heavy-tailed) sizes sweeping the book up to a slippage limit.
+- Poisson takers with Pareto (heavy-tailed) sizes sweeping the book up to a slippage limit --
+  or, with cascades on (issue 20, ``core.venues.sim.cascades``), self-exciting takers with
+  liquidation-like shocks, and volatility that rises with their heat.
 
 All changes go through the matching engine; this module never touches an account, never
 builds an event itself and never reads a clock (times come from the exchange).
@@ -26,6 +28,7 @@ from collections import deque
 from core.events import Side
 from core.simconfig import FlowConfig
 from core.units import Instrument
+from core.venues.sim.cascades import HawkesTakers
 from core.venues.sim.engine import Market, MatchingEngine
 
 BID = Side.BID
@@ -117,9 +120,26 @@ class SyntheticFlow:
         self._start = start
         self._cycles = 1
         self._next_cycle = start + self._step_s
-        self._next_taker = self._after(start, self._taker_rate, self._taker_rng)
+        self._cascades: HawkesTakers | None = None
+        self._taker_side = BID
+        self._next_shock = _INF
+        if config.cascade_branching or config.cascade_rate_per_min:
+            self._cascades = HawkesTakers(
+                config.taker_rate_per_s,
+                config.cascade_branching,
+                config.cascade_decay_s,
+                random.Random(f"{seed}:cascades"),
+            )
+            self._shock_rng = random.Random(f"{seed}:shocks")
+            self._shock_rate = config.cascade_rate_per_min / 60.0
+            self._shock_takers = config.cascade_shock_takers
+            self._shock_jump = config.cascade_jump_bps / 1e4
+            self._next_shock = self._after(start, self._shock_rate, self._shock_rng)
+            self._next_taker, self._taker_side = self._cascades.next_event(start)
+        else:
+            self._next_taker = self._after(start, self._taker_rate, self._taker_rng)
         self._refill_at = _INF  # the first cycle at or after this refills swept levels
-        self.next_time = min(self._next_cycle, self._next_taker)
+        self.next_time = min(self._next_cycle, self._next_taker, self._next_shock)
         market.mark = start_ticks
         self._requote(start)
 
@@ -131,14 +151,36 @@ class SyntheticFlow:
     def step(self) -> None:
         """Run the earliest due flow event, at its own time ``next_time``."""
         t = self.next_time
+        cascades = self._cascades
         if t == self._next_cycle:
             self._cycle(t)
             self._cycles += 1
             self._next_cycle = self._start + self._cycles * self._step_s
+        elif t == self._next_shock and cascades is not None:
+            self._shock(cascades, t)
+            self._next_shock = self._after(t, self._shock_rate, self._shock_rng)
+        elif cascades is not None:
+            side = self._taker_side
+            self._taker(t, side)
+            cascades.taken(side, t)
+            self._next_taker, self._taker_side = cascades.next_event(t)
         else:
-            self._taker(t)
+            self._taker(t, BID if self._taker_rng.random() < 0.5 else ASK)
             self._next_taker = self._after(t, self._taker_rate, self._taker_rng)
-        self.next_time = min(self._next_cycle, self._next_taker)
+        self.next_time = min(self._next_cycle, self._next_taker, self._next_shock)
+
+    def _shock(self, cascades: HawkesTakers, now: float) -> None:
+        """A liquidation-like burst: one side's takers surge, and fair jumps their way."""
+        rng = self._shock_rng
+        side = BID if rng.random() < 0.5 else ASK
+        cascades.excite(side, now, self._shock_takers)
+        if self._taker_rate:  # the takers' next arrival is drawn again at the new intensity
+            self._next_taker, self._taker_side = cascades.next_event(now)
+        if self._shock_jump:
+            move = self._shock_jump if side is BID else -self._shock_jump
+            self.fair = max(self.fair * math.exp(move), self._floor)
+            self._market.mark = round(self.fair)
+            self._requote(now)
 
     def calm(self) -> None:
         """From now on no taker trades and fair stands still (the other makers only change
@@ -146,6 +188,7 @@ class SyntheticFlow:
         drains and belief can be compared with the venue exactly (the swarm's quiescence)."""
         self._taker_rate = 0.0
         self._next_taker = _INF
+        self._next_shock = _INF
         self._sigma = 0.0
         self._jump_p = 0.0
         self.next_time = min(self._next_cycle, self._next_taker)
@@ -174,7 +217,11 @@ class SyntheticFlow:
 
     def _move_fair(self, now: float) -> None:
         rng = self._fair_rng
-        fair = self.fair * math.exp(self._sigma * rng.gauss(0.0, 1.0))
+        sigma = self._sigma
+        cascades = self._cascades
+        if cascades is not None:  # volatility clusters with the flow's heat
+            sigma *= math.sqrt(cascades.heat(now))
+        fair = self.fair * math.exp(sigma * rng.gauss(0.0, 1.0))
         if self._jump_p and rng.random() < self._jump_p:
             jump = rng.expovariate(1.0 / self._jump_mean) if self._jump_mean else 0.0
             fair *= math.exp(jump if rng.random() < 0.5 else -jump)
@@ -259,9 +306,8 @@ class SyntheticFlow:
 
     # ---- takers, refreshes, replenishment ---------------------------------------------
 
-    def _taker(self, now: float) -> None:
+    def _taker(self, now: float, side: Side) -> None:
         rng = self._taker_rng
-        side = BID if rng.random() < 0.5 else ASK
         lots = min(self._taker_max, int(self._taker_min * rng.paretovariate(self._alpha)))
         if side is BID:
             limit = math.ceil(self.fair * (1.0 + self._slippage))

@@ -26,6 +26,8 @@ from core.events import (
     BookSnapshot,
     Event,
     Fill,
+    Funding,
+    Liquidated,
     Liquidity,
     ModifyAck,
     OrderUpdate,
@@ -41,16 +43,20 @@ from core.venues.hyperliquid.errors import Texts
 from core.venues.hyperliquid.mapping import Translator, side_to_wire
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.wire import (
+    AccountLiquidation,
     AssetCtx,
     BookLevel,
+    FillLiquidation,
     L2Book,
     OpenOrder,
     OrderStatusEntry,
     UserFill,
+    UserFunding,
     WsMessage,
     WsTrade,
     WsUserEvent,
     WsUserFills,
+    WsUserFundings,
 )
 from core.venues.loopback.faults import FaultState, TwinFaults
 from core.venues.loopback.twin.common import ZERO, Order, Peer, ws_text
@@ -59,8 +65,7 @@ from core.venues.sim.driver import ClockDriver
 from core.venues.sim.exchange import SimExchange
 
 _FILLS_KEPT = 10_000
-_MAKER_FEE = Decimal("0.00015")
-_TAKER_FEE = Decimal("0.00045")
+_FUNDINGS_KEPT = 500
 
 
 class TwinBase:
@@ -101,6 +106,12 @@ class TwinBase:
         self._entry = Decimal(0)
         self._closed_pnl = Decimal(0)
         self._fees = Decimal(0)
+        self._funding = Decimal(0)  # received (paid: negative)
+        self._funding_since_open = Decimal(0)  # of the open position
+        self._funding_since_change = Decimal(0)  # since its size last changed
+        self._fundings: deque[UserFunding] = deque(maxlen=_FUNDINGS_KEPT)
+        self._liquidations = 0
+        self._liquidated_lots = 0  # of the liquidation under way, until its user event
         self._cross = True  # the margin mode updateLeverage set: cross until it says isolated
         self._volume = Decimal(0)
         self._nonces: dict[str, list[int]] = {}
@@ -158,6 +169,8 @@ class TwinBase:
         trades: list[WsTrade] = []
         updates: list[OrderStatusEntry] = []
         fills: list[UserFill] = []
+        fundings: list[UserFunding] = []
+        liquidations: list[AccountLiquidation] = []
         ms = epoch_ms()
         for event in self.exchange.advance(now):
             if isinstance(event, BookSnapshot | BookDelta):
@@ -170,6 +183,11 @@ class TwinBase:
                     updates.append(row)
             elif isinstance(event, Fill):
                 fills.append(self._fill_row(event, ms))
+            elif isinstance(event, Funding):
+                if not event.snapshot:  # a replay of the exchange's: the twin keeps its own
+                    fundings.append(self._funding_row(event, ms))
+            elif isinstance(event, Liquidated):
+                liquidations.append(self._liquidation_event(event))
             else:
                 answers.append(event)
                 self._learn_oid(event)
@@ -182,6 +200,15 @@ class TwinBase:
                 "userFills", WsUserFills(user=self.account, isSnapshot=False, fills=fills)
             )
             self._publish("user", WsUserEvent(fills=fills))
+        for liquidation in liquidations:
+            self._publish("user", WsUserEvent(liquidation=liquidation))
+        if fundings:
+            self._publish(
+                "userFundings",
+                WsUserFundings(user=self.account, isSnapshot=False, fundings=fundings),
+            )
+            for paid in fundings:
+                self._publish("user", WsUserEvent(funding=paid))
         return answers
 
     def _execute(self, commands: list[Command]) -> list[Event]:
@@ -314,11 +341,25 @@ class TwinBase:
         notional = px * sz
         self._volume += notional
         taker = fill.liquidity is Liquidity.TAKER
-        fee = (notional * (_TAKER_FEE if taker else _MAKER_FEE)).quantize(Decimal("0.000001"))
+        # The exchange's own account decides the fee and the PnL closed (D36): exact, in
+        # millionths, as the venue writes them.
+        fee = _usd(fill.fee)
         self._fees += fee
-        closed = self._close(start, signed, px)
+        closed = _usd(fill.closed_pnl or 0)
+        self._closed_pnl += closed
+        self._book_entry(start, signed, px)
         tid = self._tid_base + fill.tid
         cloid = {"cloid": order.cloid} if order is not None and order.cloid is not None else {}
+        liquidated: dict[str, Any] = {}
+        if fill.liquidation is not None:
+            # D41: the venue's shape of our own liquidation: its dir and the object naming us.
+            self._liquidated_lots += fill.size
+            mark = self.instrument.ticks_to_price(self.exchange.mark)
+            liquidated = {
+                "liquidation": FillLiquidation(
+                    liquidatedUser=self.account, markPx=wire(mark), method="market"
+                )
+            }
         row = UserFill(
             coin=self.coin,
             px=wire(px),
@@ -326,32 +367,27 @@ class TwinBase:
             side=side_to_wire(fill.side),
             time=ms,
             startPosition=tr.signed_size_text(start),
-            dir=_direction(start, signed),
+            dir=_liquidated_direction(start) if liquidated else _direction(start, signed),
             closedPnl=wire(closed),
             hash=f"0x{tid:064x}",
             oid=fill.oid,
             crossed=taker,
             fee=wire(fee),
             tid=tid,
-            feeToken="USDC",
+            feeToken=fill.fee_token or "USDC",
             **cloid,
+            **liquidated,
         )
         self._fills.append(row)
         return row
 
-    def _close(self, start: int, signed: int, px: Decimal) -> Decimal:
-        """Book a fill into the average entry; the PnL it closed (USD, before fees), as the
-        venue's ``closedPnl``: what part of it reduces the position, against the entry."""
+    def _book_entry(self, start: int, signed: int, px: Decimal) -> None:
+        """Book a fill into the average entry the venue reports (``entryPx``)."""
         inst = self.instrument
-        closing = min(abs(signed), abs(start)) if start * signed < 0 else 0
-        closed = Decimal(0)
-        if closing:
-            direction = 1 if start > 0 else -1
-            closed = ((px - self._entry) * inst.lots_to_size(closing) * direction).quantize(
-                Decimal("0.000001")
-            )
-            self._closed_pnl += closed
         after = start + signed
+        self._funding_since_change = Decimal(0)
+        if after == 0 or start == 0 or (start > 0) != (after > 0):
+            self._funding_since_open = Decimal(0)
         if after == 0:
             self._entry = Decimal(0)
         elif start == 0 or (start > 0) != (after > 0):
@@ -359,11 +395,41 @@ class TwinBase:
         elif abs(after) > abs(start):
             held, added = inst.lots_to_size(abs(start)), inst.lots_to_size(abs(signed))
             self._entry = (self._entry * held + px * added) / (held + added)
-        return closed
+
+    def _liquidation_event(self, event: Liquidated) -> AccountLiquidation:
+        """Our liquidation as channel ``user`` says it (beside the fills that carry it)."""
+        self._liquidations += 1
+        mark = self.exchange.mark
+        lots, self._liquidated_lots = self._liquidated_lots, 0
+        return AccountLiquidation(
+            lid=self._liquidations,
+            liquidator="0x" + "0" * 40,
+            liquidated_user=self.account,
+            liquidated_ntl_pos=wire(self.instrument.value_to_decimal(lots * mark)),
+            liquidated_account_value=wire(self.account_value(self.instrument.ticks_to_price(mark))),
+        )
+
+    def _funding_row(self, paid: Funding, ms: int) -> UserFunding:
+        """A funding payment of the exchange's account, as ``userFundings`` writes it."""
+        amount = _usd(paid.amount)
+        self._funding += amount
+        self._funding_since_open += amount
+        self._funding_since_change += amount
+        row = UserFunding(
+            time=ms,
+            coin=self.coin,
+            usdc=wire(amount),
+            szi=self._tr.signed_size_text(self._position),
+            fundingRate=paid.rate,
+            nSamples=None,
+        )
+        self._fundings.append(row)
+        return row
 
     def account_value(self, mark: Decimal | None) -> Decimal:
-        """Collateral, plus the PnL closed, minus fees, plus the open position at ``mark``."""
-        value = self.config.collateral + self._closed_pnl - self._fees
+        """Collateral, plus the PnL closed, minus fees, plus funding, plus the open position at
+        ``mark``."""
+        value = self.config.collateral + self._closed_pnl - self._fees + self._funding
         if mark is not None and self._position:
             value += (mark - self._entry) * self.instrument.lots_to_size(self._position)
         return value
@@ -474,3 +540,12 @@ def _direction(start: int, signed: int) -> str:
     if start <= 0 and after <= 0:
         return "Open Short" if signed < 0 else "Close Short"
     return "Long > Short" if start > 0 else "Short > Long"
+
+
+def _liquidated_direction(start: int) -> str:
+    return f"Liquidated Cross {'Long' if start > 0 else 'Short'}"
+
+
+def _usd(micro: int) -> Decimal:
+    """Millionths of a dollar as the exact decimal the venue writes."""
+    return Decimal(micro).scaleb(-6)

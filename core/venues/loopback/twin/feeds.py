@@ -25,7 +25,7 @@ FAST_LEVELS = 5
 _ON_CHANGE_S = 0.5  # bbo, allMids, activeAssetCtx: on change, once a block at most
 
 MARKET_KINDS = ("l2Book", "bbo", "trades", "allMids", "activeAssetCtx")
-USER_KINDS = ("orderUpdates", "userFills", "userEvents")
+USER_KINDS = ("orderUpdates", "userFills", "userEvents", "userFundings")
 
 
 @dataclass(eq=False)

@@ -36,6 +36,7 @@ from core.venues.hyperliquid.wire import (
     OrderStatusAnswer,
     OrderStatusEntry,
     PositionWire,
+    UserFunding,
     UserRateLimit,
 )
 from core.venues.loopback.twin.base import TwinBase
@@ -92,6 +93,19 @@ class Info(TwinBase):
                 else []
             )
             answer = rows[:_MAX_FILLS_RETURNED]
+        elif kind == "userFunding":
+            start, end = body.get("startTime"), body.get("endTime")
+            if not isinstance(start, int):
+                return 422, f"{DESERIALIZE}startTime must be an integer"
+            answer = (
+                [
+                    _funding_delta(f)
+                    for f in self._fundings
+                    if f.time >= start and (not isinstance(end, int) or f.time <= end)
+                ][:_MAX_FILLS_RETURNED]
+                if ours
+                else []
+            )
         elif kind == "orderStatus":
             answer = (
                 self._order_status(body.get("oid"))
@@ -219,7 +233,12 @@ class Info(TwinBase):
                 positionValue=_usd(ntl),
                 returnOnEquity=_usd(unrealized / (size * entry / leverage)),
                 unrealizedPnl=_usd(unrealized),
-                cumFunding=CumFunding(allTime=ZERO, sinceChange=ZERO, sinceOpen=ZERO),
+                # Funding paid (received: negative), as the venue counts it.
+                cumFunding=CumFunding(
+                    allTime=wire(-self._funding),
+                    sinceChange=wire(-self._funding_since_change),
+                    sinceOpen=wire(-self._funding_since_open),
+                ),
             )
             positions.append(AssetPosition(type="oneWay", position=position))
         signed_ntl = ntl if lots >= 0 else -ntl
@@ -313,3 +332,20 @@ def _spot_meta() -> dict[str, Any]:
 
 def _empty_clearinghouse() -> ClearinghouseState:
     return _clearinghouse_state([], ZERO)
+
+
+def _funding_delta(row: UserFunding) -> dict[str, Any]:
+    """A payment as ``userFunding`` answers it: the ledger's shape (``delta`` of type
+    ``funding``), not the stream's row."""
+    return {
+        "time": row.time,
+        "hash": "0x" + "0" * 64,
+        "delta": {
+            "type": "funding",
+            "coin": row.coin,
+            "usdc": row.usdc,
+            "szi": row.szi,
+            "fundingRate": row.fundingRate,
+            "nSamples": row.nSamples,
+        },
+    }

@@ -24,6 +24,7 @@ from core.venues.hyperliquid.wire import (
     SubscriptionResponse,
     WsMessage,
     WsUserFills,
+    WsUserFundings,
 )
 from core.venues.loopback.server import WsPeer
 from core.venues.loopback.twin.actions import Actions
@@ -116,6 +117,11 @@ class WebSocket(Info, Actions):
             )
             history = WsUserFills(user=self.account, isSnapshot=True, fills=replay)
             await self._send(client, WsMessage(channel="userFills", data=history))
+        elif normal["type"] == "userFundings":
+            recent = WsUserFundings(
+                user=self.account, isSnapshot=True, fundings=list(self._fundings)
+            )
+            await self._send(client, WsMessage(channel="userFundings", data=recent))
 
     def _for_us(self, sub: dict[str, Any]) -> bool:
         return (
