@@ -32,29 +32,32 @@ class Position:
         self.fills = 0
         self.volume = 0  # lots traded, both sides
 
-    def apply(self, signed_lots: int, signed_value: int) -> None:
-        """A counted fill: ``signed_lots`` > 0 bought, ``signed_value`` = price x signed lots."""
+    def apply(self, signed_lots: int, signed_value: int) -> Fraction | int:
+        """A counted fill: ``signed_lots`` > 0 bought, ``signed_value`` = price x signed lots.
+        Returns the PnL it realised (0 when it only opened or added)."""
         if signed_lots == 0:
-            return
+            return 0
         self.fills += 1
         self.volume += abs(signed_lots)
         pos = self.lots
         if pos == 0 or (pos > 0) == (signed_lots > 0):
             self.lots = pos + signed_lots
             self.cost += signed_value
-            return
+            return 0
         price = Fraction(signed_value, signed_lots)
         closing = min(abs(signed_lots), abs(pos))
         avg = self.cost / pos
         # Closing a long at price p realises (p - avg) per lot; closing a short, (avg - p).
         direction = 1 if pos > 0 else -1
-        self.realized += (price - avg) * closing * direction
+        realized = (price - avg) * closing * direction
+        self.realized += realized
         remaining_old = pos - direction * closing
         self.cost = avg * remaining_old
         opening = abs(signed_lots) - closing
         self.lots = remaining_old + (opening * (1 if signed_lots > 0 else -1))
         if opening:
             self.cost += price * opening * (1 if signed_lots > 0 else -1)
+        return realized
 
     def reset(self, lots: int, entry_value: int | None) -> None:
         """Adopt the venue's position (start-up or a reconcile that found drift, D16/D19).

@@ -31,7 +31,7 @@ _FUNDING_MEMORY = 500
 _CLOSED_TOLERANCE = 1
 
 
-def to_micro(value: Fraction) -> int:
+def to_micro(value: Fraction | int) -> int:
     """Millionths, rounded half to even, as the venue writes its figures."""
     return round(value)
 
@@ -42,6 +42,7 @@ class Costs:
     __slots__ = (
         "_funding_times",
         "_micro_per_value",
+        "_value",
         "checked",
         "closed_mismatches",
         "closed_ours",
@@ -56,10 +57,18 @@ class Costs:
 
     def __init__(self, quote: str, value_unit: Decimal) -> None:
         self.quote = quote
-        self._micro_per_value = Fraction(value_unit) * MICRO
+        per_value = Fraction(value_unit) * MICRO
+        # An int when whole (every Hyperliquid perp: 1), so that the arithmetic below stays
+        # in integers where it can.
+        self._micro_per_value: Fraction | int = (
+            per_value.numerator if per_value.denominator == 1 else per_value
+        )
         self.fees = 0  # millionths of the quote; rebates negative
         self.other_fees: dict[str, int] = {}  # fees charged in another token, millionths
         self.funding = 0  # millionths of the quote; positive: received
+        # funding - fees in ticks x lots, kept as it changes: the risk check reads it on every
+        # tick and fill, and a Fraction division each time cost more than the check itself.
+        self._value: Fraction | int = 0
         self.fundings = 0
         self._funding_times: OrderedDict[float, None] = OrderedDict()
         self.checked = 0  # fills whose closedPnl we compared
@@ -71,7 +80,9 @@ class Costs:
     def charge(self, fee: int, token: str) -> None:
         """A counted fill's fee (``token`` empty: the quote)."""
         if not token or token == self.quote:
-            self.fees += fee
+            if fee:
+                self.fees += fee
+                self._revalue()
         else:
             self.other_fees[token] = self.other_fees.get(token, 0) + fee
 
@@ -91,17 +102,28 @@ class Costs:
             return False
         self.funding += amount
         self.fundings += 1
+        self._revalue()
         return True
 
-    def value(self) -> Fraction:
+    def _revalue(self) -> None:
+        per_value = self._micro_per_value
+        net = self.funding - self.fees
+        if per_value == 1:  # a millionth is one tick x one lot: stay in integers
+            self._value = net
+        elif isinstance(per_value, int):
+            self._value = Fraction(net, per_value)
+        else:
+            self._value = Fraction(net) / per_value
+
+    def value(self) -> Fraction | int:
         """Funding minus fees in the core's value unit (ticks x lots): add to gross PnL."""
-        return Fraction(self.funding - self.fees) / self._micro_per_value
+        return self._value
 
-    def quote_of(self, value: Fraction) -> int:
+    def quote_of(self, value: Fraction | int) -> int:
         """A value in ticks x lots as millionths of the quote."""
-        return to_micro(value * self._micro_per_value)
+        return to_micro(value * self._micro_per_value) if value else 0
 
-    def check_closed(self, ours: Fraction, venue: int) -> str:
+    def check_closed(self, ours: Fraction | int, venue: int) -> str:
         """Compare the PnL one fill closed by our books (ticks x lots) with the venue's
         ``closedPnl`` (millionths); the disagreement as text, empty when they agree."""
         mine = self.quote_of(ours)

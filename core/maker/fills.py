@@ -85,10 +85,9 @@ class FillCounting(MakerBase):
         # position moved already (an immediate fill's answer, an adopted position).
         self.costs.charge(ev.fee, ev.fee_token)
         if outcome.position_delta:
-            before = self.position.realized
-            counted = self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
-            if counted:
-                self._closed_in_order(ev, outcome.position_delta, before, now)
+            realized = self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
+            if realized is not None:
+                self._closed_in_order(ev, outcome.position_delta, realized, now)
         if ev.liquidity is Liquidity.TAKER:
             self.counters["taker_fills"] += 1
         if outcome.absorbed and outcome.order is not None:
@@ -125,25 +124,27 @@ class FillCounting(MakerBase):
         )
         return True
 
-    def _count_fill(self, position_delta: int, value_delta: int, venue_time: float | None) -> bool:
+    def _count_fill(
+        self, position_delta: int, value_delta: int, venue_time: float | None
+    ) -> Fraction | int | None:
         """Move the position by a fill the tracker counted once (D4) -- unless the venue made
         it no later than the venue position we adopted, which holds it already (D16: a fill
         still on the wire, or replayed after a reconnect, when that position was taken).
-        True when the position moved."""
+        The PnL it realised when the position moved; None when it did not."""
         if self.position_moves.included(venue_time):
             self.counters["fills_in_adopted_position"] += 1
             # If the venue's position did not hold it after all, the next look shows drift.
             self.reconciler.trigger("a fill already in the adopted position")
-            return False
-        self.position.apply(position_delta, value_delta)
+            return None
+        realized = self.position.apply(position_delta, value_delta)
         self.position_moves.record(venue_time, position_delta, value_delta)
         self.counters["fills"] += 1
         if venue_time is None:
             self.counters["untimed_fills"] += 1
         self.rejections.on_position(self.position.lots)
-        return True
+        return realized
 
-    def _closed_in_order(self, ev: Fill, delta: int, before: Fraction, now: float) -> None:
+    def _closed_in_order(self, ev: Fill, delta: int, realized: Fraction | int, now: float) -> None:
         """D36: check the PnL this fill closed by our average cost against the venue's
         ``closedPnl`` -- when both books hold the same entry.  Average cost depends on what
         was counted and in which order: a fill we have not seen yet (lost, held back), one
@@ -166,9 +167,9 @@ class FillCounting(MakerBase):
         if delta != ev.side.sign * ev.size:
             self._closed_basis_differs = True
         elif ev.closed_pnl is not None and not self._closed_basis_differs:
-            self._check_closed(self.position.realized - before, ev, now)
+            self._check_closed(realized, ev, now)
 
-    def _check_closed(self, ours: Fraction, ev: Fill, now: float) -> None:
+    def _check_closed(self, ours: Fraction | int, ev: Fill, now: float) -> None:
         """The comparison itself; a disagreement is counted, logged and shown (our books may
         hold a wrong entry)."""
         assert ev.closed_pnl is not None
