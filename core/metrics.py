@@ -52,7 +52,9 @@ class MetricsExporter:
             "mm_worst_case_min_position", "Position if every live ask fills (coins)"
         )
         self.position = gauge("mm_position", "Position (coins; negative is short)")
-        self.pnl = gauge("mm_pnl", "Net PnL, realized plus unrealized (quote currency)")
+        self.pnl = gauge(
+            "mm_pnl", "Net PnL: realized + unrealized - fees + funding (quote currency, D36)"
+        )
         self.realized = gauge("mm_realized_pnl", "Realized PnL (quote currency)")
         self.orders = gauge("mm_orders", "Tracked orders by lifecycle state", ("state",))
         self.untracked = gauge("mm_untracked_venue_orders", "Venue orders we do not track")
@@ -92,6 +94,12 @@ class MetricsExporter:
             ("side",),
         )
         self.liquidations = gauge("mm_liquidations_total", "Liquidations of our account (D41)")
+        self.half_spread = gauge(
+            "mm_half_spread_ticks", "Each side's half-spread from the signals, ticks", ("side",)
+        )
+        self.pulled = gauge("mm_side_pulled", "1 while a side is pulled in a cascade", ("side",))
+        self.fees = gauge("mm_fees", "Fees paid this session, quote currency (D36)")
+        self.funding = gauge("mm_funding", "Funding received this session, quote currency (D36)")
         self.updated = gauge("mm_view_time_seconds", "Unix time of the view last exported")
         self._requests_seen: deque[tuple[float, int]] = deque()
 
@@ -162,6 +170,13 @@ class MetricsExporter:
             for side, ratio in signals.cascade.items():
                 self.cascade.labels(side.value).set(ratio)
         self.liquidations.set(counters.liquidations)
+        for side, spread in (view.spreads or {}).items():
+            self.half_spread.labels(side.value).set(spread.half_spread)
+            self.pulled.labels(side.value).set(1 if spread.pulled else 0)
+        costs = view.costs
+        if costs is not None:
+            self.fees.set(costs.fees)
+            self.funding.set(costs.funding)
         self.updated.set(view.epoch(view.time) or unix_now())
 
     def _rate(self, total: int) -> float:

@@ -72,6 +72,12 @@ def test_the_seeds_gauges_and_the_engine_state_are_scraped(exporter: MetricsExpo
     for side, ratio in signals.cascade.items():
         assert m[("mm_cascade_ratio", (("side", side.value),))] == pytest.approx(ratio)
     assert ("mm_volatility_ticks", ()) in m and m[("mm_liquidations_total", ())] == 0.0
+    assert view.spreads is not None and view.costs is not None
+    for side, spread in view.spreads.items():
+        assert m[("mm_half_spread_ticks", (("side", side.value),))] == spread.half_spread
+        assert m[("mm_side_pulled", (("side", side.value),))] == float(spread.pulled)
+    assert m[("mm_fees", ())] == pytest.approx(view.costs.fees)
+    assert m[("mm_funding", ())] == pytest.approx(view.costs.funding)
 
 
 def test_a_kill_shows_in_the_next_scrape(exporter: MetricsExporter) -> None:
