@@ -48,10 +48,14 @@ class HawkesIntensity:
 
     def __post_init__(self) -> None:
         values = (self.mu, self.alpha, self.beta, self.beta_slow)
-        if not all(math.isfinite(v) and v > 0 for v in values) or self.beta_slow >= self.beta:
+        if (
+            not all(math.isfinite(v) and v > 0 for v in values)
+            or self.beta_slow >= self.beta
+            or not self.warmup_s >= 0
+        ):
             raise ValueError(
-                f"HawkesIntensity needs mu, alpha, beta, beta_slow > 0 and beta_slow < beta, "
-                f"got {self}"
+                f"HawkesIntensity needs mu, alpha, beta, beta_slow > 0, beta_slow < beta "
+                f"and warmup_s >= 0, got {self}"
             )
 
     def record(self, t: float, weight: float = 1.0) -> None:

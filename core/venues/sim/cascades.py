@@ -46,10 +46,6 @@ class HawkesTakers:
             ex[ASK] *= factor
             self._t = t
 
-    def intensity(self, side: Side, t: float) -> float:
-        self._decay_to(t)
-        return self._base + self.excitation[side]
-
     def excite(self, side: Side, t: float, takers: float) -> None:
         """Raise ``side``'s intensity now by what ``takers`` expected extra takers need."""
         self._decay_to(t)

@@ -13,9 +13,11 @@ without trade ids, and the stream reports the same trades again as ``Fill``s wit
 It never reads a clock (``now`` is passed in), never draws a random number, never delays or
 drops anything: faults belong to the exchange driver around it.
 
-Why one module of about 650 lines: the checks, matching and settlement of an order are one
+Why one module of about 730 lines: the checks, matching and settlement of an order are one
 sequence whose order is the venue's (a refused order must be refused by the first check the
 venue would fail, with that check's words); split, that order would be spread over files.
+Liquidation (D41) lives here too: it is the venue's own order, settled through the same
+matching and fills.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ one does (cancel or reject a resting order on its own); the venue's own truth (o
 position) never contradicts what it answers later.
 This module never sleeps, never reads a clock and never does I/O.
 
-Why one module of about 630 lines: ``SimExchange`` is the one object the maker, the swarm and
+Why one module of about 690 lines: ``SimExchange`` is the one object the maker, the swarm and
 the twin drive; its methods are the exchange's surface (submit, advance, the adversary's hooks
 and the inspection the invariants read), and the matching, flow, faults and delivery it
 composes are modules of their own.
