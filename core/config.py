@@ -51,6 +51,9 @@ NonNegativeDecimal = Annotated[
     Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_sane_magnitude)
 ]
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_PM_MARKET = re.compile(
+    r"^(0x[0-9a-fA-F]{64}(:[^:\s]{1,64})?|[0-9]{1,100}|[a-z0-9]+(-[a-z0-9]+)*)$"
+)
 _SECRET_WORDS = ("private_key", "secret", "mnemonic", "seed_phrase", "api_secret", "password")
 # The deepest real key is three tables down (sim.flow.fair_drift); a file nested far deeper is
 # hostile or broken, and walking it recursively would end in a RecursionError, not a message.
@@ -75,9 +78,15 @@ class VenueConfig(_Section):
     ``scheduleCancel`` so the exchange cancels every order ``dead_man_timeout_s`` after this
     process goes silent; Hyperliquid grants it only to accounts with $1,000,000 of traded
     volume.  ``mainnet_confirmed`` can only be set by ``--confirm-mainnet``.
+
+    For Polymarket: ``network`` mainnet is the CLOB on Polygon (chain 137), testnet its staging
+    host on Amoy (chain 80002); ``signature_type`` is how orders are signed (0 a plain key
+    (EOA), 1 a Polymarket proxy wallet, 2 a Gnosis Safe, 3 a deposit wallet) and ``funder``
+    the wallet that holds the pUSD and the shares (required for types 1-3).  Heartbeats (the
+    venue's dead-man switch, D40) are always sent.
     """
 
-    kind: Literal["sim", "hyperliquid"] = "sim"
+    kind: Literal["sim", "hyperliquid", "polymarket"] = "sim"
     network: Literal["testnet", "mainnet"] = "testnet"
     account_address: str | None = None
     vault_address: str | None = None
@@ -87,6 +96,8 @@ class VenueConfig(_Section):
     request_timeout_s: float = Field(default=5.0, gt=0, le=60)
     dead_man_switch: bool = False
     dead_man_timeout_s: float = Field(default=30.0, ge=10, le=3600)
+    signature_type: int = Field(default=0, ge=0, le=3)
+    funder: str | None = None
     mainnet_confirmed: bool = Field(default=False, exclude=True)
 
     @field_validator("mainnet_confirmed")
@@ -105,7 +116,7 @@ class VenueConfig(_Section):
             raise ValueError("must be an http(s) URL of a host, like http://127.0.0.1:8765")
         return value
 
-    @field_validator("account_address", "vault_address")
+    @field_validator("account_address", "vault_address", "funder")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None and not _ADDRESS.match(value):
@@ -114,7 +125,12 @@ class VenueConfig(_Section):
 
 
 class MarketConfig(_Section):
-    symbol: str = Field(default="ETH", min_length=1, max_length=32)
+    """``symbol``: the coin on Hyperliquid and the embedded exchange; on Polymarket the market,
+    by condition id (``0x`` + 64 hex, with ``:Outcome`` to pick the token, default the first,
+    e.g. ``0x5f65…:No``), by the outcome token's id (decimal), by the market's slug, or
+    ``only``: the venue's one market accepting orders (the loopback twin's)."""
+
+    symbol: str = Field(default="ETH", min_length=1, max_length=200)
     leverage: int = Field(default=5, ge=1, le=100)
 
 
@@ -161,7 +177,7 @@ class SignalsConfig(_Section):
 class RiskConfig(_Section):
     """Limits and the kill switch (D17, D18).  Sizes in base units, money in quote currency."""
 
-    max_position: PositiveDecimal = Decimal("5")
+    max_position: PositiveDecimal = Decimal("20")
     max_notional: PositiveDecimal = Decimal("20000")
     loss_limit: PositiveDecimal = Decimal("500")
     stale_data_s: float = Field(default=5.0, gt=0)
@@ -195,6 +211,8 @@ class RecoveryConfig(_Section):
 class ReconcileConfig(_Section):
     """Reconciliation (D9, D16, D24, D31-D33).  ``query_retry_cap_s``: status queries that fail
     or get an answer that settles nothing are asked again after 0.25 s, 0.5 s, ... up to this;
+    ``settle_query_s``: a fill the venue has not made final this long after it matched is asked
+    about (its fills fetched, D38), again at doubling intervals.
     ``fill_gap_wait_s``: how long fills the venue says happened may be behind before they are
     fetched by time."""
 
@@ -209,6 +227,7 @@ class ReconcileConfig(_Section):
     query_timeout_s: float = Field(default=5.0, gt=0)
     query_retry_cap_s: float = Field(default=8.0, ge=0.25, le=600)
     fill_gap_wait_s: float = Field(default=1.0, gt=0, le=60)
+    settle_query_s: float = Field(default=30.0, gt=0, le=3600)
     terminal_retention_s: float = Field(default=60.0, gt=0)
 
 
@@ -314,7 +333,25 @@ class Config(_Section):
                 f"market.symbol ({self.market.symbol!r}) must equal sim.symbol "
                 f'({self.sim.symbol!r}) when venue.kind is "sim"'
             )
+        if self.venue.kind == "polymarket":
+            if not names_polymarket_market(self.market.symbol):
+                raise ValueError(
+                    f"market.symbol ({self.market.symbol!r}) must name a Polymarket market when "
+                    'venue.kind is "polymarket": a condition id (0x + 64 hex digits, optionally '
+                    "followed by :Outcome), an outcome token id (decimal digits), a market slug "
+                    '(lower-case words and hyphens) or "only" (the venue\'s one market)'
+                )
+            if self.venue.signature_type and self.venue.funder is None:
+                raise ValueError(
+                    f"venue.funder is required with venue.signature_type = "
+                    f"{self.venue.signature_type} (the wallet that holds the pUSD and shares)"
+                )
         return self
+
+
+def names_polymarket_market(symbol: str) -> bool:
+    """Whether ``symbol`` can name a Polymarket market (see ``MarketConfig``)."""
+    return bool(_PM_MARKET.match(symbol))
 
 
 class ConfigError(Exception):

@@ -256,6 +256,9 @@ class Fill:
     fee_token: str = ""
     closed_pnl: int | None = None
     start_position: int | None = None  # the venue's position before this fill, signed lots
+    # D38: False while the venue may still undo the trade (Polymarket: MATCHED, MINED,
+    # RETRYING); a ``FillSettled`` later makes it final or reverses it.
+    final: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,6 +426,41 @@ class MalformedMessage:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class FillSettled:
+    """D38: the venue's last word on a provisional fill: ``confirmed`` (final) or not (FAILED:
+    nothing moved, the fill is void and reversed once).  ``status`` is the venue's word."""
+
+    tid: int
+    confirmed: bool
+    status: str
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TickSizeChanged:
+    """D39: the venue moved the price grid.  ``grid`` is the new tick in ticks of the
+    instrument's unit (``Instrument.tick_size``, which never changes), ``tick`` the venue's
+    text.  Every quote off the new grid is cancelled or re-priced at once."""
+
+    grid: int
+    tick: str
+    venue_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatState:
+    """D40: the venue's dead-man switch as the connector keeps it.  ``armed``: heartbeats are
+    being accepted; ``lapsed``: the venue may have cancelled every order (a heartbeat was
+    refused or none was answered within the venue's window) -- every order is presumed gone,
+    the maker sweeps and verifies.  ``text`` says why, for the operator."""
+
+    armed: bool
+    lapsed: bool
+    text: str
+    venue_time: float | None = None
+
+
 Event = (
     BookSnapshot
     | BookDelta
@@ -451,4 +489,7 @@ Event = (
     | VenueNotice
     | MalformedMessage
     | Funding
+    | FillSettled
+    | TickSizeChanged
+    | HeartbeatState
 )

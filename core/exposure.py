@@ -96,6 +96,14 @@ class Exposure:
     bid_notional: int
     ask_notional: int
     max_position: int
+    # D38: lots of provisional fills (bought, sold) the venue may still undo.
+    unsettled_bought: int = 0
+    unsettled_sold: int = 0
+
+    @property
+    def confirmed_position(self) -> int:
+        """The position the venue has made final (D38)."""
+        return self.position - self.unsettled_bought + self.unsettled_sold
 
     @property
     def net_pending_change(self) -> int:
@@ -103,13 +111,13 @@ class Exposure:
 
     @property
     def worst_case_max_position(self) -> int:
-        """The position if every bid that may rest fills."""
-        return self.position + self.pending_bid
+        """The position if every bid that may rest fills and every pending sell fails."""
+        return self.position + self.pending_bid + self.unsettled_sold
 
     @property
     def worst_case_min_position(self) -> int:
-        """The position if every ask that may rest fills."""
-        return self.position - self.pending_ask
+        """The position if every ask that may rest fills and every pending buy fails."""
+        return self.position - self.pending_ask - self.unsettled_bought
 
     @property
     def breaches_long(self) -> bool:
@@ -129,6 +137,7 @@ def exposure(
     pending_lots: dict[Side, int],
     pending_value: dict[Side, int],
     max_position: int,
+    unsettled: tuple[int, int] = (0, 0),
 ) -> Exposure:
     return Exposure(
         position=position,
@@ -137,4 +146,6 @@ def exposure(
         bid_notional=pending_value[Side.BID],
         ask_notional=pending_value[Side.ASK],
         max_position=max_position,
+        unsettled_bought=unsettled[0],
+        unsettled_sold=unsettled[1],
     )

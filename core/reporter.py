@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from core.events import Side
+from core.events import HeartbeatState, Side
 from core.orders import OrderState
 from core.runner import RunResult
 from core.units import Instrument
@@ -127,6 +127,17 @@ class HeadlessReporter:
             "signals": _signals(v),
             "pnl_parts": pnl_parts(v),  # D36: net = realised + unrealised - fees + funding
             "spread": _spread(v),  # issue 20: half-spread per side, ticks, and why
+            "settlement": self._settlement(v),  # D38: what the venue may still undo
+            "heartbeat": _heartbeat(v),  # D40: the venue's dead-man switch
+        }
+
+    def _settlement(self, v: ConsoleView) -> dict[str, Any]:
+        ex = v.exposure
+        return {
+            "confirmed_position": self._sz(ex.confirmed_position),
+            "pending_bought": self._sz(ex.unsettled_bought),
+            "pending_sold": self._sz(ex.unsettled_sold),
+            "failed_fills": v.counters.failed_fills,
         }
 
     def line(self, v: ConsoleView) -> str:
@@ -176,6 +187,17 @@ class HeadlessReporter:
                     for side, row in spread.items()
                 )
             )
+        settling = s["settlement"]
+        ex = v.exposure
+        if ex.unsettled_bought or ex.unsettled_sold or settling["failed_fills"]:
+            parts.append(
+                f"settling +{settling['pending_bought']}/-{settling['pending_sold']} "
+                f"(confirmed {settling['confirmed_position']}, failed {settling['failed_fills']})"
+            )
+        beat = v.heartbeat
+        if beat is not None:
+            word = _beat_word(beat)
+            parts.append(f"heartbeat {word} ({beat.text})" if beat.lapsed else f"heartbeat {word}")
         if reasons:
             parts.append(f"not quoting {reasons}")
         if v.stalls:
@@ -189,6 +211,17 @@ class HeadlessReporter:
 
     def summary(self, v: ConsoleView | None, result: RunResult) -> dict[str, Any]:
         return session_summary(self.instrument, v, result)
+
+
+def _heartbeat(v: ConsoleView) -> dict[str, Any] | None:
+    beat = v.heartbeat
+    if beat is None:
+        return None
+    return {"armed": beat.armed, "lapsed": beat.lapsed, "text": beat.text}
+
+
+def _beat_word(beat: HeartbeatState) -> str:
+    return "LAPSED" if beat.lapsed else "armed" if beat.armed else "not armed"
 
 
 def _spread(v: ConsoleView) -> dict[str, Any] | None:
@@ -286,6 +319,8 @@ def session_summary(
             # Every fill that moved the position (late and unmatched ones included), and how
             # many of them came late or for no known order.
             "fills": c.fills,
+            "provisional_fills": c.provisional_fills,  # D38: counted before they were final
+            "failed_fills": c.failed_fills,  # D38: voided by the venue, each reversed once
             "late_fills": c.late_fills,
             "unmatched_fills": c.unmatched_fills,
             "duplicate_fills_ignored": c.duplicate_fills,

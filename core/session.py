@@ -39,6 +39,8 @@ def build_session(
     clock = clock if clock is not None else WallClock()
     if config.venue.kind == "hyperliquid":
         return _hyperliquid_session(config, clock)
+    if config.venue.kind == "polymarket":
+        return _polymarket_session(config, clock)
     sim = config.sim if seed is None else config.sim.model_copy(update={"seed": seed})
     venue = SimVenue(sim, clock)
     instrument = venue.instrument
@@ -93,6 +95,67 @@ def _hyperliquid_session(config: Config, clock: Clock) -> Session:
     # The endpoint, in the header: which network, and any other URL (the loopback twin).
     via = f" via {endpoints.api_url.split('//', 1)[-1]}" if v.api_url else ""
     label = f"hyperliquid {v.network}{via} ({instrument.symbol}, {abbreviate(user)})"
+    recipe = MakerRecipe(config, instrument, True, label, prefix)
+    maker = recipe.build()
+    runner = Runner(
+        maker,
+        venue,
+        clock,
+        tick_interval=config.strategy.tick_interval_s,
+        publish_hz=config.ui.refresh_hz,
+    )
+    return Session(config, venue, maker, runner, clock, recipe)
+
+
+def _polymarket_session(config: Config, clock: Clock) -> Session:
+    """Polymarket's CLOB: mainnet only with ``--confirm-mainnet``, the key as for Hyperliquid
+    (D21), the market -- tick, minimum size, neg-risk, question and outcome -- read from the
+    venue (never from config, D39), then the venue, the maker and the runner.  API credentials
+    are derived from the key when the venue connects (L1).  Every failure is a
+    ``SessionError`` with one clear line (the CLI exits 2)."""
+    from core.venues.hyperliquid.keys import KeySourceError, abbreviate, load_private_key
+    from core.venues.polymarket.market import MarketError, fetch_market
+    from core.venues.polymarket.signing import AMOY, POLYGON, PmSigner
+    from core.venues.polymarket.venue import (
+        CLOB_URL,
+        STAGING_URL,
+        STAGING_WS_URL,
+        PmSettings,
+        PolymarketVenue,
+    )
+
+    v = config.venue
+    if v.network == "mainnet" and not v.mainnet_confirmed:
+        raise SessionError(
+            'venue.network = "mainnet" trades real money; pass --confirm-mainnet to confirm'
+        )
+    try:
+        key = load_private_key(v.key_env, v.key_file)
+    except KeySourceError as exc:
+        raise SessionError(str(exc)) from None
+    if v.api_url is not None:
+        settings = PmSettings.loopback(v.api_url, request_timeout_s=v.request_timeout_s)
+    elif v.network == "mainnet":
+        settings = PmSettings(api_url=CLOB_URL, request_timeout_s=v.request_timeout_s)
+    else:
+        settings = PmSettings(
+            api_url=STAGING_URL, ws_url=STAGING_WS_URL, request_timeout_s=v.request_timeout_s
+        )
+    try:
+        market = fetch_market(settings.api_url, config.market.symbol, v.request_timeout_s)
+    except MarketError as exc:
+        raise SessionError(f"cannot start on Polymarket {v.network}: {exc}") from None
+    signer = PmSigner(
+        key,
+        chain_id=POLYGON if v.network == "mainnet" else AMOY,
+        signature_type=v.signature_type,
+        funder=v.funder,
+    )
+    venue = PolymarketVenue(market, signer, settings, clock)
+    instrument = venue.instrument
+    prefix = int.from_bytes(os.urandom(4), "big")
+    via = f" via {settings.api_url.split('//', 1)[-1]}" if v.api_url else ""
+    label = f"polymarket {v.network}{via} ({market.symbol}, {abbreviate(signer.funder)})"
     recipe = MakerRecipe(config, instrument, True, label, prefix)
     maker = recipe.build()
     runner = Runner(

@@ -8,6 +8,12 @@ market on the wall clock with faults off except a mild latency, and a constraint
 value into a clear error naming the field.  Prices and sizes are ``Decimal`` in the instrument's
 units (never binary floats, D20); rates and times are floats.  This module only describes; it
 never runs anything.
+
+``market`` chooses the kind of market: ``perp`` (a Hyperliquid-style perpetual, the default)
+or ``binary`` (a Polymarket-style outcome token priced in (0, 1) pUSD: a venue tick that can
+change, a minimum size in shares, taker-only fees ``C x rate x p x (1 - p)``, no leverage,
+margin tiers or funding; trades settle after matching, D38; ``[sim.settlement]`` and
+``[sim.heartbeat]`` say how).
 """
 
 from __future__ import annotations
@@ -21,6 +27,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from core.units import Instrument, UnitError, tiers_rise_and_fall
 
 FaultProfile = Literal["instant", "calm", "adversarial", "demo"]
+MarketKind = Literal["perp", "binary"]
+
+# Polymarket's tick sizes (reference section 1); a binary market's ``tick`` is one of them.
+BINARY_TICKS = tuple(Decimal(t) for t in ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001"))
+# The fault knobs that only a binary market has (D39, D40, post-only mode): mean seconds
+# between two of them, 0 off.
+BINARY_FAULT_KNOBS = (
+    "tick_change_every_s",
+    "heartbeat_lapse_every_s",
+    "post_only_mode_every_s",
+)
 
 
 class Delay(BaseModel):
@@ -118,6 +135,44 @@ class FundingConfig(BaseModel):
     persistence: float = Field(default=0.9, ge=0, le=1, allow_inf_nan=False)
 
 
+class SettlementConfig(BaseModel):
+    """D38 on a binary market: each of our trades is MATCHED at once (a provisional fill) and
+    settles ``delay_s`` later on average (each trade's delay drawn in 0.5..1.5 x, so trades
+    settle out of order): CONFIRMED, or FAILED with ``fail_probability`` (the trade is void and
+    reversed).  ``retrying_probability`` of the trades go through RETRYING first and take a
+    delay more before they settle; ``repeat_probability`` of the final words come twice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delay_s: float = Field(default=2.0, gt=0, allow_inf_nan=False)
+    fail_probability: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False)
+    retrying_probability: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False)
+    # The share of final words the stream says twice (one event per status change, the
+    # reference says; a client must not reverse a FAILED twice), the repeat up to a delay later.
+    repeat_probability: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _probabilities_add_up(self) -> SettlementConfig:
+        if self.fail_probability + self.retrying_probability > 1:
+            raise ValueError(
+                f"fail_probability ({self.fail_probability}) + retrying_probability "
+                f"({self.retrying_probability}) must be <= 1"
+            )
+        return self
+
+
+class HeartbeatConfig(BaseModel):
+    """D40 on a binary market: the venue's dead-man switch.  The maker's heartbeats are
+    implicit in the simulation (its connection sends them); they stop when the stream is down
+    longer than ``window_s`` or when the fault plan makes them lapse
+    (``faults.heartbeat_lapse_every_s``), and then the venue cancels every order of ours."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    window_s: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+
+
 class FaultConfig(BaseModel):
     """The fault plan.  Each fault has a rate (probability per batch / per item, or events per
     minute) or a schedule (times in seconds after the exchange starts); 0 and () mean off."""
@@ -159,6 +214,15 @@ class FaultConfig(BaseModel):
     unknown_status_rate: float = Field(default=0.0, ge=0, le=1)  # per status (D6, D35)
     duplicate_ack_rate: float = Field(default=0.0, ge=0, le=1)  # per batch answer (D4, D7)
     duplicate_ack_delay: Delay = Delay(median_s=0.2, p99_s=2.0)
+    # Binary markets only (Polymarket, reference 8): the venue moves the tick (D39), our
+    # heartbeats lapse so the venue cancels every order of ours (D40), or the venue turns to
+    # post-only mode for ``post_only_mode_s`` (non-post-only placements refused).  Each is a
+    # mean interval in seconds between two of them (exponential), 0 off.
+    tick_change_every_s: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    heartbeat_lapse_every_s: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    heartbeat_lapse_s: float = Field(default=2.0, gt=0, allow_inf_nan=False)  # till re-armed
+    post_only_mode_every_s: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    post_only_mode_s: float = Field(default=10.0, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _schedules_not_negative(self) -> FaultConfig:
@@ -224,17 +288,21 @@ _NO_DELAY = Delay(median_s=0.0, p99_s=0.0)
 
 
 class SimConfig(BaseModel):
-    """One simulated market (a Hyperliquid-style perp) and our account on it."""
+    """One simulated market and our account on it: a Hyperliquid-style perp (``market =
+    "perp"``) or a Polymarket-style binary outcome token (``market = "binary"``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    market: MarketKind = "perp"
     seed: int = Field(default=0, ge=0)
-    symbol: str = Field(default="ETH", min_length=1)
+    symbol: str = Field(default="ETH", min_length=1)  # a binary market's default: "YES"
     asset_id: int = Field(default=0, ge=0)
     sz_decimals: int = Field(default=4, ge=0, le=6)
+    # A binary market's default: 0.5 (pUSD per share).
     start_price: Decimal = Field(default=Decimal("3000"), gt=0, allow_inf_nan=False)
     min_notional: Decimal = Field(default=Decimal("10"), ge=0, allow_inf_nan=False)  # USD
-    collateral: Decimal = Field(default=Decimal("100000"), ge=0, allow_inf_nan=False)  # USD
+    # USD, or pUSD on a binary market (what buys spend).
+    collateral: Decimal = Field(default=Decimal("100000"), ge=0, allow_inf_nan=False)
     max_position: Decimal = Field(default=Decimal("20"), gt=0, allow_inf_nan=False)  # base units
     leverage: int = Field(default=10, ge=1)  # the account's leverage when the run starts
     leverage_cap: int = Field(default=25, ge=1)  # the most the exchange allows (D14)
@@ -250,6 +318,14 @@ class SimConfig(BaseModel):
     taker_fee: Decimal = Field(default=Decimal("0.00045"), ge=-0.01, le=0.01, allow_inf_nan=False)
     funding: FundingConfig = FundingConfig()
     flow: FlowConfig = FlowConfig()
+    # Binary markets only (Polymarket, reference section 1): the venue's tick (it may change
+    # during the run, D39), the minimum order size in shares, and the taker fee rate of
+    # ``fee = C x rate x p x (1 - p)`` (makers pay none).
+    tick: Decimal = Field(default=Decimal("0.01"), gt=0, allow_inf_nan=False)
+    min_size: Decimal = Field(default=Decimal("5"), gt=0, allow_inf_nan=False)
+    taker_fee_rate: Decimal = Field(default=Decimal("0.04"), ge=0, le=1, allow_inf_nan=False)
+    settlement: SettlementConfig = SettlementConfig()
+    heartbeat: HeartbeatConfig = HeartbeatConfig()
 
     @field_validator("margin_tiers")
     @classmethod
@@ -266,8 +342,33 @@ class SimConfig(BaseModel):
 
     faults: FaultConfig = FaultConfig()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _binary_defaults(cls, data: Any) -> Any:
+        """A binary market left without a symbol or start price trades "YES" from 0.5."""
+        if isinstance(data, dict) and data.get("market") == "binary":
+            data = {"symbol": "YES", "start_price": Decimal("0.5"), **data}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> SimConfig:
+        if self.market == "binary":
+            return self._binary_consistent()
+        binary_only = [
+            f"{name} ({_shown(getattr(self, name))})"
+            for name in _BINARY_ONLY
+            if getattr(self, name) != SimConfig.model_fields[name].default
+        ]
+        binary_only += [
+            f"faults.{knob} ({getattr(self.faults, knob)})"
+            for knob in BINARY_FAULT_KNOBS
+            if getattr(self.faults, knob)
+        ]
+        if binary_only:
+            raise ValueError(
+                f'{", ".join(binary_only)}: binary-market settings (market = "binary"), not '
+                "used by a perp; leave them at their defaults (faults: 0)"
+            )
         if self.leverage > self.leverage_cap:
             raise ValueError(
                 f"leverage ({self.leverage}) must be <= leverage_cap ({self.leverage_cap}): the "
@@ -283,15 +384,65 @@ class SimConfig(BaseModel):
             self.instrument()
         except UnitError as exc:
             raise ValueError(str(exc)) from None
-        lot = Decimal(1).scaleb(-self.sz_decimals)
         if abs(self.start_position) > self.max_position:
             raise ValueError(
                 f"start_position ({self.start_position}) must be within max_position "
                 f"({self.max_position})"
             )
+        self._sizes_on_lots(
+            Decimal(1).scaleb(-self.sz_decimals),
+            f"sz_decimals = {self.sz_decimals}",
+            {"max_position": self.max_position},
+        )
+        return self
+
+    def _binary_consistent(self) -> SimConfig:
+        """A binary market: a Polymarket tick, a start price strictly inside (0, 1) on it, a
+        position that is not short, and none of the perp's settings (each one set is named)."""
+        perp_only = [
+            name
+            for name in _PERP_ONLY
+            if getattr(self, name) != SimConfig.model_fields[name].default
+        ]
+        shown = ", ".join(f"{name} ({_shown(getattr(self, name))})" for name in perp_only)
+        if self.funding != FundingConfig() and self.funding.enabled:
+            shown = ", ".join(filter(None, (shown, "funding (set and enabled)")))
+        if shown:
+            raise ValueError(
+                f"{shown}: perp settings, not used by a binary market (no leverage, margin, "
+                "funding or notional minimum; fees are taker_fee_rate); leave them at their "
+                "defaults"
+            )
+        if self.tick not in BINARY_TICKS:
+            allowed = ", ".join(str(t) for t in BINARY_TICKS)
+            raise ValueError(f"tick ({self.tick}) must be one of the venue's ticks: {allowed}")
+        lowest, highest = self.tick, 1 - self.tick
+        if not lowest <= self.start_price <= highest:
+            raise ValueError(
+                f"start_price ({self.start_price}) must be within [tick, 1 - tick] = "
+                f"[{lowest}, {highest}] on a binary market"
+            )
+        if self.start_price % self.tick:
+            raise ValueError(
+                f"start_price ({self.start_price}) must be a multiple of tick ({self.tick})"
+            )
+        if self.start_position < 0:
+            raise ValueError(
+                f"start_position ({self.start_position}) must be >= 0 on a binary market: "
+                "outcome shares cannot be sold short"
+            )
+        self._sizes_on_lots(Decimal("0.01"), "shares to 2 decimals", {"min_size": self.min_size})
+        try:
+            self.instrument()
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def _sizes_on_lots(self, lot: Decimal, why: str, sizes: dict[str, Decimal]) -> None:
+        """Every configured size is a whole number of lots."""
         sizes = {
+            **sizes,
             "start_position": abs(self.start_position),
-            "max_position": self.max_position,
             "flow.level_size": self.flow.level_size,
             "flow.taker_min_size": self.flow.taker_min_size,
             "flow.taker_max_size": self.flow.taker_max_size,
@@ -302,14 +453,13 @@ class SimConfig(BaseModel):
             except InvalidOperation:  # e.g. 1e999: too large to be on any grid
                 off_grid = True
             if off_grid:
-                raise ValueError(
-                    f"{name} ({size}) is not a multiple of the lot size {lot} "
-                    f"(sz_decimals = {self.sz_decimals})"
-                )
-        return self
+                raise ValueError(f"{name} ({size}) is not a multiple of the lot size {lot} ({why})")
 
     def instrument(self) -> Instrument:
-        """The instrument the exchange trades and the maker must use: Hyperliquid perp grids."""
+        """The instrument the exchange trades and the maker must use: Hyperliquid perp grids,
+        or a Polymarket outcome token (``Instrument.polymarket``) on a binary market."""
+        if self.market == "binary":
+            return Instrument.polymarket(self.symbol, self.tick, self.min_size, self.asset_id)
         base = Instrument.hyperliquid_perp(
             self.symbol, self.sz_decimals, self.leverage_cap, self.asset_id
         )
@@ -325,3 +475,24 @@ class SimConfig(BaseModel):
             asset_id=self.asset_id,
             margin_tiers=self.margin_tiers,
         )
+
+
+# A binary market's settings a perp refuses unless left at their defaults.
+_BINARY_ONLY = ("tick", "min_size", "taker_fee_rate", "settlement", "heartbeat")
+# The perp's settings a binary market refuses unless left at their defaults.
+_PERP_ONLY = (
+    "sz_decimals",
+    "min_notional",
+    "max_position",
+    "leverage",
+    "leverage_cap",
+    "margin_tiers",
+    "maker_fee",
+    "taker_fee",
+)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple):
+        return str([[str(v) for v in row] if isinstance(row, tuple) else str(row) for row in value])
+    return str(value)

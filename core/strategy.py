@@ -163,6 +163,7 @@ def desired_ladder(
     tier_lots: int | None = None,
     bid_half_spread: int | None = None,
     ask_half_spread: int | None = None,
+    sellable: int | None = None,
 ) -> Ladder:
     """The ladder to keep resting for this touch and signed ``position`` (lots).
 
@@ -170,8 +171,9 @@ def desired_ladder(
     ``fair_price``); ``tier_lots`` the venue's margin-tier limit as lots, when it has one: the
     position limit is the lower of it and ``max_position_lots``; ``bid_half_spread`` /
     ``ask_half_spread`` replace ``half_spread_ticks`` on one side (the signals' spread,
-    ``core.spread``).  See the module docstring for the rules; none of the returned quotes can
-    cross the touch (D23).
+    ``core.spread``).  ``sellable`` is the confirmed position (D38) when the instrument
+    cannot be sold short: asks then offer at most that (default: the position).  See the
+    module docstring for the rules; none of the returned quotes can cross the touch (D23).
     """
     if best_bid is None or best_ask is None or best_bid <= 0 or best_ask <= 0:
         return Ladder((), (), NoQuoteReason.NO_BOOK, NoQuoteReason.NO_BOOK)
@@ -210,7 +212,9 @@ def desired_ladder(
         Side.ASK,
         first_target=fair_up + _half(ask_half_spread, params) - skew,
         touch_bound=best_bid + 1,
-        room=limit + position,
+        room=limit + position
+        if instrument.shortable
+        else min(limit + position, position if sellable is None else sellable),
         reduce_only=at_long_limit and params.reduce_only_near_limit,
         position=position,
     )
@@ -266,14 +270,17 @@ def _side_ladder(
         target = first_target + direction * level * spacing
         if is_bid:
             price = instrument.round_ticks(min(target, bound), rounding)
-            if price <= 0:
+            if price < instrument.min_ticks:
                 stop = NoQuoteReason.NO_VALID_PRICE
                 break
         else:
             price = instrument.round_ticks(max(target, bound), rounding)
+            if instrument.bounded and price > instrument.max_ticks:
+                stop = NoQuoteReason.NO_VALID_PRICE  # an outcome share is worth at most 1
+                break
         bound = price + direction  # the next level must be strictly deeper
 
-        least = -(-notional_floor // price)  # = instrument.min_lots_for_notional(price)
+        least = max(-(-notional_floor // price), instrument.min_lots)  # the venue's minimums
         size = min(max(params.size_lots + level * params.size_step_lots, least), room)
         if size < least:
             if reduce_only and quotes:

@@ -15,6 +15,7 @@ never make a post-only order cross.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from dataclasses import dataclass, field
@@ -67,6 +68,17 @@ def _grid(value: Decimal, step: Decimal, rounding: Rounding, what: str) -> int:
     return math.ceil(quotient)
 
 
+POLYMARKET_UNIT = Decimal("0.0001")  # the finest tick Polymarket uses (reference section 1)
+
+
+def grid_of(tick: Decimal | str, unit: Decimal) -> int:
+    """A venue tick as a whole number of ``unit`` ticks; a tick that is not is an error."""
+    d = _as_decimal(tick, "tick size")
+    if d <= 0:
+        raise UnitError(f"tick size must be greater than 0, got {tick!r}")
+    return _grid(d, unit, Rounding.EXACT, "tick size")
+
+
 def tiers_rise_and_fall(tiers: tuple[tuple[Decimal, int], ...]) -> bool:
     """A margin table as the venue keeps one: bounds (finite, >= 0) rising, leverage (>= 1)
     falling -- the one check the instrument and the simulator's config both apply."""
@@ -105,6 +117,22 @@ class Instrument:
     # The currency prices, PnL and fees are in (D36): a fee charged in another token is shown
     # beside the net PnL, never added into it.
     quote: str = "USDC"
+    # The venue's current price step in ticks (D39).  ``tick_size`` is the finest step the
+    # venue can ever use and never changes, so every price the core holds stays an exact
+    # integer when the venue moves its grid; a coarser venue tick is a ``grid`` of several
+    # ticks (Polymarket: tick_size 0.0001, a 0.01 market has grid 100).
+    grid: int = 1
+    # Binary outcome shares (Polymarket): a price is a probability, valid only within
+    # [grid, one - grid] ticks of the unit.
+    bounded: bool = False
+    # The venue's minimum order size in lots (Polymarket's ``min_order_size``); 0: none.
+    min_lots: int = 0
+    # Whether a sell may take the position below zero.  Outcome tokens cannot be sold short:
+    # an ask needs the shares (Polymarket refuses "not enough balance / allowance").
+    shortable: bool = True
+    # What the operator calls this market when the symbol does not say it (Polymarket: the
+    # question and the outcome token quoted).  Display only.
+    title: str = field(default="", compare=False)
     # Ticks per whole unit of price (0 when a tick is 1 or more): derived once, because the
     # significant-figure rule needs it on every quote.
     _ticks_per_unit: int = field(init=False, repr=False, compare=False, default=0)
@@ -122,6 +150,16 @@ class Instrument:
             raise UnitError(f"instrument {self.symbol}: decimals and sig_figs must be >= 0")
         if self.max_leverage < 1:
             raise UnitError(f"instrument {self.symbol}: max_leverage must be >= 1")
+        if self.grid < 1 or self.min_lots < 0:
+            raise UnitError(f"instrument {self.symbol}: grid must be >= 1 and min_lots >= 0")
+        if self.grid > 1 and self.sig_figs:
+            raise UnitError(f"instrument {self.symbol}: a grid of several ticks needs sig_figs 0")
+        if self.bounded and (self.tick_size >= 1 or (1 / self.tick_size) % self.grid):
+            raise UnitError(
+                f"instrument {self.symbol}: a bounded (0..1) price needs a tick below 1 that "
+                f"divides 1, and a grid dividing the unit, got tick {self.tick_size} grid "
+                f"{self.grid}"
+            )
         if not tiers_rise_and_fall(self.margin_tiers):
             raise UnitError(
                 f"instrument {self.symbol}: margin_tiers must rise in bound (finite, >= 0) "
@@ -155,6 +193,52 @@ class Instrument:
             max_leverage=max_leverage,
             asset_id=asset_id,
         )
+
+    @classmethod
+    def polymarket(
+        cls, symbol: str, tick: Decimal, min_size: Decimal, asset_id: int = 0
+    ) -> Instrument:
+        """A Polymarket outcome token: prices in pUSD per share on a unit of 0.0001 (the finest
+        tick the venue uses) with the market's ``tick`` as the grid, sizes in shares to two
+        decimals (the venue's size rounding for every tick), no leverage, no shorting.  One
+        tick x one lot is a millionth of pUSD, the venue's own base unit."""
+        return cls(
+            symbol=symbol,
+            tick_size=POLYMARKET_UNIT,
+            lot_size=Decimal("0.01"),
+            sz_decimals=2,
+            max_price_decimals=4,
+            sig_figs=0,
+            min_notional=Decimal(0),
+            max_leverage=1,
+            asset_id=asset_id,
+            quote="pUSD",
+            grid=grid_of(tick, POLYMARKET_UNIT),
+            bounded=True,
+            min_lots=_grid(_as_decimal(min_size, "min_size"), Decimal("0.01"), Rounding.UP, "size"),
+            shortable=False,
+        )
+
+    def with_grid(self, grid: int) -> Instrument:
+        """The same market on another venue tick (D39): prices already held stay integers."""
+        return dataclasses.replace(self, grid=grid)
+
+    @property
+    def venue_tick(self) -> Decimal:
+        """The venue's current tick as it writes it."""
+        return _canonical(self.grid * self.tick_size)
+
+    @property
+    def min_ticks(self) -> int:
+        """The lowest valid price in ticks (one grid step)."""
+        return self.grid
+
+    @property
+    def max_ticks(self) -> int:
+        """The highest valid price in ticks; 0 when prices are unbounded."""
+        if not self.bounded:
+            return 0
+        return self._ticks_per_unit - self.grid
 
     # ---- margin tiers -------------------------------------------------------------------
 
@@ -197,7 +281,7 @@ class Instrument:
     def price_step(self, ticks: int) -> int:
         """The effective step, in ticks, of the valid-price grid around ``ticks`` (>= 1)."""
         if self.sig_figs == 0 or ticks <= 0:
-            return 1
+            return self.grid
         one = self._ticks_per_unit
         if one < 1:
             return 1  # a tick of 10 or more: every price on the tick grid is an integer
@@ -218,6 +302,11 @@ class Instrument:
         if step == 1 or ticks % step == 0:
             return ticks
         if rounding is Rounding.EXACT:
+            if not self.sig_figs:
+                raise UnitError(
+                    f"price {self.ticks_to_price(ticks)} is not a multiple of the tick "
+                    f"{self.venue_tick}"
+                )
             raise UnitError(
                 f"price {self.ticks_to_price(ticks)} has more than {self.sig_figs} significant "
                 f"figures and is not an integer"
@@ -231,6 +320,8 @@ class Instrument:
         return up
 
     def is_valid_ticks(self, ticks: int) -> bool:
+        if self.bounded and ticks > self.max_ticks:
+            return False
         return ticks > 0 and ticks % self.price_step(ticks) == 0
 
     # ---- sizes --------------------------------------------------------------------------

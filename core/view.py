@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from core.events import Liquidity, RejectionClass, Side
+from core.events import HeartbeatState, Liquidity, RejectionClass, Side
 from core.exposure import Exposure
 from core.orders import OrderState
 from core.recovery import RecoveryState
@@ -169,6 +169,11 @@ class Counters:
     fundings: int  # D36: funding payments counted
     closed_pnl_mismatches: int  # D36: fills whose closedPnl disagreed with our books
     cascades: int  # issue 20: times a side entered a cascade (and was pulled or widened)
+    provisional_fills: int  # D38: fills counted before the venue made them final
+    failed_fills: int  # D38: provisional fills the venue voided, each reversed once
+    tick_changes: int  # D39: the venue moved the price grid
+    old_grid_rejections: int  # D39: refusals of orders sent on the grid the venue left
+    heartbeat_lapses: int  # D40: the venue's dead-man switch lapsed
     tracked_orders: int
     pruned_orders: int
     syncs: int
@@ -289,6 +294,7 @@ class ConsoleView:
     # Issue 20: each side's half-spread (ticks) and why it is not the configured one, or
     # that the side is pulled in a cascade.
     spreads: dict[Side, SideSpread] | None = None
+    heartbeat: HeartbeatState | None = None  # D40: the venue's dead-man switch, if it has one
 
     def epoch(self, t: float) -> float | None:
         """``t`` (a time of this view) as Unix seconds, when the runner knows the calendar."""

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from core.config import Config, ConfigError, load, problems_of, write_defaults
+from core.config import (
+    Config,
+    ConfigError,
+    load,
+    names_polymarket_market,
+    problems_of,
+    write_defaults,
+)
 from core.exitcodes import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 
 if TYPE_CHECKING:
@@ -53,15 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--read-only", action="store_true", help="console: disable every order-affecting key"
     )
-    p.add_argument("--venue", choices=("sim", "hyperliquid"), help="override venue.kind")
+    p.add_argument(
+        "--venue", choices=("sim", "hyperliquid", "polymarket"), help="override venue.kind"
+    )
     p.add_argument("--network", choices=("testnet", "mainnet"), help="override venue.network")
+    p.add_argument(
+        "--market",
+        help="override market.symbol; on Polymarket a condition id (0x…[:Outcome]), token id, "
+        "slug or 'only' (the venue's one market: the loopback twin's)",
+    )
     p.add_argument(
         "--api-url", help="override venue.api_url (e.g. the loopback twin, http://127.0.0.1:8765)"
     )
     p.add_argument(
         "--confirm-mainnet",
         action="store_true",
-        help="required to trade Hyperliquid mainnet: real money",
+        help="required to trade mainnet (Hyperliquid or Polymarket): real money",
     )
     p.add_argument(
         "--journal",
@@ -94,7 +108,15 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     twin = sub.add_parser(
         "sim-server",
-        help="serve the embedded exchange over Hyperliquid's HTTP and WebSocket protocol",
+        help="serve the embedded exchange over a venue's HTTP and WebSocket protocol "
+        "(Hyperliquid's, or Polymarket's with --venue polymarket)",
+    )
+    twin.add_argument(
+        "--venue",
+        dest="twin_venue",
+        choices=("hyperliquid", "polymarket"),
+        default="hyperliquid",
+        help="whose protocol to speak (default: hyperliquid)",
     )
     twin.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (0: any)")
     twin.add_argument("--seed", type=int, dest="twin_seed", help="seed (default: [sim] seed)")
@@ -301,19 +323,35 @@ def _with_venue_flags(config: Config, args: argparse.Namespace) -> Config:
         update["api_url"] = args.api_url
     if args.confirm_mainnet:
         update["mainnet_confirmed"] = True
-    if not update:
+    market = config.market
+    if args.market is not None:
+        market = market.model_copy(update={"symbol": args.market})
+    elif args.venue == "polymarket" and not names_polymarket_market(market.symbol):
+        # Polymarket chosen on the command line with the file's coin symbol: the venue's one
+        # market (the twin's), refused by the venue's listing when it has more (never a guess).
+        market = market.model_copy(update={"symbol": "only"})
+    if not update and market is config.market:
         return config
     try:
         venue = config.venue.model_validate(
             {**config.venue.model_dump(), **update, "mainnet_confirmed": False}
-        ).model_copy(update={"mainnet_confirmed": bool(args.confirm_mainnet)})
+        )
     except ValidationError as exc:
         raise ConfigError("command line", [f"venue.{p}" for p in problems_of(exc)]) from None
-    return config.model_copy(update={"venue": venue})
+    try:
+        Config.model_validate(
+            {**config.model_dump(), "venue": venue.model_dump(), "market": market.model_dump()}
+        )
+    except ValidationError as exc:
+        raise ConfigError("command line", problems_of(exc)) from None
+    venue = venue.model_copy(update={"mainnet_confirmed": bool(args.confirm_mainnet)})
+    return config.model_copy(update={"venue": venue, "market": market})
 
 
 def _sim_server_command(config: Config, args: argparse.Namespace) -> int:
     """The loopback twin on 127.0.0.1 until Ctrl-C (exit 0)."""
+    if args.twin_venue == "polymarket":
+        return _pm_sim_server(config, args)
     from core.venues.hyperliquid.keys import KeySourceError, load_private_key
     from core.venues.loopback import serve
     from core.venues.loopback.faults import TwinFaults
@@ -343,6 +381,36 @@ def _sim_server_command(config: Config, args: argparse.Namespace) -> int:
                 agents=accounts[1:],
                 faults=TwinFaults.preset(args.faults),
                 port=args.port,
+            )
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as exc:
+        print(f"mm-console sim-server: cannot listen on port {args.port}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _pm_sim_server(config: Config, args: argparse.Namespace) -> int:
+    """Polymarket's twin: the embedded exchange as a binary market (``[sim]`` when it is one,
+    else the binary defaults with its seed), on the chain of ``venue.network`` (mainnet:
+    Polygon 137, testnet: Amoy 80002), any account (the first order's maker)."""
+    from core.simconfig import SimConfig
+    from core.venues.loopback import serve
+    from core.venues.loopback.polymarket.settings import PmTwinSettings
+
+    sim = config.sim
+    seed = args.twin_seed if args.twin_seed is not None else sim.seed
+    if sim.market != "binary":
+        sim = SimConfig(market="binary", seed=seed)
+    elif args.twin_seed is not None:
+        sim = sim.model_copy(update={"seed": seed})
+    chain = 137 if config.venue.network == "mainnet" else 80002
+    account = args.account[0].lower() if args.account else None
+    try:
+        asyncio.run(
+            serve.run_polymarket(
+                sim, settings=PmTwinSettings(chain_id=chain, account=account), port=args.port
             )
         )
     except KeyboardInterrupt:

@@ -60,6 +60,18 @@ class ExposurePane(TextPane):
             if not room or line + len(margin) <= room:
                 t.append(margin, self.style_of("exposure--label"))
         t.append("\n")
+        if ex.unsettled_bought or ex.unsettled_sold or view.counters.provisional_fills:
+            # D38: fills the venue may still undo; the worst case below counts them both ways.
+            t.append("settling  ", self.style_of("exposure--label"))
+            t.append(f"confirmed {fmt.signed_size(inst, ex.confirmed_position)}")
+            t.append(
+                f"  pending +{fmt.size(inst, ex.unsettled_bought)}", self.style_of("exposure--bid")
+            )
+            t.append(f" -{fmt.size(inst, ex.unsettled_sold)}", self.style_of("exposure--ask"))
+            failed = view.counters.failed_fills
+            if failed:
+                t.append(f"  FAILED x{failed}", self.style_of("exposure--breach"))
+            t.append("\n")
         for label, lots, breached in (
             ("worst max ", ex.worst_case_max_position, ex.breaches_long),
             ("worst min ", ex.worst_case_min_position, ex.breaches_short),

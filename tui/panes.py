@@ -154,8 +154,19 @@ class HeaderPane(TextPane):
             answer_ms = view.answer_s * 1000
             t.append("  venue ", self.style_of("header--label"))
             t.append(f"{answer_ms:.0f}ms", self.style_of("header--warn" if answer_ms > 500 else ""))
-        t.append("  lev ", self.style_of("header--label"))
-        t.append(f"{view.leverage}x")
+        if inst.max_leverage > 1:
+            t.append("  lev ", self.style_of("header--label"))
+            t.append(f"{view.leverage}x")
+        beat = view.heartbeat
+        if beat is not None:
+            # D40: the venue's dead-man switch: armed, or lapsed (every order presumed gone).
+            t.append("  ♥ ", self.style_of("header--label"))
+            if beat.lapsed:
+                t.append("LAPSED", self.style_of("header--danger"))
+            else:
+                t.append(
+                    *(("armed", "header--good") if beat.armed else ("not armed", "header--warn"))
+                )
         if view.epoch_offset is not None:
             t.append(f"  {fmt.utc(view.epoch(view.time))[:8]}Z", self.style_of("header--label"))
             if view.started is not None:
@@ -177,7 +188,7 @@ class HeaderPane(TextPane):
             else "-"
         )
         t.append(
-            f" {inst.symbol}  bid {fmt.price(inst, view.best_bid)}  ask "
+            f" {inst.title or inst.symbol}  bid {fmt.price(inst, view.best_bid)}  ask "
             f"{fmt.price(inst, view.best_ask)}  mid≈{mid}",
             self.style_of("header--label"),
         )

@@ -30,6 +30,7 @@ from core.events import (
     CancelAck,
     Event,
     Fill,
+    FillSettled,
     Funding,
     Liquidated,
     ModifyAck,
@@ -336,6 +337,57 @@ def net_pnl_agrees(
     return None
 
 
+class Settled:
+    """D38: the trades the venue has told the maker FAILED (each must be reversed once)."""
+
+    __slots__ = ("failed",)
+
+    def __init__(self) -> None:
+        self.failed: set[int] = set()
+
+
+def failed_reversed_once(
+    event: Event,
+    moved: int,
+    held: int | None,
+    news: bool,
+    settled: Settled,
+    maker: MarketMaker,
+    exchange: SimExchange,
+) -> str | None:
+    """D38: a FAILED trade is reversed exactly once, whatever order the statuses come in and
+    however often they repeat.  ``moved`` is the position change the event caused, ``held``
+    the signed lots the maker held pending for the trade before it (None: not pending),
+    ``news`` whether a fill's trade id was new.  A FAILED for a held trade moves the position
+    back by exactly what the venue's trade moved; any other final word moves nothing (a
+    CONFIRMED, a repeat, a word before its fill) and leaves nothing pending; a fill that
+    arrives after its trade was told FAILED moves nothing either."""
+    if isinstance(event, Fill):
+        if news and event.tid in settled.failed and moved:
+            return f"fill tid {event.tid} told FAILED before it came moved the position by {moved}"
+        return None
+    if not isinstance(event, FillSettled):
+        return None
+    tid = event.tid
+    if tid in maker.settlements.pending:
+        return f"trade {tid} still pending after the venue's last word ({event.status})"
+    first = not event.confirmed and tid not in settled.failed
+    if not event.confirmed:
+        settled.failed.add(tid)
+    if not first or held is None:
+        if moved:
+            word = "CONFIRMED" if event.confirmed else "a repeated or early FAILED"
+            return f"{word} for trade {tid} moved the position by {moved}"
+        return None
+    trade = exchange.trade(tid)
+    venue = None if trade is None else trade.side.sign * trade.size
+    if venue is not None and held != venue:
+        return f"trade {tid} held pending as {held} lots, the venue's moved {venue}"
+    if moved != -held:
+        return f"FAILED trade {tid} ({held} lots) moved the position by {moved}, not {-held}"
+    return None
+
+
 def liquidation_kills(event: Event, news: bool, maker: MarketMaker) -> str | None:
     """D41: the first word of our liquidation (its fill, or the account event) latches the
     maker's kill by the very step that handled it."""
@@ -393,6 +445,17 @@ def converged(maker: MarketMaker, exchange: SimExchange) -> str | None:
         problems.append(f"ghosts in the tracker: oids {sorted(local - venue)}")
     if unresolved:
         problems.append(f"{unresolved} orders still unanswered or cancel-pending")
+    if exchange.binary:
+        # D38: the position is confirmed trades plus pending ones, on both sides.
+        held = set(maker.settlements.pending)
+        venue = {f.tid for f in exchange.pending_trades()}
+        if held != venue:
+            problems.append(f"pending trades: local {sorted(held)}, venue {sorted(venue)}")
+        confirmed = maker.position.lots - maker.settlements.net
+        if confirmed != exchange.confirmed_position:
+            problems.append(
+                f"confirmed position: local {confirmed}, venue {exchange.confirmed_position}"
+            )
     account = exchange.account_money()
     if (maker.costs.fees, maker.costs.funding) != account:
         # D33, D36: every fill and payment reaches the maker in the end (a replay, a fetch).

@@ -22,6 +22,7 @@ from core.commands import (
 from core.events import (
     Event,
     Fill,
+    FillSettled,
     Side,
     VenueStatus,
 )
@@ -31,11 +32,13 @@ from core.harness.invariants import (
     Bounds,
     MoneyTold,
     OrderWatch,
+    Settled,
     TradeNews,
     Violation,
     backoff_blocks_only_placements,
     cancels_never_wait,
     converged,
+    failed_reversed_once,
     fill_counted_once,
     gone_oid,
     liquidation_kills,
@@ -81,6 +84,7 @@ class Probe:
         self._quiet = False  # the last event was market data
         self._observed_at: float | None = None  # the moment the venue's state was last checked
         self._tids: set[int] = set()
+        self._settled = Settled()  # D38
         self._money = MoneyTold()
         self._killed_at: float | None = None
         self._runaway_since: float | None = None
@@ -111,12 +115,24 @@ class Probe:
             return self._handle_market_data(event, now)
         self._note(now, "event", event)
         before = self.maker.position.lots
+        held = None
+        if isinstance(event, FillSettled):
+            entry = self.maker.settlements.pending.get(event.tid)
+            held = None if entry is None else entry.lots
         batches = self._call("handle", event, now, self.maker.handle, event)
         self._quiet = False
         if self.violation is None:
             moved = self.maker.position.lots - before
             news = isinstance(event, Fill) and event.tid not in self._tids
             self._check("liquidation_kills", now, liquidation_kills(event, news, self.maker))
+            if self.exchange.binary:
+                self._check(
+                    "failed_reversed_once",
+                    now,
+                    failed_reversed_once(
+                        event, moved, held, news, self._settled, self.maker, self.exchange
+                    ),
+                )
             self._check("fill_counted_once", now, fill_counted_once(event, self._tids, moved))
             if self._money.told(event):
                 self._check(

@@ -15,7 +15,14 @@ draws, from ``random.Random(seed)`` only:
   are on and how hard (issue 14, D29-D35): 429s for cancels, queries and syncs in storms of
   their own (one often at an operator's kill), the venue cancelling or rejecting resting
   orders, news by oid only, fills held back, lost or repeated with other content, unreadable
-  rows, unknown statuses, answers twice.
+  rows, unknown statuses, answers twice;
+* and, from a stream of its own again (``random.Random(f"swarm:{seed}:polymarket")``), whether
+  the seed trades a Polymarket-style binary market instead of the perp (``BINARY_SHARE`` of the
+  seeds; issue 21): an outcome token on a venue tick, trades that settle after matching and
+  may FAIL (D38), tick changes (D39), heartbeat lapses (D40), post-only mode, no fill replay
+  after a reconnect -- with the maker's ladder and limits drawn for shares priced in (0, 1)
+  (``BINARY_SHARE``, switched off for now; ``build(binary_share=DRAWN_SHARE)`` draws them).
+  The perp's draws are what they were: a binary seed only replaces its market and account.
 
 Faults run for ``duration`` simulated seconds; then the plan ends and the maker gets ``settle``
 seconds on a clean exchange to converge before the quiescence invariants are checked (D22).
@@ -36,7 +43,7 @@ from typing import Any, Literal
 
 from core.actions import Action, CancelAllOrders, Kill, Pause, Rearm, Resume
 from core.config import Config
-from core.simconfig import Delay, FaultConfig, FaultProfile, FlowConfig
+from core.simconfig import Delay, FaultConfig, FaultProfile, FlowConfig, SimConfig
 
 FaultChoice = Literal["swarm", "instant", "calm", "adversarial"]
 FAULT_CHOICES: tuple[FaultChoice, ...] = ("swarm", "instant", "calm", "adversarial")
@@ -71,12 +78,32 @@ _ADVERSARY_KNOBS: dict[str, tuple[str, ...]] = {
     "unknown_statuses": ("unknown_status_rate",),
     "duplicate_acks": ("duplicate_ack_rate",),
 }
-_KNOBS = {**_BASE_KNOBS, **_ADVERSARY_KNOBS}
+# The binary market's parts (issue 21), drawn from their own stream: the settings each sets
+# (fault knobs, or ``settlement.*`` for the trade failures).
+TRADE_FAILURES = "trade_failures"
+_BINARY_KNOBS: dict[str, tuple[str, ...]] = {
+    TRADE_FAILURES: (
+        "settlement.fail_probability",
+        "settlement.retrying_probability",
+        "settlement.repeat_probability",
+    ),
+    "tick_changes": ("tick_change_every_s",),
+    "heartbeat_lapses": ("heartbeat_lapse_every_s", "heartbeat_lapse_s"),
+    "post_only_mode": ("post_only_mode_every_s", "post_only_mode_s"),
+    "no_replay": ("replay_fills",),
+}
+# The share of seeds that trade a binary market (0: every seed a perp, as before issue 21).
+# Off until the maker settles a pending trade from a fill told again final (a replay, a
+# fetch) and fetches its trades after a reconnect (Polymarket replays nothing): the CI sweep
+# then finds those at quiescence.  ``DRAWN_SHARE`` is the share to switch on.
+DRAWN_SHARE = 0.25
+BINARY_SHARE = 0.0
+_KNOBS = {**_BASE_KNOBS, **_ADVERSARY_KNOBS, **_BINARY_KNOBS}
 # In the order they are drawn: the base fault mix, the operator script, the adversary.
 # After the periodic sync that shows a drift: a second look (at least a second later, D16),
 # the fetch of the fills since the position last agreed (D33), and their round trips.
 FOUND_BY_SYNC_S = 15.0
-SHRINKABLE: tuple[str, ...] = (*_BASE_KNOBS, OPERATOR, *_ADVERSARY_KNOBS)
+SHRINKABLE: tuple[str, ...] = (*_BASE_KNOBS, OPERATOR, *_ADVERSARY_KNOBS, *_BINARY_KNOBS)
 _RATES = ("_rate", "_per_min")  # the knobs that switch a part on
 _ADVERSARY_ODDS = 0.4  # each part of the adversary is on for this share of the seeds
 _QUICK_REQUESTS = Delay(median_s=0.01, p99_s=0.04)  # request latency when "latency" is off
@@ -93,6 +120,11 @@ class Scenario:
     faults_on: tuple[str, ...]  # the fault knobs this seed switched on (swarm testing)
     actions: tuple[tuple[float, Action], ...]  # operator script, times in seconds
     without: tuple[str, ...] = ()  # what was switched off of the seed's own draw
+
+    @property
+    def binary(self) -> bool:
+        """Whether the seed trades a binary (Polymarket-style) market."""
+        return self.config.sim.market == "binary"
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -122,11 +154,14 @@ class Scenario:
             f"{self.config.backoff.cap_s}s, sync every {self.config.reconcile.interval_s}s",
             f"operator: {script}",
             f"adversary: {_describe_adversary(self.config.sim.faults)}",
-            f"account: fees {sim.maker_fee}/{sim.taker_fee}, funding every "
+            f"account: collateral {sim.collateral} pUSD, {sim.start_position} shares held"
+            if self.binary
+            else f"account: fees {sim.maker_fee}/{sim.taker_fee}, funding every "
             f"{sim.funding.interval_s:g}s at {sim.funding.mean_rate:g}, "
             f"collateral {sim.collateral}",
             f"signals: vol x{sig.volatility_multiplier:g}, cascade {sig.cascade_action} at "
             f"{sig.cascade_enter:g}x",
+            *([_describe_binary(sim)] if self.binary else []),
             *([f"switched off: {', '.join(self.without)}"] if self.without else []),
         ]
 
@@ -137,10 +172,13 @@ def build(
     faults: FaultChoice = "swarm",
     settle: float = 30.0,
     without: Iterable[str] = (),
+    binary_share: float | None = None,
 ) -> Scenario:
     """The scenario of ``seed``.  ``faults="swarm"`` draws a fault mix; a profile name uses that
     preset for every seed (the market, config and operator script are still drawn).  The parts
-    named in ``without`` (``SHRINKABLE``) are switched off; nothing else changes."""
+    named in ``without`` (``SHRINKABLE``) are switched off; nothing else changes.
+    ``binary_share`` of the seeds trade a binary market (``_binary``; None: ``BINARY_SHARE``
+    as it is when called)."""
     if faults not in FAULT_CHOICES:
         raise ValueError(f"unknown fault choice {faults!r}; choose one of {FAULT_CHOICES}")
     off = tuple(sorted(set(without)))
@@ -165,17 +203,25 @@ def build(
         profile: FaultProfile = faults
         fault_config, on = FaultConfig.profile(profile), (f"profile {faults}",)
     account = _account(random.Random(f"swarm:{seed}:account"))
-    if "collateral" in account:
-        data["market"] = {"leverage": THIN_LEVERAGE}
-    data["sim"] = {
-        "seed": seed,
-        "flow": flow.model_dump(),
-        "faults": fault_config.model_dump(),
-        **account,
-    }
+    polymarket = random.Random(f"swarm:{seed}:polymarket")
+    share = BINARY_SHARE if binary_share is None else binary_share
+    if polymarket.random() < share:
+        fault_data = fault_config.model_dump()
+        sim, parts = _binary(polymarket, flow, fault_data, data, off, faults == "swarm")
+        data["sim"] = {"seed": seed, "faults": fault_data, **sim}
+        on += parts
+    else:
+        if "collateral" in account:
+            data["market"] = {"leverage": THIN_LEVERAGE}
+        data["sim"] = {
+            "seed": seed,
+            "flow": flow.model_dump(),
+            "faults": fault_config.model_dump(),
+            **account,
+        }
     config = Config.model_validate(data)
     actions = () if OPERATOR in off else script
-    if fault_config.fill_loss_rate > 0:
+    if config.sim.faults.fill_loss_rate > 0:
         # A fill lost on the wire with nothing else to reveal it (a part of a resting order)
         # is found by the maker's next periodic sync and a second look: the settle phase
         # leaves room for both, or quiescence would be judged before the maker could know.
@@ -322,6 +368,112 @@ def _describe_adversary(faults: FaultConfig) -> str:
             unit = "/min" if knob.endswith("per_min") else ""
             said.append(f"{name} {getattr(faults, knob):g}{unit}")
     return ", ".join(said) or "none"
+
+
+def _binary(
+    rng: random.Random,
+    flow: FlowConfig,
+    faults: dict[str, Any],
+    data: dict[str, Any],
+    off: tuple[str, ...],
+    draw_faults: bool,
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A Polymarket-style binary market for this seed (issue 21), from its own stream: the
+    outcome token (tick, start price, fee rate, collateral, shares held), its flow (moves of
+    the log-odds, other makers' sizes in shares; the seed's cascades kept), settlement (D38),
+    and -- with the fault mix drawn (``draw_faults``) -- its parts, each on with probability
+    one half: trade failures (D38), tick changes (D39), heartbeat lapses (D40), post-only mode
+    and no fill replay after a reconnect (Polymarket replays nothing).  The maker's ladder and
+    limits are redrawn in shares and ticks of 0.0001 pUSD; ``faults`` (the seed's knobs) and
+    ``data`` (the maker's config) are changed in place.  Returns the ``[sim]`` settings and the
+    parts on; those in ``off`` are drawn and then left out, like every other part."""
+    tick = rng.choice(("0.01", "0.01", "0.001", "0.005", "0.1"))
+    starts = [p for p in ("0.5", "0.3", "0.8", "0.05", "0.97") if _on_tick(p, tick)]
+    sim: dict[str, Any] = {
+        "market": "binary",
+        "symbol": "YES",
+        "tick": tick,
+        "start_price": rng.choice(starts),
+        "taker_fee_rate": rng.choice(("0.04", "0.07", "0")),
+        "collateral": rng.choice(("100", "1000", "100000")),
+        "start_position": rng.choice(("0", "0", "10")),
+    }
+    sim["flow"] = flow.model_copy(
+        update={
+            "volatility_bps": rng.choice((0.0, 30.0, 150.0, 500.0)),
+            "jump_rate_per_min": rng.choice((0.0, 1.0, 5.0)),
+            "jump_bps": rng.choice((200.0, 1000.0)),
+            "spread_bps": rng.choice((20.0, 100.0, 400.0)),
+            "taker_rate_per_s": rng.choice((1.0, 3.0, 8.0)),
+            "level_size": Decimal(rng.choice(("5", "20"))),
+            "taker_min_size": Decimal(rng.choice(("1", "5"))),
+            "taker_max_size": Decimal(rng.choice(("50", "300"))),
+        }
+    ).model_dump()
+    drawn = {
+        "settlement.fail_probability": rng.choice((0.05, 0.3)),
+        "settlement.retrying_probability": rng.choice((0.0, 0.2)),
+        "settlement.repeat_probability": rng.choice((0.0, 0.3)),
+        "tick_change_every_s": rng.choice((15.0, 45.0)),
+        "heartbeat_lapse_every_s": rng.choice((20.0, 60.0)),
+        "heartbeat_lapse_s": rng.choice((1.0, 5.0)),
+        "post_only_mode_every_s": rng.choice((20.0, 60.0)),
+        "post_only_mode_s": rng.choice((5.0, 20.0)),
+        "replay_fills": 0,
+    }
+    hits = {name: rng.random() < 0.5 for name in _BINARY_KNOBS}
+    settlement: dict[str, Any] = {"delay_s": rng.choice((0.5, 2.0, 6.0))}
+    on = [name for name, hit in hits.items() if hit and draw_faults and name not in off]
+    for name in on:
+        for key in _BINARY_KNOBS[name]:
+            if key.startswith("settlement."):
+                settlement[key.removeprefix("settlement.")] = drawn[key]
+            else:
+                faults[key] = drawn[key]
+    sim["settlement"] = settlement
+    size = rng.choice(("5", "10", "25"))
+    data["market"] = {"symbol": "YES"}
+    data["strategy"].update(
+        {
+            "levels": rng.randint(1, 4),
+            "level_spacing_ticks": rng.choice((50, 100, 300)),
+            "half_spread_ticks": rng.choice((50, 100, 200, 500)),
+            "size": size,
+            "size_step": rng.choice(("0", size)),
+            "skew_ticks_per_unit": rng.choice(("0", "1", "10")),
+            "requote_threshold_ticks": rng.choice((0, 50, 100)),
+        }
+    )
+    data["risk"].update(
+        {
+            "max_position": rng.choice(("20", "100", "500")),  # >= the shares held at start
+            "max_notional": rng.choice(("50", "500", "100000")),
+            "loss_limit": rng.choice(("5", "50", "100000")),
+        }
+    )
+    return sim, tuple(on)
+
+
+def _on_tick(price: str, tick: str) -> bool:
+    p, t = Decimal(price), Decimal(tick)
+    return t <= p <= 1 - t and p % t == 0
+
+
+def _describe_binary(sim: SimConfig) -> str:
+    f = sim.faults
+    s = sim.settlement
+    parts = [
+        f"binary {sim.symbol} from {sim.start_price} on tick {sim.tick}",
+        f"taker fee rate {sim.taker_fee_rate}",
+        f"settles in ~{s.delay_s:g}s (fail {s.fail_probability:g}, retry "
+        f"{s.retrying_probability:g}, repeat {s.repeat_probability:g})",
+    ]
+    for knob in ("tick_change_every_s", "heartbeat_lapse_every_s", "post_only_mode_every_s"):
+        if getattr(f, knob):
+            parts.append(f"{knob.removesuffix('_every_s')} every ~{getattr(f, knob):g}s")
+    if not f.replay_fills:
+        parts.append("no fill replay")
+    return "polymarket: " + ", ".join(parts)
 
 
 THIN_ODDS = 0.2  # of the seeds, the share with a thin account that funding bleeds (D41)

@@ -69,6 +69,13 @@ def session_meta(recipe: MakerRecipe, *, seed: int | None, started_wall: float) 
             "max_leverage": inst.max_leverage,
             "asset_id": inst.asset_id,
             "margin_tiers": [[str(bound), leverage] for bound, leverage in inst.margin_tiers],
+            "quote": inst.quote,
+            # The grid the session started on (D39: a change comes later, as an event).
+            "grid": inst.grid,
+            "bounded": inst.bounded,
+            "min_lots": inst.min_lots,
+            "shortable": inst.shortable,
+            "title": inst.title,
         },
         "config": config_module.dump(recipe.config),
         "seed": seed,

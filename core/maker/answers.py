@@ -33,13 +33,12 @@ from core.events import (
     RejectionClass,
     VenueStatus,
 )
-from core.maker.emergency import Emergency
-from core.maker.fills import FillCounting
 from core.maker.inquiries import Inquiries
+from core.maker.settling import Settling
 from core.orders import OrderState, TrackedOrder
 
 
-class Answers(FillCounting, Inquiries, Emergency):
+class Answers(Settling, Inquiries):
     """The maker's answer room: the venue's answers and stream news about our orders."""
 
     def _on_place_ack(self, ev: PlaceAck, now: float) -> None:
@@ -74,6 +73,11 @@ class Answers(FillCounting, Inquiries, Emergency):
         batch_id: int | None,
         now: float,
     ) -> None:
+        if self._old_grid(order, rclass):
+            # D39: sent on the grid the venue has just left: the grid's doing, not ours.
+            self.counters["old_grid_rejections"] += 1
+            self._log(now, "venue", f"placed on the old grid, refused: {reason[:120]}", order.cloid)
+            return
         self.counters["rejections"] += 1
         self.rejections.record_rejections(order.side, batch_id, rclass, reason, now)
         if order.tif is TimeInForce.IOC:

@@ -26,6 +26,7 @@ from core.commands import (
 from core.estimators.hawkes import HawkesIntensity
 from core.estimators.volatility import MidVolatility
 from core.events import (
+    HeartbeatState,
     OpenOrders,
     PositionSnapshot,
     Side,
@@ -49,6 +50,7 @@ from core.reconcile import PositionMoves, Reconciler
 from core.recovery import ReduceOnlyRecovery
 from core.rejections import RejectionTracker
 from core.risk import KillSwitch
+from core.settlement import Settlements
 from core.spread import SpreadPolicy
 from core.units import Instrument
 from core.view import (
@@ -95,6 +97,12 @@ class MakerBase:
             request_lifetime=params.request_lifetime,
         )
         self.position = Position()
+        self.settlements = Settlements()  # D38: fills the venue may still undo
+        self.heartbeat: HeartbeatState | None = None  # D40: the venue's dead-man switch
+        self._grid_changed_at: float | None = None  # D39: when the venue last moved the grid
+        self._settle_asked_at = -float("inf")  # D38: the last fetch about pending fills
+        self._settle_asks = 0  # fetches in a row while the same fills stay pending
+        self._settle_now = False  # a reconnect: ask about pending fills at the next tick
         self.costs = Costs(instrument.quote, instrument.value_unit)  # D36
         # The (venue time, trade id) of the latest fill counted, and whether our average entry
         # may differ from the venue's (fills counted out of its order): ``_closed_in_order``.
@@ -197,6 +205,11 @@ class MakerBase:
                 "fundings",
                 "closed_pnl_mismatches",
                 "cascades",
+                "provisional_fills",
+                "failed_fills",
+                "tick_changes",
+                "old_grid_rejections",
+                "heartbeat_lapses",
             ),
             0,
         )
@@ -252,7 +265,14 @@ class MakerBase:
         sweep = self._sweep
         if now is None:
             return Facts(
-                self.life, kill, sweep.purpose if sweep.active else None, True, True, False, None
+                self.life,
+                kill,
+                sweep.purpose if sweep.active else None,
+                True,
+                True,
+                False,
+                None,
+                self._heartbeat_lapse(),
             )
         last = self._last_data
         book = self.book
@@ -265,7 +285,12 @@ class MakerBase:
             last is not None and book.best_bid is not None and book.best_ask is not None,
             last is not None and now - last > self.params.risk.stale_data_s,
             recovery.state.value if recovery.skip_normal_quoting else None,
+            self._heartbeat_lapse(),
         )
+
+    def _heartbeat_lapse(self) -> str | None:
+        beat = self.heartbeat
+        return beat.text or "lapsed" if beat is not None and beat.lapsed else None
 
     def _after(self, outcome: Outcome, now: float, reason: str = "") -> None:
         """Log transitions; turn flags into queries and reconcile triggers."""

@@ -41,8 +41,10 @@ from core.events import (
     Disconnected,
     Event,
     Fill,
+    FillSettled,
     FillsFetched,
     Funding,
+    HeartbeatState,
     LeverageInfo,
     Liquidated,
     MalformedMessage,
@@ -57,6 +59,7 @@ from core.events import (
     PositionSnapshot,
     QueryFailed,
     SyncFailed,
+    TickSizeChanged,
     Trade,
     VenueNotice,
     VenueStatus,
@@ -164,6 +167,7 @@ class MarketMaker(Reconciling, Projection):
                 self.connected = True
                 self._log(now, "connection", f"connected to {event.venue}")
                 self.reconciler.trigger("reconnect")
+                self._reconnected_settling()
             case Disconnected():
                 self.connected = False
                 self.counters["disconnects"] += 1
@@ -171,6 +175,13 @@ class MarketMaker(Reconciling, Projection):
             case VenueNotice():
                 self.counters["venue_notices"] += 1
                 self._log(now, "venue", f"{event.kind}: {event.text[:200]}")
+            case FillSettled():
+                self._on_fill_settled(event, now)
+            case TickSizeChanged():
+                out.extend(self._on_tick_size_changed(event, now))
+                out.extend(self._quote(now, reacting=True))
+            case HeartbeatState():
+                out.extend(self._on_heartbeat(event, now))
             case _:
                 assert_never(event)
         if self.position.lots != position_before:
@@ -191,6 +202,7 @@ class MarketMaker(Reconciling, Projection):
             if reason is not None:
                 out.append(self._sync(now, reason))
             out.extend(self._fetch_fill_gaps(now))
+            out.extend(self._settlement_fetch(now))
         out.extend(self._risk(now))
         out.extend(self._recovery(now))
         out.extend(self._quote(now, reacting=False))

@@ -27,6 +27,7 @@ from core.events import (
     Liquidity,
     MalformedMessage,
     PositionSnapshot,
+    Side,
 )
 from core.maker.base import MakerBase
 from core.orders import Outcome, TrackedOrder
@@ -50,6 +51,10 @@ class FillCounting(MakerBase):
         outcome = self.tracker.on_fill(ev, now)
         if outcome.duplicate:
             self.counters["duplicate_fills"] += 1
+            if ev.final and ev.tid in self.settlements.pending and not outcome.inconsistent:
+                # D38: a pending trade told again as final (a fetch, a replay after a
+                # reconnect): the venue's last word, when its own was lost on the stream.
+                self._settle(ev.tid, True, "CONFIRMED (told again)", ev.venue_time, now)
             if outcome.inconsistent:
                 # D35: the same trade told twice, differently: one of the two is wrong, and
                 # our position may be; the venue's position and fills decide.
@@ -83,11 +88,29 @@ class FillCounting(MakerBase):
             flagged = "overfill"
         # D36: the fee belongs to the trade id, counted once with it -- also when the
         # position moved already (an immediate fill's answer, an adopted position).
+        final = ev.final
+        if not final:
+            # D38: the venue's last word may have come first, whatever order it was told in.
+            early = self.settlements.early(ev.tid)
+            if early is not None:
+                final = True
+                if not early:
+                    self._void_unheld(ev, flagged, now)
+                    return True
         self.costs.charge(ev.fee, ev.fee_token)
+        self.settlements.before_move(self.position, final)
+        moved = 0
         if outcome.position_delta:
             realized = self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
             if realized is not None:
+                moved = outcome.position_delta
                 self._closed_in_order(ev, outcome.position_delta, realized, now)
+        self.settlements.moved(ev.tid, moved, outcome.value_delta if moved else 0)
+        if not final:
+            signed = ev.size if ev.side is Side.BID else -ev.size
+            self.settlements.hold(ev.tid, signed, signed * ev.price, ev.fee, ev.fee_token, now)
+            self.counters["provisional_fills"] += 1
+            flagged = flagged or "pending"
         if ev.liquidity is Liquidity.TAKER:
             self.counters["taker_fills"] += 1
         if outcome.absorbed and outcome.order is not None:
@@ -97,13 +120,70 @@ class FillCounting(MakerBase):
                 now, ev.side, ev.price, ev.size, ev.tid, ev.liquidity, ev.cloid, False, flagged
             )
         )
-        if flagged:
+        if flagged and flagged != "pending":
             self._log(now, "fill", f"{flagged} fill tid {ev.tid}", ev.cloid, ev.oid)
         self._after(outcome, now)
         order = outcome.order
         if order is not None and order.cloid in self.fill_gaps:
             self._close_filled_gaps()
         return True
+
+    def _settle(
+        self, tid: int, confirmed: bool, status: str, venue_time: float | None, now: float
+    ) -> None:
+        entry = self.settlements.settle(tid, confirmed, self.position)
+        if confirmed:
+            self._mark_fill_row(tid, "")
+            return
+        if entry is None:
+            return  # settled before its fill came (``early``), or already settled: once
+        self.position_moves.record(venue_time, -entry.lots, -entry.value)
+        self.costs.charge(-entry.fee, entry.fee_token)
+        self.counters["failed_fills"] += 1
+        self.rejections.on_position(self.position.lots)
+        self._mark_fill_row(tid, "FAILED")
+        self._log(
+            now,
+            "fill",
+            f"trade {tid} {status or 'FAILED'} at the venue: reversed "
+            f"{self.instrument.size_text(-entry.lots, signed=True)}; position "
+            f"{self.instrument.size_text(self.position.lots, signed=True)}",
+        )
+
+    def _mark_fill_row(self, tid: int, flag: str) -> None:
+        rows = self.fills
+        for i in range(len(rows) - 1, -1, -1):
+            row = rows[i]
+            if row.tid == tid:
+                kept = row.flagged.replace("pending", "").strip()
+                rows[i] = replace(row, flagged=f"{kept} {flag}".strip())
+                return
+
+    def _void_unheld(self, ev: Fill, flagged: str, now: float) -> None:
+        """D38: a trade the venue voided (FAILED) before we counted its fill: it never moved
+        the position; it is shown voided and counted as a failure once."""
+        self.settlements.failed += 1
+        self.counters["failed_fills"] += 1
+        self.fills.append(
+            FillView(
+                now,
+                ev.side,
+                ev.price,
+                ev.size,
+                ev.tid,
+                ev.liquidity,
+                ev.cloid,
+                False,
+                "FAILED" if not flagged else f"{flagged} FAILED",
+            )
+        )
+        self._log(
+            now,
+            "fill",
+            f"trade {ev.tid} FAILED at the venue before its fill arrived: not counted",
+            ev.cloid,
+            ev.oid,
+        )
 
     def _on_funding(self, ev: Funding, now: float) -> bool:
         """D36: a funding payment enters net PnL once (the venue replays recent payments after
@@ -232,6 +312,7 @@ class FillCounting(MakerBase):
         # Re-applied moves were counted (and realised) once already.
         position.realized, position.fills, position.volume = realized, fills, volume
         self.position_moves.adopted(ev.venue_time)
+        self.settlements.adopted(position)
 
     def _note_venue_filled(
         self,

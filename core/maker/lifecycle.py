@@ -129,6 +129,7 @@ class Facts:
     has_market: bool  # market data and both sides of the book
     stale_market: bool
     recovery: str | None  # the recovery state while it takes over quoting (D15)
+    heartbeat_lapse: str | None = None  # D40: why the venue's dead-man switch is lapsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +211,13 @@ BLOCKERS: tuple[Blocker, ...] = (
         None,
         SideMode.HOLD,
         lambda f: "venue disconnected",
+    ),
+    Blocker(
+        "heartbeat lapsed",
+        lambda f: f.heartbeat_lapse is not None,
+        None,
+        SideMode.HOLD,  # the sweep that follows a lapse cancels and verifies (D40)
+        lambda f: f"venue heartbeat lapsed ({f.heartbeat_lapse})",
     ),
     Blocker(
         "no market data",

@@ -48,6 +48,7 @@ class MakerParams:
     sweep_retry: RetryPacing = SWEEP_RETRY
     query_retry: RetryPacing = QUERY_RETRY
     fill_gap_wait: float = 1.0  # D33: fills the venue says happened may be this late
+    settle_query_s: float = 30.0  # D38: a fill pending this long is asked about
     unknown_orders: str = "cancel"  # or "adopt"
     on_start: str = "cancel_all"  # or "adopt"
     leverage: int = 5
@@ -133,6 +134,7 @@ class MakerParams:
                 min(0.25, cfg.reconcile.query_retry_cap_s), cfg.reconcile.query_retry_cap_s
             ),
             fill_gap_wait=cfg.reconcile.fill_gap_wait_s,
+            settle_query_s=cfg.reconcile.settle_query_s,
             unknown_orders=cfg.reconcile.unknown_orders,
             on_start=cfg.reconcile.on_start,
             leverage=cfg.market.leverage,

@@ -115,6 +115,7 @@ class Projection(Quoter):
                 tracker.pending_lots,
                 tracker.pending_value,
                 self.position_limit(),
+                (self.settlements.bought, self.settlements.sold),
             ),
             limits=Limits(
                 max_position=risk.max_position,
@@ -129,6 +130,7 @@ class Projection(Quoter):
             liquidation=self.liquidation,
             costs=self._costs_view(),
             spreads=self.spreads(),
+            heartbeat=self.heartbeat,
             signals=SignalsView(
                 volatility_ticks=self.volatility.sigma_ticks(1.0),
                 volatility_ready=self.volatility.ready,

@@ -112,6 +112,7 @@ class Quoter(MakerBase):
                 tier_lots=self.tier_lots(),
                 bid_half_spread=spreads[Side.BID].half_spread,
                 ask_half_spread=spreads[Side.ASK].half_spread,
+                sellable=self.position.lots - self.settlements.bought,
             )
             notional_blocked = notional_blocks_increase(
                 self.params.risk, self.position.lots, self.book.mid

@@ -74,7 +74,7 @@ def test_the_adversary_moves_no_base_draw_D22() -> None:
     fault mix, market, maker config and operator script are what they were before it existed
     (seed 1003 as drawn by the code before issue 14), and taking the adversary out changes
     nothing but its own knobs."""
-    old_1003 = build(1003, without=ADVERSARY_PARTS)
+    old_1003 = build(1003, without=ADVERSARY_PARTS, binary_share=0.0)  # as a perp, then
     assert old_1003.faults_on == ("latency", "stale_snapshot", "disconnect", "timeout")
     assert old_1003.describe()[4] == (
         "operator: 83.1s Pause, 85.1s Resume, 92.0s Pause, 117.3s Pause, 120.0s Resume"

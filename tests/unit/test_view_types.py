@@ -42,7 +42,10 @@ STATUS_AT_16S = (
     '"fees": -0.22751, "funding": 0.046155, "closed_pnl_check": {"fills": 7, '
     '"ours": 0.14252, "venue": 0.14252, "disagreements": 0}}, '
     '"spread": {"bid": {"half_spread_ticks": 30, "pulled": false, "reason": ""}, '
-    '"ask": {"half_spread_ticks": 30, "pulled": false, "reason": ""}}}'
+    '"ask": {"half_spread_ticks": 30, "pulled": false, "reason": ""}}, '
+    # Issue 21 (D38, D40): what the venue may still undo, and its dead-man switch.
+    '"settlement": {"confirmed_position": "-0.5602", "pending_bought": "0", '
+    '"pending_sold": "0", "failed_fills": 0}, "heartbeat": null}'
 )
 LINE_AT_16S = (
     "      16.0 | RUNNING | mid 3000.15 | pos -0.5602 | "
@@ -59,7 +62,8 @@ SUMMARY_AFTER_QUIT = (
     '"live_orders_left": 0, "untracked_venue_orders": 0, "sweep": "verified", '
     '"engine_errors": 0, "position": "-0.5602", "realized_pnl": 1.0209, '
     '"unrealized_pnl": 0.2646, "fees": -0.22751, "funding": 0.088171, "pnl": 1.6011, '
-    '"fills": 40, "late_fills": 1, "unmatched_fills": 1, "duplicate_fills_ignored": 50, '
+    '"fills": 40, "provisional_fills": 0, "failed_fills": 0, "late_fills": 1, '
+    '"unmatched_fills": 1, "duplicate_fills_ignored": 50, '
     '"places_sent": 4, "modifies_sent": 61, "cancels_sent": 8, "cancel_alls_sent": 4, '
     '"rejections": {}, "kill_triggers": [], "anomalies": {"unknown_statuses": 3, '
     '"malformed_rows": 3}, "closed_pnl_check": {"fills": 7, "ours": 0.14252, '

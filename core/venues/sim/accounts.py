@@ -14,7 +14,7 @@ import dataclasses
 from collections import deque
 from fractions import Fraction
 
-from core.events import Fill, Funding, Side, VenueOrder
+from core.events import Event, Fill, FillSettled, Funding, Side, VenueOrder
 from core.venues.hyperliquid import statuses
 from core.venues.sim.book import BookOrder
 
@@ -24,6 +24,12 @@ ORDER_RETENTION_S = 600.0
 # How many of an account's fills stay fetchable by time (``FetchFills``): Hyperliquid answers
 # at most 2000 fills per ``userFillsByTime`` call.
 FILL_HISTORY = 2000
+# D38: a binary market's trade statuses (reference section 5), as the venue writes them.
+MATCHED = "MATCHED"
+MINED = "MINED"
+RETRYING = "RETRYING"
+CONFIRMED = "CONFIRMED"
+FAILED = "FAILED"
 
 
 class AccountOrder(BookOrder):
@@ -172,16 +178,60 @@ class Account:
         self.closed: deque[AccountOrder] = deque()
         self.recent_fills: deque[Fill] = deque(maxlen=replay_fills)
         self.fill_history: deque[Fill] = deque(maxlen=FILL_HISTORY)
+        # D38 (binary markets): our trades not settled yet, by tid, and the last status of
+        # each trade (MATCHED ... CONFIRMED or FAILED), forgotten with the fill history.
+        self.pending: dict[int, Fill] = {}
+        self.statuses: dict[int, str] = {}
+        # While any trade is pending: the position, entry value and realised PnL before the
+        # first of them, and every fill since as (tid, signed lots, price), so that a FAILED
+        # one can be taken out exactly (average cost is path-dependent: a replay without it).
+        self.base: tuple[int, Fraction, Fraction] | None = None
+        self.since: list[tuple[int, int, int]] = []
 
-    def fills_since(self, t: float) -> list[Fill]:
-        """Our fills at or after venue time ``t``, oldest first, as a replay (``snapshot``)."""
+    def cash(self, micro: int) -> Fraction:
+        """What the account holds in the quote, in millionths (``micro`` per tick x lot, one
+        market): collateral and realised PnL, less fees, the cost of a long position (or plus
+        the proceeds of a short one), with funding -- equity without the position's value."""
+        total = self.collateral + self.realized - self.fees + self.funding
+        for ex in self.exposures.values():
+            total -= (ex.entry_value if ex.position >= 0 else -ex.entry_value) * micro
+        return total
+
+    def provisional(self, fill: Fill) -> None:
+        """D38: ``fill`` is MATCHED, not settled yet.  Statuses are forgotten oldest first
+        once there are more than the fill history holds (never a pending one's)."""
+        self.pending[fill.tid] = fill
+        statuses = self.statuses
+        statuses[fill.tid] = MATCHED
+        if len(statuses) > 2 * FILL_HISTORY:
+            for tid in list(statuses)[:FILL_HISTORY]:
+                if tid not in self.pending:
+                    del statuses[tid]
+
+    def known(self, fill: Fill, now: float) -> list[Event]:
+        """``fill`` as the venue tells it again (a replay, a fetch): as history, with its
+        finality as it is now (D38) -- final once confirmed, and a FAILED one followed by its
+        ``FillSettled`` so that a client that missed the news still reverses it."""
+        status = self.statuses.get(fill.tid) if self.statuses else None
+        if status is None or fill.tid in self.pending:
+            return [dataclasses.replace(fill, snapshot=True)]
+        again = dataclasses.replace(fill, snapshot=True, final=status == CONFIRMED)
+        if status == FAILED:
+            return [again, FillSettled(fill.tid, False, status, now)]
+        return [again]
+
+    def fills_since(self, t: float, now: float) -> list[Event]:
+        """Our fills at or after venue time ``t``, oldest first, as a replay (``snapshot``),
+        each with its finality as of ``now`` (``known``, D38)."""
         found: list[Fill] = []
         for f in reversed(self.fill_history):
             if f.venue_time is not None and f.venue_time < t:
                 break
-            found.append(dataclasses.replace(f, snapshot=True))
+            found.append(f)
         found.reverse()
-        return found
+        if not self.statuses:
+            return [dataclasses.replace(f, snapshot=True) for f in found]
+        return [event for f in found for event in self.known(f, now)]
 
     def exposure(self, symbol: str) -> Exposure:
         ex = self.exposures.get(symbol)

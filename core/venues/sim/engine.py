@@ -13,11 +13,20 @@ without trade ids, and the stream reports the same trades again as ``Fill``s wit
 It never reads a clock (``now`` is passed in), never draws a random number, never delays or
 drops anything: faults belong to the exchange driver around it.
 
-Why one module of about 730 lines: the checks, matching and settlement of an order are one
+Binary markets (Polymarket-style outcome tokens, ``Instrument.bounded``) keep the same order
+of checks with their own rules in the middle: a minimum size in shares, and balances instead
+of position limits and margin -- a buy needs the pUSD, a sell the shares already settled (what
+open asks and unsettled sells do not hold already; outcome tokens cannot be sold short).  Their
+fills are provisional (``Fill.final`` False, D38) until ``settle`` confirms them or, FAILED,
+reverses exactly what they moved; takers pay ``C x rate x p x (1 - p)`` in pUSD, makers pay
+nothing.
+
+Why one module of about 840 lines: the checks, matching and settlement of an order are one
 sequence whose order is the venue's (a refused order must be refused by the first check the
 venue would fail, with that check's words); split, that order would be spread over files.
 Liquidation (D41) lives here too: it is the venue's own order, settled through the same
-matching and fills.
+matching and fills; and so does a binary market's settlement (D38), which books and unbooks
+through the same accounts.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from core.events import (
     CancelRejected,
     Event,
     Fill,
+    FillSettled,
     LeverageInfo,
     Liquidated,
     Liquidity,
@@ -54,11 +64,14 @@ from core.units import Instrument, UnitError
 from core.venues.hyperliquid import statuses
 from core.venues.hyperliquid.errors import Texts, classify, is_modify_race, is_order_gone
 from core.venues.hyperliquid.statuses import classify_status, venue_status
-from core.venues.sim.accounts import Account, AccountOrder, Exposure
+from core.venues.sim.accounts import CONFIRMED, Account, AccountOrder, Exposure
 from core.venues.sim.book import Book, BookOrder, Match
 
 MICRO_USD = Decimal("0.000001")
-USD = "USDC"  # the collateral and fee token of every market here
+USD = "USDC"  # the collateral and fee token of every perp here
+# A binary market's order the balance cannot cover (Polymarket: "not enough balance /
+# allowance"), in the words Hyperliquid uses for a spot balance.
+BALANCE_REJECTED = "insufficientSpotBalanceRejected"
 
 
 class Market:
@@ -86,6 +99,26 @@ class Market:
         self.min_value = int(
             (instrument.min_notional / instrument.value_unit).to_integral_value(ROUND_CEILING)
         )
+        # A binary (Polymarket-style) market: balances instead of margin, provisional fills,
+        # fees of ``C x taker_fee_rate x p x (1 - p)`` (``binary_fee``).
+        self.binary = instrument.bounded
+        self.taker_fee_rate = Fraction(0)
+        self.fee_token = instrument.quote if self.binary else USD
+        self.balance_text = (
+            f"Order has insufficient spot balance to trade. asset={instrument.asset_id}"
+        )
+
+    def binary_fee(self, price: int, lots: int) -> int:
+        """Polymarket's taker fee in millionths of pUSD: ``C x rate x p x (1 - p)`` (C shares,
+        p the price) rounded half to even to 5 decimals, at least 0.00001 when not zero."""
+        inst = self.instrument
+        one = inst.max_ticks + inst.grid  # ticks per whole pUSD
+        shares = Fraction(lots) * Fraction(inst.lot_size)
+        p = Fraction(price, one)
+        exact = shares * self.taker_fee_rate * p * (1 - p) * 1_000_000
+        if exact <= 0:
+            return 0
+        return max(10, round(exact / 10) * 10)
 
 
 class _Placed:
@@ -111,6 +144,7 @@ class MatchingEngine:
         self._next_oid = 100_000
         self._next_tid = 1
         self._liquidating: str | None = None  # how the fills of a liquidation under way say so
+        self.matched: list[int] = []  # D38: our provisional trades since the caller last looked
 
     def add_market(self, market: Market) -> None:
         self.markets[market.symbol] = market
@@ -230,11 +264,16 @@ class MatchingEngine:
             return t.invalid_price, statuses.TICK_REJECTED
         if price * size < market.min_value:
             return t.min_notional, statuses.MIN_NOTIONAL_REJECTED
+        if market.binary and size < market.instrument.min_lots:
+            return t.invalid_size, None
         ex = account.exposure(market.symbol)
         pos = ex.position
         if reduce_only:
             if pos * side.sign >= 0 or size > abs(pos):
                 return t.reduce_only, statuses.REDUCE_ONLY_REJECTED
+        elif market.binary:
+            if not self._balance_ok(account, market, side, price, size):
+                return market.balance_text, BALANCE_REJECTED
         else:
             after = pos + side.sign * size
             if abs(after) > market.max_position and abs(after) > abs(pos):
@@ -248,6 +287,30 @@ class MatchingEngine:
         if tif is TimeInForce.IOC and not crosses:
             return t.ioc_no_match, statuses.IOC_REJECTED
         return None
+
+    def _balance_ok(
+        self, account: Account, market: Market, side: Side, price: int, size: int
+    ) -> bool:
+        """A binary market's balances (reference section 1: the venue reserves what open
+        orders need, and what matched trades will take once they settle): a buy needs its
+        pUSD beside what open bids reserve and what unsettled sells have not paid yet; a sell
+        needs settled shares beside those that open asks and unsettled sells hold."""
+        ex = account.exposure(market.symbol)
+        pending_net = pending_sold = pending_proceeds = 0
+        for fill in account.pending.values():
+            if fill.side is Side.BID:
+                pending_net += fill.size
+            else:
+                pending_net -= fill.size
+                pending_sold += fill.size
+                pending_proceeds += fill.size * fill.price
+        if side is Side.BID:
+            spendable = (
+                account.cash(market.micro) - (pending_proceeds + ex.open_bid_value) * market.micro
+            )
+            return price * size * market.micro <= spendable
+        asking = sum(o.size for o in ex.open.values() if o.side is Side.ASK)
+        return size <= ex.position - pending_net - pending_sold - asking
 
     def _margin_ok(self, account: Account, market: Market, side: Side, value: int) -> bool:
         """Cross margin: the worst case of every market (all bids fill, or all asks fill) at
@@ -611,10 +674,17 @@ class MatchingEngine:
         account = order.account
         ex = account.exposure(market.symbol)
         start = ex.position
+        if market.binary:  # D38: every fill is pending; keep what a failure must replay
+            if account.base is None:
+                account.base = (start, ex.entry_value, account.realized)
+            account.since.append((tid, side.sign * lots, price))
         closed = ex.apply_fill(side.sign * lots, price) * market.micro
         account.realized += closed
-        rate = market.taker_fee if liquidity is Liquidity.TAKER else market.maker_fee
-        fee = round(price * lots * market.micro * rate)
+        if market.binary:
+            fee = market.binary_fee(price, lots) if liquidity is Liquidity.TAKER else 0
+        else:
+            rate = market.taker_fee if liquidity is Liquidity.TAKER else market.maker_fee
+            fee = round(price * lots * market.micro * rate)
         account.fees += fee
         fill = Fill(
             tid,
@@ -626,14 +696,59 @@ class MatchingEngine:
             liquidity,
             now,
             fee=fee,
-            fee_token=USD,
+            fee_token=market.fee_token,
             closed_pnl=round(closed),
             start_position=start,
             liquidation=self._liquidation_text(market, lots, price),
+            final=not market.binary,
         )
+        if market.binary:
+            account.provisional(fill)
+            self.matched.append(tid)
         account.recent_fills.append(fill)
         account.fill_history.append(fill)
         self.stream.append(fill)
+
+    def settle(
+        self, account: Account, market: Market, tid: int, status: str, now: float
+    ) -> FillSettled | None:
+        """D38: the venue's last word on a provisional trade of ``account``: CONFIRMED makes it
+        final; FAILED voids it -- nothing moved on chain, so the account takes back exactly
+        what the match moved (position, cash, fee) -- and the order stays as matched (its
+        ``filled`` keeps the trade: whether the real CLOB restores ``size_matched`` is
+        unconfirmed, reference section 5).  The stream says so with a ``FillSettled``.  A
+        trade already settled (or never ours) is left alone: None."""
+        fill = account.pending.pop(tid, None)
+        if fill is None:
+            return None
+        confirmed = status == CONFIRMED
+        account.statuses[tid] = status
+        if not confirmed:
+            self._reverse(account, market, fill)
+        if not account.pending:
+            account.base = None
+            account.since.clear()
+        settled = FillSettled(tid, confirmed, status, now)
+        self.stream.append(settled)
+        if not confirmed:
+            ex = account.exposure(market.symbol)
+            self._enforce_reduce_only(account, market, ex, now)
+        return settled
+
+    def _reverse(self, account: Account, market: Market, fill: Fill) -> None:
+        """Undo a FAILED trade exactly, as if it had never been: the fee is given back, and
+        the position, entry value and realised PnL are replayed from before the first pending
+        trade through every later fill but this one (average cost is path-dependent).  Cash
+        moves back by exactly what the trade paid or received."""
+        account.fees -= fill.fee
+        base = account.base
+        assert base is not None, "a pending trade is always after the base"
+        ex = account.exposure(market.symbol)
+        ex.position, ex.entry_value, account.realized = base
+        kept = [move for move in account.since if move[0] != fill.tid]
+        account.since = kept
+        for _, signed, price in kept:
+            account.realized += ex.apply_fill(signed, price) * market.micro
 
     # ---- synthetic traders ------------------------------------------------------------
 

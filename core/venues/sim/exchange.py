@@ -17,10 +17,13 @@ one does (cancel or reject a resting order on its own); the venue's own truth (o
 position) never contradicts what it answers later.
 This module never sleeps, never reads a clock and never does I/O.
 
-Why one module of about 690 lines: ``SimExchange`` is the one object the maker, the swarm and
-the twin drive; its methods are the exchange's surface (submit, advance, the adversary's hooks
-and the inspection the invariants read), and the matching, flow, faults and delivery it
-composes are modules of their own.
+A binary (Polymarket-style) market adds the venue's own moves: trades settling after matching
+(D38, ``settlement``), tick changes (D39), the dead-man switch (D40) and a post-only mode.
+
+Why one module of about 890 lines: ``SimExchange`` is the one object the maker, the swarm and
+the twins drive; its methods are the exchange's surface (submit, advance, the adversary's
+hooks, the binary market's scripted moves and the inspection the invariants read), and the
+matching, flow, faults, settlement plan and delivery it composes are modules of their own.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from core.commands import (
     QueryOrder,
     SetLeverage,
     SyncState,
+    TimeInForce,
 )
 from core.events import (
     CancelAllDone,
@@ -55,6 +59,7 @@ from core.events import (
     Fill,
     FillsFetched,
     Funding,
+    HeartbeatState,
     MalformedMessage,
     ModifyRejected,
     OpenOrders,
@@ -65,30 +70,39 @@ from core.events import (
     QueryFailed,
     Side,
     SyncFailed,
+    TickSizeChanged,
     VenueNotice,
     VenueOrder,
     VenueStatus,
 )
-from core.simconfig import SimConfig
-from core.units import Instrument, Rounding
+from core.simconfig import BINARY_TICKS, FundingConfig, SimConfig
+from core.units import Instrument, Rounding, grid_of, wire
 from core.venues.hyperliquid import statuses
 from core.venues.hyperliquid.errors import ACTION_EXPIRED, Texts, classify
-from core.venues.sim.accounts import AccountOrder
+from core.venues.sim.accounts import CONFIRMED, FAILED, MATCHED, AccountOrder
 from core.venues.sim.book import Book
 from core.venues.sim.delivery import DeliveryQueue
 from core.venues.sim.engine import MICRO_USD, Market, MatchingEngine
 from core.venues.sim.faults import (
     CONNECT,
     DISCONNECT,
+    HEARTBEAT_EXPIRY,
+    HEARTBEAT_LAPSE,
+    HEARTBEAT_RESUME,
+    POST_ONLY,
+    POST_ONLY_MODE,
     STORM,
+    TICK_CHANGE,
     Alteration,
     Fate,
     FaultInjector,
 )
 from core.venues.sim.flow import SyntheticFlow
 from core.venues.sim.funding import FundingProcess, payment
+from core.venues.sim.settlement import SettlementPlan
 
 ACCOUNT = "maker"
+TERMINAL = frozenset({CONFIRMED, FAILED})
 _INF = math.inf
 
 
@@ -108,6 +122,8 @@ class SimExchange:
         )
         self._market.maker_fee = Fraction(config.maker_fee)
         self._market.taker_fee = Fraction(config.taker_fee)
+        self._market.taker_fee_rate = Fraction(config.taker_fee_rate)
+        self.binary = config.market == "binary"
         self._engine.add_market(self._market)
         self._account = self._engine.open_account(
             ACCOUNT,
@@ -121,7 +137,13 @@ class SimExchange:
         self._flow = SyntheticFlow(
             self._engine, self._market, config.flow, config.seed, start, start_ticks
         )
-        self._funding = FundingProcess(config.funding, config.seed, start)
+        funding = config.funding if not self.binary else FundingConfig(enabled=False)
+        self._funding = FundingProcess(funding, config.seed, start)
+        self._settlement = SettlementPlan(config.settlement, config.seed)
+        # D38, for the loopback twin: every trade status as it happens, (time, tid, status),
+        # kept only when ``keep_trade_statuses`` is set (the twin drains it).
+        self.keep_trade_statuses = False
+        self._trade_statuses: list[tuple[float, int, str]] = []
         # The opening ladder reaches the client in the first snapshot, not as deltas.
         self._market.book.flush_into(self._engine.stream, start)
         self._engine.stream.clear()
@@ -135,6 +157,9 @@ class SimExchange:
         self._now = start
         self._due: float | None = None  # cached next_due(); None when it must be recomputed
         self.connected = False
+        # D40: the venue's dead-man switch on a binary market (armed by the connection).
+        self._heartbeats = self.binary and config.heartbeat.enabled
+        self._expiry_at = _INF  # when a stream down since then lapses the heartbeats
 
     # ---- driving ----------------------------------------------------------------------
 
@@ -167,6 +192,7 @@ class SimExchange:
             t_arrival = self._arrivals[0][0] if self._arrivals else _INF
             due = min(self._queue.next_time, self._flow.next_time, t_arrival)
             due = min(due, self._faults.next_timer, self._funding.next_time)
+            due = min(due, self._settlement.next_time)
             self._due = due
         return None if due == _INF else due
 
@@ -179,6 +205,7 @@ class SimExchange:
         faults = self._faults
         arrivals = self._arrivals
         funding = self._funding
+        settlement = self._settlement
         while True:
             t_delivery = queue.next_time
             t_internal = t_flow = flow.next_time
@@ -191,6 +218,9 @@ class SimExchange:
             t_funding = funding.next_time
             if t_funding < t_internal:
                 t_internal = t_funding
+            t_settle = settlement.next_time
+            if t_settle < t_internal:
+                t_internal = t_settle
             if t_delivery <= t_internal:
                 if t_delivery > now:
                     self._due = t_delivery
@@ -204,6 +234,8 @@ class SimExchange:
                 self._on_timer(*faults.pop_timer())
             elif t_funding == t_internal:
                 self._pay_funding(t_funding)
+            elif t_settle == t_internal:
+                self._settle(*settlement.pop())
             elif t_arrival == t_internal:
                 _, _, batch, fate, sent_at = heapq.heappop(arrivals)
                 self._execute(batch, fate, t_arrival, sent_at)
@@ -239,6 +271,18 @@ class SimExchange:
                     )
                 case Modify() if expired:
                     reason = ACTION_EXPIRED
+                    engine.answers.append(
+                        ModifyRejected(
+                            cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
+                        )
+                    )
+                case Place() if cmd.tif is not TimeInForce.ALO and faults.post_only_refused(t):
+                    reason = POST_ONLY_MODE
+                    engine.answers.append(
+                        PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, t)
+                    )
+                case Modify() if cmd.tif is not TimeInForce.ALO and faults.post_only_refused(t):
+                    reason = POST_ONLY_MODE
                     engine.answers.append(
                         ModifyRejected(
                             cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
@@ -314,9 +358,10 @@ class SimExchange:
                     if faults.sync_rate_limited(t):
                         engine.answers.append(FillsFetched(0, error=too_many, rate_limited=True))
                     else:
-                        fills = account.fills_since(t - cmd.lookback_s)
+                        fills = account.fills_since(t - cmd.lookback_s, t)
                         engine.answers.extend(fills)
-                        engine.answers.append(FillsFetched(len(fills)))
+                        count = sum(1 for event in fills if type(event) is Fill)
+                        engine.answers.append(FillsFetched(count))
                 case _:
                     assert_never(cmd)
         answers = engine.answers
@@ -364,7 +409,10 @@ class SimExchange:
                 heapq.heappush(self._oid_only_ends, (until, oid))
 
     def _publish(self, t: float) -> None:
-        """Send what the engine said on the websocket as one message (dropped while down)."""
+        """Send what the engine said on the websocket as one message (dropped while down);
+        the trades it matched for us on a binary market start settling (D38)."""
+        if self._engine.matched:
+            self._matched(t)
         stream = self._engine.stream
         self._market.book.flush_into(stream, t)
         if not stream:
@@ -454,8 +502,9 @@ class SimExchange:
 
     def _margin_call(self, t: float) -> None:
         """D41: our account is liquidated the moment its equity falls below maintenance (the
-        mark moves with every step of the flow; funding and fills move the equity)."""
-        if self._engine.liquidate_if_due(self._account, self._market, t):
+        mark moves with every step of the flow; funding and fills move the equity).  A binary
+        market has no margin: outcome shares are paid for in full."""
+        if not self.binary and self._engine.liquidate_if_due(self._account, self._market, t):
             self._faults.counts["liquidations"] += 1
 
     def _pay_funding(self, t: float) -> None:
@@ -476,6 +525,55 @@ class SimExchange:
         self._margin_call(t)
         self._publish(t)
 
+    # ---- settlement (D38, binary markets) ------------------------------------------------
+
+    def _matched(self, t: float) -> None:
+        """The trades the engine just matched for us start their way to settlement."""
+        engine = self._engine
+        for tid in engine.matched:
+            self._settlement.matched(tid, t)
+            if self.keep_trade_statuses:
+                self._trade_statuses.append((t, tid, MATCHED))
+        engine.matched.clear()
+        self._due = None
+
+    def _settle(self, t: float, tid: int, status: str) -> None:
+        """One trade's next status: MINED or RETRYING only change what the venue says when
+        asked; CONFIRMED or FAILED settle it (``MatchingEngine.settle``) and the stream says
+        so."""
+        account = self._account
+        if self.keep_trade_statuses:
+            self._trade_statuses.append((t, tid, status))
+        if status in TERMINAL:
+            if status == FAILED:
+                self._faults.counts["trades_failed"] += 1
+            settled = self._engine.settle(account, self._market, tid, status, t)
+            self._publish(t)
+            again = self._settlement.repeat()
+            if settled is not None and again is not None and self.connected:
+                self._queue.hold(t + again, [settled])  # the same word again, later
+                self._faults.counts["settlements_repeated"] += 1
+        elif tid in account.pending:
+            account.statuses[tid] = status
+
+    def script_settlement(self, path: tuple[str, ...], count: int = 1) -> None:
+        """D38, scripted: the next ``count`` trades of ours follow ``path`` after MATCHED
+        (e.g. ``("RETRYING", "FAILED")``), evenly over ``settlement.delay_s``; see
+        ``SettlementPlan.script``.  A FAILED one is reversed as a drawn one is."""
+        self._settlement.script(path, count)
+
+    def drain_trade_statuses(self) -> list[tuple[float, int, str]]:
+        """Every trade status since the last call, (venue time, tid, status), oldest first:
+        MATCHED, MINED, RETRYING, CONFIRMED, FAILED (the twin's ``trade`` messages); empty
+        unless ``keep_trade_statuses`` is set."""
+        out, self._trade_statuses = self._trade_statuses, []
+        return out
+
+    def trade_status(self, tid: int) -> str | None:
+        """A trade's status now (D38: None for a perp's trades, always final, and for trades
+        long forgotten)."""
+        return self._account.statuses.get(tid)
+
     # ---- connection faults ------------------------------------------------------------
 
     def _on_timer(self, t: float, kind: str) -> None:
@@ -484,8 +582,12 @@ class SimExchange:
             if self.connected:
                 return
             self.connected = True
-            replay = [dataclasses.replace(f, snapshot=True) for f in self._account.recent_fills]
-            faults.counts["fills_replayed"] += len(replay)
+            account = self._account
+            if account.statuses:
+                replay = [e for f in account.recent_fills for e in account.known(f, t)]
+            else:
+                replay = [dataclasses.replace(f, snapshot=True) for f in account.recent_fills]
+            faults.counts["fills_replayed"] += len(account.recent_fills)
             fundings = [
                 dataclasses.replace(f, snapshot=True) for f in self._account.recent_fundings
             ]
@@ -495,6 +597,9 @@ class SimExchange:
                 *replay,
                 *fundings,
             ]
+            if self._heartbeats:
+                self._expiry_at = _INF
+                message.insert(1, HeartbeatState(True, False, "heartbeats accepted", t))
             at = t + faults.stream_delay()
             if faults.shapes_stream or self._oid_only:
                 message = self._shape(t, message)
@@ -507,10 +612,82 @@ class SimExchange:
             faults.counts["stream_events_dropped"] += self._queue.drop_stream()
             self._queue.direct(t, [Disconnected("simulated connection loss")])
             faults.schedule(t + faults.outage(), CONNECT)
+            if self._heartbeats:  # D40: no heartbeat gets through while the line is down
+                self._expiry_at = t + self.config.heartbeat.window_s
+                faults.schedule(self._expiry_at, HEARTBEAT_EXPIRY)
         elif kind == STORM:
             faults.start_storm(t)
+        elif kind == TICK_CHANGE:
+            self._random_tick_change(t)
+        elif kind.startswith(TICK_CHANGE):
+            self._change_tick(t, int(kind.rpartition(":")[2]))
+        elif kind == HEARTBEAT_LAPSE:
+            if self._heartbeats:
+                self._lapse(t, "heartbeats stopped (fault plan): the venue cancelled every order")
+                faults.schedule(t + faults.config.heartbeat_lapse_s, HEARTBEAT_RESUME)
+        elif kind == HEARTBEAT_RESUME:
+            self._queue.direct(t, [HeartbeatState(True, False, "heartbeats accepted again", t)])
+        elif kind == HEARTBEAT_EXPIRY:
+            if not self.connected and t == self._expiry_at:
+                window = self.config.heartbeat.window_s
+                self._lapse(t, f"no heartbeat for {window:g}s (connection down)")
+        elif kind == POST_ONLY:
+            faults.start_post_only_mode(t)
         else:
             self._venue_close(t, kind)
+
+    # ---- the venue's own moves on a binary market: tick changes (D39), heartbeats (D40) ----
+
+    def change_tick(self, grid: int, now: float) -> None:
+        """D39, scripted: the market moves to a tick of ``grid`` ticks of the unit at ``now``
+        (at the exchange's time or later: it happens in the ``advance`` that reaches it, in
+        order with everything else; the quiet phase of ``end_faults`` drops one not yet due).
+        See ``_change_tick``."""
+        self._check_time(now)
+        if not self.binary:
+            raise ValueError("change_tick: only a binary market's tick can change")
+        self.instrument.with_grid(grid)  # refuses a grid that does not divide the unit
+        self._faults.schedule(now, f"{TICK_CHANGE}:{grid}")
+        self._due = None
+
+    def _random_tick_change(self, t: float) -> None:
+        """The fault plan's tick change: another of the venue's ticks that fits fair."""
+        inst = self.instrument
+        grids = tuple(grid_of(tick, inst.tick_size) for tick in BINARY_TICKS)
+        one = inst.max_ticks + inst.grid
+        grid = self._faults.new_grid(inst.grid, grids, self._flow.fair, one)
+        if grid is not None:
+            self._change_tick(t, grid)
+
+    def _change_tick(self, t: float, grid: int) -> None:
+        """The grid moves at ``t``: our account hears ``TickSizeChanged`` first, the engine
+        refuses our placements off the new grid from now on (as any bad price: "Order has
+        invalid price", ``tickRejected``), and the other makers re-quote on it.  Our resting
+        orders stay where they are, off the new grid or not: what the real venue does to them
+        is unconfirmed (reference section 1), and keeping them is the harder case for a
+        maker (it must re-grid them itself)."""
+        if grid == self.instrument.grid:
+            return
+        inst = self.instrument.with_grid(grid)
+        self.instrument = inst
+        self._market.instrument = inst
+        self._faults.counts["tick_changes"] += 1
+        self._engine.stream.append(TickSizeChanged(grid, wire(inst.venue_tick), t))
+        self._flow.regrid(t)
+        self._publish(t)
+
+    def _lapse(self, t: float, text: str) -> None:
+        """D40: our heartbeats lapsed: the connector knows at once (a direct message, even
+        with the stream down) -- ``HeartbeatState(armed, lapsed)`` -- and the venue cancels
+        every order of ours, as its dead-man switch does (``scheduledCancel``: the venue's
+        cancel), told on the stream after it (lost if the stream is down)."""
+        self._faults.counts["heartbeat_lapses"] += 1
+        self._queue.direct(t, [HeartbeatState(True, True, text, t)])
+        account = self._account
+        market = self._market
+        for order in sorted(account.exposure(market.symbol).open.values(), key=_oid):
+            self._engine.venue_close(account, market, order, statuses.SCHEDULED_CANCEL, t)
+        self._publish(t)
 
     def _venue_close(self, t: float, kind: str) -> None:
         """A venue-cancel or resting-reject timer: the venue takes one of our resting
@@ -548,6 +725,32 @@ class SimExchange:
     @property
     def position(self) -> int:
         return self._account.exposure(self.instrument.symbol).position
+
+    @property
+    def pending_position(self) -> int:
+        """D38: the part of ``position`` (signed lots) in trades not settled yet."""
+        return sum(f.side.sign * f.size for f in self._account.pending.values())
+
+    @property
+    def confirmed_position(self) -> int:
+        """D38: the position in settled trades only (``position`` less the pending part)."""
+        return self.position - self.pending_position
+
+    def trade(self, tid: int) -> Fill | None:
+        """Our trade ``tid`` as the venue made it (None when long forgotten)."""
+        for fill in reversed(self._account.fill_history):
+            if fill.tid <= tid:
+                return fill if fill.tid == tid else None
+        return None
+
+    @property
+    def post_only_until(self) -> float:
+        """When the venue's post-only mode under way ends (in the past when none is)."""
+        return self._faults.post_only_until
+
+    def pending_trades(self) -> tuple[Fill, ...]:
+        """D38: our trades matched and not settled yet, oldest first."""
+        return tuple(self._account.pending.values())
 
     @property
     def mark(self) -> int:
@@ -602,9 +805,11 @@ class SimExchange:
 
     def end_faults(self, now: float) -> None:
         """Stop injecting faults from ``now`` on (see ``FaultInjector.quiesce``); news of an
-        order whose answer is still held back names its cloid again (D32)."""
+        order whose answer is still held back names its cloid again (D32); trades matched from
+        now on are all confirmed (``SettlementPlan.quiesce``)."""
         self._check_time(now)
         self._faults.quiesce(now)
+        self._settlement.quiesce()
         self._oid_only.clear()
         self._oid_only_ends.clear()
         self._due = None

@@ -46,6 +46,12 @@ FAULT_KINDS = (
     "duplicate_acks",
     "funding_payments",  # D36: not a fault, the account's cost the swarm draws
     "liquidations",  # D41: the exchange closed our position at maintenance margin
+    "trades_failed",  # D38: a binary market's trade FAILED after matching (reversed)
+    "settlements_repeated",  # D38: a trade's final word said twice
+    "tick_changes",  # D39: the venue moved a binary market's tick
+    "heartbeat_lapses",  # D40: our heartbeats stopped; the venue cancelled every order
+    "post_only_modes",  # the venue refused non-post-only placements for a while
+    "post_only_refused",  # placements refused in post-only mode
 )
 
 DISCONNECT = "disconnect"
@@ -53,6 +59,13 @@ CONNECT = "connect"
 STORM = "storm"
 VENUE_CANCEL = "venue_cancel"
 RESTING_REJECT = "resting_reject"
+TICK_CHANGE = "tick_change"
+HEARTBEAT_LAPSE = "heartbeat_lapse"
+HEARTBEAT_RESUME = "heartbeat_resume"
+HEARTBEAT_EXPIRY = "heartbeat_expiry"
+POST_ONLY = "post_only"
+# Polymarket's word for a placement refused in post-only mode (reference section 6).
+POST_ONLY_MODE = "post-only mode: only post-only orders and cancels are allowed"
 
 # Status strings Hyperliquid might add tomorrow: none of them is a known status (D6, D35).
 TOMORROW_STATUSES = ("expired", "pendingCancel", "waitingForFill", "frozenByRisk")
@@ -80,6 +93,9 @@ _QUIET: dict[str, object] = {
     "altered_duplicate_rate": 0.0,
     "unknown_status_rate": 0.0,
     "duplicate_ack_rate": 0.0,
+    "tick_change_every_s": 0.0,
+    "heartbeat_lapse_every_s": 0.0,
+    "post_only_mode_every_s": 0.0,
 }
 
 
@@ -95,6 +111,8 @@ class Fate:
 
 
 _CLEAN = Fate()
+# The timers the quiet phase keeps: reconnects, and heartbeats resuming after a lapse.
+_KEPT_TIMERS = frozenset({CONNECT, HEARTBEAT_RESUME})
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +194,16 @@ class FaultInjector:
             STORM: ("rate_limit_storm_rate_per_min", rng("storms")),
             VENUE_CANCEL: ("venue_cancel_rate_per_min", rng("venue_cancels")),
             RESTING_REJECT: ("resting_reject_rate_per_min", rng("resting_rejects")),
+            TICK_CHANGE: ("tick_change_every_s", rng("tick_changes")),
+            HEARTBEAT_LAPSE: ("heartbeat_lapse_every_s", rng("heartbeat_lapses")),
+            POST_ONLY: ("post_only_mode_every_s", rng("post_only_modes")),
         }
+        self._tick_pick = rng("tick_pick")
         self.shapes_stream = _shapes_stream(config)
         self._timers: list[tuple[float, int, str, bool]] = []
         self._seq = 0
         self.storm_until = -math.inf
+        self.post_only_until = -math.inf
         for t in config.disconnects_at:
             self.schedule(start + t, DISCONNECT)
         for t in config.rate_limit_storms_at:
@@ -210,7 +233,8 @@ class FaultInjector:
         knob, rng = self._rated[kind]
         rate: float = getattr(self.config, knob)
         if rate > 0:
-            self.schedule(t + rng.expovariate(rate / 60.0), kind, rearm=True)
+            per_s = 1.0 / rate if knob.endswith("_every_s") else rate / 60.0
+            self.schedule(t + rng.expovariate(per_s), kind, rearm=True)
 
     # ---- per-request decisions --------------------------------------------------------
 
@@ -246,19 +270,41 @@ class FaultInjector:
     def quiesce(self, t: float) -> None:
         """End the fault plan at ``t``: from now on no request is lost, timed out, held back or
         rejected, no snapshot is stale, no answer or stream row is altered, repeated or lost,
-        and no disconnect, storm or venue cancel is left to fire.  Latencies stay as they are,
-        an outage under way still ends with its reconnect, and what was already sent (a late
-        answer, a held-back fill) still arrives: the swarm's quiet phase, in which the client
-        must converge."""
+        and no disconnect, storm, venue cancel, tick change, heartbeat lapse or post-only mode
+        is left to fire.  Latencies stay as they are, an outage under way still ends with its
+        reconnect, heartbeats lapsed resume, and what was already sent (a late answer, a
+        held-back fill) still arrives: the swarm's quiet phase, in which the client must
+        converge."""
         self.config = self.config.model_copy(update=_QUIET)
         self.shapes_stream = False
-        self._timers = [timer for timer in self._timers if timer[2] == CONNECT]
+        self._timers = [timer for timer in self._timers if timer[2] in _KEPT_TIMERS]
         heapq.heapify(self._timers)
         self.storm_until = min(self.storm_until, t)
+        self.post_only_until = min(self.post_only_until, t)
 
     def start_storm(self, t: float) -> None:
         self.counts["rate_limit_storm"] += 1
         self.storm_until = max(self.storm_until, t + self.config.rate_limit_storm_s)
+
+    def start_post_only_mode(self, t: float) -> None:
+        self.counts["post_only_modes"] += 1
+        self.post_only_until = max(self.post_only_until, t + self.config.post_only_mode_s)
+
+    def post_only_refused(self, t: float) -> bool:
+        """A placement that is not post-only, in the venue's post-only mode: refused."""
+        if t < self.post_only_until:
+            self.counts["post_only_refused"] += 1
+            return True
+        return False
+
+    def new_grid(self, grid: int, grids: tuple[int, ...], fair: float, one: int) -> int | None:
+        """D39: the tick a binary market moves to from ``grid``: another of the venue's
+        ``grids`` (ticks of the unit) on which ``fair`` keeps a level of the other makers'
+        ladder on each side (None when there is none)."""
+        fits = [g for g in grids if g != grid and 2 * g <= fair <= one - 2 * g]
+        if not fits:
+            return None
+        return self._tick_pick.choice(fits)
 
     def rate_limited(self, t: float) -> bool:
         """A placement or modify during a storm: always refused."""

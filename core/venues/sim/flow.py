@@ -15,6 +15,12 @@ from the seed (so turning a fault on never changes the market path):
   or, with cascades on (issue 20, ``core.venues.sim.cascades``), self-exciting takers with
   liquidation-like shocks, and volatility that rises with their heat.
 
+On a binary market (a bounded instrument: prices within [grid, one - grid]) fair walks in
+log-odds instead (the same volatility and jumps, as moves of the log-odds), reflected so that
+it stays strictly inside (grid, one - grid) with half a tick to spare, and the ladder is
+clipped at the bounds: the other makers never quote outside them or off the venue's current
+grid, which ``regrid`` changes (D39).
+
 All changes go through the matching engine; this module never touches an account, never
 builds an event itself and never reads a clock (times come from the exchange).
 """
@@ -77,6 +83,10 @@ class _Grid:
         return ticks + step - rest if rest else ticks
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
 class SyntheticFlow:
     """The other participants of one market, driven by the exchange's event loop."""
 
@@ -115,6 +125,13 @@ class SyntheticFlow:
         self._slippage = config.taker_max_slippage_bps / 1e4
         self.fair = float(start_ticks)
         self._floor = max(1.0, start_ticks / 100.0)  # a random walk may fall, not to zero
+        # A binary market: prices within [lowest, highest] ticks, ``one`` tick count a whole
+        # unit of price (1 pUSD).
+        instrument = market.instrument
+        self._bounded = instrument.bounded
+        self._one = instrument.max_ticks + instrument.grid if self._bounded else 0
+        self._lowest = instrument.min_ticks
+        self._highest = instrument.max_ticks
         self._bids = _Ladder(BID)
         self._asks = _Ladder(ASK)
         self._start = start
@@ -178,7 +195,10 @@ class SyntheticFlow:
             self._next_taker, self._taker_side = cascades.next_event(now)
         if self._shock_jump:
             move = self._shock_jump if side is BID else -self._shock_jump
-            self.fair = max(self.fair * math.exp(move), self._floor)
+            if self._bounded:
+                self.fair = self._odds_step(move)
+            else:
+                self.fair = max(self.fair * math.exp(move), self._floor)
             self._market.mark = round(self.fair)
             self._requote(now)
 
@@ -221,6 +241,15 @@ class SyntheticFlow:
         cascades = self._cascades
         if cascades is not None:  # volatility clusters with the flow's heat
             sigma *= math.sqrt(cascades.heat(now))
+        if self._bounded:
+            move = sigma * rng.gauss(0.0, 1.0)
+            if self._jump_p and rng.random() < self._jump_p:
+                jump = rng.expovariate(1.0 / self._jump_mean) if self._jump_mean else 0.0
+                move += jump if rng.random() < 0.5 else -jump
+            self.fair = self._odds_step(move)
+            self._market.mark = round(self.fair)
+            self._requote(now)
+            return
         fair = self.fair * math.exp(sigma * rng.gauss(0.0, 1.0))
         if self._jump_p and rng.random() < self._jump_p:
             jump = rng.expovariate(1.0 / self._jump_mean) if self._jump_mean else 0.0
@@ -229,12 +258,43 @@ class SyntheticFlow:
         self._market.mark = round(self.fair)
         self._requote(now)
 
+    def _odds_step(self, move: float) -> float:
+        """A binary market's fair after ``move`` in log-odds, reflected off (and at worst held
+        at) the bounds half a tick inside [lowest, highest]: strictly between them."""
+        one = self._one
+        low, high = _logit((self._lowest + 0.5) / one), _logit((self._highest - 0.5) / one)
+        x = _logit(self.fair / one) + move
+        if x < low:
+            x = 2 * low - x
+        elif x > high:
+            x = 2 * high - x
+        x = min(max(x, low), high)
+        return one / (1.0 + math.exp(-x))
+
+    def regrid(self, now: float) -> None:
+        """D39: the venue moved its tick.  The other makers withdraw every level and quote the
+        new grid at once; fair is held inside the new bounds."""
+        instrument = self._market.instrument
+        self._grid = _Grid(instrument)
+        self._lowest = instrument.min_ticks
+        self._highest = instrument.max_ticks
+        self.fair = min(max(self.fair, self._lowest + 0.5), self._highest - 0.5)
+        self._market.mark = round(self.fair)
+        for ladder in (self._bids, self._asks):
+            while ladder.prices:
+                self._pull(ladder, ladder.prices.pop())
+            ladder.depleted.clear()
+        self._requote(now)
+
     def _requote(self, now: float) -> None:
         """Recentre the ladder on fair: withdraw first on both sides (so the other makers
         never trade with themselves), then advance, then keep the depth."""
         half = self.fair * self._half_spread
         bid_top = self._grid.down(max(1, math.floor(self.fair - half)))
         ask_top = self._grid.up(math.ceil(self.fair + half))
+        if self._bounded:  # clipped at the bounds, one step apart at least
+            bid_top = min(max(bid_top, self._lowest), self._highest - self._grid.step(bid_top))
+            ask_top = max(min(ask_top, self._highest), bid_top + self._grid.step(bid_top))
         if ask_top <= bid_top:
             ask_top = self._outward(ASK, bid_top)
         bids, asks = self._bids, self._asks
@@ -248,7 +308,14 @@ class SyntheticFlow:
         self._keep_depth(asks, now)
 
     def _outward(self, side: Side, price: int) -> int:
-        """The next valid price away from the spread (0 when there is none below)."""
+        """The next valid price away from the spread (0 when there is none beyond: below one
+        tick, or beyond a binary market's bounds)."""
+        if self._bounded:
+            if side is BID:
+                price = self._grid.down(price - 1) if price > 1 else 0
+                return price if price >= self._lowest else 0
+            price = self._grid.up(price + 1)
+            return price if price <= self._highest else 0
         if side is BID:
             return self._grid.down(price - 1) if price > 1 else 0
         return self._grid.up(price + 1)
