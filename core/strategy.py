@@ -54,6 +54,9 @@ class NoQuoteReason(enum.Enum):
     POSITION_LIMIT = "position limit"
     NO_VALID_PRICE = "no valid price"
     BELOW_MIN_NOTIONAL = "below min notional"
+    # Outcome shares cannot be sold short (Polymarket): confirmed shares below the venue's
+    # minimum order size leave nothing to offer (D38: shares still settling do not count).
+    NO_SHARES = "no confirmed shares to sell"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,7 @@ def desired_ladder(
         room=limit - position,
         reduce_only=at_short_limit and params.reduce_only_near_limit,
         position=position,
+        limit=limit,
     )
     asks, ask_reason = _side_ladder(
         instrument,
@@ -217,6 +221,7 @@ def desired_ladder(
         else min(limit + position, position if sellable is None else sellable),
         reduce_only=at_long_limit and params.reduce_only_near_limit,
         position=position,
+        limit=limit,
     )
     return Ladder(bids, asks, bid_reason, ask_reason, fair=fair_down, skew_ticks=skew)
 
@@ -243,6 +248,7 @@ def _side_ladder(
     room: int,
     reduce_only: bool,
     position: int,
+    limit: int,
 ) -> tuple[tuple[Quote, ...], NoQuoteReason | None]:
     """One side's quotes, or no quotes and the reason.
 
@@ -256,8 +262,10 @@ def _side_ladder(
         shortage = NoQuoteReason.BELOW_MIN_NOTIONAL
     else:
         shortage = NoQuoteReason.POSITION_LIMIT
+    if side is Side.ASK and not instrument.shortable and room < limit + position:
+        shortage = NoQuoteReason.NO_SHARES  # the shares held, not the limit, bound the asks
     if room <= 0:
-        return (), NoQuoteReason.POSITION_LIMIT
+        return (), shortage if shortage is NoQuoteReason.NO_SHARES else NoQuoteReason.POSITION_LIMIT
 
     is_bid = side is Side.BID
     rounding = Rounding.DOWN if is_bid else Rounding.UP

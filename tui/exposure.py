@@ -52,7 +52,7 @@ class ExposurePane(TextPane):
         t.append(pending, self.style_of("exposure--ask"))
         # Issue 19: the margin the position uses at our leverage, as the venue counts it for a
         # cross position (its value at the mid over the leverage) -- where the line has room.
-        if view.best_bid is not None and view.best_ask is not None and view.leverage > 0:
+        if view.best_bid is not None and view.best_ask is not None and inst.max_leverage > 1:
             value = abs(ex.position) * ((view.best_bid + view.best_ask) // 2)
             margin = f"  margin ${inst.value_to_decimal(value) / view.leverage:,.2f}"
             line = len(t.plain) - t.plain.rfind("\n") - 1
@@ -63,14 +63,13 @@ class ExposurePane(TextPane):
         if ex.unsettled_bought or ex.unsettled_sold or view.counters.provisional_fills:
             # D38: fills the venue may still undo; the worst case below counts them both ways.
             t.append("settling  ", self.style_of("exposure--label"))
-            t.append(f"confirmed {fmt.signed_size(inst, ex.confirmed_position)}")
-            t.append(
-                f"  pending +{fmt.size(inst, ex.unsettled_bought)}", self.style_of("exposure--bid")
-            )
-            t.append(f" -{fmt.size(inst, ex.unsettled_sold)}", self.style_of("exposure--ask"))
             failed = view.counters.failed_fills
             if failed:
-                t.append(f"  FAILED x{failed}", self.style_of("exposure--breach"))
+                t.append(f"FAILED x{failed} ", self.style_of("exposure--breach"))
+            t.append(f"final {fmt.signed_size(inst, ex.confirmed_position)}")
+            bought, sold = fmt.size(inst, ex.unsettled_bought), fmt.size(inst, ex.unsettled_sold)
+            t.append(f" pending +{bought}", self.style_of("exposure--bid"))
+            t.append(f"/-{sold}", self.style_of("exposure--ask"))
             t.append("\n")
         for label, lots, breached in (
             ("worst max ", ex.worst_case_max_position, ex.breaches_long),

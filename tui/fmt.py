@@ -18,10 +18,11 @@ def _places(step: Decimal) -> int:
 
 
 def price(inst: Instrument, ticks: int | None) -> str:
-    """A price with the tick's number of decimals, so a column of prices lines up."""
+    """A price with the venue tick's number of decimals (0.49 on a 0.01 Polymarket grid,
+    D39: the tick can change), so a column of prices lines up."""
     if ticks is None:
         return "-"
-    return f"{inst.ticks_to_price(ticks):.{_places(inst.tick_size)}f}"
+    return f"{inst.ticks_to_price(ticks):.{_places(inst.venue_tick)}f}"
 
 
 def size(inst: Instrument, lots: int) -> str:

@@ -164,9 +164,10 @@ class HeaderPane(TextPane):
             if beat.lapsed:
                 t.append("LAPSED", self.style_of("header--danger"))
             else:
-                t.append(
-                    *(("armed", "header--good") if beat.armed else ("not armed", "header--warn"))
+                word, style = (
+                    ("armed", "header--good") if beat.armed else ("not armed", "header--warn")
                 )
+                t.append(word, self.style_of(style))
         if view.epoch_offset is not None:
             t.append(f"  {fmt.utc(view.epoch(view.time))[:8]}Z", self.style_of("header--label"))
             if view.started is not None:

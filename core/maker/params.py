@@ -137,7 +137,8 @@ class MakerParams:
             settle_query_s=cfg.reconcile.settle_query_s,
             unknown_orders=cfg.reconcile.unknown_orders,
             on_start=cfg.reconcile.on_start,
-            leverage=cfg.market.leverage,
+            # A market without leverage (Polymarket's outcome shares: 1) never scales quotes.
+            leverage=min(cfg.market.leverage, instrument.max_leverage),
             live=live,
             verify_gap=e.verify_gap_s,
             sweep_timeout=e.sweep_timeout_s,

@@ -122,7 +122,9 @@ def test_D38_asks_of_an_unshortable_token_offer_only_confirmed_shares() -> None:
     assert sum(q.size for q in ladder.asks) == 600 or not ladder.asks
     assert ladder.asks == () or all(q.size >= inst.min_lots for q in ladder.asks)
     flat = desired_ladder(inst, 4900, 5100, 0, params, sellable=0)
-    assert flat.asks == () and flat.ask_reason is NoQuoteReason.POSITION_LIMIT
+    assert flat.asks == () and flat.ask_reason is NoQuoteReason.NO_SHARES
+    few = desired_ladder(inst, 4900, 5100, 484, params, sellable=484)  # 4.84 < 5 shares
+    assert few.asks == () and few.ask_reason is NoQuoteReason.NO_SHARES
 
 
 def test_binary_prices_stay_inside_zero_and_one_on_the_grid() -> None:

@@ -44,7 +44,6 @@ from core.venues.loopback.polymarket.transport import PmReply, PmRequest
 class Control(Sockets):
     """Scripted behaviours (see the module's docstring)."""
 
-
     def take(
         self, buy: bool, size: Decimal | str, price: Decimal | str | None = None, token: str = ""
     ) -> None:
