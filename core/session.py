@@ -62,11 +62,11 @@ def _hyperliquid_session(config: Config, clock: Clock) -> Session:
     """The real exchange: refuse mainnet without ``--confirm-mainnet``, load the key (D21),
     read the instrument from ``meta``, then build the venue, the maker and the runner.  Every
     failure is a ``SessionError`` with one clear line (the CLI exits 2)."""
-    from core.venues.hyperliquid.keys import KeySourceError, abbreviate, load_private_key
-    from core.venues.hyperliquid.mapping import MappingError
+    from core.venues.keys import KeySourceError, abbreviate, load_private_key
     from core.venues.hyperliquid.rest import RestRefused, RestUnknown, fetch_instrument
     from core.venues.hyperliquid.signing import Signer
     from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
+    from core.venues.rows import MappingError
 
     v = config.venue
     if v.network == "mainnet" and not v.mainnet_confirmed:
@@ -113,7 +113,7 @@ def _polymarket_session(config: Config, clock: Clock) -> Session:
     venue (never from config, D39), then the venue, the maker and the runner.  API credentials
     are derived from the key when the venue connects (L1).  Every failure is a
     ``SessionError`` with one clear line (the CLI exits 2)."""
-    from core.venues.hyperliquid.keys import KeySourceError, abbreviate, load_private_key
+    from core.venues.keys import KeySourceError, abbreviate, load_private_key
     from core.venues.polymarket.market import MarketError, fetch_market
     from core.venues.polymarket.signing import AMOY, POLYGON, PmSigner
     from core.venues.polymarket.venue import (

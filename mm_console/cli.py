@@ -352,7 +352,7 @@ def _sim_server_command(config: Config, args: argparse.Namespace) -> int:
     """The loopback twin on 127.0.0.1 until Ctrl-C (exit 0)."""
     if args.twin_venue == "polymarket":
         return _pm_sim_server(config, args)
-    from core.venues.hyperliquid.keys import KeySourceError, load_private_key
+    from core.venues.keys import KeySourceError, load_private_key
     from core.venues.loopback import serve
     from core.venues.loopback.faults import TwinFaults
 

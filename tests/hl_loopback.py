@@ -12,7 +12,7 @@ from typing import TypeVar
 from core.clock import WallClock
 from core.events import Event
 from core.simconfig import FlowConfig, SimConfig
-from core.venues.hyperliquid.keys import PrivateKey
+from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.rest import fetch_instrument
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue

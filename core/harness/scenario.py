@@ -20,8 +20,7 @@ draws, from ``random.Random(seed)`` only:
   the seed trades a Polymarket-style binary market instead of the perp (``BINARY_SHARE`` of the
   seeds; issue 21): an outcome token on a venue tick, trades that settle after matching and
   may FAIL (D38), tick changes (D39), heartbeat lapses (D40), post-only mode, no fill replay
-  after a reconnect -- with the maker's ladder and limits drawn for shares priced in (0, 1)
-  (``BINARY_SHARE``, switched off for now; ``build(binary_share=DRAWN_SHARE)`` draws them).
+  after a reconnect -- with the maker's ladder and limits drawn for shares priced in (0, 1).
   The perp's draws are what they were: a binary seed only replaces its market and account.
 
 Faults run for ``duration`` simulated seconds; then the plan ends and the maker gets ``settle``
@@ -92,12 +91,10 @@ _BINARY_KNOBS: dict[str, tuple[str, ...]] = {
     "post_only_mode": ("post_only_mode_every_s", "post_only_mode_s"),
     "no_replay": ("replay_fills",),
 }
-# The share of seeds that trade a binary market (0: every seed a perp, as before issue 21).
-# Off until the maker settles a pending trade from a fill told again final (a replay, a
-# fetch) and fetches its trades after a reconnect (Polymarket replays nothing): the CI sweep
-# then finds those at quiescence.  ``DRAWN_SHARE`` is the share to switch on.
+# The share of seeds that trade a binary market (0: every seed a perp, as before issue 21);
+# ``DRAWN_SHARE`` is the share the swarm draws (tests draw at it whatever this is).
 DRAWN_SHARE = 0.25
-BINARY_SHARE = 0.0
+BINARY_SHARE = DRAWN_SHARE
 _KNOBS = {**_BASE_KNOBS, **_ADVERSARY_KNOBS, **_BINARY_KNOBS}
 # In the order they are drawn: the base fault mix, the operator script, the adversary.
 # After the periodic sync that shows a drift: a second look (at least a second later, D16),

@@ -47,14 +47,8 @@ from core.events import (
     VenueNotice,
 )
 from core.venues.hyperliquid.budget import RateBudget
-from core.venues.hyperliquid.keys import PrivateKey
-from core.venues.hyperliquid.mapping import (
-    MappingError,
-    Rows,
-    Translator,
-    parse_or_raise,
-    raw_int,
-)
+from core.venues.keys import PrivateKey
+from core.venues.hyperliquid.mapping import Translator
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
 from core.venues.hyperliquid.wire import (
@@ -64,6 +58,7 @@ from core.venues.hyperliquid.wire import (
     OrderStatusAnswer,
 )
 from core.venues.hyperliquid.ws import WsClient
+from core.venues.rows import MappingError, Rows, parse_or_raise, raw_int
 from tests.hl_loopback import KEY
 from tests.maker_harness import INSTRUMENT, running_maker
 from tests.venues.test_hl_venue_events import ETH, fill_row

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from core.clock import VirtualClock
 from core.simconfig import FlowConfig, SimConfig
-from core.venues.hyperliquid.keys import PrivateKey
+from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.signing import Signer
 from core.venues.loopback.faults import TwinFaults

@@ -39,13 +39,13 @@ from core.events import (
     Trade,
     VenueNotice,
 )
-from core.venues.hyperliquid.keys import PrivateKey
-from core.venues.hyperliquid.mapping import MappingError
+from core.venues.keys import PrivateKey
 from core.venues.polymarket.market import MarketError, decimal_of, tick_of
 from core.venues.polymarket.rest import _retry_after
 from core.venues.polymarket.signing import PmSigner
 from core.venues.polymarket.venue import PmSettings, PolymarketVenue
 from core.venues.polymarket.ws import PmWs
+from core.venues.rows import MappingError
 from tests.venues.test_pm_mapping import (
     API_KEY,
     MARKET,

@@ -11,9 +11,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.units import Instrument, UnitError
-from core.venues.hyperliquid.mapping import MappingError
 from core.venues.hyperliquid.meta import instrument_from_meta
 from core.venues.hyperliquid.wire import AssetMeta, MarginTable, MarginTier
+from core.venues.rows import MappingError
 
 TIERS = ((Decimal(0), 25), (Decimal(500_000), 10), (Decimal(1_000_000), 5))
 ETH = Instrument.hyperliquid_perp("ETH", 4, 25)  # value unit 0.01 x 0.0001 = 1e-6 USD

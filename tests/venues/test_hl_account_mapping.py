@@ -15,7 +15,8 @@ import pytest
 
 from core.events import Funding
 from core.units import Instrument
-from core.venues.hyperliquid.mapping import MappingError, Translator, micro
+from core.venues.hyperliquid.mapping import Translator, micro
+from core.venues.rows import MappingError
 
 ETH = Instrument.hyperliquid_perp("ETH", 4, 25)
 TR = Translator(ETH)

@@ -56,7 +56,7 @@ from core.events import (
 )
 from core.maker import MakerParams, MarketMaker
 from core.runner import Runner, RunResult
-from core.venues.hyperliquid.keys import PrivateKey
+from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import HyperliquidVenue
 from core.venues.hyperliquid.wire import OrderAction, action_dict

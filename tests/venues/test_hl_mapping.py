@@ -29,12 +29,7 @@ from core.events import (
 )
 from core.units import Instrument
 from core.venues.hyperliquid.budget import RateBudget, exchange_weight, info_weight
-from core.venues.hyperliquid.mapping import (
-    MappingError,
-    Translator,
-    parse_or_raise,
-    raw_int,
-)
+from core.venues.hyperliquid.mapping import Translator
 from core.venues.hyperliquid.meta import instrument_from_meta
 from core.venues.hyperliquid.statuses import venue_status
 from core.venues.hyperliquid.wire import (
@@ -48,6 +43,7 @@ from core.venues.hyperliquid.wire import (
     action_dict,
     request_dict,
 )
+from core.venues.rows import MappingError, parse_or_raise, raw_int
 
 ETH = Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=4)
 TR = Translator(ETH)

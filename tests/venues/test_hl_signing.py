@@ -15,7 +15,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from core.venues.hyperliquid.keys import (
+from core.venues.keys import (
     KeySourceError,
     PrivateKey,
     abbreviate,

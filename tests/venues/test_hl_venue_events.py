@@ -38,7 +38,7 @@ from core.events import (
     VenueStatus,
 )
 from core.units import Instrument
-from core.venues.hyperliquid.keys import PrivateKey
+from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.rest import RestRefused, RestUnknown
 from core.venues.hyperliquid.signing import Signer

@@ -57,7 +57,7 @@ from core.events import (
     TickSizeChanged,
     VenueStatus,
 )
-from core.venues.hyperliquid.keys import PrivateKey
+from core.venues.keys import PrivateKey
 from core.venues.loopback.polymarket import PmTwinSettings
 from core.venues.polymarket.market import fetch_market
 from core.venues.polymarket.signing import PmSigner

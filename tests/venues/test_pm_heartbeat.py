@@ -11,7 +11,7 @@ import pytest
 
 from core.clock import WallClock
 from core.events import HeartbeatState
-from core.venues.hyperliquid.keys import PrivateKey
+from core.venues.keys import PrivateKey
 from core.venues.polymarket import venue as venue_module
 from core.venues.polymarket.auth import ApiCredentials
 from core.venues.polymarket.rest import RestUnknown

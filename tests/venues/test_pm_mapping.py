@@ -34,7 +34,6 @@ from core.events import (
     VenueOrder,
     VenueStatus,
 )
-from core.venues.hyperliquid.mapping import parse_or_raise
 from core.venues.polymarket import errors as pe
 from core.venues.polymarket.ids import fill_tid, oid_of
 from core.venues.polymarket.mapping import PmTranslator, Settlements, Sighting, order_type_of
@@ -46,6 +45,7 @@ from core.venues.polymarket.wire import (
     PriceChanges,
     TickSizeChange,
 )
+from core.venues.rows import parse_or_raise
 
 CID = "0x" + "5f" * 32
 YES = "71321045679252212594626385532706912750332728571942532289631379312455583992563"

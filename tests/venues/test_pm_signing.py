@@ -24,7 +24,7 @@ from py_clob_client_v2.order_builder.builder import ROUNDING_CONFIG, OrderBuilde
 from py_clob_client_v2.order_utils import Side as OfficialSide
 
 from core.events import Side
-from core.venues.hyperliquid.keys import PrivateKey
+from core.venues.keys import PrivateKey
 from core.venues.polymarket.auth import ApiCredentials, body_text, l2_headers
 from core.venues.polymarket.signing import OrderSpec, PmSigner, order_amounts
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from core.units import Instrument, UnitError
-from core.venues.hyperliquid.mapping import MappingError
 from core.venues.hyperliquid.wire import AssetMeta, MarginTable
+from core.venues.rows import MappingError
 
 
 def instrument_from_meta(

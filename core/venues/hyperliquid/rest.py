@@ -23,9 +23,10 @@ import httpx
 from core.clock import Clock
 from core.units import Instrument
 from core.venues.hyperliquid.budget import RateBudget, exchange_weight, info_weight
-from core.venues.hyperliquid.mapping import Translator, parse_or_raise
+from core.venues.hyperliquid.mapping import Translator
 from core.venues.hyperliquid.meta import instrument_from_meta
 from core.venues.hyperliquid.wire import Meta, request_dict
+from core.venues.rows import parse_or_raise
 
 
 class RestRefused(Exception):

@@ -26,7 +26,7 @@ from typing import Any, cast
 from eth_account import Account
 from hyperliquid.utils import signing as sdk
 
-from core.venues.hyperliquid.keys import PrivateKey, abbreviate
+from core.venues.keys import PrivateKey, abbreviate
 from core.venues.hyperliquid.nonces import NonceSource
 
 JsonDict = dict[str, Any]

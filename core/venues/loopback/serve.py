@@ -16,7 +16,7 @@ from typing import TextIO
 
 from core.clock import Clock, WallClock
 from core.simconfig import SimConfig
-from core.venues.hyperliquid.keys import abbreviate
+from core.venues.keys import abbreviate
 from core.venues.loopback.faults import TwinFaults
 from core.venues.loopback.polymarket import PmTwin, PmTwinSettings
 from core.venues.loopback.polymarket.transport import PmServer

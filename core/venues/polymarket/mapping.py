@@ -65,7 +65,6 @@ from core.events import (
     VenueStatus,
 )
 from core.units import POLYMARKET_UNIT, Instrument, UnitError, grid_of
-from core.venues.hyperliquid.mapping import MappingError, Rows, parse_or_raise, read_rows
 from core.venues.polymarket import statuses as st
 from core.venues.polymarket.errors import classify, is_order_gone
 from core.venues.polymarket.ids import IdError, fill_tid, oid_of
@@ -87,6 +86,7 @@ from core.venues.polymarket.wire import (
     WireSide,
 )
 from core.venues.polymarket.wire import Trade as WireTrade
+from core.venues.rows import MappingError, Rows, parse_or_raise, read_rows
 
 _MAX_UNITS = 2**63
 _ONE = 10_000  # ticks of the unit in one pUSD: the price of a share that surely pays

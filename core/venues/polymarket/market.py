@@ -26,7 +26,6 @@ from typing import Any
 import httpx
 
 from core.units import Instrument, UnitError
-from core.venues.hyperliquid.mapping import MappingError, parse_or_raise
 from core.venues.polymarket.wire import (
     Book,
     ClobMarket,
@@ -37,6 +36,7 @@ from core.venues.polymarket.wire import (
     Page,
     TickSizeAnswer,
 )
+from core.venues.rows import MappingError, parse_or_raise
 
 _CONDITION = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _TOKEN = re.compile(r"^[0-9]{1,100}$")

@@ -45,7 +45,7 @@ from py_clob_client_v2.signer import Signer as OfficialSigner
 
 from core.clock import unix_now
 from core.events import Side as CoreSide
-from core.venues.hyperliquid.keys import PrivateKey, abbreviate
+from core.venues.keys import PrivateKey, abbreviate
 from core.venues.polymarket.auth import ApiCredentials, l1_headers, l2_headers
 
 POLYGON = 137

@@ -97,8 +97,7 @@ from core.events import (
     VenueStatus,
 )
 from core.units import Instrument
-from core.venues.hyperliquid.keys import abbreviate
-from core.venues.hyperliquid.mapping import MappingError, parse_or_raise
+from core.venues.keys import abbreviate
 from core.venues.polymarket import errors
 from core.venues.polymarket.auth import ApiCredentials, CredentialsError
 from core.venues.polymarket.ids import IdRegistry, oid_of
@@ -121,6 +120,7 @@ from core.venues.polymarket.wire import (
     TickSizeChange,
 )
 from core.venues.polymarket.ws import PmWs
+from core.venues.rows import MappingError, parse_or_raise
 
 CLOB_URL = "https://clob.polymarket.com"
 WS_URL = "wss://ws-subscriptions-clob.polymarket.com"

@@ -1,4 +1,4 @@
-"""Secret loading for the Hyperliquid venue (D21).
+"""Secret loading for the venues that sign with a secp256k1 key: Hyperliquid and Polymarket (D21).
 
 The private key (the account's, or an API wallet's) comes from an environment variable or from a
 key file that only its owner can read; a group- or world-readable file is refused with a message
