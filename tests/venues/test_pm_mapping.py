@@ -576,3 +576,18 @@ def test_cancel_answers_D24() -> None:
 def test_position_is_the_conditional_balance_in_lots() -> None:
     assert tr().position({"balance": "12345678", "allowances": {}}).position == 1234
     assert tr().position({"balance": 5000000}).position == 500
+
+
+def test_the_position_holds_pending_fills_as_the_maker_does_D38() -> None:
+    """The balance is what settled on chain; a pending fill is added (signed) so that a sync
+    while a trade settles shows no drift, and a FAILED one drops out again."""
+    book = Settlements()
+    [fill] = book.see(one("MATCHED"))
+    assert isinstance(fill, Fill)
+    signed = fill.size if fill.side is Side.BID else -fill.size
+    assert book.pending_lots() == signed
+    balance = {"balance": "5000000"}
+    assert tr().position(balance, book.pending_lots()).position == 500 + signed
+    book.see(one("FAILED"))
+    assert book.pending_lots() == 0
+    assert tr().position(balance, book.pending_lots()).position == 500

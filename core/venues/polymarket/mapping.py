@@ -577,15 +577,19 @@ class PmTranslator:
                 out.append(CancelUnknown(cmd.cloid, cmd.oid, "not in the answer", batch_id))
         return out
 
-    def position(self, answer: object) -> PositionSnapshot:
+    def position(self, answer: object, pending: int = 0) -> PositionSnapshot:
         """``GET /balance-allowance`` CONDITIONAL for our token: shares in base units (1e-6);
-        outcome tokens are never short."""
+        outcome tokens are never short.  The balance is what settled on chain; the core's
+        position is the matching engine's (D38: pending fills count until the venue undoes
+        them), so ``pending`` -- our provisional fills, signed lots -- is added: the two
+        compare like with like, and a fill settling between the two reads is a transient the
+        reconciler confirms before it believes it (D16)."""
         balance = parse_or_raise(BalanceAllowance, answer).balance
         units = _whole(balance, "balance")
         lots = units // _UNITS_PER_LOT
         if lots >= _MAX_UNITS:
             raise MappingError("balance beyond any venue's range")
-        return PositionSnapshot(lots, None)
+        return PositionSnapshot(lots + pending, None)
 
 
 class Settlements:
@@ -637,6 +641,15 @@ class Settlements:
             )
         )
         return out
+
+    def pending_lots(self) -> int:
+        """Signed lots of our fills still provisional (bought minus sold): on chain the
+        balance holds none of a pending buy's shares and all of a pending sell's."""
+        net = 0
+        for finality, fill in self._state.values():
+            if finality is Finality.PROVISIONAL:
+                net += fill.size if fill.side is Side.BID else -fill.size
+        return net
 
     def _set(self, tid: int, finality: Finality, fill: Fill) -> None:
         self._state[tid] = (finality, fill)

@@ -255,6 +255,7 @@ class PolymarketVenue:
             f"market {self.market.title}, tick {self.market.tick}, "
             f"min size {self.market.min_size}{', neg-risk' if self.market.neg_risk else ''}",
         )
+        await self._refresh_balances()
         base = s.ws_url.rstrip("/")
         self._market_ws = self._channel(f"{base}/ws/market", self._market_subscription)
         self._user_ws = self._channel(f"{base}/ws/user", self._user_subscription)
@@ -638,6 +639,22 @@ class PolymarketVenue:
             self._put(QueryFailed(cmd.cloid, cmd.oid, f"order: unreadable answer ({exc})"))
         self._report_unknown_words()
 
+    async def _refresh_balances(self) -> None:
+        """Ask the venue to re-read our pUSD and shares (and their approvals) from the chain:
+        its cache can lag an on-chain change by minutes (reference 7, pitfall 3), and a stale
+        one refuses orders with "not enough balance / allowance".  Best effort: a refusal is
+        shown, never fatal (the orders' own answers say what the venue believes)."""
+        assert self._rest is not None
+        kind = str(int(self._signer.signature_type))
+        for params in (
+            {"asset_type": "COLLATERAL", "signature_type": kind},
+            {"asset_type": "CONDITIONAL", "token_id": self.market.token_id, "signature_type": kind},
+        ):
+            try:
+                await self._rest.private("GET", "/balance-allowance/update", params=params)
+            except (RestRefused, RestUnknown) as exc:
+                self._notice("balance refresh", f"{params['asset_type']}: {exc}")
+
     async def _sync(self) -> None:
         """Open orders of our token and the position (answers ``SyncState``).  Unreadable rows
         are ``OpenOrders.bad_rows`` (D34)."""
@@ -654,7 +671,7 @@ class PolymarketVenue:
                 self._rest.private("GET", "/balance-allowance", params=balance_params),
             )
             rows = self._tr.open_orders(listing, self._cloid_of)
-            position = self._tr.position(balance)
+            position = self._tr.position(balance, self._settlements.pending_lots())
         except RestRefused as exc:
             self._put(SyncFailed(f"state sync: {exc.text}", rate_limited=exc.rate_limited))
             return
