@@ -307,6 +307,8 @@ def session_summary(
         out["liquidations"] = result.liquidations  # D41: the account was liquidated
     if v is None:
         return out
+    if v.instrument.title:
+        out["market"] = v.instrument.title  # Polymarket: the question and the outcome quoted
     c = v.counters
     out.update(
         {

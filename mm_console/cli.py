@@ -524,6 +524,14 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if notice:
         print(f"mm-console: {notice}", file=sys.stderr)
+    inst = session.maker.instrument
+    if inst.title:
+        # Polymarket: which question and outcome this engine quotes, on the venue's grid.
+        print(
+            f"mm-console: market {inst.title} (tick {inst.venue_tick}, minimum "
+            f"{inst.size_text(inst.min_lots)})",
+            file=sys.stderr,
+        )
     reporter = HeadlessReporter(
         session.maker.instrument,
         json_lines=args.json,

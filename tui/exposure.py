@@ -63,13 +63,12 @@ class ExposurePane(TextPane):
         if ex.unsettled_bought or ex.unsettled_sold or view.counters.provisional_fills:
             # D38: fills the venue may still undo; the worst case below counts them both ways.
             t.append("settling  ", self.style_of("exposure--label"))
+            t.append(f"final {fmt.signed_size(inst, ex.confirmed_position)}")
+            pending = ex.unsettled_bought - ex.unsettled_sold
+            t.append(f"  pending {fmt.signed_size(inst, pending)}", self.style_of("exposure--bid"))
             failed = view.counters.failed_fills
             if failed:
-                t.append(f"FAILED x{failed} ", self.style_of("exposure--breach"))
-            t.append(f"final {fmt.signed_size(inst, ex.confirmed_position)}")
-            bought, sold = fmt.size(inst, ex.unsettled_bought), fmt.size(inst, ex.unsettled_sold)
-            t.append(f" pending +{bought}", self.style_of("exposure--bid"))
-            t.append(f"/-{sold}", self.style_of("exposure--ask"))
+                t.append(f"  FAILED {failed}", self.style_of("exposure--breach"))
             t.append("\n")
         for label, lots, breached in (
             ("worst max ", ex.worst_case_max_position, ex.breaches_long),

@@ -122,6 +122,27 @@ def backoff() -> Engine:
     )
 
 
+def binary() -> Engine:
+    """Issue 21: a Polymarket-style outcome share -- prices within 0..1 on a 0.01 grid, fills
+    pending until the venue settles them (slowly here), four in ten FAILED and reversed, the
+    dead-man switch armed."""
+    engine = Engine(
+        seed=7,
+        config={
+            "sim": {"market": "binary"},
+            "market": {"symbol": "YES"},
+            "strategy": {"size": "10", "half_spread_ticks": 100, "level_spacing_ticks": 100},
+            "risk": {"max_position": "60", "max_notional": "100", "loss_limit": "50"},
+        },
+        sim={
+            "market": "binary",
+            "start_position": "20",
+            "settlement": {"delay_s": 15.0, "fail_probability": 0.4},
+        },
+    )
+    return engine.run_until(40.0)
+
+
 def breached() -> Engine:
     """The account starts 1.5 long against a 1.0 limit: worst case beyond the limit."""
     engine = Engine(config={"risk": {"max_position": "1"}})

@@ -78,3 +78,10 @@ def test_recovery_shows_at_every_size(snap_compare, size):
 def test_too_small(snap_compare):
     """Issue 16: below 80x24 a notice says so; the emergency keys keep working."""
     assert snap_compare(make_app(states.quoting), terminal_size=(70, 20))
+
+
+def test_binary_market(snap_compare):
+    """Issue 21: prices as the venue shows them (two decimals on a 0.01 tick), the settling
+    line (final and pending shares, FAILED trades), pending and FAILED fill rows, the
+    heartbeat in the header."""
+    assert snap_compare(make_app(states.binary), terminal_size=LARGE)

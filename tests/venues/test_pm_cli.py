@@ -118,6 +118,8 @@ def test_headless_session_against_the_polymarket_twin_quotes_and_stops_clean(
     assert summary["places_sent"] > 0 and summary["engine_errors"] == 0
     assert summary["live_orders_left"] == 0 and summary["untracked_venue_orders"] == 0
     assert summary["sweep"] == "verified"
+    assert summary["market"] == "Loopback twin market YES? [Yes]"  # the question, the outcome
+    assert "mm-console: market Loopback twin market YES? [Yes] (tick 0.01" in proc.stderr
     state = httpx.get(f"{url}/_twin/state").json()
     assert state["open_orders"] == []  # the venue's own word: nothing left resting
     assert KEY[2:] not in proc.stdout + proc.stderr + banner
