@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import httpx
+import pytest
 
 from core.actions import Kill
 from core.clock import WallClock
@@ -37,6 +38,7 @@ from core.events import (
     Disconnected,
     Fill,
     FillsFetched,
+    HeartbeatState,
     LeverageInfo,
     MalformedMessage,
     OpenOrders,
@@ -56,10 +58,10 @@ from core.events import (
 )
 from core.maker import MakerParams, MarketMaker
 from core.runner import Runner, RunResult
-from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.signing import Signer
-from core.venues.hyperliquid.venue import HyperliquidVenue
+from core.venues.hyperliquid.venue import HyperliquidVenue, _Unknown
 from core.venues.hyperliquid.wire import OrderAction, action_dict
+from core.venues.keys import PrivateKey
 from core.venues.loopback.faults import TwinFaults
 from core.view import ConsoleView, Mode, SweepPhase
 from tests.hl_loopback import KEY, OTHER_KEY, Collector, Loopback, lively, loopback
@@ -424,17 +426,54 @@ def test_dead_man_switch_is_armed_and_the_volume_gate_is_shown() -> None:
                 notice = await events.wait_for(VenueNotice, lambda n: "dead man" in n.kind)
                 assert "Required: $1000000" in notice.text
                 assert venue.dead_man_status.startswith("unavailable: Cannot set scheduled")
+                state = await events.wait_for(HeartbeatState)  # D40: shown, never armed
+                assert not state.armed and not state.lapsed
             else:
                 armed = await events.wait_for(VenueNotice, lambda n: "dead man" in n.kind)
                 assert armed.text.startswith("armed")
                 assert lb.twin.dead_man_armed
                 assert venue.dead_man_status.startswith("armed")
+                state = await events.wait_for(HeartbeatState)
+                assert state.armed and not state.lapsed
             await venue.close()
             assert not lb.twin.dead_man_armed  # a clean exit clears it
             await events.stop()
 
     asyncio.run(scenario(False))
     asyncio.run(scenario(True))
+
+
+@pytest.mark.slow
+def test_a_scheduled_cancel_past_its_deadline_without_a_rearm_is_a_lapse_D40() -> None:
+    """Re-arms that go unanswered until the deadline the venue last accepted has passed: the
+    exchange may have cancelled every order -- the venue says the switch lapsed (the maker then
+    sweeps), and armed again once a re-arm is accepted."""
+
+    async def scenario() -> None:
+        async with loopback(faults=TwinFaults(dead_man_min_volume=0)) as lb:
+            # The venue's shortest horizon is 5 s: re-armed every 2 s, lapsed 6 s after the last.
+            venue, events = await connected_venue(lb, dead_man_s=6.0)
+            await events.wait_for(HeartbeatState, lambda e: e.armed and not e.lapsed)
+            send = venue._send_action
+
+            async def lost(*args: object, **kwargs: object) -> object:
+                raise _Unknown("no answer")
+
+            venue._send_action = lost  # type: ignore[method-assign]
+            lapse = await events.wait_for(HeartbeatState, lambda e: e.lapsed, timeout=15.0)
+            assert "deadline passed" in lapse.text
+            venue._send_action = send  # type: ignore[method-assign]
+            states = events.of(HeartbeatState)
+            await events.wait_for(
+                HeartbeatState, lambda e: len(events.of(HeartbeatState)) > len(states), timeout=10.0
+            )
+            assert events.of(HeartbeatState)[-1] == HeartbeatState(
+                True, False, "scheduleCancel: cancels all 6s after silence"
+            )  # armed again, after the lapse
+            await venue.close()
+            await events.stop()
+
+    asyncio.run(scenario())
 
 
 def test_a_malformed_stream_message_is_reported_and_its_good_rows_kept_D34() -> None:

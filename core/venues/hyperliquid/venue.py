@@ -70,6 +70,7 @@ from core.events import (
     Event,
     Fill,
     FillsFetched,
+    HeartbeatState,
     LeverageInfo,
     Liquidated,
     MalformedMessage,
@@ -87,7 +88,6 @@ from core.venues.hyperliquid.errors import (
     is_volume_gate,
     parse_leverage,
 )
-from core.venues.keys import abbreviate
 from core.venues.hyperliquid.mapping import Translator
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.rest import RestClient, RestRefused, RestUnknown
@@ -111,6 +111,7 @@ from core.venues.hyperliquid.wire import (
     request_dict,
 )
 from core.venues.hyperliquid.ws import NotConnected, PostFailed, PostLost, WsClient
+from core.venues.keys import abbreviate
 from core.venues.rows import MappingError, Rows, parse_or_raise, raw_int
 
 MAINNET_API_URL = "https://api.hyperliquid.xyz"
@@ -716,7 +717,13 @@ class HyperliquidVenue:
     # ---- the dead man's switch ----------------------------------------------------------
 
     async def _dead_man(self, horizon_s: float) -> None:
-        """Re-arm ``scheduleCancel`` to now + ``horizon_s`` every third of it."""
+        """Re-arm ``scheduleCancel`` to now + ``horizon_s`` every third of it, and say so
+        (D40): ``HeartbeatState`` armed on the first success; lapsed when the deadline the
+        venue last accepted has passed without a re-arm -- the exchange may have cancelled
+        every order, which the maker then sweeps and verifies; armed again on the next
+        success.  The $1M volume gate leaves it unarmed for the session."""
+        armed_until: int | None = None  # epoch ms of the deadline the venue last accepted
+        lapsed = False
         while True:
             deadline = epoch_ms() + int(horizon_s * 1000)
             try:
@@ -725,13 +732,25 @@ class HyperliquidVenue:
                 self.dead_man_status = f"unavailable: {r.text}"
                 self._notice("dead man's switch", r.text)
                 if is_volume_gate(r.text):
+                    self._put(HeartbeatState(False, False, f"scheduleCancel refused: {r.text}"))
                     return  # the $1M volume gate: re-arming cannot succeed today
             except _Unknown as u:
                 self.dead_man_status = f"unknown: {u}"
             else:
-                if not self.dead_man_status.startswith("armed"):
+                if armed_until is None or lapsed:
                     self._notice("dead man's switch", f"armed, re-armed every {horizon_s / 3:g}s")
+                    self._put(
+                        HeartbeatState(
+                            True, False, f"scheduleCancel: cancels all {horizon_s:g}s after silence"
+                        )
+                    )
+                armed_until, lapsed = deadline, False
                 self.dead_man_status = f"armed: cancels all {horizon_s:g}s after we go silent"
+            if armed_until is not None and not lapsed and epoch_ms() >= armed_until:
+                lapsed = True
+                self._put(
+                    HeartbeatState(True, True, "scheduleCancel deadline passed without a re-arm")
+                )
             await asyncio.sleep(horizon_s / 3)
 
     # ---- output -------------------------------------------------------------------------
