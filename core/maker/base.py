@@ -103,6 +103,7 @@ class MakerBase:
         self._settle_asked_at = -float("inf")  # D38: the last fetch about pending fills
         self._settle_asks = 0  # fetches in a row while the same fills stay pending
         self._settle_now = False  # a reconnect: ask about pending fills at the next tick
+        self._last_settled_at: float | None = None  # the last provisional fill settled (D38)
         self.costs = Costs(instrument.quote, instrument.value_unit)  # D36
         # The (venue time, trade id) of the latest fill counted, and whether our average entry
         # may differ from the venue's (fills counted out of its order): ``_closed_in_order``.

@@ -132,6 +132,7 @@ class FillCounting(MakerBase):
         self, tid: int, confirmed: bool, status: str, venue_time: float | None, now: float
     ) -> None:
         entry = self.settlements.settle(tid, confirmed, self.position)
+        self._last_settled_at = now
         if confirmed:
             self._mark_fill_row(tid, "")
             return

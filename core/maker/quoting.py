@@ -227,13 +227,17 @@ class Quoter(MakerBase):
         bound = price  # every quote strictly behind this (the fence, then the level before)
         for q in quotes:
             p = q.price
+            inst = self.instrument
             if side is Side.BID:
                 if p >= bound:
-                    p = self.instrument.round_ticks(bound - 1, Rounding.DOWN)
-                if p <= 0:
+                    p = inst.round_ticks(bound - 1, Rounding.DOWN)
+                if p < inst.min_ticks:
                     break
-            elif p <= bound:
-                p = self.instrument.round_ticks(bound + 1, Rounding.UP)
+            else:
+                if p <= bound:
+                    p = inst.round_ticks(bound + 1, Rounding.UP)
+                if inst.bounded and p > inst.max_ticks:
+                    break  # an outcome share is worth at most 1: no price behind the fence
             bound = p
             out.append(Quote(q.side, q.level, p, q.size, q.reduce_only) if p != q.price else q)
         return tuple(out)
@@ -293,15 +297,24 @@ class Quoter(MakerBase):
         )
         if order is None:
             return out
+        inst = self.instrument
         rounding = Rounding.UP if order.side is Side.BID else Rounding.DOWN
-        price = self.instrument.round_ticks(order.price, rounding)
-        if price <= 0:
+        price = inst.round_ticks(order.price, rounding)
+        if inst.bounded:
+            price = min(price, inst.max_ticks)  # a buy through the touch, at most 1 - tick
+        if price < inst.min_ticks:
             return out
+        size = order.size
+        if order.side is Side.ASK and not inst.shortable:
+            # Shares of a buy still settling cannot be sold yet (D38; reference pitfall 4).
+            size = min(size, self.position.lots - self.settlements.bought)
+            if size < max(1, inst.min_lots):
+                return out
         place = Place(
             cloid=self.next_cloid(),
             side=order.side,
             price=price,
-            size=order.size,
+            size=size,
             tif=TimeInForce.IOC,
             reduce_only=order.reduce_only,
         )
@@ -309,8 +322,7 @@ class Quoter(MakerBase):
         self._answer_deadlines.append((now + self.params.answer_timeout, place.cloid))
         self.counters["recovery_iocs"] += 1
         self.counters["places_sent"] += 1
-        size = self.instrument.size_text(order.size)
-        self._log(now, "recovery", f"IOC {order.side.value} {size}", place.cloid)
+        self._log(now, "recovery", f"IOC {order.side.value} {inst.size_text(size)}", place.cloid)
         out.append(place)
         return out
 

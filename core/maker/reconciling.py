@@ -27,6 +27,10 @@ from core.maker.startup import StartUp
 from core.orders import OrderState
 from core.view import SweepPhase
 
+# How long after the last settlement (D38) a venue's position is believed again: its balance
+# moves with the chain, a little after the stream's word (the connector refreshes it first).
+SETTLED_QUIET_S = 5.0
+
 
 class Reconciling(StartUp, Answers):
     """The maker's reconciliation room: listings and positions from the venue, and failed syncs."""
@@ -142,11 +146,23 @@ class Reconciling(StartUp, Answers):
             # arrival would count it twice.  Look again once it is answered.
             self._log(now, "reconcile", "drift confirmed, but an IOC is unanswered; re-checking")
             self.reconciler.trigger("position drift")
+        elif verdict.correct and self._settling_now(now):
+            # D38 x D16: while fills settle the venue's balance is no authority -- it may
+            # hold a trade the stream calls pending (mined) or lag one it confirmed -- so a
+            # drift is believed only once nothing has been pending or settled for a while.
+            self._log(now, "reconcile", "drift confirmed while trades settle; re-checking later")
         elif verdict.correct:
             self._adopt_position(ev, after)
             self._position_agreed_at = now
         self.rejections.on_position_refreshed(self.position.lots)
         return []
+
+    def _settling_now(self, now: float) -> bool:
+        """Is a fill pending, or did one settle within ``SETTLED_QUIET_S``?"""
+        settled = self._last_settled_at
+        return bool(self.settlements.pending) or (
+            settled is not None and now - settled < SETTLED_QUIET_S
+        )
 
     def _untimed_fill_may_follow(self) -> bool:
         """Is an order that can trade on arrival (not post-only) still unanswered?  Venues

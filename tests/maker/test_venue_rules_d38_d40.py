@@ -17,11 +17,13 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.commands import Place, TimeInForce
 from core.events import (
     FillSettled,
     HeartbeatState,
     OrderUpdate,
     PlaceRejected,
+    PositionSnapshot,
     RejectionClass,
     Side,
     TickSizeChanged,
@@ -29,8 +31,9 @@ from core.events import (
 )
 from core.exposure import Position
 from core.maker import MakerParams
+from core.maker.reconciling import SETTLED_QUIET_S
 from core.settlement import Settlements
-from core.strategy import NoQuoteReason, StrategyParams, desired_ladder
+from core.strategy import NoQuoteReason, Quote, StrategyParams, desired_ladder
 from core.units import Instrument
 from core.view import Mode
 from tests.maker_harness import (
@@ -262,3 +265,57 @@ def test_D40_a_lapsed_heartbeat_sweeps_holds_and_resumes_when_beats_return() -> 
     assert places(s.run(s.now + 2.0)), "quoting resumes by rule once beats are accepted"
     assert s.maker.mode is Mode.RUNNING
     assert s.view().counters.heartbeat_lapses == 1
+
+
+# ---- the review's findings on the maker side ----------------------------------------------
+
+
+def test_D23_the_price_fence_never_pushes_an_ask_past_one() -> None:
+    s, _ = _pm_quoting()
+    m = s.maker
+    top, bottom = m.instrument.max_ticks, m.instrument.min_ticks  # 0.999 and 0.001
+    m._fences[Side.ASK] = (top, s.now + 10)  # a post-only refusal of our ask at 0.999
+    assert m._fenced(Side.ASK, (Quote(Side.ASK, 0, top, 500, False),), s.now) == ()
+    m._fences[Side.BID] = (bottom, s.now + 10)  # and a bid refused at 0.001: none below it
+    assert m._fenced(Side.BID, (Quote(Side.BID, 0, bottom, 500, False),), s.now) == ()
+
+
+def test_D38_D16_a_drift_seen_while_fills_settle_is_never_adopted() -> None:
+    """The venue's balance lags or leads the stream around settlement: two looks at the same
+    drift while a fill is pending (or just settled) adopt nothing; once quiet, they do."""
+    s, first = _pm_quoting()
+    (bid,) = places(first, Side.BID)[:1]
+    s.handle(_provisional(1, bid, 300), s.now + 0.01)
+    for _ in range(2):  # the balance without the pending buy, twice
+        s.handle(PositionSnapshot(0, None, venue_time=s.now + 0.02), s.now + 0.05)
+    assert s.maker.position.lots == 300
+    assert any("while trades settle" in e.text for e in s.view().log)
+    s.handle(FillSettled(1, True, "CONFIRMED"), s.now + 0.01)
+    s.handle(PositionSnapshot(0, None, venue_time=s.now + 0.02), s.now + 0.05)  # lagging
+    s.handle(PositionSnapshot(0, None, venue_time=s.now + 0.02), s.now + 0.05)
+    assert s.maker.position.lots == 300, "just settled: the balance may lag"
+    later = s.now + SETTLED_QUIET_S + 1
+    s.handle(PositionSnapshot(250, None, venue_time=later), later)
+    s.handle(PositionSnapshot(250, None, venue_time=later + 0.5), later + 0.5)
+    assert s.maker.position.lots == 250, "quiet again: a real drift is adopted (D16)"
+
+
+def test_D38_a_recovery_ioc_sells_only_settled_shares() -> None:
+    s, _ = _pm_quoting()
+    m = s.maker
+    m.position.apply(1500, 1500 * 5000)  # 15 shares held, 6 of them still settling
+    m.settlements.hold(99, 600, 600 * 5000, 0, "", s.now)
+    m.settlements.bought = 600
+
+    class Wanted:
+        side = Side.ASK
+        price = 4700
+        size = 1500
+        reduce_only = True
+
+    m.recovery.update = lambda *a, **k: Wanted()  # type: ignore[method-assign]
+    out = m._recovery(s.now)
+    iocs = [c for c in out if isinstance(c, Place)]
+    assert iocs and iocs[0].size == 900 and iocs[0].tif is TimeInForce.IOC
+    m.settlements.bought = 1100  # 4 settled shares: below the venue's 5-share minimum
+    assert not [c for c in m._recovery(s.now + 1) if isinstance(c, Place)]

@@ -191,7 +191,7 @@ class LoopbackServer:
                 return
             if len(head) > _MAX_HEAD:
                 return
-            if head.startswith(b"GET "):
+            if self._wants_websocket(head):
                 await self._websocket(head, reader, writer)
             else:
                 await self._http(head, reader, writer)
@@ -205,6 +205,10 @@ class LoopbackServer:
                 writer.close()
             if task is not None:
                 self._connections.discard(task)
+
+    def _wants_websocket(self, head: bytes) -> bool:
+        """Hyperliquid's host serves no ``GET`` but the WebSocket handshake."""
+        return head.startswith(b"GET ")
 
     async def _websocket(
         self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

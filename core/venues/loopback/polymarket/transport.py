@@ -13,7 +13,6 @@ entries widened; it never reads a clock and knows nothing of exchanges.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -86,34 +85,10 @@ class PmServer(LoopbackServer):
         super().__init__(_Unused(), host, port)
         self._pm = handler
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """As ``LoopbackServer._serve``, but a ``GET`` is a WebSocket handshake only when it
-        asks for an upgrade: Polymarket's REST reads are ``GET`` requests too."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
-        self._writers.add(writer)
-        try:
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-                return
-            if len(head) > _MAX_HEAD:
-                return
-            if head.startswith(b"GET ") and b"upgrade: websocket" in head.lower():
-                await self._websocket(head, reader, writer)
-            else:
-                await self._http(head, reader, writer)
-        except (ConnectionError, OSError):
-            pass
-        except asyncio.CancelledError:
-            return  # the server is closing: this connection simply ends
-        finally:
-            self._writers.discard(writer)
-            with contextlib.suppress(ConnectionError, OSError, RuntimeError):
-                writer.close()
-            if task is not None:
-                self._connections.discard(task)
+    def _wants_websocket(self, head: bytes) -> bool:
+        """A ``GET`` is a WebSocket handshake only when it asks for an upgrade: Polymarket's
+        REST reads are ``GET`` requests too."""
+        return head.startswith(b"GET ") and b"upgrade: websocket" in head.lower()
 
     async def _websocket(
         self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
