@@ -47,6 +47,12 @@ def build_session(
     # A fresh cloid prefix per process: ids never repeat across restarts (D2, D22).
     prefix = int.from_bytes(os.urandom(4), "big") if seed is None else (sim.seed & 0xFFFFFFFF)
     recipe = MakerRecipe(config, instrument, False, f"embedded sim ({sim.symbol})", prefix)
+    return _assemble(recipe, venue, clock, sim.seed)
+
+
+def _assemble(recipe: MakerRecipe, venue: Venue, clock: Clock, seed: int | None = None) -> Session:
+    """The maker from its recipe and the runner that drives it against ``venue``."""
+    config = recipe.config
     maker = recipe.build()
     runner = Runner(
         maker,
@@ -55,17 +61,17 @@ def build_session(
         tick_interval=config.strategy.tick_interval_s,
         publish_hz=config.ui.refresh_hz,
     )
-    return Session(config, venue, maker, runner, clock, recipe, sim.seed)
+    return Session(config, venue, maker, runner, clock, recipe, seed)
 
 
 def _hyperliquid_session(config: Config, clock: Clock) -> Session:
     """The real exchange: refuse mainnet without ``--confirm-mainnet``, load the key (D21),
     read the instrument from ``meta``, then build the venue, the maker and the runner.  Every
     failure is a ``SessionError`` with one clear line (the CLI exits 2)."""
-    from core.venues.keys import KeySourceError, abbreviate, load_private_key
     from core.venues.hyperliquid.rest import RestRefused, RestUnknown, fetch_instrument
     from core.venues.hyperliquid.signing import Signer
     from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
+    from core.venues.keys import KeySourceError, abbreviate, load_private_key
     from core.venues.rows import MappingError
 
     v = config.venue
@@ -95,16 +101,7 @@ def _hyperliquid_session(config: Config, clock: Clock) -> Session:
     # The endpoint, in the header: which network, and any other URL (the loopback twin).
     via = f" via {endpoints.api_url.split('//', 1)[-1]}" if v.api_url else ""
     label = f"hyperliquid {v.network}{via} ({instrument.symbol}, {abbreviate(user)})"
-    recipe = MakerRecipe(config, instrument, True, label, prefix)
-    maker = recipe.build()
-    runner = Runner(
-        maker,
-        venue,
-        clock,
-        tick_interval=config.strategy.tick_interval_s,
-        publish_hz=config.ui.refresh_hz,
-    )
-    return Session(config, venue, maker, runner, clock, recipe)
+    return _assemble(MakerRecipe(config, instrument, True, label, prefix), venue, clock)
 
 
 def _polymarket_session(config: Config, clock: Clock) -> Session:
@@ -156,13 +153,4 @@ def _polymarket_session(config: Config, clock: Clock) -> Session:
     prefix = int.from_bytes(os.urandom(4), "big")
     via = f" via {settings.api_url.split('//', 1)[-1]}" if v.api_url else ""
     label = f"polymarket {v.network}{via} ({market.symbol}, {abbreviate(signer.funder)})"
-    recipe = MakerRecipe(config, instrument, True, label, prefix)
-    maker = recipe.build()
-    runner = Runner(
-        maker,
-        venue,
-        clock,
-        tick_interval=config.strategy.tick_interval_s,
-        publish_hz=config.ui.refresh_hz,
-    )
-    return Session(config, venue, maker, runner, clock, recipe)
+    return _assemble(MakerRecipe(config, instrument, True, label, prefix), venue, clock)

@@ -17,9 +17,9 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -373,22 +373,16 @@ def _sim_server_command(config: Config, args: argparse.Namespace) -> int:
     sim = config.sim
     if args.twin_seed is not None:
         sim = sim.model_copy(update={"seed": args.twin_seed})
-    try:
-        asyncio.run(
-            serve.run(
-                sim,
-                account=accounts[0],
-                agents=accounts[1:],
-                faults=TwinFaults.preset(args.faults),
-                port=args.port,
-            )
-        )
-    except KeyboardInterrupt:
-        return EXIT_OK
-    except OSError as exc:
-        print(f"mm-console sim-server: cannot listen on port {args.port}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
+    return _serve_until_interrupted(
+        serve.run(
+            sim,
+            account=accounts[0],
+            agents=accounts[1:],
+            faults=TwinFaults.preset(args.faults),
+            port=args.port,
+        ),
+        args.port,
+    )
 
 
 def _pm_sim_server(config: Config, args: argparse.Namespace) -> int:
@@ -407,16 +401,20 @@ def _pm_sim_server(config: Config, args: argparse.Namespace) -> int:
         sim = sim.model_copy(update={"seed": seed})
     chain = 137 if config.venue.network == "mainnet" else 80002
     account = args.account[0].lower() if args.account else None
+    settings = PmTwinSettings(chain_id=chain, account=account)
+    return _serve_until_interrupted(
+        serve.run_polymarket(sim, settings=settings, port=args.port), args.port
+    )
+
+
+def _serve_until_interrupted(server: Coroutine[Any, Any, None], port: int) -> int:
+    """Run a twin until Ctrl-C (exit 0); a port it cannot listen on exits 2."""
     try:
-        asyncio.run(
-            serve.run_polymarket(
-                sim, settings=PmTwinSettings(chain_id=chain, account=account), port=args.port
-            )
-        )
+        asyncio.run(server)
     except KeyboardInterrupt:
         return EXIT_OK
     except OSError as exc:
-        print(f"mm-console sim-server: cannot listen on port {args.port}: {exc}", file=sys.stderr)
+        print(f"mm-console sim-server: cannot listen on port {port}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 
