@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 
+from core.commands import TimeInForce
 from core.events import RejectionClass
 
 # ---- request level: HTTP status + {"error": ...}; a batch fails whole ---------------------
@@ -183,6 +184,24 @@ def classify(text: str) -> RejectionClass:
     return RejectionClass.OTHER
 
 
+def is_post_only_mode(text: str) -> bool:
+    """The venue is in post-only mode (reference 4 "Trading modes")."""
+    text = text.strip()
+    return text.startswith(POST_ONLY_MODE) or text.startswith(POST_ONLY_MODE_CODE)
+
+
+def classify_order(text: str, tif: TimeInForce, status: int | None = None) -> RejectionClass:
+    """The class of one order's refusal.  Post-only mode refuses only orders that are not
+    post-only: for such an order it is ``PriceError`` -- the class that backs off no side on
+    its own (a side backs off only after ``price_error_threshold`` of them in a row, and an
+    accepted quote on that side resets the run), where ``RateLimit`` would hold every placement,
+    the post-only quotes the venue still takes included.  No class holds only non-post-only
+    placements (core/rejections.py); the recovery IOC paces itself (D15)."""
+    if tif is not TimeInForce.ALO and is_post_only_mode(text):
+        return RejectionClass.PRICE_ERROR
+    return classify(text) if status is None else classify_status(status, text)
+
+
 def classify_status(status: int, text: str) -> RejectionClass:
     """The class of a refusal with its HTTP status: 425 (engine restarting), 429 and the 503
     operating modes refuse every placement for a while whatever their words (D29)."""
@@ -203,6 +222,15 @@ def is_not_placed(text: str) -> bool:
     """A 500 whose text says the order was not inserted ("safe to resubmit"): a definite
     refusal.  Any other 5xx is an unknown outcome (D8)."""
     return text.strip().startswith(_NOT_PLACED)
+
+
+_TICK_IN_REFUSAL = re.compile(r"breaks minimum tick size rule: ([0-9.]+)")
+
+
+def tick_in_refusal(text: str) -> str | None:
+    """The venue's tick named by a "breaks minimum tick size rule: X" refusal (D39), or None."""
+    found = _TICK_IN_REFUSAL.search(text)
+    return found.group(1).rstrip(".") if found else None
 
 
 def is_heartbeat_refused(text: str) -> bool:

@@ -66,7 +66,7 @@ from core.events import (
 )
 from core.units import POLYMARKET_UNIT, Instrument, UnitError, grid_of
 from core.venues.polymarket import statuses as st
-from core.venues.polymarket.errors import classify, is_order_gone
+from core.venues.polymarket.errors import classify, classify_order, is_order_gone
 from core.venues.polymarket.ids import IdError, fill_tid, oid_of
 from core.venues.polymarket.market import PmMarket
 from core.venues.polymarket.statuses import Finality
@@ -75,6 +75,7 @@ from core.venues.polymarket.wire import (
     Book,
     CancelResult,
     LastTradePrice,
+    Level,
     MakerOrder,
     Num,
     Order,
@@ -138,6 +139,17 @@ class PmTranslator:
         self.other = market.other_token_id
         # Status and event words the reference does not have: counted, shown, never guessed.
         self.unknown_words: Counter[str] = Counter()
+        # Book levels under one lot, dropped (finding 3).
+        self.dust_levels = 0
+        # Fills whose size was floored to lots, and the shares floored away (D20: exact
+        # numbers; the position sync says the rest, D16), each fill counted once.
+        self.truncated_fills = 0
+        self.truncated_shares = Decimal(0)
+        self.foreign_fills = 0  # fills of our API key's orders this venue did not place
+        # Notices for the venue to pass on (foreign fills, unreadable immediate-fill amounts,
+        # truncations), drained by ``take_notices``.
+        self.notices: list[VenueNotice] = []
+        self._told: OrderedDict[tuple[str, int], None] = OrderedDict()
 
     # ---- units ------------------------------------------------------------------------
 
@@ -186,18 +198,43 @@ class PmTranslator:
     def _ours(self, asset_id: str) -> bool:
         return asset_id == self.token
 
+    def take_notices(self) -> list[VenueNotice]:
+        out, self.notices = self.notices, []
+        return out
+
+    def _tell_once(self, kind: str, key: int, notice: VenueNotice) -> bool:
+        """Queue ``notice`` unless one of ``kind`` was queued for ``key`` already (a trade is
+        told again at each status).  True when queued."""
+        if (kind, key) in self._told:
+            return False
+        self._told[(kind, key)] = None
+        while len(self._told) > 10_000:
+            self._told.popitem(last=False)
+        self.notices.append(notice)
+        return True
+
     # ---- market data --------------------------------------------------------------------
 
     def book(self, book: Book) -> BookSnapshot | None:
         """Our token's book, best level first; None for the other token's."""
         if not self._ours(book.asset_id):
             return None
-        bids = sorted(
-            ((self.price(lv.price), self.size(lv.size, positive=True)) for lv in book.bids),
-            reverse=True,
-        )
-        asks = sorted((self.price(lv.price), self.size(lv.size, positive=True)) for lv in book.asks)
+        bids = sorted(self._levels(book.bids), reverse=True)
+        asks = sorted(self._levels(book.asks))
         return BookSnapshot(tuple(bids), tuple(asks), self.seconds(book.timestamp))
+
+    def _levels(self, levels: Sequence[Level]) -> list[tuple[int, int]]:
+        """A side's levels in (ticks, lots).  A level under one lot (dust: a remainder of a
+        marketable order's 4-6 decimal share amount) floors to 0 and is dropped, counted in
+        ``dust_levels``; it never makes the rest of the book unreadable."""
+        out: list[tuple[int, int]] = []
+        for level in levels:
+            price, lots = self.price(level.price), self.size(level.size)
+            if lots <= 0:
+                self.dust_levels += 1
+                continue
+            out.append((price, lots))
+        return out
 
     def price_changes(self, message: PriceChanges) -> Rows[BookDelta]:
         venue_time = self.seconds(message.timestamp)
@@ -215,24 +252,30 @@ class PmTranslator:
         """D39: the new grid in ticks of the unit, with the venue's text."""
         if not self._ours(message.asset_id):
             return None
-        tick = _decimal(str(message.new_tick_size), "tick size")
+        return self.tick(str(message.new_tick_size), self.seconds(message.timestamp))
+
+    @staticmethod
+    def tick(text: str, venue_time: float | None = None) -> TickSizeChanged:
+        """A tick as the venue writes it ("0.01") as the grid it makes (D39)."""
+        tick = _decimal(text, "tick size")
         try:
             grid = grid_of(tick, POLYMARKET_UNIT)
         except UnitError as exc:
-            raise MappingError(
-                f"bad tick size {str(message.new_tick_size)[:40]!r}: {exc}"
-            ) from None
+            raise MappingError(f"bad tick size {text[:40]!r}: {exc}") from None
         if not 0 < grid < _ONE or _ONE % grid:
             raise MappingError(f"bad tick size {tick}: not a grid of the unit")
-        return TickSizeChanged(grid, str(message.new_tick_size), self.seconds(message.timestamp))
+        return TickSizeChanged(grid, text, venue_time)
 
     def last_trade(self, message: LastTradePrice) -> Trade | None:
         if not self._ours(message.asset_id):
             return None
+        lots = self.size(message.size)
+        if lots <= 0:  # a trade of dust: nothing a lot can say
+            return None
         return Trade(
             side_of(message.side),
             self.price(message.price),
-            self.size(message.size, positive=True),
+            lots,
             self.seconds(message.timestamp),
         )
 
@@ -381,6 +424,15 @@ class PmTranslator:
             ours(taker, None)
             or ((trade.trader_side or "").upper() == "TAKER" and ours(taker, trade.owner))
         )
+        if (
+            we_took
+            and taker is not None
+            and not ours(taker, None)
+            and not self._ours(trade.asset_id)
+        ):
+            self._foreign(trade.id, taker, trade.asset_id, word)
+            we_took = False
+        fill = None
         if we_took and taker is not None:
             fill = self._fill(
                 trade.id,
@@ -395,6 +447,7 @@ class PmTranslator:
                 cloid_of,
                 trade.fee_rate_bps,
             )
+        if fill is not None and taker is not None:
             out.append(Sighting(fill.tid, trade.id, taker.lower(), word, final, fill))
         for entry in trade.maker_orders or ():
             try:
@@ -405,8 +458,16 @@ class PmTranslator:
                     continue  # another maker's part of the trade: not ours to read
                 bad.append((entry, str(exc)))
                 continue
-            if not ours(maker.order_id, maker.owner):
-                continue
+            if not ours(maker.order_id, None):
+                if not ours(maker.order_id, maker.owner):
+                    continue  # another's order
+                if not self._ours(maker.asset_id):
+                    # Our API key, but an order this venue did not place on our token (a
+                    # manual order, another bot on the key, a previous run on the other
+                    # outcome): outcome tokens are separate balances, so it is not a fill of
+                    # our token at 1 - p.  Told, never counted; the maker reconciles.
+                    self._foreign(trade.id, maker.order_id, maker.asset_id, word)
+                    continue
             try:
                 fill = self._fill(
                     trade.id,
@@ -428,6 +489,23 @@ class PmTranslator:
                 out.append(Sighting(fill.tid, trade.id, maker.order_id.lower(), word, final, fill))
         return out, bad
 
+    def _foreign(self, trade_id: str, order_id: str, asset_id: str, word: str) -> None:
+        try:
+            key = fill_tid(trade_id, order_id)
+        except IdError:
+            return
+        told = self._tell_once(
+            "foreign",
+            key,
+            VenueNotice(
+                "foreign fill",
+                f"trade {trade_id[:40]} ({word[:20]}): order {order_id[:18]}… of our API key on "
+                f"token {asset_id[:12]}…, not placed here on ours: not counted; reconcile",
+            ),
+        )
+        if told:
+            self.foreign_fills += 1
+
     def _fill(
         self,
         trade_id: str,
@@ -441,7 +519,8 @@ class PmTranslator:
         snapshot: bool,
         cloid_of: Callable[[int], str | None],
         fee_rate_bps: str | None,
-    ) -> Fill:
+    ) -> Fill | None:
+        """One fill of ours; None for a fill under one lot (dust: counted and told)."""
         try:
             tid = fill_tid(trade_id, order_id)
         except IdError as exc:
@@ -454,7 +533,22 @@ class PmTranslator:
             ticks, our_side = _ONE - ticks, our_side.opposite
         elif asset_id != self.token:
             raise MappingError(f"fill on token {asset_id[:20]}…, not of this market")
-        lots = self.size(size, positive=True)
+        lots = self.size(size)
+        shares = _decimal(size, "size")
+        rest = shares - lots * self.instrument.lot_size
+        if rest > 0 and self._tell_once(
+            "truncated",
+            tid,
+            VenueNotice(
+                "fill truncated",
+                f"trade {trade_id[:40]}: {size[:40]} shares counted as {lots} lots; "
+                f"{rest} share(s) below one lot not counted (the position sync says the rest)",
+            ),
+        ):
+            self.truncated_fills += 1
+            self.truncated_shares += rest
+        if lots <= 0:
+            return None
         fee = self._taker_fee(fee_rate_bps, ticks, lots) if liquidity is Liquidity.TAKER else 0
         return Fill(
             tid=tid,
@@ -519,7 +613,7 @@ class PmTranslator:
         order_id = (result.orderID or "").strip().lower()
         if error or not order_id or result.success is False:
             text = error or "refused without a reason (empty orderID)"
-            return PlaceRejected(cmd.cloid, text, classify(text), batch_id), None
+            return PlaceRejected(cmd.cloid, text, classify_order(text, cmd.tif), batch_id), None
         oid = _oid(order_id)
         word = st.order_word(result.status or "")
         if word != st.MATCHED:
@@ -532,12 +626,7 @@ class PmTranslator:
             if cmd.side is Side.BID
             else (result.makingAmount, result.takingAmount)
         )
-        try:
-            filled = self.size(shares or "0")
-            filled_value = self.micro(value or "0", "traded value")
-        except MappingError:
-            filled, filled_value = 0, 0  # the stream's fills will say (D4)
-        filled = min(filled, cmd.size)
+        filled, filled_value = self._immediate(cmd, shares or "0", value or "0", order_id)
         if filled >= cmd.size or cmd.tif is TimeInForce.IOC:
             status = AckStatus.FILLED
         elif filled > 0:
@@ -546,6 +635,33 @@ class PmTranslator:
             status = AckStatus.RESTING
         ack = PlaceAck(cmd.cloid, oid, status, filled, filled_value if filled else 0, batch_id)
         return ack, order_id
+
+    def _immediate(self, cmd: Place, shares: str, value: str, order_id: str) -> tuple[int, int]:
+        """``(lots, millionths of pUSD)`` an immediate fill says it traded.  The reference
+        leaves the amounts' units open: shares beyond the order's size, or shares and value
+        whose ratio is not a price in (0, 1), are unreadable -- (0, 0) with a notice, and the
+        stream's fills count instead (D4)."""
+        try:
+            share_d, value_d = _decimal(shares, "shares"), _decimal(value, "traded value")
+            filled, filled_value = self.size(shares), self.micro(value, "traded value")
+        except MappingError as exc:
+            problem = str(exc)
+        else:
+            if share_d == 0 and value_d == 0:
+                return 0, 0
+            if share_d > cmd.size * self.instrument.lot_size:
+                problem = f"{shares[:40]} shares, more than the order's {cmd.size} lots"
+            elif share_d <= 0 or not 0 < value_d / share_d < 1:
+                problem = f"{shares[:40]} shares for {value[:40]} pUSD: not a price in (0, 1)"
+            else:
+                return filled, filled_value
+        self.notices.append(
+            VenueNotice(
+                "immediate fill unreadable",
+                f"order {order_id[:18]}…: {problem}; its fills are counted from the stream",
+            )
+        )
+        return 0, 0
 
     @staticmethod
     def cancel_answers(
@@ -604,7 +720,8 @@ class Settlements:
 
     def __init__(self, capacity: int = 100_000) -> None:
         self._capacity = capacity
-        self._state: OrderedDict[int, tuple[Finality, Fill]] = OrderedDict()
+        # tid -> (finality, the fill as last told, the latest status word)
+        self._state: OrderedDict[int, tuple[Finality, Fill, str]] = OrderedDict()
         self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
 
     def see(self, s: Sighting) -> list[Event]:
@@ -616,21 +733,35 @@ class Settlements:
         self._remember(key)
         if known is None:
             if s.finality is Finality.FAILED:
-                self._set(s.tid, Finality.FAILED, s.fill)
+                self._set(s.tid, Finality.FAILED, s.fill, s.word)
                 return [
                     VenueNotice("trade failed", f"trade {s.trade_id} FAILED (never matched here)")
                 ]
             final = s.finality is Finality.CONFIRMED
-            self._set(s.tid, s.finality, s.fill)
+            self._set(s.tid, s.finality, s.fill, s.word)
             return [replace(s.fill, final=final)]
-        state, _ = known
+        state, _, word = known
         out: list[Event] = []
         if changed:
-            out.append(replace(s.fill, final=state is Finality.CONFIRMED))
+            if state is Finality.FAILED:
+                # The maker never counted this fill (or has reversed it): a Fill now would be a
+                # new pending fill that nothing ever settles.
+                out.append(
+                    VenueNotice(
+                        "trade changed",
+                        f"trade {s.trade_id}: told again with other content after FAILED: "
+                        "not counted; reconcile",
+                    )
+                )
+            else:
+                out.append(replace(s.fill, final=state is Finality.CONFIRMED))
+            self._set(s.tid, state, s.fill, word)  # flagged once: the new content stands
         if s.finality is Finality.PROVISIONAL or s.finality is state:
+            if state is Finality.PROVISIONAL and _STEP[s.word] >= _STEP[word]:
+                self._set(s.tid, state, s.fill, s.word)  # the latest word, never a step back
             return out
         if state is Finality.PROVISIONAL:
-            self._set(s.tid, s.finality, s.fill)
+            self._set(s.tid, s.finality, s.fill, s.word)
             confirmed = s.finality is Finality.CONFIRMED
             out.append(FillSettled(s.tid, confirmed, s.word, s.fill.venue_time))
             return out
@@ -643,16 +774,18 @@ class Settlements:
         return out
 
     def pending_lots(self) -> int:
-        """Signed lots of our fills still provisional (bought minus sold): on chain the
-        balance holds none of a pending buy's shares and all of a pending sell's."""
+        """Signed lots of our fills whose trade has not moved the chain yet (bought minus
+        sold): latest status MATCHED (or MATCHED_NOT_BROADCASTED) or RETRYING.  On chain the
+        balance holds none of such a buy's shares and all of such a sell's.  A MINED trade
+        has moved the chain: the balance holds it already, so it is not added (finding 1)."""
         net = 0
-        for finality, fill in self._state.values():
-            if finality is Finality.PROVISIONAL:
+        for finality, fill, word in self._state.values():
+            if finality is Finality.PROVISIONAL and word in _CHAIN_UNMOVED:
                 net += fill.size if fill.side is Side.BID else -fill.size
         return net
 
-    def _set(self, tid: int, finality: Finality, fill: Fill) -> None:
-        self._state[tid] = (finality, fill)
+    def _set(self, tid: int, finality: Finality, fill: Fill, word: str) -> None:
+        self._state[tid] = (finality, fill, word)
         self._state.move_to_end(tid)
         while len(self._state) > self._capacity:
             self._state.popitem(last=False)
@@ -661,6 +794,21 @@ class Settlements:
         self._seen[key] = None
         while len(self._seen) > self._capacity:
             self._seen.popitem(last=False)
+
+
+# Trade statuses after which the chain has not moved (yet, or again): the balance lacks them.
+_CHAIN_UNMOVED = frozenset((st.TRADE_MATCHED, st.TRADE_MATCHED_NOT_BROADCASTED, st.TRADE_RETRYING))
+
+
+# How far a provisional trade has got: MATCHED told late after MINED is not news.
+_STEP = {
+    st.TRADE_MATCHED: 0,
+    st.TRADE_MATCHED_NOT_BROADCASTED: 0,
+    st.TRADE_MINED: 1,
+    st.TRADE_RETRYING: 1,
+    st.TRADE_CONFIRMED: 2,
+    st.TRADE_FAILED: 2,
+}
 
 
 def _content(fill: Fill) -> tuple[object, ...]:

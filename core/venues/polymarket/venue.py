@@ -7,14 +7,18 @@ placement (D13), and the REST client keeps several connections for the same reas
 * ``CancelAll`` -> ``DELETE /cancel-market-orders`` for our market, then the market's open
   orders are listed to verify (D25) -> ``CancelAllDone``;
 * ``Cancel`` -> ``DELETE /order`` (one) or ``DELETE /orders`` (several) by the full order id
-  (``ids.IdRegistry``), answered from ``canceled`` / ``not_canceled`` (D24);
+  (``ids.IdRegistry``), answered from ``canceled`` / ``not_canceled`` (D24).  A cancel for a
+  placement still being signed or sent waits for its answer, then cancels by digest; an id not
+  known here (forgotten: the registry is bounded) is ``CancelUnknown``, never "gone";
 * ``Modify`` -> the venue cannot amend: cancel, then place the replacement (D5);
 * ``Place`` -> signed in the signer's thread (the digest, i.e. the ``orderID``, is known before
   sending, D2), ``POST /orders`` in chunks of at most 15, ALO as GTC ``postOnly`` (D23), IOC as
   FAK; answered per item (D7).  A batch whose ``expires_in`` has passed before it could be sent
   is refused here, unsent (D24);
-* ``QueryOrder`` -> ``GET /data/order/{id}``; ``SyncState`` -> open orders and the position
-  (``GET /balance-allowance`` CONDITIONAL for our token); ``FetchFills`` -> ``GET /data/trades``
+* ``QueryOrder`` -> ``GET /data/order/{id}`` (a placement still in flight: ``QueryFailed``,
+  ask again; a forgotten oid is looked up in the venue's listing); ``SyncState`` -> open
+  orders and the position (``GET /balance-allowance`` CONDITIONAL for our token, after a
+  ``/balance-allowance/update`` at most every few seconds); ``FetchFills`` -> ``GET /data/trades``
   (D33); ``SetLeverage`` -> there is none: ``LeverageInfo(1)``.
 
 No answer is an unknown outcome (``PlaceUnknown``, ``CancelUnknown``, D8).  425, 429 and the
@@ -25,10 +29,11 @@ when it changes).
 The stream: the market channel (book, price changes, tick-size changes, last trade) and the
 user channel (our orders and trades), read row by row (D34).  The venue replays nothing, so
 after every reconnect (D16) the venue fetches our trades since the oldest one still unsettled
-(or the disconnection), then open orders and the position, and only then says ``Connected``;
-the first connect leaves that to the maker's own start-up sync (D19).  Fills are provisional
-until the chain confirms them (``mapping.Settlements``, D38); a tick-size change re-grids the
-instrument and is passed on (D39).
+(or the disconnection), the tick size, then open orders and the position, and only then says
+``Connected`` -- and only if no channel dropped meanwhile (a generation counter; else it
+catches up again); the first connect leaves that to the maker's own start-up sync (D19).
+Fills are provisional until the chain confirms them (``mapping.Settlements``, D38); a
+tick-size change re-grids the instrument and is passed on (D39).
 
 The dead-man switch (D40): ``POST /v1/heartbeats`` every 5 s on its own task and its own
 connection, the id chained; ``HeartbeatState`` says when it is armed and when it lapsed (the
@@ -117,6 +122,7 @@ from core.venues.polymarket.wire import (
     LastTradePrice,
     Order,
     PriceChanges,
+    TickSizeAnswer,
     TickSizeChange,
 )
 from core.venues.polymarket.ws import PmWs
@@ -132,6 +138,10 @@ _CLOSE_GRACE_S = 2.0
 # Trades matched this long before a disconnection are fetched again after it: the venue's
 # clock and ours differ, and a trade's status may change without a new match time.
 _CATCH_UP_MARGIN_S = 120.0
+# ``GET /balance-allowance/update`` at most this often from a state sync (budget 50 / 10 s).
+_BALANCE_UPDATE_EVERY_S = 5.0
+# How long a cancel waits for the placement it names to be answered (signed and posted).
+_BIND_WAIT_FACTOR = 3.0
 _MARKET_EVENTS = ("book", "price_change", "tick_size_change", "last_trade_price")
 _IGNORED_EVENTS = ("best_bid_ask", "new_market", "market_resolved")
 
@@ -155,11 +165,18 @@ class PmSettings:
 
 
 class _Refused(Exception):
-    def __init__(self, text: str, rclass: RejectionClass, rate_limited: bool = False) -> None:
+    def __init__(
+        self,
+        text: str,
+        rclass: RejectionClass,
+        rate_limited: bool = False,
+        status: int | None = None,
+    ) -> None:
         super().__init__(text)
         self.text = text
         self.rclass = rclass
         self.rate_limited = rate_limited
+        self.status = status
 
 
 class _Unknown(Exception):
@@ -201,6 +218,9 @@ class PolymarketVenue:
                 "order_id_mismatches",
                 "heartbeats",
                 "heartbeat_lapses",
+                "dust_levels",
+                "truncated_fills",
+                "foreign_fills",
             ),
             0,
         )
@@ -221,9 +241,13 @@ class PolymarketVenue:
         self._ws_tasks: list[asyncio.Task[None]] = []
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Placements not yet answered, by cloid: a cancel for one waits for it (finding 4).
+        self._inflight: dict[str, asyncio.Future[None]] = {}
+        self._balance_updated_at: float | None = None
         self._resync_lock = asyncio.Lock()
         self._up = asyncio.Event()
         self._connected = False
+        self._generation = 0  # bumped by every outage of either channel
         self._down_since: float | None = None  # epoch seconds
         self._closed = False
 
@@ -350,14 +374,28 @@ class PolymarketVenue:
             if isinstance(cmd, CancelAll):
                 await self._cancel_all(bid)
         cancels = [c for c in cmds if isinstance(c, Cancel)]
-        if cancels:
-            self._put_all(await self._cancels(cancels, bid))
-        for modify in (c for c in cmds if isinstance(c, Modify)):
-            await self._modify(modify, bid, deadline)
+        # D13: a cancel of a known order goes at once; one whose placement is still on its way
+        # waits for it (D24) -- after the others, never holding them back.
+        ready = [c for c in cancels if not self._awaits_placement(c)]
+        if ready:
+            self._put_all(await self._cancels(ready, bid))
+        later = [c for c in cancels if self._awaits_placement(c)]
+        if later:
+            self._put_all(await self._cancels(later, bid))
         places = [c for c in cmds if isinstance(c, Place)]
-        for start in range(0, len(places), errors.MAX_BATCH_ORDERS):
-            chunk = places[start : start + errors.MAX_BATCH_ORDERS]
-            self._put_all(await self._places(chunk, bid, deadline))
+        flying = [c.new_cloid for c in cmds if isinstance(c, Modify)] + [p.cloid for p in places]
+        self._take_off(flying)
+        try:
+            for modify in (c for c in cmds if isinstance(c, Modify)):
+                await self._modify(modify, bid, deadline)
+            for start in range(0, len(places), errors.MAX_BATCH_ORDERS):
+                chunk = places[start : start + errors.MAX_BATCH_ORDERS]
+                try:
+                    self._put_all(await self._places(chunk, bid, deadline))
+                finally:
+                    self._land([p.cloid for p in chunk])
+        finally:
+            self._land(flying)
         for cmd in cmds:
             if isinstance(cmd, SetLeverage):
                 self._put(LeverageInfo(1, "Polymarket has no leverage: shares are fully paid"))
@@ -378,8 +416,9 @@ class PolymarketVenue:
                 self._mode(exc)
             text = exc.text
             if exc.retry_after is not None:
+                # No event field carries it (PlaceRejected has none): the text says it (D29).
                 text = f"{text} (retry after {exc.retry_after:g}s)"
-            raise _Refused(text, rclass, exc.rate_limited) from None
+            raise _Refused(text, rclass, exc.rate_limited, exc.status) from None
         except RestUnknown as exc:
             self.counters["unknown"] += 1
             raise _Unknown(str(exc)) from None
@@ -429,7 +468,18 @@ class PolymarketVenue:
         try:
             answer = await self._call("POST", "/orders", body=body)
         except _Refused as r:
-            return [PlaceRejected(p.cloid, r.text, r.rclass, bid) for p in places]
+            self._tick_from_refusals([r.text])
+            return [
+                PlaceRejected(
+                    p.cloid,
+                    r.text,
+                    r.rclass
+                    if r.status is None
+                    else errors.classify_order(r.text, p.tif, r.status),
+                    bid,
+                )
+                for p in places
+            ]
         except _Unknown as u:
             return [PlaceUnknown(p.cloid, str(u), bid) for p in places]
         self._mode(None)
@@ -449,8 +499,43 @@ class PolymarketVenue:
                 if isinstance(event, PlaceAck):
                     self._bind(event.cloid, order_id)
             out.append(event)
+        self._put_all(self._tr.take_notices())
+        self._tick_from_refusals([e.reason for e in out if isinstance(e, PlaceRejected)])
         self._report_unknown_words()
         return out
+
+    def _tick_from_refusals(self, texts: Sequence[str]) -> None:
+        """D39: "breaks minimum tick size rule: X" names the venue's tick.  When X is not our
+        grid the venue moved it without telling us yet (the event is late, or was lost in an
+        outage): ``TickSizeChanged`` goes out before the refusal, so the maker reads the
+        refusal as the old grid's, not a price error of ours."""
+        for text in texts:
+            named = errors.tick_in_refusal(text)
+            if named is not None:
+                self._learn_tick(named, "a refusal")
+
+    def _learn_tick(self, text: str, source: str) -> None:
+        try:
+            change = self._tr.tick(text)
+        except MappingError as exc:
+            self._notice("tick size", f"unreadable tick from {source}: {exc}")
+            return
+        if change.grid != self.instrument.grid:
+            self._regrid(change)
+            self._put(change)
+
+    def _take_off(self, cloids: Sequence[str]) -> None:
+        loop = asyncio.get_running_loop()
+        for cloid in cloids:
+            if cloid not in self._inflight:
+                self._inflight[cloid] = loop.create_future()
+
+    def _land(self, cloids: Sequence[str]) -> None:
+        """The placements of ``cloids`` are answered (or will never be sent)."""
+        for cloid in cloids:
+            future = self._inflight.pop(cloid, None)
+            if future is not None and not future.done():
+                future.set_result(None)
 
     def _bind(self, cloid: str, order_id: str) -> None:
         """cloid <-> order id, known before the request leaves (D2)."""
@@ -465,17 +550,16 @@ class PolymarketVenue:
         return self._cloid_by_oid.get(oid)
 
     def _ours(self, order_id: str, owner: str | None) -> bool:
-        """An order is ours when we signed or were shown it, or its owner is our API key."""
+        """An order is ours when we signed or were shown it (on our token), or its owner is our
+        API key.  Pure: the ids of fills we count are remembered in ``_settle``, so an order of
+        our key on the other token never becomes "known" here (finding 6)."""
         try:
             oid = oid_of(order_id)
         except ValueError:
             return False
         if self._ids.full(oid) == order_id.lower():
             return True
-        if owner is not None and self._creds is not None and owner == self._creds.api_key:
-            self._ids.remember(order_id)
-            return True
-        return False
+        return owner is not None and self._creds is not None and owner == self._creds.api_key
 
     # ---- cancels ------------------------------------------------------------------------
 
@@ -486,18 +570,33 @@ class PolymarketVenue:
                 return found
         return self._id_by_cloid.get(cloid) if cloid is not None else None
 
+    def _awaits_placement(self, cancel: Cancel) -> bool:
+        """Is ``cancel`` for a placement still being signed or sent (no order id yet)?"""
+        return cancel.cloid in self._inflight and self._order_id(cancel.cloid, cancel.oid) is None
+
     async def _cancels(self, cancels: Sequence[Cancel], bid: int | None) -> list[Event]:
+        waiting = [
+            self._inflight[c.cloid]
+            for c in cancels
+            if c.cloid is not None and self._awaits_placement(c)
+        ]
+        if waiting:
+            # D24: the placement is still being signed or sent: wait for its answer, then
+            # cancel by its digest.  Never "gone" from here.
+            await asyncio.wait(waiting, timeout=self.settings.request_timeout_s * _BIND_WAIT_FACTOR)
         known: list[tuple[Cancel, str]] = []
         out: list[Event] = []
         for cmd in cancels:
             order_id = self._order_id(cmd.cloid, cmd.oid)
             if order_id is None:
-                # Never signed or shown here: the venue cannot be holding it for this session.
-                out.append(
-                    CancelRejected(
-                        cmd.cloid, cmd.oid, errors.ORDER_NOT_FOUND, True, RejectionClass.OTHER, bid
-                    )
+                # Not known here (still in flight past the wait, or forgotten: the registry is
+                # bounded): only the venue can say; the core asks (D24, D8).
+                why = (
+                    "its placement is still being sent"
+                    if cmd.cloid in self._inflight
+                    else "order id not known here (never sent, or forgotten): ask the venue"
                 )
+                out.append(CancelUnknown(cmd.cloid, cmd.oid, why, bid))
             else:
                 known.append((cmd, order_id))
         for start in range(0, len(known), errors.MAX_BATCH_CANCELS):
@@ -565,6 +664,12 @@ class PolymarketVenue:
 
     async def _modify(self, cmd: Modify, bid: int, deadline: float | None) -> None:
         """Cancel, then place the replacement under ``new_cloid`` (D5)."""
+        try:
+            await self._cancel_and_replace(cmd, bid, deadline)
+        finally:
+            self._land([cmd.new_cloid])
+
+    async def _cancel_and_replace(self, cmd: Modify, bid: int, deadline: float | None) -> None:
         cancel = Cancel(cmd.cloid, cmd.oid)
         [answer] = await self._cancels([cancel], bid) or [
             CancelUnknown(cmd.cloid, cmd.oid, "no answer", bid)
@@ -612,6 +717,22 @@ class PolymarketVenue:
 
     async def _query(self, cmd: QueryOrder) -> None:
         order_id = self._order_id(cmd.cloid, cmd.oid)
+        if order_id is None and cmd.cloid is not None and cmd.cloid in self._inflight:
+            # Being signed or sent: neither "never sent" nor anything else yet (D24).
+            self._put(QueryFailed(cmd.cloid, cmd.oid, "its placement is still being sent"))
+            return
+        if order_id is None and cmd.oid is not None:
+            # Forgotten (the registry is bounded, finding 11): the venue's own listing has it
+            # if it still rests.
+            try:
+                order_id = await self._listed_id(cmd.oid)
+            except (_Refused, _Unknown) as exc:
+                self._put(QueryFailed(cmd.cloid, cmd.oid, f"order listing: {exc}"))
+                return
+            if order_id is None:
+                text = "not known here and not among the venue's open orders"
+                self._put(OrderStatusReport(cmd.cloid, cmd.oid, VenueStatus.NOT_FOUND, text))
+                return
         if order_id is None:
             report = OrderStatusReport(cmd.cloid, cmd.oid, VenueStatus.NOT_FOUND, "never sent")
             self._put(report)
@@ -639,6 +760,17 @@ class PolymarketVenue:
             self._put(QueryFailed(cmd.cloid, cmd.oid, f"order: unreadable answer ({exc})"))
         self._report_unknown_words()
 
+    async def _listed_id(self, oid: int) -> str | None:
+        """The full id of our open order ``oid`` from the venue's listing, remembered."""
+        for row in await self._market_orders():
+            named = row.get("id") if isinstance(row, dict) else None
+            if isinstance(named, str):
+                with contextlib.suppress(ValueError):
+                    if oid_of(named) == oid:
+                        self._ids.remember(named)
+                        return named.lower()
+        return None
+
     async def _refresh_balances(self) -> None:
         """Ask the venue to re-read our pUSD and shares (and their approvals) from the chain:
         its cache can lag an on-chain change by minutes (reference 7, pitfall 3), and a stale
@@ -665,6 +797,7 @@ class PolymarketVenue:
             "token_id": self.market.token_id,
             "signature_type": str(int(self._signer.signature_type)),
         }
+        await self._update_balance(balance_params)
         try:
             listing, balance = await asyncio.gather(
                 self._rest.pages("/data/orders", params),
@@ -682,6 +815,21 @@ class PolymarketVenue:
             self._ids.remember(order_id)
         self._put(OpenOrders(tuple(order for _, order in rows.items), None, rows.bad))
         self._put(position)
+
+    async def _update_balance(self, params: dict[str, str]) -> None:
+        """``GET /balance-allowance/update`` for our token before a sync reads the balance:
+        the venue's cache can lag the chain by minutes (reference 7, pitfall 3).  At most once
+        every ``_BALANCE_UPDATE_EVERY_S`` (its budget is 50 / 10 s); best effort."""
+        assert self._rest is not None
+        now = self._clock.now()
+        last = self._balance_updated_at
+        if last is not None and now - last < _BALANCE_UPDATE_EVERY_S:
+            return
+        self._balance_updated_at = now
+        try:
+            await self._rest.private("GET", "/balance-allowance/update", params=params)
+        except (RestRefused, RestUnknown) as exc:
+            self._notice("balance refresh", f"CONDITIONAL: {str(exc)[:160]}")
 
     async def _fetch_fills(self, cmd: FetchFills) -> None:
         """D33: our fills of the last ``lookback_s`` seconds as a replay, then
@@ -710,7 +858,7 @@ class PolymarketVenue:
         rows = self._tr.trades(
             raw, self._ours, snapshot=True, cloid_of=self._cloid_of, what="trades"
         )
-        events = self._settle(rows.items)
+        events = [*self._settle(rows.items), *self._tr.take_notices()]
         self._report_unknown_words()
         return events, rows.bad
 
@@ -754,17 +902,23 @@ class PolymarketVenue:
         unsettled one (or the disconnection), open orders and the position (D16); then
         ``Connected``."""
         async with self._resync_lock:
-            if not self.ws_up or self._connected:
-                return
-            if self._down_since is not None:
-                self.counters["reconnects"] += 1
-                await self._catch_up(self._down_since)
-            self._connected = True
-            self._down_since = None
-            self._put(Connected(self.name))
-            self._up.set()
+            while self.ws_up and not self._connected:
+                generation = self._generation
+                if self._down_since is not None:
+                    self.counters["reconnects"] += 1
+                    await self._catch_up(self._down_since)
+                if generation != self._generation:
+                    # A channel dropped during the catch-up (finding 2): what it missed is not
+                    # in what we just read.  Catch up again once both are up (the outage's
+                    # ``_down_since`` stands); if one is still down, its ``on_up`` will.
+                    continue
+                self._connected = True
+                self._down_since = None
+                self._put(Connected(self.name))
+                self._up.set()
 
     async def _catch_up(self, down_since: float) -> None:
+        await self._read_tick()
         after = down_since - _CATCH_UP_MARGIN_S
         if self._pending_times:
             after = min(after, min(self._pending_times.values()) - 1)
@@ -785,7 +939,20 @@ class PolymarketVenue:
                 )
         await self._sync()
 
+    async def _read_tick(self) -> None:
+        """D39: the venue replays nothing, so a tick-size change during the outage is learnt
+        here (``GET /tick-size``); best effort."""
+        assert self._rest is not None
+        try:
+            answer = await self._rest.public("/tick-size", {"token_id": self.market.token_id})
+            text = str(parse_or_raise(TickSizeAnswer, answer).minimum_tick_size)
+        except (RestRefused, RestUnknown, MappingError) as exc:
+            self._notice("tick size", f"not read after a reconnect: {str(exc)[:160]}")
+            return
+        self._learn_tick(text, "GET /tick-size")
+
     def _on_down(self, url: str, reason: str) -> None:
+        self._generation += 1
         if self._down_since is None:
             self._down_since = unix_now()
         self._up.clear()
@@ -805,6 +972,7 @@ class PolymarketVenue:
         tr = self._tr
         if kind == "book":
             book = tr.book(parse_or_raise(Book, item))
+            self.counters["dust_levels"] = tr.dust_levels
             return [] if book is None else [book]
         if kind == "price_change":
             rows = tr.price_changes(parse_or_raise(PriceChanges, item))
@@ -855,7 +1023,7 @@ class PolymarketVenue:
             rows = self._tr.trades(
                 [item], self._ours, snapshot=False, cloid_of=self._cloid_of, what="trade"
             )
-            events = self._settle(rows.items)
+            events = [*self._settle(rows.items), *self._tr.take_notices()]
             report = rows.report(Channel.FILLS, "trade")
             return events if report is None else [*events, report]
         self._tr.unknown_words[f"user event {kind[:40]}"] += 1
@@ -863,7 +1031,10 @@ class PolymarketVenue:
 
     def _settle(self, sightings: Sequence[Sighting]) -> list[Event]:
         out: list[Event] = []
+        self.counters["truncated_fills"] = self._tr.truncated_fills
+        self.counters["foreign_fills"] = self._tr.foreign_fills
         for s in sightings:
+            self._ids.remember(s.order_id)  # a fill we count: its order is ours (on our token)
             events = self._settlements.see(s)
             if any(isinstance(e, Fill) and not e.final for e in events):
                 if s.fill.venue_time is not None:
@@ -889,40 +1060,70 @@ class PolymarketVenue:
         rest.creds = self._creds
         heartbeat_id = ""
         armed = False
-        last_ok: float | None = None
+        last_ok: float | None = None  # when the last accepted heartbeat was SENT
+        lost = False  # the last heartbeat went unanswered: it may have moved the chain
         try:
             while True:
                 started = self._clock.now()
                 try:
-                    answer = await rest.private(
-                        "POST", "/v1/heartbeats", body={"heartbeat_id": heartbeat_id}
+                    heartbeat_id, armed, last_ok, lost = await self._beat(
+                        rest, heartbeat_id, armed, last_ok, lost, started, window_s
                     )
-                    heartbeat_id = HeartbeatAnswer.model_validate(answer).heartbeat_id
-                except RestRefused as r:
-                    if errors.is_heartbeat_refused(r.text):
-                        if armed:
-                            self._lapse(f"the venue refused our heartbeat ({r.text})")
-                            armed = False
-                        heartbeat_id = r.expected_id or ""  # a new chain from the venue's id
-                    else:
-                        self.heartbeat_status = f"not answered: {r.text[:80]}"
-                except (RestUnknown, ValidationError) as exc:
-                    self.heartbeat_status = f"not answered: {str(exc)[:80]}"
-                else:
-                    self.counters["heartbeats"] += 1
-                    last_ok = self._clock.now()
-                    self.heartbeat_status = (
-                        f"armed: the venue cancels all {window_s:g}s after we go silent"
-                    )
-                    if not armed:
-                        armed = True
-                        self._put(HeartbeatState(True, False, self.heartbeat_status))
-                if armed and last_ok is not None and self._clock.now() - last_ok >= window_s:
-                    self._lapse(f"no heartbeat answered in {window_s:g}s")
-                    armed = False
+                except Exception as exc:  # a bug must not end the switch's watch silently
+                    self.heartbeat_status = f"internal error: {type(exc).__name__}"
+                    self._notice("heartbeat", f"{type(exc).__name__}: {str(exc)[:160]}")
+                    if armed:
+                        self._lapse(f"heartbeat loop error ({type(exc).__name__})")
+                        armed = False
                 await asyncio.sleep(max(0.0, interval_s - (self._clock.now() - started)))
         finally:
             await rest.aclose()
+
+    async def _beat(
+        self,
+        rest: PmRest,
+        heartbeat_id: str,
+        armed: bool,
+        last_ok: float | None,
+        lost: bool,
+        started: float,
+        window_s: float,
+    ) -> tuple[str, bool, float | None, bool]:
+        """One heartbeat: the new ``(id, armed, last_ok, lost)``.  The lapse window runs from
+        the SEND time of the last accepted beat (the venue's runs from its receipt, which is
+        no earlier).  "Invalid Heartbeat ID" right after a lost answer is the chain having
+        moved under us: re-chain from the id the venue names, and lapse only if a window has
+        really passed."""
+        try:
+            answer = await rest.private(
+                "POST", "/v1/heartbeats", body={"heartbeat_id": heartbeat_id}
+            )
+            heartbeat_id = HeartbeatAnswer.model_validate(answer).heartbeat_id
+        except RestRefused as r:
+            if errors.is_heartbeat_refused(r.text):
+                if armed and not lost:
+                    self._lapse(f"the venue refused our heartbeat ({r.text})")
+                    armed = False
+                heartbeat_id = r.expected_id or ""  # a new chain from the venue's id
+                self.heartbeat_status = f"re-chained: {r.text[:60]}"
+            else:
+                self.heartbeat_status = f"not answered: {r.text[:80]}"
+            lost = False
+        except (RestUnknown, ValidationError) as exc:
+            self.heartbeat_status = f"not answered: {str(exc)[:80]}"
+            lost = True
+        else:
+            lost = False
+            self.counters["heartbeats"] += 1
+            last_ok = started
+            self.heartbeat_status = f"armed: the venue cancels all {window_s:g}s after we go silent"
+            if not armed:
+                armed = True
+                self._put(HeartbeatState(True, False, self.heartbeat_status))
+        if armed and last_ok is not None and self._clock.now() - last_ok >= window_s:
+            self._lapse(f"no heartbeat answered in {window_s:g}s")
+            armed = False
+        return heartbeat_id, armed, last_ok, lost
 
     def _lapse(self, why: str) -> None:
         self.counters["heartbeat_lapses"] += 1
