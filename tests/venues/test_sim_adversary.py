@@ -53,6 +53,7 @@ from core.harness.loop import SimLoop
 from core.simconfig import Delay, FaultConfig, SimConfig
 from core.venues.hyperliquid import statuses
 from core.venues.hyperliquid.statuses import classify_status, venue_status
+from core.venues.sim.dialect import HYPERLIQUID
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS, TOMORROW_STATUSES, FaultInjector
 from tests.sim_harness import exchange_with, only, send
@@ -492,7 +493,9 @@ def test_quiesce_switches_every_adversary_fault_off() -> None:
     fired = counts_of(exchange)
     assert all(fired[kind] > 0 for kind in NEW_KINDS if kind != "queries_rate_limited"), fired
     exchange.end_faults(60.0)
-    quiet = FaultInjector(FaultConfig.profile("adversarial", **EVERYTHING), seed=4, start=0.0)
+    quiet = FaultInjector(
+        FaultConfig.profile("adversarial", **EVERYTHING), seed=4, start=0.0, dialect=HYPERLIQUID
+    )
     quiet.quiesce(0.0)
     knobs = quiet.config.model_dump()
     assert not any(v for k, v in knobs.items() if k.endswith(("_rate", "_per_min", "_at")))

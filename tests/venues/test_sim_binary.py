@@ -51,10 +51,10 @@ from core.harness.agents import TouchQuoter
 from core.harness.loop import SimLoop
 from core.simconfig import FaultConfig, FlowConfig, SimConfig
 from core.units import Instrument
-from core.venues.hyperliquid import statuses
+from core.venues.polymarket import errors as pe
+from core.venues.polymarket import statuses as ps
 from core.venues.sim.accounts import Exposure
 from core.venues.sim.exchange import SimExchange
-from core.venues.sim.faults import POST_ONLY_MODE
 from tests.sim_harness import only
 
 BID, ASK = Side.BID, Side.ASK
@@ -164,14 +164,18 @@ def test_prices_off_the_grid_or_outside_zero_one_are_refused_as_bad_prices() -> 
         events = send(exchange, Place(f"c{price}", BID, price, 500, ALO), t=1.0)
         rejected = only(events, PlaceRejected)
         assert rejected and rejected[0].rclass is RejectionClass.PRICE_ERROR, price
-        assert rejected[0].reason.startswith("Order has invalid price")
+        shown = {4950: "0.495", 0: "0", 10_000: "1", 9_950: "0.995"}[price]
+        assert rejected[0].reason == (
+            f"order c{price} is invalid. Price ({shown}) breaks minimum tick size rule: 0.01"
+        )
     assert only(send(exchange, Place("ok", BID, 100, 500, ALO), t=1.0), PlaceAck)  # 0.01
 
 
 def test_an_order_below_the_minimum_size_is_refused() -> None:
     exchange = binary()
     rejected = only(send(exchange, Place("c1", BID, 4800, 499, ALO), t=1.0), PlaceRejected)
-    assert rejected[0].reason.startswith("Order has invalid size")
+    assert rejected[0].reason == "order c1 is invalid. Size (4.99) lower than the minimum: 5"
+    assert rejected[0].rclass is RejectionClass.PRICE_ERROR
     assert only(send(exchange, Place("c2", BID, 4800, 500, ALO), t=1.0), PlaceAck)
 
 
@@ -180,8 +184,9 @@ def test_a_sell_needs_settled_shares_outcome_tokens_are_not_shortable() -> None:
     events = send(exchange, Place("a1", ASK, 5200, 500, ALO), t=1.0)
     rejected = only(events, PlaceRejected)[0]
     assert rejected.rclass is RejectionClass.MARGIN
-    assert rejected.reason.startswith("Order has insufficient spot balance")
-    assert [u.raw_status for u in only(events, OrderUpdate)] == ["insufficientSpotBalanceRejected"]
+    assert rejected.reason == pe.NOT_ENOUGH_BALANCE
+    [update] = only(events, OrderUpdate)
+    assert (update.raw_status, update.rclass) == (ps.INVALID, RejectionClass.MARGIN)
     buy_at_bid(exchange, 600, t=2.0)
     assert (exchange.position, exchange.pending_position) == (600, 600)
     # The shares of a trade not settled yet cannot be sold (the venue's balance is on chain).
@@ -462,7 +467,9 @@ def test_a_tick_change_is_told_first_then_the_old_grid_is_refused_D39() -> None:
     events = send(exchange, Place("c2", BID, 4900, 500, ALO), t=2.5)
     rejected = only(events, PlaceRejected)[0]
     assert rejected.rclass is RejectionClass.PRICE_ERROR
-    assert [u.raw_status for u in only(events, OrderUpdate)] == [statuses.TICK_REJECTED]
+    # the venue's words name the new tick (the connector reads it from them, D39)
+    assert rejected.reason == "order c2 is invalid. Price (0.49) breaks minimum tick size rule: 0.1"
+    assert [u.raw_status for u in only(events, OrderUpdate)] == [ps.INVALID]
     assert only(send(exchange, Place("c3", BID, 4000, 500, ALO), t=2.5), PlaceAck)
     # and back to a finer grid: 0.001
     exchange.change_tick(10, 3.0)
@@ -476,7 +483,10 @@ def test_a_modify_onto_the_old_grid_loses_the_original_and_the_replacement_D39()
     exchange.change_tick(1000, 1.0)
     exchange.advance(1.0)
     events = send(exchange, Modify("r1", ack.oid, "r2", BID, 4700, 500, ALO), t=1.5)
-    assert only(events, ModifyRejected)
+    [rejected] = only(events, ModifyRejected)
+    # Polymarket cannot amend: the placement leg's own refusal, as the connector passes it on
+    assert rejected.reason == "order r2 is invalid. Price (0.47) breaks minimum tick size rule: 0.1"
+    assert (rejected.original_gone, rejected.raced) == (True, False)
     assert exchange.open_orders() == ()
 
 
@@ -519,11 +529,12 @@ def test_a_heartbeat_lapse_cancels_every_order_after_saying_so_D40() -> None:
     cancels = [
         (i, e)
         for i, e in enumerate(events)
-        if isinstance(e, OrderUpdate) and e.status is VenueStatus.VENUE_CANCELED
+        if isinstance(e, OrderUpdate) and e.status is VenueStatus.CANCELED
     ]
     assert [e.cloid for _, e in cancels] == ["b1", "b2"]
     assert all(i > lapse for i, _ in cancels)
-    assert {e.raw_status for _, e in cancels} == {statuses.SCHEDULED_CANCEL}
+    # Polymarket's user channel says CANCELED whoever cancelled
+    assert {e.raw_status for _, e in cancels} == {ps.CANCELED}
     resumed = [e for e in events[lapse:] if isinstance(e, HeartbeatState) and not e.lapsed]
     assert resumed and resumed[0].venue_time == events[lapse].venue_time + 2.0  # type: ignore[union-attr]
     assert exchange.open_orders() == ()
@@ -564,8 +575,8 @@ def test_post_only_mode_refuses_placements_that_are_not_post_only() -> None:
         exchange, Place("ioc", BID, 5100, 500, IOC), Place("gtc", BID, 4800, 500, GTC), t=100.0
     )
     assert [(r.cloid, r.reason) for r in only(events, PlaceRejected)] == [
-        ("ioc", POST_ONLY_MODE),
-        ("gtc", POST_ONLY_MODE),
+        ("ioc", pe.POST_ONLY_MODE),
+        ("gtc", pe.POST_ONLY_MODE),
     ]
     assert only(send(exchange, Place("alo", BID, 4800, 500, ALO), t=100.0), PlaceAck)
     exchange.end_faults(100.0)

@@ -16,6 +16,7 @@ from core.events import (
 )
 from core.units import Instrument
 from core.venues.sim.accounts import Account
+from core.venues.sim.dialect import HYPERLIQUID
 from core.venues.sim.engine import Market, MatchingEngine
 
 BID = Side.BID
@@ -24,8 +25,8 @@ ALO = TimeInForce.ALO
 
 def test_several_markets_have_their_own_books_and_share_one_margin_account() -> None:
     engine = MatchingEngine()
-    eth = Market(Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=1), 10**6, mark=300_000)
-    btc = Market(Instrument.hyperliquid_perp("BTC", 5, 40, asset_id=0), 10**6, mark=600_000)
+    eth = Market(Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=1), 10**6, 300_000, HYPERLIQUID)
+    btc = Market(Instrument.hyperliquid_perp("BTC", 5, 40, asset_id=0), 10**6, 600_000, HYPERLIQUID)
     engine.add_market(eth)
     engine.add_market(btc)
     account = engine.open_account("a", collateral=1_000 * 10**6, leverage=10, replay_fills=10)
@@ -44,7 +45,7 @@ def test_several_markets_have_their_own_books_and_share_one_margin_account() -> 
 
 def _one_market() -> tuple[MatchingEngine, Market, Account]:
     engine = MatchingEngine()
-    eth = Market(Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=1), 10**6, mark=300_000)
+    eth = Market(Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=1), 10**6, 300_000, HYPERLIQUID)
     engine.add_market(eth)
     account = engine.open_account("a", collateral=10**12, leverage=10, replay_fills=10)
     return engine, eth, account
@@ -66,7 +67,7 @@ def test_a_venue_close_takes_the_order_off_the_book_and_the_account_D31() -> Non
     ]
     assert account.exposure("ETH").open == {} and account.exposure("ETH").open_bid_value == 0
     assert eth.book.best_bid() is None
-    report = engine.status(account, second.oid, None)
+    report = engine.status(account, eth, second.oid, None)
     assert (report.cloid, report.status, report.raw_status) == (
         "e2",
         VenueStatus.VENUE_CANCELED,

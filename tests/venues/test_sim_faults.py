@@ -46,6 +46,7 @@ from core.events import (
 from core.harness.agents import TouchQuoter
 from core.harness.loop import SimLoop
 from core.simconfig import Delay, FaultConfig, SimConfig
+from core.venues.sim.dialect import HYPERLIQUID
 from core.venues.sim.exchange import SimExchange
 from core.venues.sim.faults import FAULT_KINDS, FaultInjector
 from tests.sim_harness import Idle, exchange_with, only, send
@@ -245,7 +246,7 @@ def test_faults_never_change_the_market_path() -> None:
 
 def test_latency_follows_the_configured_median_and_p99() -> None:
     faults = FaultConfig(answer_latency=Delay(median_s=0.01, p99_s=0.05))
-    injector = FaultInjector(faults, seed=1, start=0.0)
+    injector = FaultInjector(faults, seed=1, start=0.0, dialect=HYPERLIQUID)
     samples = sorted(injector.answer_delay() for _ in range(20_000))
     assert abs(statistics.median(samples) / 0.01 - 1) < 0.05
     assert abs(samples[int(0.99 * len(samples))] / 0.05 - 1) < 0.15

@@ -6,8 +6,8 @@ on the wall clock behind the async ``Venue`` protocol, and ``core.harness.loop.S
 in virtual time.  Inside: ``book`` (price-time priority), ``engine`` (rules, matching,
 settlement), ``accounts``, ``flow`` (synthetic market), ``faults`` (the fault plan),
 ``settlement`` (when a binary market's trades settle, D38), ``delivery`` (latency and
-ordering).  Its settings, the ``[sim]`` table, are
-``core.simconfig``.  It speaks Hyperliquid's words (``core.venues.hyperliquid.errors`` and
-``statuses``) and classifies its rejections with them, on a binary market too (the Polymarket
-twin translates; only post-only mode's refusal is Polymarket's own text).
+ordering).  Its settings, the ``[sim]`` table, are ``core.simconfig``.  It speaks the words of
+the venue its market models, and reads them back as that venue's connector does, through
+``dialect`` (the one module here that imports a venue package): Hyperliquid's on a perp,
+Polymarket's on a binary market.
 """

@@ -15,7 +15,6 @@ from collections import deque
 from fractions import Fraction
 
 from core.events import Event, Fill, FillSettled, Funding, Side, VenueOrder
-from core.venues.hyperliquid import statuses
 from core.venues.sim.book import BookOrder
 
 # How long a closed order stays queryable.  Bounded so that a console left running for days
@@ -59,7 +58,9 @@ class AccountOrder(BookOrder):
         size: int,
         reduce_only: bool,
         now: float,
+        status: str,
     ) -> None:
+        """``status``: the venue's word for an order that rests (``Dialect.open``)."""
         super().__init__(account, side, price, size)
         self.account = account
         self.symbol = symbol
@@ -69,7 +70,7 @@ class AccountOrder(BookOrder):
         self.reduce_only = reduce_only
         self.placed = now
         self.closed: float | None = None
-        self.raw_status = statuses.OPEN
+        self.raw_status = status  # its venue's word, as a status query answers it
         # (time, size still resting) after every change: answers "what rested at time T?"
         self.history: list[tuple[float, int]] = [(now, size)]
 

@@ -1,11 +1,13 @@
 """The matching engine: exchange rules, matching and settlement, for one or more markets.
 
 Every command of an account goes through the checks a real perp venue makes, in Hyperliquid's
-order and with its texts (size, price grid, minimum value, reduce-only, position limit, margin,
-post-only, IOC), then matches in price-time priority; synthetic traders (``owner None``) use the
-same book without checks.  Results are core events appended to ``answers`` (what the request
-returns) and ``stream`` (what the user and market websocket say), which the caller drains and
-delivers with whatever latency it likes.
+order (size, price grid, minimum value, reduce-only, position limit, margin, post-only, IOC),
+then matches in price-time priority; synthetic traders (``owner None``) use the same book
+without checks.  What a refusal or a status reads is the market's venue's (``Market.dialect``,
+``core.venues.sim.dialect``): Hyperliquid's on a perp, Polymarket's on a binary market.
+Results are core events appended to ``answers`` (what the request returns) and ``stream``
+(what the user and market websocket say), which the caller drains and delivers with whatever
+latency it likes.
 
 The D4 trap is built in on purpose: a placement answer reports what traded at once as a total
 without trade ids, and the stream reports the same trades again as ``Fill``s with their tids.
@@ -61,27 +63,25 @@ from core.events import (
     VenueStatus,
 )
 from core.units import Instrument, UnitError
-from core.venues.hyperliquid import statuses
-from core.venues.hyperliquid.errors import Texts, classify, is_modify_race, is_order_gone
-from core.venues.hyperliquid.statuses import classify_status, venue_status
 from core.venues.sim.accounts import CONFIRMED, Account, AccountOrder, Exposure
 from core.venues.sim.book import Book, BookOrder, Match
+from core.venues.sim.dialect import Dialect, Refusal
 
 MICRO_USD = Decimal("0.000001")
 USD = "USDC"  # the collateral and fee token of every perp here
-# A binary market's order the balance cannot cover (Polymarket: "not enough balance /
-# allowance"), in the words Hyperliquid uses for a spot balance.
-BALANCE_REJECTED = "insufficientSpotBalanceRejected"
 
 
 class Market:
-    """One instrument: its book, its limits and its mark price (set by whoever knows fair)."""
+    """One instrument: its book, its limits, its mark price (set by whoever knows fair) and
+    the words of its venue (``dialect``)."""
 
-    def __init__(self, instrument: Instrument, max_position: int, mark: int) -> None:
+    def __init__(
+        self, instrument: Instrument, max_position: int, mark: int, dialect: Dialect
+    ) -> None:
         self.instrument = instrument
         self.symbol = instrument.symbol
         self.book = Book()
-        self.texts = Texts(instrument)
+        self.dialect = dialect
         self.max_position = max_position  # lots, per account
         self.leverage_cap = instrument.max_leverage
         self.mark = mark  # ticks
@@ -104,9 +104,6 @@ class Market:
         self.binary = instrument.bounded
         self.taker_fee_rate = Fraction(0)
         self.fee_token = instrument.quote if self.binary else USD
-        self.balance_text = (
-            f"Order has insufficient spot balance to trade. asset={instrument.asset_id}"
-        )
 
     def binary_fee(self, price: int, lots: int) -> int:
         """Polymarket's taker fee in millionths of pUSD: ``C x rate x p x (1 - p)`` (C shares,
@@ -159,17 +156,15 @@ class MatchingEngine:
     def place(
         self, account: Account, market: Market, cmd: Place, now: float, batch_id: int | None
     ) -> None:
-        rejection = self._check(
-            account, market, cmd.side, cmd.price, cmd.size, cmd.tif, cmd.reduce_only
-        )
-        if rejection is not None:
-            reason, raw_status = rejection
-            self.reject(account, market, cmd, reason, raw_status, now, batch_id)
+        refusal = self._check(account, market, cmd.cloid, cmd)
+        if refusal is not None:
+            self.reject(account, market, cmd, refusal, now, batch_id)
             return
         placed = self._accept(account, market, cmd.cloid, cmd, now)
         if placed is None:
-            reason = market.texts.ioc_no_match
-            self.answers.append(PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, now))
+            reason = market.dialect.ioc_unmatched(market.instrument).text
+            rclass = market.dialect.classify(reason)
+            self.answers.append(PlaceRejected(cmd.cloid, reason, rclass, batch_id, now))
             return
         self.answers.append(
             PlaceAck(
@@ -188,40 +183,41 @@ class MatchingEngine:
         account: Account,
         market: Market,
         cmd: Place,
-        reason: str,
-        raw_status: str | None,
+        refusal: Refusal,
         now: float,
         batch_id: int | None,
     ) -> None:
         """Answer a placement with an error; rejections the matching engine itself makes
-        (``raw_status`` given) also get an oid and a ``...Rejected`` update on the stream."""
-        self.answers.append(PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, now))
-        if raw_status is not None:
-            self._stream_rejection(account, market, cmd, raw_status, now)
+        (``refusal.status`` given) also get an oid and a rejected update on the stream."""
+        reason = refusal.text
+        self.answers.append(
+            PlaceRejected(cmd.cloid, reason, market.dialect.classify(reason), batch_id, now)
+        )
+        if refusal.status is not None:
+            self._stream_rejection(account, market, cmd, refusal, now)
 
     def modify(
         self, account: Account, market: Market, cmd: Modify, now: float, batch_id: int | None
     ) -> None:
         """Cancel-and-replace: the replacement is a new order with a new oid (D5).  When the
         replacement fails, the cancel leg has already happened and the original is gone."""
+        words = market.dialect
         ex = account.exposure(market.symbol)
         target = ex.open.get(cmd.oid)
         if target is None:
-            self._modify_rejected(cmd, market.texts.modify_gone, batch_id)
+            self._modify_rejected(market, cmd, words.modify_gone(market.instrument), batch_id, True)
             return
-        self._cancel_order(account, market, ex, target, statuses.CANCELED, now)
-        rejection = self._check(
-            account, market, cmd.side, cmd.price, cmd.size, cmd.tif, cmd.reduce_only
-        )
-        if rejection is not None:
-            inner, raw_status = rejection
-            if raw_status is not None:
-                self._stream_rejection(account, market, cmd, raw_status, now)
-            self._modify_rejected(cmd, Texts.modify_failed(inner), batch_id)
+        self._cancel_order(account, market, ex, target, now)
+        refusal = self._check(account, market, cmd.new_cloid, cmd)
+        if refusal is not None:
+            if refusal.status is not None:
+                self._stream_rejection(account, market, cmd, refusal, now)
+            self._modify_rejected(market, cmd, words.modify_failed(refusal.text), batch_id, False)
             return
         placed = self._accept(account, market, cmd.new_cloid, cmd, now)
         if placed is None:
-            self._modify_rejected(cmd, Texts.modify_failed(market.texts.ioc_no_match), batch_id)
+            inner = words.ioc_unmatched(market.instrument).text
+            self._modify_rejected(market, cmd, words.modify_failed(inner), batch_id, False)
             return
         self.answers.append(
             ModifyAck(
@@ -236,56 +232,51 @@ class MatchingEngine:
             )
         )
 
-    def _modify_rejected(self, cmd: Modify, reason: str, batch_id: int | None) -> None:
-        gone, raced = is_order_gone(reason), is_modify_race(reason)
+    def _modify_rejected(
+        self, market: Market, cmd: Modify, reason: str, batch_id: int | None, raced: bool
+    ) -> None:
+        """Either way the original is gone: it was not there (``raced``: a fill or a cancel
+        got there first, not a verdict on the replacement, D5), or the cancel leg took it."""
+        rclass = market.dialect.classify(reason)
         self.answers.append(
-            ModifyRejected(
-                cmd.cloid, cmd.new_cloid, reason, classify(reason), gone, batch_id, raced=raced
-            )
+            ModifyRejected(cmd.cloid, cmd.new_cloid, reason, rclass, True, batch_id, raced=raced)
         )
 
     def _check(
-        self,
-        account: Account,
-        market: Market,
-        side: Side,
-        price: int,
-        size: int,
-        tif: TimeInForce,
-        reduce_only: bool,
-    ) -> tuple[str, str | None] | None:
-        """The first rule an order breaks, as (error text, raw stream status), or None."""
-        t = market.texts
-        if size == 0:
-            return t.zero_size, None
-        if size < 0:
-            return t.invalid_size, None
-        if not market.instrument.is_valid_ticks(price):
-            return t.invalid_price, statuses.TICK_REJECTED
-        if price * size < market.min_value:
-            return t.min_notional, statuses.MIN_NOTIONAL_REJECTED
-        if market.binary and size < market.instrument.min_lots:
-            return t.invalid_size, None
+        self, account: Account, market: Market, cloid: str, cmd: Place | Modify
+    ) -> Refusal | None:
+        """The first rule an order (``cloid``: the new order of a modify) breaks, or None."""
+        words = market.dialect
+        inst = market.instrument
+        side, price, size = cmd.side, cmd.price, cmd.size
+        if size <= 0:
+            return words.bad_size(inst, cloid, size)
+        if not inst.is_valid_ticks(price):
+            return words.bad_price(inst, cloid, price)
+        if not market.binary and price * size < market.min_value:
+            return words.below_min_value(inst)
+        if market.binary and size < inst.min_lots:
+            return words.bad_size(inst, cloid, size)
         ex = account.exposure(market.symbol)
         pos = ex.position
-        if reduce_only:
+        if cmd.reduce_only:
             if pos * side.sign >= 0 or size > abs(pos):
-                return t.reduce_only, statuses.REDUCE_ONLY_REJECTED
+                return words.reduce_only(inst)
         elif market.binary:
             if not self._balance_ok(account, market, side, price, size):
-                return market.balance_text, BALANCE_REJECTED
+                return words.no_funds(inst)
         else:
             after = pos + side.sign * size
             if abs(after) > market.max_position and abs(after) > abs(pos):
-                return t.max_position, statuses.MAX_POSITION_REJECTED
+                return words.above_max_position(inst)
             if not self._margin_ok(account, market, side, price * size):
-                return t.margin, statuses.MARGIN_REJECTED
+                return words.no_funds(inst)
         book = market.book
         crosses = book.crosses(side, price)
-        if tif is TimeInForce.ALO and crosses:
-            return t.alo_would_cross(book.best_bid(), book.best_ask()), statuses.ALO_REJECTED
-        if tif is TimeInForce.IOC and not crosses:
-            return t.ioc_no_match, statuses.IOC_REJECTED
+        if cmd.tif is TimeInForce.ALO and crosses:
+            return words.alo_crosses(inst, book.best_bid(), book.best_ask())
+        if cmd.tif is TimeInForce.IOC and not crosses:
+            return words.ioc_unmatched(inst)
         return None
 
     def _balance_ok(
@@ -349,13 +340,23 @@ class MatchingEngine:
         maintenance = -(-abs(pos) * market.mark * market.micro // (2 * market.leverage_cap))
         if self.equity(account) >= maintenance:
             return False
+        words = market.dialect
         for order in list(ex.open.values()):
             market.book.remove(order)
-            self._venue_cancel(account, market, order, statuses.LIQUIDATED_CANCELED, now)
+            self._venue_cancel(account, market, order, words.liquidated_canceled, now)
         side = Side.ASK if pos > 0 else Side.BID
         lots = abs(pos)
         order = AccountOrder(
-            account, market.symbol, self._oid(), None, side, market.mark, lots, True, now
+            account,
+            market.symbol,
+            self._oid(),
+            None,
+            side,
+            market.mark,
+            lots,
+            True,
+            now,
+            words.open,
         )
         account.remember(order)
         self._liquidating = f"Liquidated Cross {'Long' if pos > 0 else 'Short'}"
@@ -367,7 +368,7 @@ class MatchingEngine:
             self.stream.append(Trade(side, market.mark, left, now, tid))
             self._fill(market, order, side, market.mark, left, Liquidity.TAKER, tid, now)
         self._liquidating = None
-        account.close(order, statuses.FILLED, now)
+        account.close(order, words.filled, now)
         account.liquidations += 1
         # As userEvents says it beside the fills (no replay: a disconnect loses it).
         self.stream.append(Liquidated(f"{account.name} liquidated on {market.symbol}", now))
@@ -396,6 +397,7 @@ class MatchingEngine:
     ) -> _Placed | None:
         """Match a checked order and rest what is left (ALO/GTC) or drop it (IOC).  None when
         an IOC found nothing to trade with (its only counterparties were our own orders)."""
+        words = market.dialect
         ex = account.exposure(market.symbol)
         order = AccountOrder(
             account,
@@ -407,6 +409,7 @@ class MatchingEngine:
             cmd.size,
             cmd.reduce_only,
             now,
+            words.open,
         )
         account.remember(order)
         filled = value = 0
@@ -414,34 +417,30 @@ class MatchingEngine:
             filled, value = self._take(account, market, order, now)
         stream = self.stream
         if order.size == 0:
-            account.close(order, statuses.FILLED, now)
+            account.close(order, words.filled, now)
             stream.append(
-                OrderUpdate(order.oid, cloid, VenueStatus.FILLED, statuses.FILLED, None, now)
+                OrderUpdate(order.oid, cloid, VenueStatus.FILLED, words.filled, None, now)
             )
             status = AckStatus.FILLED
         elif cmd.tif is TimeInForce.IOC:
             if filled == 0:
-                account.close(order, statuses.IOC_REJECTED, now)
+                refusal = words.ioc_unmatched(market.instrument)
+                assert refusal.status is not None, "an unmatched IOC's end is on the stream"
+                account.close(order, refusal.status, now)
+                rclass = words.classify(refusal.text)
                 stream.append(
-                    OrderUpdate(
-                        order.oid,
-                        cloid,
-                        VenueStatus.REJECTED,
-                        statuses.IOC_REJECTED,
-                        classify_status(statuses.IOC_REJECTED),
-                        now,
-                    )
+                    OrderUpdate(order.oid, cloid, VenueStatus.REJECTED, refusal.status, rclass, now)
                 )
                 return None
-            account.close(order, statuses.CANCELED, now)
+            account.close(order, words.canceled, now)
             stream.append(
-                OrderUpdate(order.oid, cloid, VenueStatus.CANCELED, statuses.CANCELED, None, now)
+                OrderUpdate(order.oid, cloid, VenueStatus.CANCELED, words.canceled, None, now)
             )
             status = AckStatus.FILLED  # what traded is all there will ever be
         else:
             market.book.rest(order)
             ex.rest(order)
-            stream.append(OrderUpdate(order.oid, cloid, VenueStatus.OPEN, statuses.OPEN, None, now))
+            stream.append(OrderUpdate(order.oid, cloid, VenueStatus.OPEN, words.open, None, now))
             status = AckStatus.PARTIALLY_FILLED if filled else AckStatus.RESTING
         return _Placed(order, status, filled, value)
 
@@ -452,7 +451,7 @@ class MatchingEngine:
         left, matches, self_trades = market.book.match(order.side, order.price, order.size, account)
         for resting in self_trades:
             assert isinstance(resting, AccountOrder)
-            self._venue_cancel(account, market, resting, statuses.SELF_TRADE_CANCELED, now)
+            self._venue_cancel(account, market, resting, market.dialect.self_trade_canceled, now)
         self._settle(market, order.side, matches, now, order)
         filled = order.size - left
         order.size = left
@@ -460,8 +459,11 @@ class MatchingEngine:
         return filled, sum(lots * price for _, lots, price in matches)
 
     def _stream_rejection(
-        self, account: Account, market: Market, cmd: Place | Modify, raw_status: str, now: float
+        self, account: Account, market: Market, cmd: Place | Modify, refusal: Refusal, now: float
     ) -> None:
+        """The refused order's end on the stream, with the class of the refusal's text (the
+        status word need not carry it: Polymarket's INVALID does not)."""
+        assert refusal.status is not None
         cloid = cmd.new_cloid if isinstance(cmd, Modify) else cmd.cloid
         order = AccountOrder(
             account,
@@ -473,18 +475,13 @@ class MatchingEngine:
             max(cmd.size, 0),
             cmd.reduce_only,
             now,
+            market.dialect.open,
         )
         account.remember(order)
-        account.close(order, raw_status, now)
+        account.close(order, refusal.status, now)
+        rclass = market.dialect.classify(refusal.text)
         self.stream.append(
-            OrderUpdate(
-                order.oid,
-                cloid,
-                VenueStatus.REJECTED,
-                raw_status,
-                classify_status(raw_status),
-                now,
-            )
+            OrderUpdate(order.oid, cloid, VenueStatus.REJECTED, refusal.status, rclass, now)
         )
 
     # ---- cancels --------------------------------------------------------------------
@@ -494,15 +491,12 @@ class MatchingEngine:
     ) -> None:
         ex = account.exposure(market.symbol)
         order = self._open_order(account, ex, cmd.oid, cmd.cloid)
-        if order is None:
-            reason = market.texts.cancel_gone
-            self.answers.append(
-                CancelRejected(
-                    cmd.cloid, cmd.oid, reason, is_order_gone(reason), classify(reason), batch_id
-                )
-            )
+        if order is None:  # gone: a fill may still be on its way (D24)
+            reason = market.dialect.cancel_gone(market.instrument)
+            rclass = market.dialect.classify(reason)
+            self.answers.append(CancelRejected(cmd.cloid, cmd.oid, reason, True, rclass, batch_id))
             return
-        self._cancel_order(account, market, ex, order, statuses.CANCELED, now)
+        self._cancel_order(account, market, ex, order, now)
         self.answers.append(CancelAck(order.cloid, order.oid, batch_id))
 
     def cancel_all(
@@ -520,15 +514,14 @@ class MatchingEngine:
         swept = failed = 0
         for order in list(ex.open.values()):
             if rate_limited is not None and rate_limited():
-                reason = market.texts.rate_limited
+                reason = market.dialect.rate_limited(market.instrument)
+                rclass = market.dialect.classify(reason)
                 self.answers.append(
-                    CancelRejected(
-                        order.cloid, order.oid, reason, False, classify(reason), batch_id
-                    )
+                    CancelRejected(order.cloid, order.oid, reason, False, rclass, batch_id)
                 )
                 failed += 1
                 continue
-            self._cancel_order(account, market, ex, order, statuses.CANCELED, now)
+            self._cancel_order(account, market, ex, order, now)
             self.answers.append(CancelAck(order.cloid, order.oid, batch_id))
             swept += 1
         self.answers.append(CancelAllDone(swept, failed, batch_id))
@@ -544,19 +537,14 @@ class MatchingEngine:
         return order
 
     def _cancel_order(
-        self,
-        account: Account,
-        market: Market,
-        ex: Exposure,
-        order: AccountOrder,
-        raw_status: str,
-        now: float,
+        self, account: Account, market: Market, ex: Exposure, order: AccountOrder, now: float
     ) -> None:
         market.book.remove(order)
         ex.unrest(order)
-        account.close(order, raw_status, now)
+        word = market.dialect.canceled
+        account.close(order, word, now)
         self.stream.append(
-            OrderUpdate(order.oid, order.cloid, VenueStatus.CANCELED, raw_status, None, now)
+            OrderUpdate(order.oid, order.cloid, VenueStatus.CANCELED, word, None, now)
         )
 
     def venue_close(
@@ -572,17 +560,17 @@ class MatchingEngine:
         """The venue takes a resting order down on its own, with a venue-cancel or rejection
         status (D31): it leaves the book, the account closes it with ``raw_status`` (what a
         status query answers from now on), and the stream says so with the filled size
-        (D33) — or, ``non_user``, the way ``userEvents`` does: ``nonUserCancel`` naming the
-        oid only."""
+        (D33) — or, ``non_user``, the way Hyperliquid's ``userEvents`` does: ``nonUserCancel``
+        naming the oid only."""
         market.book.remove(order)
         account.exposure(market.symbol).unrest(order)
         account.close(order, raw_status, now)
         if non_user:
-            update = OrderUpdate(
-                order.oid, None, VenueStatus.VENUE_CANCELED, statuses.NON_USER_CANCEL, None, now
-            )
+            word = market.dialect.non_user_cancel
+            assert word is not None, "this venue always names the order it cancels"
+            update = OrderUpdate(order.oid, None, VenueStatus.VENUE_CANCELED, word, None, now)
         else:
-            status, rclass = venue_status(raw_status)
+            status, rclass = market.dialect.venue_status(raw_status)
             update = OrderUpdate(
                 order.oid, order.cloid, status, raw_status, rclass, now, order.filled
             )
@@ -591,14 +579,15 @@ class MatchingEngine:
     def _venue_cancel(
         self, account: Account, market: Market, order: AccountOrder, raw_status: str, now: float
     ) -> None:
-        """The venue cancels on its own (self-trade prevention, reduce-only no longer valid)."""
+        """The venue cancels on its own (self-trade prevention, reduce-only no longer valid,
+        liquidation); the update reads as the venue's word does (Polymarket's CANCELED does
+        not say who cancelled)."""
         ex = account.exposure(market.symbol)
         if order.oid in ex.open:
             ex.unrest(order)
         account.close(order, raw_status, now)
-        self.stream.append(
-            OrderUpdate(order.oid, order.cloid, VenueStatus.VENUE_CANCELED, raw_status, None, now)
-        )
+        status, _ = market.dialect.venue_status(raw_status)
+        self.stream.append(OrderUpdate(order.oid, order.cloid, status, raw_status, None, now))
 
     def _enforce_reduce_only(
         self, account: Account, market: Market, ex: Exposure, now: float
@@ -614,7 +603,7 @@ class MatchingEngine:
         ]
         for order in stale:
             market.book.remove(order)
-            self._venue_cancel(account, market, order, statuses.REDUCE_ONLY_CANCELED, now)
+            self._venue_cancel(account, market, order, market.dialect.reduce_only_canceled, now)
 
     # ---- settlement -------------------------------------------------------------------
 
@@ -645,20 +634,17 @@ class MatchingEngine:
                 maker.history.append((now, maker.size))
                 self._fill(market, maker, maker.side, price, lots, Liquidity.MAKER, tid, now)
                 if maker.size == 0:
-                    self._maker_filled(account, ex, maker, now)
+                    self._maker_filled(market, ex, maker, now)
         for account, ex in touched.items():
             self._enforce_reduce_only(account, market, ex, now)
 
-    def _maker_filled(
-        self, account: Account, ex: Exposure, maker: AccountOrder, now: float
-    ) -> None:
+    def _maker_filled(self, market: Market, ex: Exposure, maker: AccountOrder, now: float) -> None:
         del ex.open[maker.oid]
         if maker.reduce_only:
             ex.reduce_only_open -= 1
-        account.close(maker, statuses.FILLED, now)
-        self.stream.append(
-            OrderUpdate(maker.oid, maker.cloid, VenueStatus.FILLED, statuses.FILLED, None, now)
-        )
+        word = market.dialect.filled
+        maker.account.close(maker, word, now)
+        self.stream.append(OrderUpdate(maker.oid, maker.cloid, VenueStatus.FILLED, word, None, now))
 
     def _fill(
         self,
@@ -784,28 +770,24 @@ class MatchingEngine:
         orders = account.open_orders_at(market.symbol, as_of)
         return OpenOrders(orders, as_of), PositionSnapshot(ex.position, round(ex.entry_value), now)
 
-    def status(self, account: Account, oid: int | None, cloid: str | None) -> OrderStatusReport:
+    def status(
+        self, account: Account, market: Market, oid: int | None, cloid: str | None
+    ) -> OrderStatusReport:
         """The definitive status of one order (D24); orders closed long ago are forgotten."""
+        words = market.dialect
         order = account.find(oid, cloid)
         if order is None:
-            return OrderStatusReport(cloid, oid, VenueStatus.NOT_FOUND, statuses.UNKNOWN_OID)
+            return OrderStatusReport(cloid, oid, VenueStatus.NOT_FOUND, words.unknown_order)
         raw = order.raw_status
         remaining = order.size if order.closed is None else 0
         return OrderStatusReport(
-            order.cloid, order.oid, venue_status(raw)[0], raw, remaining, order.filled
+            order.cloid, order.oid, words.venue_status(raw)[0], raw, remaining, order.filled
         )
 
     def set_leverage(self, account: Account, market: Market, leverage: int) -> None:
-        """Above the cap the venue applies the cap and says so in the D14 shape."""
+        """The venue's answer to a leverage change (``Dialect.leverage``: D14 on a perp)."""
         ex = account.exposure(market.symbol)
-        if leverage > market.leverage_cap:
-            ex.leverage = market.leverage_cap
-            source = Texts.leverage_above_cap(leverage, market.leverage_cap)
-        elif leverage < 1:
-            source = f"Invalid leverage {leverage}; kept {ex.leverage}x"
-        else:
-            ex.leverage = leverage
-            source = "updateLeverage accepted"
+        ex.leverage, source = market.dialect.leverage(leverage, ex.leverage, market.leverage_cap)
         self.answers.append(LeverageInfo(ex.leverage, source))
 
     def inject(
@@ -825,7 +807,16 @@ class MatchingEngine:
         if lots <= 0 or not market.instrument.is_valid_ticks(price):
             raise ValueError(f"an injected order needs a valid price and size, got {price}/{lots}")
         order = AccountOrder(
-            account, market.symbol, self._oid(), cloid, side, price, lots, False, now
+            account,
+            market.symbol,
+            self._oid(),
+            cloid,
+            side,
+            price,
+            lots,
+            False,
+            now,
+            market.dialect.open,
         )
         account.remember(order)
         market.book.rest(order)

@@ -18,7 +18,9 @@ position) never contradicts what it answers later.
 This module never sleeps, never reads a clock and never does I/O.
 
 A binary (Polymarket-style) market adds the venue's own moves: trades settling after matching
-(D38, ``settlement``), tick changes (D39), the dead-man switch (D40) and a post-only mode.
+(D38, ``settlement``), tick changes (D39), the dead-man switch (D40) and a post-only mode.  The
+exchange speaks its market's venue's words (``dialect``): Hyperliquid's on a perp, Polymarket's
+on a binary market.
 
 Why one module of about 890 lines: ``SimExchange`` is the one object the maker, the swarm and
 the twins drive; its methods are the exchange's surface (submit, advance, the adversary's
@@ -77,11 +79,10 @@ from core.events import (
 )
 from core.simconfig import BINARY_TICKS, FundingConfig, SimConfig
 from core.units import Instrument, Rounding, grid_of, wire
-from core.venues.hyperliquid import statuses
-from core.venues.hyperliquid.errors import ACTION_EXPIRED, Texts, classify
 from core.venues.sim.accounts import CONFIRMED, FAILED, MATCHED, AccountOrder
 from core.venues.sim.book import Book
 from core.venues.sim.delivery import DeliveryQueue
+from core.venues.sim.dialect import Dialect, for_market
 from core.venues.sim.engine import MICRO_USD, Market, MatchingEngine
 from core.venues.sim.faults import (
     CONNECT,
@@ -90,7 +91,6 @@ from core.venues.sim.faults import (
     HEARTBEAT_LAPSE,
     HEARTBEAT_RESUME,
     POST_ONLY,
-    POST_ONLY_MODE,
     STORM,
     TICK_CHANGE,
     Alteration,
@@ -115,10 +115,12 @@ class SimExchange:
         self.instrument: Instrument = config.instrument()
         start_ticks = self.instrument.price_to_ticks(config.start_price, Rounding.DOWN)
         self._engine = MatchingEngine()
+        self.dialect: Dialect = for_market(config.market)
         self._market = Market(
             self.instrument,
             self.instrument.size_to_lots(config.max_position),
             start_ticks,
+            self.dialect,
         )
         self._market.maker_fee = Fraction(config.maker_fee)
         self._market.taker_fee = Fraction(config.taker_fee)
@@ -133,7 +135,7 @@ class SimExchange:
         )
         if config.start_position:
             self.set_position(self.instrument.signed_size_to_lots(config.start_position))
-        self._faults = FaultInjector(config.faults, config.seed, start)
+        self._faults = FaultInjector(config.faults, config.seed, start, self.dialect)
         self._flow = SyntheticFlow(
             self._engine, self._market, config.flow, config.seed, start, start_ticks
         )
@@ -177,7 +179,8 @@ class SimExchange:
         faults = self._faults
         fate = faults.fate()
         if fate.lost or fate.timed_out:
-            unknown = _unknown_answers(batch, faults.config.request_timeout_s)
+            reason = self.dialect.timed_out("request", faults.config.request_timeout_s)
+            unknown = _unknown_answers(batch, reason)
             self._queue.direct(now + faults.config.request_timeout_s, unknown)
             if fate.lost:
                 return
@@ -257,32 +260,34 @@ class SimExchange:
         account = self._account
         market = self._market
         faults = self._faults
+        words = self.dialect
+        classify = words.classify
         batch_id = batch.batch_id
-        too_many = market.texts.rate_limited
+        too_many = words.rate_limited(market.instrument)
         first_oid = engine.next_oid
         # Arrived after its expiresAfter: its placements are refused, not executed (3.9).
         expired = batch.expires_in is not None and t > sent_at + batch.expires_in
         for cmd in batch.commands:
             match cmd:
                 case Place() if expired:
-                    reason = ACTION_EXPIRED
+                    reason = words.expired()
                     engine.answers.append(
                         PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, t)
                     )
                 case Modify() if expired:
-                    reason = ACTION_EXPIRED
+                    reason = words.expired()
                     engine.answers.append(
                         ModifyRejected(
                             cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
                         )
                     )
                 case Place() if cmd.tif is not TimeInForce.ALO and faults.post_only_refused(t):
-                    reason = POST_ONLY_MODE
+                    reason = words.post_only_mode()
                     engine.answers.append(
                         PlaceRejected(cmd.cloid, reason, classify(reason), batch_id, t)
                     )
                 case Modify() if cmd.tif is not TimeInForce.ALO and faults.post_only_refused(t):
-                    reason = POST_ONLY_MODE
+                    reason = words.post_only_mode()
                     engine.answers.append(
                         ModifyRejected(
                             cmd.cloid, cmd.new_cloid, reason, classify(reason), False, batch_id
@@ -294,15 +299,8 @@ class SimExchange:
                             PlaceRejected(cmd.cloid, too_many, classify(too_many), batch_id, t)
                         )
                     elif faults.mixed_reject(batch):
-                        engine.reject(
-                            account,
-                            market,
-                            cmd,
-                            market.texts.margin,
-                            statuses.MARGIN_REJECTED,
-                            t,
-                            batch_id,
-                        )
+                        refusal = words.no_funds(market.instrument)
+                        engine.reject(account, market, cmd, refusal, t, batch_id)
                     else:
                         engine.place(account, market, cmd, t, batch_id)
                 case Modify():
@@ -381,8 +379,8 @@ class SimExchange:
 
     def _status_answer(self, oid: int | None, cloid: str | None) -> OrderStatusReport:
         """What a status query answers: the venue's truth (D24), unless the adversary words
-        the status as one Hyperliquid might add tomorrow (D6, D35)."""
-        report = self._engine.status(self._account, oid, cloid)
+        the status as one the venue might add tomorrow (D6, D35)."""
+        report = self._engine.status(self._account, self._market, oid, cloid)
         raw = self._faults.unknown_status()
         if raw is None:
             return report
@@ -661,8 +659,9 @@ class SimExchange:
 
     def _change_tick(self, t: float, grid: int) -> None:
         """The grid moves at ``t``: our account hears ``TickSizeChanged`` first, the engine
-        refuses our placements off the new grid from now on (as any bad price: "Order has
-        invalid price", ``tickRejected``), and the other makers re-quote on it.  Our resting
+        refuses our placements off the new grid from now on (as any bad price: "order ... is
+        invalid. Price (...) breaks minimum tick size rule: <the new tick>"), and the other
+        makers re-quote on it.  Our resting
         orders stay where they are, off the new grid or not: what the real venue does to them
         is unconfirmed (reference section 1), and keeping them is the harder case for a
         maker (it must re-grid them itself)."""
@@ -679,14 +678,14 @@ class SimExchange:
     def _lapse(self, t: float, text: str) -> None:
         """D40: our heartbeats lapsed: the connector knows at once (a direct message, even
         with the stream down) -- ``HeartbeatState(armed, lapsed)`` -- and the venue cancels
-        every order of ours, as its dead-man switch does (``scheduledCancel``: the venue's
-        cancel), told on the stream after it (lost if the stream is down)."""
+        every order of ours, as its dead-man switch does (``Dialect.heartbeat_canceled``),
+        told on the stream after it (lost if the stream is down)."""
         self._faults.counts["heartbeat_lapses"] += 1
         self._queue.direct(t, [HeartbeatState(True, True, text, t)])
         account = self._account
         market = self._market
         for order in sorted(account.exposure(market.symbol).open.values(), key=_oid):
-            self._engine.venue_close(account, market, order, statuses.SCHEDULED_CANCEL, t)
+            self._engine.venue_close(account, market, order, self.dialect.heartbeat_canceled, t)
         self._publish(t)
 
     def _venue_close(self, t: float, kind: str) -> None:
@@ -781,7 +780,7 @@ class SimExchange:
 
     def order_status(self, oid: int | None, cloid: str | None) -> OrderStatusReport:
         """What a ``QueryOrder`` would answer right now, without latency or faults."""
-        return self._engine.status(self._account, oid, cloid)
+        return self._engine.status(self._account, self._market, oid, cloid)
 
     @property
     def fault_counts(self) -> dict[str, int]:
@@ -864,9 +863,8 @@ def _micro(usd: Decimal) -> int:
     return int((usd / MICRO_USD).to_integral_value())
 
 
-def _unknown_answers(batch: Batch, timeout_s: float) -> list[Event]:
+def _unknown_answers(batch: Batch, reason: str) -> list[Event]:
     """What the client concludes when a request times out: nothing is known (D8, D24)."""
-    reason = Texts.timed_out("request", timeout_s)
     answers: list[Event] = []
     batch_id = batch.batch_id
     for cmd in batch.commands:

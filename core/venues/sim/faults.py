@@ -1,5 +1,7 @@
 """The fault plan: seeded decisions about latency, lost answers, outages and rate limits, and
-the adversary that produces every other answer shape Hyperliquid's protocol allows (D29-D35).
+the adversary that produces every other answer shape Hyperliquid's protocol allows (D29-D35);
+the venue's own closes of a resting order are drawn from the words of the market's venue
+(``dialect``).
 
 Each fault draws from its own random stream derived from the seed, and only while it is
 switched on, so enabling one fault never changes the market path or the draws of another.  The
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 from core.commands import Batch
 from core.simconfig import Delay, FaultConfig
-from core.venues.hyperliquid import statuses
+from core.venues.sim.dialect import Dialect
 
 # Every fault the plan can fire, plus what they caused; printed by the swarm runner.
 FAULT_KINDS = (
@@ -64,10 +66,8 @@ HEARTBEAT_LAPSE = "heartbeat_lapse"
 HEARTBEAT_RESUME = "heartbeat_resume"
 HEARTBEAT_EXPIRY = "heartbeat_expiry"
 POST_ONLY = "post_only"
-# Polymarket's word for a placement refused in post-only mode (reference section 6).
-POST_ONLY_MODE = "post-only mode: only post-only orders and cancels are allowed"
 
-# Status strings Hyperliquid might add tomorrow: none of them is a known status (D6, D35).
+# Status strings a venue might add tomorrow: no venue here knows any of them (D6, D35).
 TOMORROW_STATUSES = ("expired", "pendingCancel", "waitingForFill", "frozenByRisk")
 
 # What ``quiesce`` switches off: every rate and schedule of the plan.  Latencies stay.
@@ -129,8 +129,8 @@ class Alteration:
 @dataclass(frozen=True, slots=True)
 class VenueClose:
     """A resting order the venue takes down on its own (D31): which one (an index into our
-    open orders sorted by oid), its status, and whether the news comes as ``nonUserCancel``
-    (oid only, no status or filled size)."""
+    open orders sorted by oid), its status, and whether the news comes as Hyperliquid's
+    ``nonUserCancel`` (oid only, no status or filled size)."""
 
     index: int
     raw_status: str
@@ -155,8 +155,9 @@ class _Sampler:
 class FaultInjector:
     """Seeded fault decisions for one exchange, and the timers of scheduled faults."""
 
-    def __init__(self, config: FaultConfig, seed: int, start: float) -> None:
+    def __init__(self, config: FaultConfig, seed: int, start: float, dialect: Dialect) -> None:
         self.config = config
+        self._dialect = dialect  # the words the venue's own closes are drawn from
         self.counts: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
 
         def rng(name: str) -> random.Random:
@@ -344,18 +345,22 @@ class FaultInjector:
 
     def venue_close(self, kind: str, orders: int) -> VenueClose:
         """Which of ``orders`` resting orders a ``VENUE_CANCEL`` or ``RESTING_REJECT`` timer
-        takes down, and how it reads: a third of the venue's cancels come as ``userEvents``'
-        ``nonUserCancel`` (no cloid), rejections always name their status."""
+        takes down, and how it reads (the venue's words): a third of the venue's cancels come
+        by oid only where the venue has such news (Hyperliquid's ``nonUserCancel``),
+        rejections always name their status."""
+        words = self._dialect
         if kind == VENUE_CANCEL:
             rng = self._venue_cancel_pick
             self.counts["venue_cancels"] += 1
             index = rng.randrange(orders)
-            raw = rng.choice(statuses.VENUE_CANCEL_STATUSES)
-            return VenueClose(index, raw, rng.random() < 1 / 3)
+            raw = rng.choice(words.venue_cancels)
+            return VenueClose(
+                index, raw, rng.random() < 1 / 3 and words.non_user_cancel is not None
+            )
         rng = self._resting_reject_pick
         self.counts["resting_rejected"] += 1
         index = rng.randrange(orders)
-        return VenueClose(index, rng.choice(statuses.RESTING_REJECT_STATUSES), False)
+        return VenueClose(index, rng.choice(words.resting_rejects), False)
 
     # ---- the adversary: answers and stream rows (D32-D35) ------------------------------
 

@@ -331,22 +331,14 @@ class Orders(Guards):
         }
 
     def _venue_words(self, reason: str, order: PmOrder) -> str:
-        """The exchange's refusal (it speaks Hyperliquid's words) in the CLOB's: its balance
-        check is the venue's ``not enough balance / allowance`` (open orders and unsettled
-        trades reserved); the others are caught before it and only race here."""
-        lowered = reason.lower()
-        if "balance" in lowered or "margin" in lowered:
-            return NOT_ENOUGH_BALANCE
-        if "invalid price" in lowered:
+        """The exchange's refusal, already in the CLOB's words (a binary market speaks
+        Polymarket's, ``core.venues.sim.dialect``): its balance check is the venue's ``not
+        enough balance / allowance``; the others are caught before it and only race here (a
+        tick change).  The exchange holds one book, YES: a tick refusal of an order on NO
+        names the YES price, so it is said again with the order's own."""
+        if order.token.mirrored and reason.startswith(f"order {order.order_id} is invalid. Price"):
             price = self.price_text(order.price)
             return Texts.price_breaks_tick(order.order_id, price, decimal_text(self.tick))
-        if "invalid size" in lowered:
-            size, least = self.size_text(order.size), self.size_text(self.min_lots)
-            return Texts.size_below_min(order.order_id, size, least)
-        if "post only" in lowered or "would have immediately matched" in lowered:
-            return POST_ONLY_CROSSES
-        if "could not immediately match" in lowered:
-            return FAK_NO_MATCH
         return reason or NOT_ENOUGH_BALANCE
 
     def _amount(self, value: int, cash: bool) -> str:
