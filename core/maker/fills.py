@@ -139,6 +139,10 @@ class FillCounting(MakerBase):
         if entry is None:
             return  # settled before its fill came (``early``), or already settled: once
         self.position_moves.record(venue_time, -entry.lots, -entry.value)
+        # D36 x D38: the venue wrote the closedPnl of fills matched while this trade pended on
+        # an entry that held it; ours no longer does.  Until both books are flat before the same
+        # fill, or the venue's position is adopted, no closedPnl is compared.
+        self._closed_basis_differs = True
         self.costs.charge(-entry.fee, entry.fee_token)
         self.counters["failed_fills"] += 1
         self.rejections.on_position(self.position.lots)
@@ -165,6 +169,7 @@ class FillCounting(MakerBase):
         the position; it is shown voided and counted as a failure once."""
         self.settlements.failed += 1
         self.counters["failed_fills"] += 1
+        self._closed_basis_differs = True  # as in ``_settle``: the venue's entry held it
         self.fills.append(
             FillView(
                 now,
