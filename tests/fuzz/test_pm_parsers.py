@@ -16,6 +16,7 @@ status words, missing and stray keys -- and arbitrary JSON.  Whatever comes in:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 from collections.abc import Iterator
@@ -367,7 +368,7 @@ def test_cancel_answers_are_one_event_per_cancel(answer: Any) -> None:
 def test_open_orders_and_position_raise_only_mapping_errors(pair: tuple[Any, Any]) -> None:
     original, bad = pair
     t = tr()
-    try:
+    with contextlib.suppress(MappingError):  # the one failure a parser may raise
         if isinstance(original[0], dict) and "balance" in original[0]:
             position = t.position(bad[0] if isinstance(bad, list) and bad else bad)
             assert 0 <= position.position < MAX_UNITS
@@ -375,8 +376,6 @@ def test_open_orders_and_position_raise_only_mapping_errors(pair: tuple[Any, Any
             rows = t.open_orders(bad, lambda _: None)
             for _, order in rows.items:
                 assert 0 <= order.size <= order.orig_size < MAX_UNITS and 0 < order.price < 10_000
-    except MappingError:
-        pass
 
 
 @FUZZ

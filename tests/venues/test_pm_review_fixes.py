@@ -188,7 +188,6 @@ def test_a_channel_lost_during_the_catch_up_is_caught_up_again_finding_2() -> No
         if len(catch_ups) == 1:  # the user channel drops while the REST resync runs
             user.up = False
             venue._on_down("ws://x/ws/user", "dropped during the catch-up")
-            await asyncio.sleep(0.01)
 
     venue._catch_up = fake_catch_up  # type: ignore[method-assign]
 
@@ -281,17 +280,22 @@ def test_a_cancel_and_a_query_for_a_placement_being_signed_wait_or_ask_again_fin
     signer = venue._signer
     real = signer.sign_orders
 
+    signed = asyncio.Event()  # held until the cancel and the query have been submitted
+    signing = asyncio.Event()
+
     async def slow_sign(specs: Any) -> Any:
-        await asyncio.sleep(0.05)  # queued behind another batch's signatures
+        signing.set()
+        await signed.wait()  # queued behind another batch's signatures
         return await real(specs)
 
     signer.sign_orders = slow_sign  # type: ignore[method-assign]
 
     async def main() -> list[Event]:
         await venue.submit(Batch(1, (Place("c1", Side.BID, 4800, 500, TimeInForce.ALO),)))
-        await asyncio.sleep(0)  # the placement is being signed
+        await signing.wait()  # the placement is being signed
         await venue.submit(Batch(2, (Cancel("c1", None),)))
         await venue.submit(Batch(3, (QueryOrder("c1", None),)))
+        signed.set()
         await settle(venue)
         return drain(venue)
 
@@ -445,6 +449,8 @@ class Script:
 
     steps: ClassVar[list[Any]] = []
     calls: ClassVar[list[str]] = []
+    wanted: ClassVar[int] = 0
+    reached: ClassVar[asyncio.Event | None] = None  # set once ``wanted`` calls were answered
     clock: ClassVar[VirtualClock | None] = None
     advance: ClassVar[list[float]] = []
 
@@ -453,6 +459,8 @@ class Script:
 
     async def private(self, method: str, path: str, **kw: Any) -> Any:
         n = len(Script.calls)
+        if n >= Script.wanted and Script.reached is not None:
+            Script.reached.set()  # a further beat: the wanted ones were answered and read
         Script.calls.append(kw["body"]["heartbeat_id"])
         if Script.clock is not None and n < len(Script.advance):
             Script.clock.advance(Script.advance[n])
@@ -473,11 +481,10 @@ def run_heartbeats(
     venue, _ = make_venue(clock=clock)
 
     async def main() -> None:
+        Script.wanted, Script.reached = calls, asyncio.Event()
         task = asyncio.create_task(venue._heartbeats(0.01, window_s))
         async with asyncio.timeout(5):
-            while len(Script.calls) < calls:
-                await asyncio.sleep(0.005)
-            await asyncio.sleep(0.02)
+            await Script.reached.wait()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
