@@ -27,6 +27,10 @@ Faults run for ``duration`` simulated seconds; then the plan ends and the maker 
 seconds on a clean exchange to converge before the quiescence invariants are checked (D22).
 The same seed always gives the same scenario, byte for byte.
 
+Why one module of about 610 lines: every draw of a seed comes from this one place, in a fixed
+order of streams, so that switching one part off (``without``) or adding a part (the account,
+cascades, the binary market, each on a stream of its own) never moves another part's draws.
+
 ``without`` switches faults (or the operator script) of a seed off while every other draw stays
 as it was: the same market, config, strengths of the faults left on and operator times.  That is
 what shrinking a failing seed needs (``core.harness.swarm.shrink``): a smaller plan, same run.

@@ -20,7 +20,7 @@ row.  A range check that fails (``_held``) makes its row a bad row like a schema
 Every function is pure: no I/O, no clock, no state.  A message that cannot be read at all raises
 ``MappingError``; the venue reports it and changes nothing.
 
-Why one module of about 720 lines: ``Translator`` is the codec, both directions in one place
+Why one module of about 630 lines: ``Translator`` is the codec, both directions in one place
 (issue 15), so a field's conversion is written once; each direction is a section of it.
 """
 

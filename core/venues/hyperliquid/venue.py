@@ -31,7 +31,7 @@ This module never decides anything about orders, never retries an action (that c
 twice) and never lets a malformed message escape as an exception: it becomes a
 ``MalformedMessage`` (or the failure event of the request it answered).
 
-Why one module of about 780 lines: ``HyperliquidVenue`` is the one async object that owns the
+Why one module of about 800 lines: ``HyperliquidVenue`` is the one async object that owns the
 connection's state (the socket, the signer, the rate budget, the stream's last seen fill); its
 sections -- executing a batch, info, the stream, the dead man's switch -- share that state.
 The words, the wire models and their translation are modules of their own (``errors``,

@@ -27,6 +27,11 @@ A message of many rows is read row by row (D34, ``Rows`` shared with the Hyperli
 connector): good rows become events, bad ones are counted and reported once.  Numbers out of
 any venue's range (1e999, NaN, negatives, more than 64 bits) make their row bad, never a crash.
 
+Why one module of about 850 lines: ``PmTranslator`` is the connector's codec -- every frame
+and answer read in one place, so a field's conversion (price, size, side, status) is written
+once -- and ``Settlements`` is the per-trade state its trade reading needs; each kind of frame
+is a section of it.
+
 No I/O, no clock.  ``PmTranslator`` keeps one counter (unknown status words, for the operator)
 and ``Settlements`` the fills it has seen; nothing else here has state.
 """

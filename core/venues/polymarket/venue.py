@@ -44,10 +44,14 @@ Credentials come from the L1 endpoints (``POST /auth/api-key``, else ``GET
 decides anything about orders, never retries a placement, and never lets a malformed frame
 escape as an exception.
 
-Why one module of about 800 lines: like ``HyperliquidVenue``, ``PolymarketVenue`` is the one
+Why one module of about 1,150 lines: like ``HyperliquidVenue``, ``PolymarketVenue`` is the one
 async object that owns the connection's state (two sockets, the signer, the ids, the
-settlements, the heartbeat chain); its sections share it.  Words, shapes and their translation
-are modules of their own.
+placements in flight, the settlements, the generation of the connection, the heartbeat chain);
+each section below (batches, placements, cancels, modify, questions, the stream, the dead-man
+switch) reads and writes that state, and the review's fixes (a cancel waiting for its
+placement, a reconnect counted by generation) live exactly where two sections meet.  Words,
+shapes and their translation are modules of their own (``errors``, ``wire``, ``mapping``).
+The stream and the dead-man switch are the seams to cut along when it grows again.
 """
 
 from __future__ import annotations
