@@ -62,10 +62,10 @@ def _hyperliquid_session(config: Config, clock: Clock) -> Session:
     """The real exchange: refuse mainnet without ``--confirm-mainnet``, load the key (D21),
     read the instrument from ``meta``, then build the venue, the maker and the runner.  Every
     failure is a ``SessionError`` with one clear line (the CLI exits 2)."""
-    from core.venues.keys import KeySourceError, abbreviate, load_private_key
     from core.venues.hyperliquid.rest import RestRefused, RestUnknown, fetch_instrument
     from core.venues.hyperliquid.signing import Signer
     from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
+    from core.venues.keys import KeySourceError, abbreviate, load_private_key
     from core.venues.rows import MappingError
 
     v = config.venue

@@ -12,10 +12,10 @@ from typing import TypeVar
 from core.clock import WallClock
 from core.events import Event
 from core.simconfig import FlowConfig, SimConfig
-from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.rest import fetch_instrument
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
+from core.venues.keys import PrivateKey
 from core.venues.loopback.faults import TwinFaults
 from core.venues.loopback.serve import start_twin, stop_twin
 from core.venues.loopback.server import LoopbackServer

@@ -64,8 +64,8 @@ class ExposurePane(TextPane):
             # D38: fills the venue may still undo; the worst case below counts them both ways.
             t.append("settling  ", self.style_of("exposure--label"))
             t.append(f"final {fmt.signed_size(inst, ex.confirmed_position)}")
-            pending = ex.unsettled_bought - ex.unsettled_sold
-            t.append(f"  pending {fmt.signed_size(inst, pending)}", self.style_of("exposure--bid"))
+            waiting = ex.unsettled_bought - ex.unsettled_sold
+            t.append(f"  pending {fmt.signed_size(inst, waiting)}", self.style_of("exposure--bid"))
             failed = view.counters.failed_fills
             if failed:
                 t.append(f"  FAILED {failed}", self.style_of("exposure--breach"))

@@ -47,7 +47,6 @@ from core.events import (
     VenueNotice,
 )
 from core.venues.hyperliquid.budget import RateBudget
-from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.mapping import Translator
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
@@ -58,6 +57,7 @@ from core.venues.hyperliquid.wire import (
     OrderStatusAnswer,
 )
 from core.venues.hyperliquid.ws import WsClient
+from core.venues.keys import PrivateKey
 from core.venues.rows import MappingError, Rows, parse_or_raise, raw_int
 from tests.hl_loopback import KEY
 from tests.maker_harness import INSTRUMENT, running_maker

@@ -21,8 +21,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.venues.keys import KeySourceError, PrivateKey, load_private_key
 from core.venues.hyperliquid.signing import Signer
+from core.venues.keys import KeySourceError, PrivateKey, load_private_key
 from themes import ThemeError, load_theme_file, load_themes, theme_from_dict
 from tui.state import StateStore
 

@@ -32,9 +32,9 @@ from hypothesis import strategies as st
 
 from core.clock import VirtualClock
 from core.simconfig import FlowConfig, SimConfig
-from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.signing import Signer
+from core.venues.keys import PrivateKey
 from core.venues.loopback.faults import TwinFaults
 from core.venues.loopback.server import HttpReply
 from core.venues.loopback.twin import Twin

@@ -56,10 +56,10 @@ from core.events import (
 )
 from core.maker import MakerParams, MarketMaker
 from core.runner import Runner, RunResult
-from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import HyperliquidVenue
 from core.venues.hyperliquid.wire import OrderAction, action_dict
+from core.venues.keys import PrivateKey
 from core.venues.loopback.faults import TwinFaults
 from core.view import ConsoleView, Mode, SweepPhase
 from tests.hl_loopback import KEY, OTHER_KEY, Collector, Loopback, lively, loopback

@@ -15,12 +15,6 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from core.venues.keys import (
-    KeySourceError,
-    PrivateKey,
-    abbreviate,
-    load_private_key,
-)
 from core.venues.hyperliquid.nonces import NonceSource
 from core.venues.hyperliquid.signing import Signer, action_hash, ecdsa_backend, recover_signer
 from core.venues.hyperliquid.wire import (
@@ -33,6 +27,12 @@ from core.venues.hyperliquid.wire import (
     OrderWire,
     ScheduleCancelAction,
     action_dict,
+)
+from core.venues.keys import (
+    KeySourceError,
+    PrivateKey,
+    abbreviate,
+    load_private_key,
 )
 
 KEY_A = "0x0123456789012345678901234567890123456789012345678901234567890123"

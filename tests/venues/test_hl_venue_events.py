@@ -38,12 +38,12 @@ from core.events import (
     VenueStatus,
 )
 from core.units import Instrument
-from core.venues.keys import PrivateKey
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.rest import RestRefused, RestUnknown
 from core.venues.hyperliquid.signing import Signer
 from core.venues.hyperliquid.venue import Endpoints, HlSettings, HyperliquidVenue
 from core.venues.hyperliquid.ws import PostFailed
+from core.venues.keys import PrivateKey
 from tests.hl_loopback import KEY
 
 ETH = Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=4)

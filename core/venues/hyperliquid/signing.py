@@ -26,8 +26,8 @@ from typing import Any, cast
 from eth_account import Account
 from hyperliquid.utils import signing as sdk
 
-from core.venues.keys import PrivateKey, abbreviate
 from core.venues.hyperliquid.nonces import NonceSource
+from core.venues.keys import PrivateKey, abbreviate
 
 JsonDict = dict[str, Any]
 

@@ -87,7 +87,6 @@ from core.venues.hyperliquid.errors import (
     is_volume_gate,
     parse_leverage,
 )
-from core.venues.keys import abbreviate
 from core.venues.hyperliquid.mapping import Translator
 from core.venues.hyperliquid.nonces import epoch_ms
 from core.venues.hyperliquid.rest import RestClient, RestRefused, RestUnknown
@@ -111,6 +110,7 @@ from core.venues.hyperliquid.wire import (
     request_dict,
 )
 from core.venues.hyperliquid.ws import NotConnected, PostFailed, PostLost, WsClient
+from core.venues.keys import abbreviate
 from core.venues.rows import MappingError, Rows, parse_or_raise, raw_int
 
 MAINNET_API_URL = "https://api.hyperliquid.xyz"
