@@ -73,7 +73,11 @@ def compiled_modules() -> list[str]:
 
 def stale_modules() -> list[str]:
     """Compiled modules whose source changed after they were built (an editable install whose
-    ``.py`` was edited: the compiled module still runs until ``pip install -e .`` again)."""
+    ``.py`` was edited: the compiled module still runs until ``pip install -e .`` again).  Only
+    in a checkout (``setup.py`` beside the package): an installed wheel's files carry the
+    times the wheel gives them."""
+    if not (Path(__file__).resolve().parent.parent / "setup.py").is_file():
+        return []
     out = []
     for name in compiled_modules():
         origin = _origin(name)
