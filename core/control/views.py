@@ -28,6 +28,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.build import field_hints
 from core.view import ConsoleView, FillView, LogEntry
 
 Plan = tuple[Callable[[Any], Any], Callable[[Any], Any]]
@@ -95,7 +96,7 @@ def _decimal(text: Any) -> Decimal:
 
 
 def _record(cls: type[Any]) -> Plan:
-    hints = typing.get_type_hints(cls)
+    hints = field_hints(cls)  # the real types, also of a class compiled by mypyc
     names = [f.name for f in dataclasses.fields(cls) if f.init]
     _PLANS[cls] = (lambda v: _PLANS[cls][0](v), lambda v: _PLANS[cls][1](v))  # recursion
     plans = [_plan(hints[n]) for n in names]

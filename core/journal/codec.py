@@ -29,6 +29,7 @@ from typing import Any
 import msgpack
 
 from core import actions, commands, events
+from core.build import field_hints
 
 Encoder = Callable[[Any], tuple[Any, ...]]
 Decoder = Callable[[tuple[Any, ...]], Any]
@@ -78,7 +79,7 @@ def _kind_of(hint: Any) -> tuple[str, Any]:
 
 
 def _compile(cls: type[Any]) -> tuple[Encoder, Decoder]:
-    hints = typing.get_type_hints(cls)
+    hints = field_hints(cls)  # the real types, also of a class compiled by mypyc
     names = [f.name for f in dataclasses.fields(cls)]
     enc_parts, dec_parts = [str(CODES[cls])], []
     env: dict[str, Any] = {"cls": cls, "enc": _encode_record, "dec": _decode_record}

@@ -26,7 +26,15 @@ from core.units import Instrument
 
 _CORE = Path(__file__).resolve().parent.parent
 # What decides the maker's behaviour: the pure core (the shell around it only feeds it).
-_SHELL = {"clock.py", "gcpolicy.py", "metrics.py", "reporter.py", "runner.py", "session.py"}
+_SHELL = {
+    "build.py",
+    "clock.py",
+    "gcpolicy.py",
+    "metrics.py",
+    "reporter.py",
+    "runner.py",
+    "session.py",
+}
 
 
 def version() -> str:

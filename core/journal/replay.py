@@ -29,12 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.build import register_copy_reducers
 from core.clock import counter
 from core.journal import codec
 from core.journal.meta import engine_fingerprint, recipe_from, version
 from core.journal.store import InputRow, JournalError, JournalReader
 from core.maker import MarketMaker
 from core.view import ConsoleView
+
+register_copy_reducers()  # the checkpoints deep-copy the maker, compiled parts and all
 
 Record = tuple[Any, ...]
 CHECKPOINT_EVERY = 5000

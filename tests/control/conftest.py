@@ -36,6 +36,8 @@ def engine(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
         env=env,
     )
     assert proc.stderr is not None
+    line = proc.stderr.readline()  # the build it runs (compiled or pure), then:
+    assert line.startswith("mm-console: build "), line
     line = proc.stderr.readline()  # blocks until it listens
     assert "consoles attach at" in line, line
     path = Path(line.rsplit(" ", 1)[-1].strip())
