@@ -8,7 +8,12 @@ publishes 20 levels).  The book never decides anything; the strategy and the mak
 
 from __future__ import annotations
 
+from typing import Final
+
 from core.events import BookDelta, BookSnapshot, Side
+
+# A module constant: compiled, it is a native static (no lookup of ``Side`` and its member).
+_BID: Final = Side.BID
 
 
 class LocalBook:
@@ -32,7 +37,7 @@ class LocalBook:
         """Apply one level change; the cached best is kept exact."""
         self.updates += 1
         price = ev.price
-        if ev.side is Side.BID:
+        if ev.side is _BID:
             levels = self._bids
             if ev.size > 0:
                 levels[price] = ev.size

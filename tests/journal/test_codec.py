@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core import actions, commands, events
+from core.build import field_hints
 from core.journal import codec
 
 _FLOATS = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -50,7 +51,7 @@ def _values(hint: Any) -> st.SearchStrategy[Any]:
 
 
 def _record(cls: type[Any]) -> st.SearchStrategy[Any]:
-    hints = typing.get_type_hints(cls)
+    hints = field_hints(cls)
     return st.builds(
         cls,
         **{
