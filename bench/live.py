@@ -150,6 +150,7 @@ class Engine:
             clock,
             tick_interval=config.strategy.tick_interval_s,
             publish_hz=config.ui.refresh_hz,
+            paced_collections=True,  # as the console's engine runs (core/gcpolicy.py)
         )
         self.result: RunResult | None = None
         self.error: BaseException | None = None

@@ -32,6 +32,7 @@ from core.clock import Clock
 from core.commands import Batch
 from core.control.server import ControlServer
 from core.exitcodes import EXIT_HALTED, EXIT_OK
+from core.gcpolicy import PacedCollections, collect_due
 from core.journal.recorder import Journal
 from core.maker import MarketMaker
 from core.venues.base import Venue
@@ -86,8 +87,12 @@ class Runner:
         on_view: Callable[[ConsoleView], None] | None = None,
         journal: Journal | None = None,
         journal_required: bool = False,
+        paced_collections: bool = False,
     ) -> None:
         self.maker = maker
+        # The garbage collector runs between events, not inside a reaction (core/gcpolicy.py):
+        # the processes that run an engine for an operator ask for it; tests leave it alone.
+        self.paced_collections = paced_collections
         self.venue = venue
         self.clock = clock
         self.tick_interval = tick_interval
@@ -154,6 +159,12 @@ class Runner:
     async def run(
         self, duration: float | None = None, *, install_signals: bool = False
     ) -> RunResult:
+        if not self.paced_collections:
+            return await self._run(duration, install_signals)
+        with PacedCollections():
+            return await self._run(duration, install_signals)
+
+    async def _run(self, duration: float | None, install_signals: bool) -> RunResult:
         self._loop = asyncio.get_running_loop()
         self.started_at = self.clock.now()
         self._stop = asyncio.Event()
@@ -232,6 +243,7 @@ class Runner:
 
     async def _pump(self) -> None:
         maker, clock, journal = self.maker, self.clock, self.journal
+        paced = self.paced_collections
         n = 0
         async for event in self.venue.events():
             now = clock.now()
@@ -256,6 +268,8 @@ class Runner:
                 await self._submit(batches)
             if journal is not None:
                 journal.settle()
+            if paced:
+                collect_due()
             n += 1
             if n % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
@@ -281,6 +295,8 @@ class Runner:
             if batches:
                 await self._submit(batches)
             self._settle()
+            if self.paced_collections:
+                collect_due()
 
     async def _publisher(self) -> None:
         while True:

@@ -564,6 +564,7 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
     on_view = reporter.on_view
     session.runner.on_view = on_view if metrics is None else _both(on_view, metrics.update)
     quiet_collector()
+    session.runner.paced_collections = True  # collections between events (core/gcpolicy.py)
     try:
         result = asyncio.run(session.runner.run(args.duration, install_signals=True))
     except ControlPathError as exc:

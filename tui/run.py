@@ -68,6 +68,7 @@ def run_console(
         )
         return EXIT_USAGE
     runner = session.runner
+    runner.paced_collections = True  # collections between events (core/gcpolicy.py)
     if metrics is not None:
         runner.on_view = metrics.update
     outcome: dict[str, Any] = {}
