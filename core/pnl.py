@@ -4,8 +4,9 @@ A market maker's edge is often smaller than its fees, so a loss limit judged on 
 let a losing session run.  ``Costs`` keeps, for one session, the fees the venue charged on our
 fills and the funding it paid or took, each in millionths of the quote currency (exact
 integers, as the venue writes them to six decimals), and turns them into the core's value unit
-(ticks x lots) as an exact ``Fraction`` so that net PnL = realised + unrealised - fees +
-funding holds to the last unit.
+(ticks x lots) as an exact ratio of integers (``value_num / value_den``) so that net PnL =
+realised + unrealised - fees + funding holds to the last unit, with no ``Fraction`` on the
+path of a fill.
 
 It also keeps the venue honest where the venue says what a fill closed (Hyperliquid's
 ``closedPnl``): our average-cost realised PnL of the same fill, rounded to the venue's six
@@ -31,9 +32,16 @@ _FUNDING_MEMORY = 500
 _CLOSED_TOLERANCE = 1
 
 
-def to_micro(value: Fraction | int) -> int:
-    """Millionths, rounded half to even, as the venue writes its figures."""
-    return round(value)
+def round_half_even(num: int, den: int) -> int:
+    """``num / den`` (``den`` > 0) to the nearest integer, ties to even (``round`` of the same
+    ``Fraction``, without building one): millionths, as the venue rounds its figures."""
+    floor, remainder = divmod(num, den)
+    twice = 2 * remainder
+    if twice < den:
+        return floor
+    if twice > den:
+        return floor + 1
+    return floor + (floor & 1)
 
 
 class Costs:
@@ -41,8 +49,8 @@ class Costs:
 
     __slots__ = (
         "_funding_times",
-        "_micro_per_value",
-        "_value",
+        "_micro_den",
+        "_micro_num",
         "checked",
         "closed_mismatches",
         "closed_ours",
@@ -53,22 +61,23 @@ class Costs:
         "last_mismatch",
         "other_fees",
         "quote",
+        "value_den",
+        "value_num",
     )
 
     def __init__(self, quote: str, value_unit: Decimal) -> None:
         self.quote = quote
         per_value = Fraction(value_unit) * MICRO
-        # An int when whole (every Hyperliquid perp: 1), so that the arithmetic below stays
-        # in integers where it can.
-        self._micro_per_value: Fraction | int = (
-            per_value.numerator if per_value.denominator == 1 else per_value
-        )
+        # Millionths of the quote per tick x lot, as a ratio: 1/1 on every Hyperliquid perp.
+        self._micro_num = per_value.numerator
+        self._micro_den = per_value.denominator
         self.fees = 0  # millionths of the quote; rebates negative
         self.other_fees: dict[str, int] = {}  # fees charged in another token, millionths
         self.funding = 0  # millionths of the quote; positive: received
-        # funding - fees in ticks x lots, kept as it changes: the risk check reads it on every
-        # tick and fill, and a Fraction division each time cost more than the check itself.
-        self._value: Fraction | int = 0
+        # funding - fees in ticks x lots (``value_num / value_den``, ``value_den`` > 0), kept
+        # as it changes: the risk check reads it on every tick and fill.
+        self.value_num = 0
+        self.value_den = self._micro_num
         self.fundings = 0
         self._funding_times: OrderedDict[float, None] = OrderedDict()
         self.checked = 0  # fills whose closedPnl we compared
@@ -106,27 +115,30 @@ class Costs:
         return True
 
     def _revalue(self) -> None:
-        per_value = self._micro_per_value
-        net = self.funding - self.fees
-        if per_value == 1:  # a millionth is one tick x one lot: stay in integers
-            self._value = net
-        elif isinstance(per_value, int):
-            self._value = Fraction(net, per_value)
-        else:
-            self._value = Fraction(net) / per_value
+        # millionths / (millionths per value unit) = (funding - fees) x den / num.
+        self.value_num = (self.funding - self.fees) * self._micro_den
 
     def value(self) -> Fraction | int:
         """Funding minus fees in the core's value unit (ticks x lots): add to gross PnL."""
-        return self._value
+        if self.value_den == 1:
+            return self.value_num
+        return Fraction(self.value_num, self.value_den)
 
-    def quote_of(self, value: Fraction | int) -> int:
-        """A value in ticks x lots as millionths of the quote."""
-        return to_micro(value * self._micro_per_value) if value else 0
+    def quote_of(self, value: Fraction | int, den: int = 1) -> int:
+        """A value in ticks x lots (``value / den``, ``den`` > 0) as millionths of the quote."""
+        if not value:
+            return 0
+        if isinstance(value, int):
+            num = value
+        else:
+            num = value.numerator
+            den *= value.denominator
+        return round_half_even(num * self._micro_num, den * self._micro_den)
 
-    def check_closed(self, ours: Fraction | int, venue: int) -> str:
-        """Compare the PnL one fill closed by our books (ticks x lots) with the venue's
-        ``closedPnl`` (millionths); the disagreement as text, empty when they agree."""
-        mine = self.quote_of(ours)
+    def check_closed(self, ours: Fraction | int, venue: int, den: int = 1) -> str:
+        """Compare the PnL one fill closed by our books (``ours / den`` ticks x lots) with the
+        venue's ``closedPnl`` (millionths); the disagreement as text, empty when they agree."""
+        mine = self.quote_of(ours, den)
         self.checked += 1
         self.closed_ours += mine
         self.closed_venue += venue

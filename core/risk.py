@@ -70,13 +70,16 @@ def kill_reason(
     limits: RiskLimits,
     *,
     position: int,
-    pnl: Fraction,
+    pnl: Fraction | int,
     data_age: float | None,
     connected: bool,
     size_text: Callable[[int], str],
+    pnl_den: int = 1,
 ) -> str | None:
     """The first automatic kill trigger that holds now, or None.  ``size_text`` says a size in
-    the operator's units (the maker passes the instrument's coin units).
+    the operator's units (the maker passes the instrument's coin units).  Net PnL is ``pnl /
+    pnl_den`` (``pnl_den`` > 0): the maker passes an integer ratio, judged exactly without
+    building a ``Fraction`` on every fill.
 
     ``data_age`` is None before the first market data arrives; that is "starting", not stale.
     """
@@ -86,9 +89,10 @@ def kill_reason(
             f"beyond {size_text(limits.kill_position)} "
             f"({limits.runaway_multiple:g}x the limit)"
         )
-    if pnl < -limits.loss_limit:
+    if pnl < -limits.loss_limit * pnl_den:
         unit = limits.value_unit
-        return f"loss limit: net PnL {float(pnl) * unit:.2f} below -{limits.loss_limit * unit:.2f}"
+        net = float(Fraction(pnl, pnl_den))
+        return f"loss limit: net PnL {net * unit:.2f} below -{limits.loss_limit * unit:.2f}"
     if limits.kill_on_stale_data and data_age is not None and data_age > limits.stale_data_s:
         state = "" if connected else " (venue disconnected)"
         return f"stale market data: {data_age:.1f}s old, limit {limits.stale_data_s:g}s{state}"

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from fractions import Fraction
 
-from core.exposure import Position
+from core.exposure import Position, PositionState
 
 _EARLY_KEPT = 4096  # settlements seen before their fill; a venue tells a handful at a time
 
@@ -43,28 +42,6 @@ class Unsettled:
     held_at: float = 0.0  # when it was counted (the maker's time)
 
 
-@dataclass(frozen=True, slots=True)
-class _Base:
-    lots: int
-    cost: Fraction
-    realized: Fraction
-    fills: int
-    volume: int
-
-    @classmethod
-    def of(cls, p: Position) -> _Base:
-        return cls(p.lots, p.cost, p.realized, p.fills, p.volume)
-
-    def restore(self, p: Position) -> None:
-        p.lots, p.cost, p.realized, p.fills, p.volume = (
-            self.lots,
-            self.cost,
-            self.realized,
-            self.fills,
-            self.volume,
-        )
-
-
 class Settlements:
     """The provisional fills of one position, their undo, and what the worst case adds."""
 
@@ -76,7 +53,7 @@ class Settlements:
         self.sold = 0  # lots of pending sells (a failure gives them back)
         self.confirmed = 0  # provisional fills the venue confirmed
         self.failed = 0  # provisional fills the venue voided, each reversed once
-        self._base: _Base | None = None
+        self._base: PositionState | None = None
         self._since: list[tuple[int, int, int]] = []  # (tid, lots, value) since the base
         self._early: OrderedDict[int, bool] = OrderedDict()
 
@@ -96,7 +73,7 @@ class Settlements:
     def before_move(self, position: Position, final: bool) -> None:
         """Call before a fill moves ``position``: a first provisional fill starts the base."""
         if not final and self._base is None:
-            self._base = _Base.of(position)
+            self._base = position.state()
             self._since.clear()
 
     def moved(self, tid: int, lots: int, value: int) -> None:
@@ -144,24 +121,22 @@ class Settlements:
             self._apply_inverse(entry, position)
             return
         kept = [m for m in self._since if m[0] != entry.tid]
-        base.restore(position)
+        position.restore(base)
         if not any(m[0] == entry.tid and m[1] for m in self._since):
             # It moved the position before the base (an adoption restarted it) or through an
             # answer rather than its trade row: undone at its own price, at the base.
             self._apply_inverse(entry, position)
-        self._base = _Base.of(position)
+        self._base = position.state()
         self._since = kept
         for _, lots, value in kept:
             position.apply(lots, value)  # a failed trade was never a fill: only the others
 
     @staticmethod
     def _apply_inverse(entry: Unsettled, position: Position) -> None:
-        realized, fills, volume = position.realized, position.fills, position.volume
-        position.apply(-entry.lots, -entry.value)
-        position.realized, position.fills, position.volume = realized, fills, volume
+        position.replay(((-entry.lots, -entry.value),))
 
     def adopted(self, position: Position) -> None:
         """The venue's position was adopted: any undo starts from it now."""
         if self.pending:
-            self._base = _Base.of(position)
+            self._base = position.state()
             self._since.clear()

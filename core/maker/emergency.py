@@ -222,11 +222,14 @@ class Emergency(MakerBase):
     def _risk(self, now: float) -> list[Command]:
         if self.kill_switch.latched or self.life.starting:
             return []
-        mark = self.book.mid
+        position, costs = self.position, self.costs
+        # Net PnL (D36), gross plus funding minus fees, over the product of their denominators.
+        value_den = costs.value_den
         reason = kill_reason(
             self.params.risk,
-            position=self.position.lots,
-            pnl=self.position.total_pnl(mark) + self.costs.value(),  # net (D36)
+            position=position.lots,
+            pnl=position.pnl_num(self.book.mid) * value_den + costs.value_num * position.den,
+            pnl_den=position.den * value_den,
             data_age=None if self._last_data is None else now - self._last_data,
             connected=self.connected,
             size_text=self.instrument.size_text,

@@ -12,7 +12,6 @@ from.
 from __future__ import annotations
 
 from dataclasses import replace
-from fractions import Fraction
 
 from core.commands import (
     Command,
@@ -100,11 +99,11 @@ class FillCounting(MakerBase):
         self.costs.charge(ev.fee, ev.fee_token)
         self.settlements.before_move(self.position, final)
         moved = 0
-        if outcome.position_delta:
-            realized = self._count_fill(outcome.position_delta, outcome.value_delta, ev.venue_time)
-            if realized is not None:
-                moved = outcome.position_delta
-                self._closed_in_order(ev, outcome.position_delta, realized, now)
+        if outcome.position_delta and self._count_fill(
+            outcome.position_delta, outcome.value_delta, ev.venue_time
+        ):
+            moved = outcome.position_delta
+            self._closed_in_order(ev, moved, now)
         self.settlements.moved(ev.tid, moved, outcome.value_delta if moved else 0)
         if not final:
             signed = ev.size if ev.side is Side.BID else -ev.size
@@ -210,27 +209,25 @@ class FillCounting(MakerBase):
         )
         return True
 
-    def _count_fill(
-        self, position_delta: int, value_delta: int, venue_time: float | None
-    ) -> Fraction | int | None:
+    def _count_fill(self, position_delta: int, value_delta: int, venue_time: float | None) -> bool:
         """Move the position by a fill the tracker counted once (D4) -- unless the venue made
         it no later than the venue position we adopted, which holds it already (D16: a fill
         still on the wire, or replayed after a reconnect, when that position was taken).
-        The PnL it realised when the position moved; None when it did not."""
+        True when the position moved (the PnL it realised is the position's ``closed_*``)."""
         if self.position_moves.included(venue_time):
             self.counters["fills_in_adopted_position"] += 1
             # If the venue's position did not hold it after all, the next look shows drift.
             self.reconciler.trigger("a fill already in the adopted position")
-            return None
-        realized = self.position.apply(position_delta, value_delta)
+            return False
+        self.position.apply(position_delta, value_delta)
         self.position_moves.record(venue_time, position_delta, value_delta)
         self.counters["fills"] += 1
         if venue_time is None:
             self.counters["untimed_fills"] += 1
         self.rejections.on_position(self.position.lots)
-        return realized
+        return True
 
-    def _closed_in_order(self, ev: Fill, delta: int, realized: Fraction | int, now: float) -> None:
+    def _closed_in_order(self, ev: Fill, delta: int, now: float) -> None:
         """D36: check the PnL this fill closed by our average cost against the venue's
         ``closedPnl`` -- when both books hold the same entry.  Average cost depends on what
         was counted and in which order: a fill we have not seen yet (lost, held back), one
@@ -250,16 +247,20 @@ class FillCounting(MakerBase):
             self._closed_basis_differs = True
         else:
             self._closed_order = key
-        if delta != ev.side.sign * ev.size:
+        if delta != (ev.size if ev.side is Side.BID else -ev.size):
             self._closed_basis_differs = True
         elif ev.closed_pnl is not None and not self._closed_basis_differs:
-            self._check_closed(realized, ev, now)
+            self._check_closed(ev, now)
 
-    def _check_closed(self, ours: Fraction | int, ev: Fill, now: float) -> None:
-        """The comparison itself; a disagreement is counted, logged and shown (our books may
-        hold a wrong entry)."""
+    def _check_closed(self, ev: Fill, now: float) -> None:
+        """The comparison itself, of the PnL the fill just realised (the position's
+        ``closed_*``); a disagreement is counted, logged and shown (our books may hold a wrong
+        entry)."""
         assert ev.closed_pnl is not None
-        disagreement = self.costs.check_closed(ours, ev.closed_pnl)
+        position = self.position
+        disagreement = self.costs.check_closed(
+            position.closed_num, ev.closed_pnl, position.closed_den
+        )
         if disagreement:
             # Either a fill we have not seen moved the venue's entry (D33: the position may
             # agree while the entry does not) or our arithmetic is wrong: look again.
@@ -310,13 +311,9 @@ class FillCounting(MakerBase):
         up to that time is in the position already and never moves it again (D4): adopting
         while fills were still on the wire used to count them twice (swarm seed 1004877)."""
         position = self.position
-        realized, fills, volume = position.realized, position.fills, position.volume
         position.reset(ev.position, ev.entry_value)
         self._closed_basis_differs = False  # the venue's entry, as the venue holds it (D36)
-        for lots, value in after:
-            position.apply(lots, value)
-        # Re-applied moves were counted (and realised) once already.
-        position.realized, position.fills, position.volume = realized, fills, volume
+        position.replay(after)  # counted (and realised) once already
         self.position_moves.adopted(ev.venue_time)
         self.settlements.adopted(position)
 

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.exposure import Position
-from core.pnl import Costs, to_micro
+from core.pnl import Costs, round_half_even
 from core.simconfig import FundingConfig
 from core.venues.sim.accounts import Exposure
 from core.venues.sim.funding import RATE_CAP, FundingProcess, payment
@@ -91,7 +91,7 @@ def test_closed_pnl_agrees_within_the_venues_rounding_only() -> None:
     assert costs.check_closed(Fraction(10_001, 2), 5_000) == ""  # 5000.5 rounds to 5000
     assert costs.check_closed(Fraction(5_002), 5_000) != ""
     assert (costs.checked, costs.closed_mismatches) == (2, 1)
-    assert to_micro(Fraction(5, 2)) == 2 and to_micro(Fraction(7, 2)) == 4  # half to even
+    assert round_half_even(5, 2) == 2 and round_half_even(7, 2) == 4  # half to even
 
 
 def test_longs_pay_a_positive_rate_and_shorts_receive_it() -> None:
