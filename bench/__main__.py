@@ -30,6 +30,7 @@ from bench import (
     bench_book,
     bench_console,
     bench_estimators,
+    bench_gc,
     bench_journal,
     bench_kill,
     bench_kill_tty,
@@ -68,6 +69,10 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     "tracker": (
         "order tracker: fills/s with 100 vs 20,000 live orders",
         lambda a: bench_tracker.run(a.quick),
+    ),
+    "gc": (
+        "the collector under load: collections inside a reaction, paced vs automatic",
+        lambda a: bench_gc.run(a.quick),
     ),
     "swarm": (
         "swarm: seeds per minute, simulated events per second",
