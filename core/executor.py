@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from core.commands import Cancel, Modify, Place, TimeInForce
 from core.events import Side
-from core.orders import OrderState, OrderTracker, TrackedOrder
+from core.orders import ACTIVE, OrderState, OrderTracker, TrackedOrder
 from core.strategy import Quote
 
 
@@ -68,52 +68,68 @@ class Executor:
         modified: a modify is a cancel too) again before then (D29); its intent waits."""
         retrying = now < cancel_retry_at
         plan = ExecutionPlan()
-        levels_in_use: dict[Side, set[int]] = {Side.BID: set(), Side.ASK: set()}
-        for side, level in tracker.intents:
-            levels_in_use[side].add(level)
-        for side in (Side.BID, Side.ASK):
+        intents = tracker.intents
+        bid_levels: set[int] = set()
+        ask_levels: set[int] = set()
+        for side, level in intents:
+            (bid_levels if side is Side.BID else ask_levels).add(level)
+        for side, levels in ((Side.BID, bid_levels), (Side.ASK, ask_levels)):
             mode = modes[side]
             if mode is SideMode.HOLD:
                 continue
-            wanted = {q.level: q for q in desired.get(side, ())}
-            for level in sorted(levels_in_use[side] | set(wanted)):
-                self._plan_intent(
-                    plan,
-                    side,
-                    level,
-                    wanted.get(level),
-                    mode,
-                    tracker.live_for_intent(side, level),
-                    retrying,
-                )
+            wanted: dict[int, Quote] = {}
+            for q in desired.get(side, ()):
+                wanted[q.level] = q
+                levels.add(q.level)
+            quoting = mode is SideMode.QUOTE
+            for level in sorted(levels):
+                cloids = intents.get((side, level))
+                quote = wanted.get(level)
+                if cloids:
+                    self._plan_intent(plan, side, quote, quoting, tracker, cloids, retrying)
+                elif quoting and quote is not None:
+                    plan.placements[side].append(self._place(side, quote))
         return plan
 
     def _plan_intent(
         self,
         plan: ExecutionPlan,
         side: Side,
-        level: int,
         quote: Quote | None,
-        mode: SideMode,
-        orders: list[TrackedOrder],
+        quoting: bool,
+        tracker: OrderTracker,
+        cloids: dict[str, None],
         retrying: bool,
     ) -> None:
-        if any(
-            o.state is OrderState.PENDING_NEW or o.state is OrderState.CANCEL_PENDING
-            for o in orders
-        ):
-            plan.waiting += 1
-            return
-        active = [o for o in orders if o.state.is_active]
-        placing = mode is SideMode.QUOTE and quote is not None
+        """One intent whose orders may rest (``cloids``, in placement order): keep the one
+        that matches ``quote``, re-price one in a single modify, cancel the rest."""
+        by_cloid = tracker.by_cloid
+        orders = [by_cloid[c] for c in cloids]
+        for o in orders:
+            state = o.state
+            if state is OrderState.PENDING_NEW or state is OrderState.CANCEL_PENDING:
+                plan.waiting += 1
+                return
+        active = [o for o in orders if o.state in ACTIVE]
         keep: TrackedOrder | None = None
         if quote is not None:
-            keep = next(
-                (o for o in active if not o.cancel_requested and self._matches(o, quote)), None
-            )
-        if retrying and any(o is not keep and o.cancel_failures for o in active):
-            plan.waiting += 1  # D29: a refused cancel is retried when its pacing allows
-            return
+            price, size, reduce_only = quote.price, quote.size, quote.reduce_only
+            threshold = self.requote_threshold
+            for o in active:
+                if (
+                    not o.cancel_requested
+                    and abs(o.price - price) < threshold
+                    and o.size == size
+                    and o.reduce_only == reduce_only
+                ):
+                    keep = o
+                    break
+        if retrying:
+            for o in active:
+                if o is not keep and o.cancel_failures:
+                    plan.waiting += 1  # D29: a refused cancel is retried when its pacing allows
+                    return
+        placing = quoting and quote is not None
         cancelled = False
         for order in active:
             if order is keep:
@@ -126,41 +142,34 @@ class Executor:
                 and not order.cancel_requested
             ):
                 # Re-price in one step: the venue swaps the quotes atomically.
-                plan.placements[side].append(self._modify(order, quote))
+                plan.placements[side].append(self._modify(order, order.oid, quote))
                 keep = order
                 continue
             plan.cancels.append(Cancel(order.cloid, order.oid))
             cancelled = True
         if placing and keep is None and quote is not None and not cancelled:
-            plan.placements[side].append(
-                Place(
-                    cloid=self._next_cloid(),
-                    side=side,
-                    price=quote.price,
-                    size=quote.size,
-                    tif=TimeInForce.ALO,
-                    reduce_only=quote.reduce_only,
-                    level=level,
-                )
-            )
+            plan.placements[side].append(self._place(side, quote))
 
-    def _matches(self, order: TrackedOrder, quote: Quote) -> bool:
-        return (
-            abs(order.price - quote.price) < self.requote_threshold
-            and order.size == quote.size
-            and order.reduce_only == quote.reduce_only
+    def _place(self, side: Side, quote: Quote) -> Place:
+        return Place(
+            self._next_cloid(),
+            side,
+            quote.price,
+            quote.size,
+            TimeInForce.ALO,
+            quote.reduce_only,
+            quote.level,
         )
 
-    def _modify(self, order: TrackedOrder, quote: Quote) -> Modify:
-        assert order.oid is not None
+    def _modify(self, order: TrackedOrder, oid: int, quote: Quote) -> Modify:
         return Modify(
-            cloid=order.cloid,
-            oid=order.oid,
-            new_cloid=self._next_cloid(),
-            side=order.side,
-            price=quote.price,
-            size=quote.size,
-            tif=TimeInForce.ALO,
-            reduce_only=quote.reduce_only,
-            level=quote.level,
+            order.cloid,
+            oid,
+            self._next_cloid(),
+            order.side,
+            quote.price,
+            quote.size,
+            TimeInForce.ALO,
+            quote.reduce_only,
+            quote.level,
         )

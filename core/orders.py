@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from core.commands import Modify, Place, TimeInForce
 from core.events import (
@@ -78,11 +79,11 @@ class OrderState(enum.Enum):
     @property
     def is_active(self) -> bool:
         """Resting on the venue as far as we know (D1)."""
-        return self in _ACTIVE
+        return self in ACTIVE
 
     @property
     def is_terminal(self) -> bool:
-        return self in _TERMINAL
+        return self in TERMINAL
 
     @property
     def is_live(self) -> bool:
@@ -100,10 +101,12 @@ class OrderState(enum.Enum):
 
 
 S = OrderState
-_ACTIVE = frozenset({S.RESTING, S.PARTIAL_FILLED})
+# ``is_active`` and ``is_terminal`` as sets: a membership test is much cheaper than the enum
+# property in the loops that run on every event (the executor's diff, the tracker).
+ACTIVE = frozenset({S.RESTING, S.PARTIAL_FILLED})
 # The live states (``OrderState.is_live``): those in which the order may rest on the venue.
 LIVE = frozenset({S.PENDING_NEW, S.RESTING, S.PARTIAL_FILLED, S.CANCEL_PENDING})
-_TERMINAL = frozenset(
+TERMINAL = frozenset(
     {S.FILLED, S.FILLED_IMMEDIATELY, S.CANCELLED, S.FILLED_DURING_CANCEL, S.REJECTED}
 )
 _FILLED_STATES = frozenset({S.FILLED, S.FILLED_IMMEDIATELY, S.FILLED_DURING_CANCEL})
@@ -266,42 +269,111 @@ TRANSITIONS[S.REJECTED] = {
 }
 
 
-@dataclass(slots=True, eq=False)
 class TrackedOrder:
     """One order of ours.  ``filled``/``fill_value`` count what moved the position through this
-    order (each trade once); ``fill_value`` is ticks x lots."""
+    order (each trade once); ``fill_value`` is ticks x lots.
 
-    cloid: str
-    side: Side
-    price: int
-    size: int
-    placed_at: float
-    level: int | None = None
-    tif: TimeInForce = TimeInForce.ALO
-    reduce_only: bool = False
-    oid: int | None = None
-    state: OrderState = OrderState.PENDING_NEW
-    state_changed_at: float = 0.0
-    filled: int = 0
-    fill_value: int = 0
-    fill_tids: list[int] = field(default_factory=list)
-    last_fill_at: float | None = None
-    unknown_since: float | None = None  # D8: placement outcome unknown since
-    cancel_sent_at: float | None = None
-    filled_at_cancel: int = 0
-    cancel_failures: int = 0
-    cancel_requested: bool = False  # the operator asked for this order to go: it never stays
-    # A cancel went out before the venue had shown us the order (by cloid alone): a "never
-    # placed" answer may mean that cancel overtook the placement (D24).  Sticky: answers are
-    # not matched to the cancel they answer, so any later "gone" is checked with a query.
-    cancel_before_venue_saw_it: bool = False
-    replaces: str | None = None  # cloid of the order this one replaces (modify)
-    # When the venue first showed us this order (ack, update, fill, snapshot, status): its
-    # placement had reached the venue by then, so a status query sent later cannot have
-    # overtaken it, and one sent earlier may have (D24, see ``on_status_report``).
-    venue_seen_at: float | None = None
-    adopted: bool = False  # found on the venue, not placed by this session
-    last_reason: str = ""
+    A plain class rather than a dataclass: one is made for every placement and modify (six a
+    reaction), and mypyc compiles a plain class's ``__init__`` where a dataclass keeps the
+    interpreted one ``dataclasses`` generates (about 3 us).  Every argument has a default so
+    that the compiled class copies without arguments (the replay's deep copies); only the
+    tracker makes these, always with the first five.  Compared by identity."""
+
+    __slots__ = (
+        "adopted",
+        "cancel_before_venue_saw_it",
+        "cancel_failures",
+        "cancel_requested",
+        "cancel_sent_at",
+        "cloid",
+        "fill_tids",
+        "fill_value",
+        "filled",
+        "filled_at_cancel",
+        "last_fill_at",
+        "last_reason",
+        "level",
+        "oid",
+        "placed_at",
+        "price",
+        "reduce_only",
+        "replaces",
+        "side",
+        "size",
+        "state",
+        "state_changed_at",
+        "tif",
+        "unknown_since",
+        "venue_seen_at",
+    )
+
+    def __init__(
+        self,
+        cloid: str = "",
+        side: Side = Side.BID,
+        price: int = 0,
+        size: int = 0,
+        placed_at: float = 0.0,
+        level: int | None = None,
+        tif: TimeInForce = TimeInForce.ALO,
+        reduce_only: bool = False,
+        oid: int | None = None,
+        state: OrderState = OrderState.PENDING_NEW,
+        state_changed_at: float = 0.0,
+        filled: int = 0,
+        fill_value: int = 0,
+        fill_tids: list[int] | None = None,
+        last_fill_at: float | None = None,
+        unknown_since: float | None = None,
+        cancel_sent_at: float | None = None,
+        filled_at_cancel: int = 0,
+        cancel_failures: int = 0,
+        cancel_requested: bool = False,
+        cancel_before_venue_saw_it: bool = False,
+        replaces: str | None = None,
+        venue_seen_at: float | None = None,
+        adopted: bool = False,
+        last_reason: str = "",
+    ) -> None:
+        self.cloid = cloid
+        self.side = side
+        self.price = price
+        self.size = size
+        self.placed_at = placed_at
+        self.level = level
+        self.tif = tif
+        self.reduce_only = reduce_only
+        self.oid = oid
+        self.state = state
+        self.state_changed_at = state_changed_at
+        self.filled = filled
+        self.fill_value = fill_value
+        self.fill_tids: list[int] = [] if fill_tids is None else fill_tids
+        self.last_fill_at = last_fill_at
+        self.unknown_since = unknown_since  # D8: placement outcome unknown since
+        self.cancel_sent_at = cancel_sent_at
+        self.filled_at_cancel = filled_at_cancel
+        self.cancel_failures = cancel_failures
+        # The operator asked for this order to go: it never stays.
+        self.cancel_requested = cancel_requested
+        # A cancel went out before the venue had shown us the order (by cloid alone): a
+        # "never placed" answer may mean that cancel overtook the placement (D24).  Sticky:
+        # answers are not matched to the cancel they answer, so any later "gone" is checked
+        # with a query.
+        self.cancel_before_venue_saw_it = cancel_before_venue_saw_it
+        self.replaces = replaces  # cloid of the order this one replaces (modify)
+        # When the venue first showed us this order (ack, update, fill, snapshot, status): its
+        # placement had reached the venue by then, so a status query sent later cannot have
+        # overtaken it, and one sent earlier may have (D24, see ``on_status_report``).
+        self.venue_seen_at = venue_seen_at
+        self.adopted = adopted  # found on the venue, not placed by this session
+        self.last_reason = last_reason
+
+    def __repr__(self) -> str:
+        return (
+            f"TrackedOrder({self.cloid!r}, {self.side.value}, {self.size}@{self.price}, "
+            f"level={self.level}, oid={self.oid}, {self.state.value}, filled={self.filled})"
+        )
 
     @property
     def remaining(self) -> int:
@@ -327,8 +399,11 @@ class TrackedOrder:
         return self.remaining * self.side.sign
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
+class Transition(NamedTuple):
+    """One state change of one order.  A named tuple: one is made for every transition (each
+    modify's cancel, each fill and update), and a frozen dataclass costs several times more to
+    construct, compiled or not."""
+
     cloid: str
     oid: int | None
     old: OrderState
@@ -344,24 +419,62 @@ class IllegalTransition:
     event: str
 
 
-@dataclass(slots=True)
 class Outcome:
-    """What applying one event did.  The maker turns the flags into queries and reconciles."""
+    """What applying one event did.  The maker turns the flags into queries and reconciles.
 
-    order: TrackedOrder | None = None
-    transition: Transition | None = None
-    illegal: IllegalTransition | None = None
-    position_delta: int = 0  # signed lots counted toward the position by this event
-    value_delta: int = 0  # signed ticks x lots of the same
-    duplicate: bool = False  # a replayed tid (D4)
-    unmatched: bool = False  # matched no order we know (D16 trigger)
-    late_fill: bool = False  # a fill on an order that was cancelled or rejected (D1, S6)
-    overfill: bool = False  # fills beyond the order's size
-    inconsistent: bool = False  # a repeated trade id with different content (D35)
-    absorbed: int = 0  # lots of this fill already counted from the placement answer (D4)
-    needs_query: bool = False  # outcome unknown: ask the venue (D6, D8, D24)
-    requery_later: bool = False  # a "not found" too soon after placing to believe (S10)
-    rejection: RejectionClass | None = None
+    A plain class rather than a dataclass: one is made for every event the tracker applies,
+    and mypyc compiles a plain class's ``__init__`` where a dataclass keeps the interpreted one
+    that ``dataclasses`` generates."""
+
+    __slots__ = (
+        "absorbed",
+        "duplicate",
+        "illegal",
+        "inconsistent",
+        "late_fill",
+        "needs_query",
+        "order",
+        "overfill",
+        "position_delta",
+        "rejection",
+        "requery_later",
+        "transition",
+        "unmatched",
+        "value_delta",
+    )
+
+    def __init__(
+        self,
+        order: TrackedOrder | None = None,
+        transition: Transition | None = None,
+        illegal: IllegalTransition | None = None,
+        *,
+        position_delta: int = 0,
+        value_delta: int = 0,
+        duplicate: bool = False,
+        unmatched: bool = False,
+        late_fill: bool = False,
+        overfill: bool = False,
+        inconsistent: bool = False,
+        absorbed: int = 0,
+        needs_query: bool = False,
+        requery_later: bool = False,
+        rejection: RejectionClass | None = None,
+    ) -> None:
+        self.order = order
+        self.transition = transition
+        self.illegal = illegal
+        self.position_delta = position_delta  # signed lots counted toward the position
+        self.value_delta = value_delta  # signed ticks x lots of the same
+        self.duplicate = duplicate  # a replayed tid (D4)
+        self.unmatched = unmatched  # matched no order we know (D16 trigger)
+        self.late_fill = late_fill  # a fill on an order that was cancelled or rejected (D1, S6)
+        self.overfill = overfill  # fills beyond the order's size
+        self.inconsistent = inconsistent  # a repeated trade id with different content (D35)
+        self.absorbed = absorbed  # lots of this fill already counted from the placement answer
+        self.needs_query = needs_query  # outcome unknown: ask the venue (D6, D8, D24)
+        self.requery_later = requery_later  # a "not found" too soon after placing to believe
+        self.rejection = rejection
 
 
 class TrackerError(ValueError):
@@ -416,48 +529,82 @@ class OrderTracker:
             raise TrackerError(f"cloid {place.cloid} is already tracked")
         if place.size <= 0 or place.price <= 0:
             raise TrackerError(f"order {place.cloid} needs a positive price and size")
-        order = TrackedOrder(
-            cloid=place.cloid,
-            side=place.side,
-            price=place.price,
-            size=place.size,
-            placed_at=now,
-            level=place.level,
-            tif=place.tif,
-            reduce_only=place.reduce_only,
-            state_changed_at=now,
-            replaces=replaces,
+        return self._track_new(
+            place.cloid,
+            place.side,
+            place.price,
+            place.size,
+            place.level,
+            place.tif,
+            place.reduce_only,
+            now,
+            replaces,
         )
-        self.by_cloid[order.cloid] = order
-        self.state_counts[S.PENDING_NEW] += 1
-        self._add_exposure(order)
-        self._add_intent(order)
-        return order
 
     def track_modify(self, modify: Modify, now: float) -> tuple[TrackedOrder, Outcome]:
         """A modify is cancel-and-replace: the original goes CancelPending, the replacement is
         a fresh PendingNew order under ``new_cloid`` (D5)."""
         # Validate the replacement before touching the original: a refused modify must leave
         # the original exactly as it was.
-        if modify.new_cloid in self.by_cloid:
-            raise TrackerError(f"cloid {modify.new_cloid} is already tracked")
+        new_cloid = modify.new_cloid
+        if new_cloid in self.by_cloid:
+            raise TrackerError(f"cloid {new_cloid} is already tracked")
         if modify.size <= 0 or modify.price <= 0:
-            raise TrackerError(f"order {modify.new_cloid} needs a positive price and size")
+            raise TrackerError(f"order {new_cloid} needs a positive price and size")
         outcome = self.cancel_sent(modify.cloid, now)
-        replacement = self.track_place(
-            Place(
-                cloid=modify.new_cloid,
-                side=modify.side,
-                price=modify.price,
-                size=modify.size,
-                tif=modify.tif,
-                reduce_only=modify.reduce_only,
-                level=modify.level,
-            ),
+        # Straight to ``_track_new``, not through a ``Place``: a re-price books one modify per
+        # level on every touch change (the reaction), and the checks are the ones just made.
+        replacement = self._track_new(
+            new_cloid,
+            modify.side,
+            modify.price,
+            modify.size,
+            modify.level,
+            modify.tif,
+            modify.reduce_only,
             now,
-            replaces=modify.cloid,
+            modify.cloid,
         )
         return replacement, outcome
+
+    def _track_new(
+        self,
+        cloid: str,
+        side: Side,
+        price: int,
+        size: int,
+        level: int | None,
+        tif: TimeInForce,
+        reduce_only: bool,
+        now: float,
+        replaces: str | None,
+    ) -> TrackedOrder:
+        """Register a validated new order, PendingNew, with its exposure and intent."""
+        order = TrackedOrder(
+            cloid=cloid,
+            side=side,
+            price=price,
+            size=size,
+            placed_at=now,
+            level=level,
+            tif=tif,
+            reduce_only=reduce_only,
+            state_changed_at=now,
+            replaces=replaces,
+        )
+        self.by_cloid[cloid] = order
+        self.state_counts[S.PENDING_NEW] += 1
+        # PendingNew is live and nothing has filled: the whole size is pending exposure.
+        self.pending_lots[side] += size
+        self.pending_value[side] += size * price
+        if level is not None:
+            key = (side, level)
+            cloids = self.intents.get(key)
+            if cloids is None:
+                self.intents[key] = {cloid: None}
+            else:
+                cloids[cloid] = None
+        return order
 
     def adopt(
         self, *, oid: int, cloid: str | None, side: Side, price: int, size: int, now: float
@@ -524,15 +671,15 @@ class OrderTracker:
         order = self.by_cloid.get(cloid)
         if order is None:
             raise TrackerError(f"cancel for untracked cloid {cloid}")
-        if T.CANCEL_SENT not in TRANSITIONS.get(order.state, {}):
-            # Illegal (already confirmed cancelled, or terminal): reported, and nothing about
-            # the order changes — not even its cancel bookkeeping.
-            return self._transition(order, T.CANCEL_SENT, now, "Cancel")
-        if order.state is not S.CANCEL_PENDING:
-            order.filled_at_cancel = order.filled
-        order.cancel_sent_at = now
-        if order.oid is None:
-            order.cancel_before_venue_saw_it = True
+        state = order.state
+        if T.CANCEL_SENT in TRANSITIONS[state]:
+            # Illegal (already confirmed cancelled, or terminal) is reported by the transition
+            # below, and nothing about the order changes -- not even its cancel bookkeeping.
+            if state is not S.CANCEL_PENDING:
+                order.filled_at_cancel = order.filled
+            order.cancel_sent_at = now
+            if order.oid is None:
+                order.cancel_before_venue_saw_it = True
         return self._transition(order, T.CANCEL_SENT, now, "Cancel")
 
     # ---- lookups ------------------------------------------------------------------------
@@ -731,41 +878,55 @@ class OrderTracker:
 
     def on_fill(self, ev: Fill, now: float) -> Outcome:
         """Count the fill once (D4), against the order it belongs to (by cloid first, D2)."""
-        sighting = self.ledger.sighting(ev.tid, now, (ev.side, ev.price, ev.size, ev.oid, ev.fee))
+        size, price, side = ev.size, ev.price, ev.side
+        sighting = self.ledger.sighting(ev.tid, now, (side, price, size, ev.oid, ev.fee))
         if sighting is not Sighting.NEW:
             return Outcome(duplicate=True, inconsistent=sighting is Sighting.CONFLICT)
         order = self.get(ev.cloid, ev.oid)
-        signed = ev.size * ev.side.sign
+        sign = side.sign
         if order is None:
             return Outcome(
-                position_delta=signed, value_delta=ev.price * ev.size * ev.side.sign, unmatched=True
+                position_delta=size * sign, value_delta=price * size * sign, unmatched=True
             )
         if ev.oid is not None and order.oid is None:
             self._bind_oid(order, ev.oid)
-        self._venue_shows(order, now)
-        skip = self.ledger.consume_immediate(order.cloid, ev.size)
-        counted = ev.size - skip
+        if order.venue_seen_at is None:
+            order.venue_seen_at = now  # ``_venue_shows``
+        skip = self.ledger.consume_immediate(order.cloid, size)
+        counted = size - skip
         order.fill_tids.append(ev.tid)
         order.last_fill_at = now
         if counted == 0:
             return Outcome(order=order, absorbed=skip)
-        self._remove_exposure(order)
-        order.filled += counted
-        order.fill_value += counted * ev.price
-        self._add_exposure(order)
-        outcome_overfill = order.filled > order.size
-        was_terminal = order.state.is_terminal
+        self._count_fill(order, counted, counted * price)
+        state = order.state
+        was_terminal = state in TERMINAL
         trigger = T.COMPLETE_FILL if order.filled >= order.size else T.PARTIAL_FILL
         outcome = self._transition(order, trigger, now, "Fill")
-        outcome.position_delta = counted * ev.side.sign
-        outcome.value_delta = counted * ev.price * ev.side.sign
-        outcome.overfill = outcome_overfill
+        outcome.position_delta = counted * sign
+        outcome.value_delta = counted * price * sign
+        outcome.overfill = order.filled > order.size
         outcome.absorbed = skip
         if was_terminal and order.state in (S.CANCELLED, S.REJECTED):
             outcome.late_fill = True
         if outcome.illegal is not None:
             outcome.late_fill = True
         return outcome
+
+    def _count_fill(self, order: TrackedOrder, lots: int, value: int) -> None:
+        """Add ``lots`` filled for ``value`` (ticks x lots) to ``order``; a live order's
+        pending exposure shrinks by what this takes off its unfilled rest."""
+        size = order.size
+        before = order.filled
+        after = before + lots
+        order.filled = after
+        order.fill_value += value
+        if order.state in LIVE:
+            taken = max(0, size - before) - max(0, size - after)
+            if taken:
+                side = order.side
+                self.pending_lots[side] -= taken
+                self.pending_value[side] -= taken * order.price
 
     def attribute_fill(self, order: TrackedOrder, ev: Fill, now: float) -> Outcome:
         """D32: a fill that named only an oid nobody had bound was counted toward the position
@@ -776,10 +937,7 @@ class OrderTracker:
         self._venue_shows(order, now)
         order.fill_tids.append(ev.tid)
         order.last_fill_at = now
-        self._remove_exposure(order)
-        order.filled += ev.size
-        order.fill_value += ev.size * ev.price
-        self._add_exposure(order)
+        self._count_fill(order, ev.size, ev.size * ev.price)
         trigger = T.COMPLETE_FILL if order.filled >= order.size else T.PARTIAL_FILL
         outcome = self._transition(order, trigger, now, "Fill (bound by oid)")
         outcome.overfill = order.filled > order.size
@@ -857,10 +1015,7 @@ class OrderTracker:
         if new_lots and order.state is not S.REJECTED:
             new_value = max(0, value - order.fill_value) if order.filled else value
             self.ledger.register_immediate(order.cloid, new_lots)
-            self._remove_exposure(order)
-            order.filled += new_lots
-            order.fill_value += new_value
-            self._add_exposure(order)
+            self._count_fill(order, new_lots, new_value)
             position_delta = new_lots * order.side.sign
             value_delta = new_value * order.side.sign
         if status is AckStatus.FILLED or order.filled >= order.size:
@@ -904,7 +1059,7 @@ class OrderTracker:
 
     def _transition(self, order: TrackedOrder, trigger: Trigger, now: float, what: str) -> Outcome:
         old = order.state
-        target = TRANSITIONS.get(old, {}).get(trigger)
+        target = TRANSITIONS[old].get(trigger)
         if target is None:
             self.illegal_count += 1
             return Outcome(
@@ -912,33 +1067,43 @@ class OrderTracker:
                 illegal=IllegalTransition(order.cloid, old, trigger, what),
                 needs_query=True,
             )
-        new = self._resolve(order, target)
+        new = target if isinstance(target, OrderState) else self._restored(order)
         if new is old:
-            return Outcome(order=order)
-        self._remove_exposure(order)
-        self._remove_intent_when_off_venue(order, new)
-        self.state_counts[old] -= 1
-        self.state_counts[new] += 1
+            return Outcome(order)
+        # Exposure moves only when the order enters or leaves the live states: between two
+        # live states its unfilled rest is the same before and after.
+        live = new in LIVE
+        if live is not (old in LIVE):
+            rest = order.size - order.filled
+            if rest > 0:
+                side = order.side
+                if not live:
+                    rest = -rest
+                self.pending_lots[side] += rest
+                self.pending_value[side] += rest * order.price
+        level = order.level
+        if not live and level is not None:
+            self._remove_intent(order, level)
+        counts = self.state_counts
+        counts[old] -= 1
+        counts[new] += 1
         order.state = new
         order.state_changed_at = now
-        self._add_exposure(order)
         if new is S.CANCEL_CONFIRMED:
             if old is not S.CANCEL_PENDING:
                 # Cancelled without a cancel of ours (venue cancel, "not found"): what filled
                 # so far filled before the cancel, not during it.
                 order.filled_at_cancel = order.filled
             self._windows.append((now + self.late_fill_window, order.cloid))
-        if new.is_terminal:
+        if new in TERMINAL:
             order.unknown_since = None
             self._terminal.append((now, order.cloid))
-        return Outcome(
-            order=order, transition=Transition(order.cloid, order.oid, old, new, trigger)
-        )
+        return Outcome(order, Transition(order.cloid, order.oid, old, new, trigger))
 
     @staticmethod
-    def _resolve(order: TrackedOrder, target: _Target) -> OrderState:
-        if isinstance(target, OrderState):
-            return target
+    def _restored(order: TrackedOrder) -> OrderState:
+        """The live state a failed cancel goes back to (``_Restore.LIVE``): what its oid and
+        fills imply."""
         if order.oid is None:
             return S.PENDING_NEW
         return S.PARTIAL_FILLED if order.filled > 0 else S.RESTING
@@ -967,23 +1132,16 @@ class OrderTracker:
             self.pending_lots[order.side] += rest
             self.pending_value[order.side] += rest * order.price
 
-    def _remove_exposure(self, order: TrackedOrder) -> None:
-        if order.state in LIVE:
-            rest = max(0, order.size - order.filled)
-            self.pending_lots[order.side] -= rest
-            self.pending_value[order.side] -= rest * order.price
-
     def _add_intent(self, order: TrackedOrder) -> None:
         if order.level is not None:
             self.intents.setdefault((order.side, order.level), {})[order.cloid] = None
 
-    def _remove_intent_when_off_venue(self, order: TrackedOrder, new: OrderState) -> None:
-        """An intent is occupied while its order may rest on the venue (the live states);
-        an order leaves them only once, so the index never needs re-adding."""
-        if order.level is None or new in LIVE:
-            return
-        cloids = self.intents.get((order.side, order.level))
+    def _remove_intent(self, order: TrackedOrder, level: int) -> None:
+        """An intent is occupied while its order may rest on the venue (the live states); an
+        order leaves them only once (``_transition``), so the index never needs re-adding."""
+        key = (order.side, level)
+        cloids = self.intents.get(key)
         if cloids is not None:
             cloids.pop(order.cloid, None)
             if not cloids:
-                del self.intents[(order.side, order.level)]
+                del self.intents[key]

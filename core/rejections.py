@@ -130,7 +130,8 @@ class Backoff:
         self._last_batch_id = None
 
     def blocked(self, now: float) -> bool:
-        return self.remaining(now) > 0.0
+        # No window open, the usual answer: asked on every accepted placement.
+        return self._until is not None and self.remaining(now) > 0.0
 
     def remaining(self, now: float) -> float:
         """Seconds left in the window, for a countdown: never negative, never above ``cap`` (a

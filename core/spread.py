@@ -65,10 +65,13 @@ class SideSpread:
 class SpreadPolicy:
     """The cascade state per side (with its hysteresis) and each side's spread."""
 
-    __slots__ = ("_cascade_since", "_ratio", "_sigma", "params")
+    __slots__ = ("_cascade_since", "_plain", "_ratio", "_sigma", "params")
 
     def __init__(self, params: SpreadParams) -> None:
         self.params = params
+        # The last spread given to a side out of a cascade: it is immutable, and the same
+        # from one reaction to the next until the configuration or sigma moves it.
+        self._plain: SideSpread | None = None
         self._cascade_since: dict[Side, float | None] = {Side.BID: None, Side.ASK: None}
         self._ratio: dict[Side, float] = {Side.BID: 1.0, Side.ASK: 1.0}
         self._sigma: float | None = None
@@ -110,7 +113,10 @@ class SpreadPolicy:
             if wanted > configured:
                 half, reason = wanted, f"volatility: σ1s {sigma:.0f}t"
         if self._cascade_since[side] is None:
-            return SideSpread(half, False, reason)
+            plain = self._plain
+            if plain is None or plain.half_spread != half or plain.reason != reason:
+                plain = self._plain = SideSpread(half, False, reason)
+            return plain
         cascade = f"cascade: intensity {self._ratio[side]:.1f}x baseline"
         if p.cascade_action == "pull":
             return SideSpread(half, True, cascade)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.events import Side
 from core.units import Instrument, Rounding
@@ -98,9 +99,12 @@ class StrategyParams:
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """One desired resting order: ``level`` 0 is closest to the touch."""
+class Quote(NamedTuple):
+    """One desired resting order: ``level`` 0 is closest to the touch.
+
+    A named tuple rather than a frozen dataclass: a reaction builds a dozen of these, and a
+    frozen dataclass's ``__init__`` (``object.__setattr__`` per field, compiled or not) costs
+    several times as much, for the same immutability and equality."""
 
     side: Side
     level: int
@@ -271,25 +275,34 @@ def _side_ladder(
     rounding = Rounding.DOWN if is_bid else Rounding.UP
     direction = -1 if is_bid else 1  # deeper levels move away from the touch this way
     spacing = params.level_spacing_ticks
+    base_size, size_step = params.size_lots, params.size_step_lots
+    min_ticks, min_lots = instrument.min_ticks, instrument.min_lots
+    bounded, max_ticks = instrument.bounded, instrument.max_ticks
     quotes: list[Quote] = []
     stop = shortage
     bound = touch_bound
     for level in range(params.levels):
         target = first_target + direction * level * spacing
         if is_bid:
-            price = instrument.round_ticks(min(target, bound), rounding)
-            if price < instrument.min_ticks:
+            price = instrument.round_ticks(target if target < bound else bound, rounding)
+            if price < min_ticks:
                 stop = NoQuoteReason.NO_VALID_PRICE
                 break
         else:
-            price = instrument.round_ticks(max(target, bound), rounding)
-            if instrument.bounded and price > instrument.max_ticks:
+            price = instrument.round_ticks(target if target > bound else bound, rounding)
+            if bounded and price > max_ticks:
                 stop = NoQuoteReason.NO_VALID_PRICE  # an outcome share is worth at most 1
                 break
         bound = price + direction  # the next level must be strictly deeper
 
-        least = max(-(-notional_floor // price), instrument.min_lots)  # the venue's minimums
-        size = min(max(params.size_lots + level * params.size_step_lots, least), room)
+        least = -(-notional_floor // price)  # the venue's minimums
+        if least < min_lots:
+            least = min_lots
+        size = base_size + level * size_step
+        if size < least:
+            size = least
+        if size > room:
+            size = room
         if size < least:
             if reduce_only and quotes:
                 last = quotes[-1]

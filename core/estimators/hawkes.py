@@ -63,8 +63,8 @@ class HawkesIntensity:
         last = self._last_t
         if last is None:
             self._first_t = t
-        else:
-            dt = max(0.0, t - last)
+        elif t > last:  # trades at the same instant decay nothing: exp(0) is exactly 1
+            dt = t - last
             self._fast *= math.exp(-self.beta * dt)
             self._slow *= math.exp(-self.beta_slow * dt)
         self._fast += weight

@@ -43,7 +43,7 @@ from core.maker.lifecycle import (
 from core.maker.params import QUERY_BURST, QUERY_RATE_PER_S, MakerParams
 from core.maker.sweep import SweepState
 from core.oidnews import UnboundNews
-from core.orders import OrderTracker, Outcome, TrackedOrder
+from core.orders import OrderState, OrderTracker, Outcome, TrackedOrder, Trigger
 from core.pacing import TokenBucket
 from core.pnl import Costs
 from core.reconcile import PositionMoves, Reconciler
@@ -60,20 +60,27 @@ from core.view import (
     SweepPhase,
 )
 
+_PLACEMENTS = (Place, Modify)
+_CANCELS = (Cancel, CancelAll)
+# "Resting -> CancelPending (cancel sent)" per (old, new, trigger), made once: every order's
+# transitions are logged, and an enum's ``value`` is a descriptor call (a few hundred entries
+# at most: the table's).
+_TRANSITION_TEXTS: dict[tuple[OrderState, OrderState, Trigger], str] = {}
+
 
 class CloidSource:
     """Client order ids in Hyperliquid's shape (0x + 32 hex): a per-session prefix and a
     counter, so ids never repeat across restarts that use different prefixes (D2)."""
 
-    __slots__ = ("_n", "_prefix")
+    __slots__ = ("_head", "_n")
 
     def __init__(self, prefix: int) -> None:
-        self._prefix = prefix & 0xFFFFFFFF
+        self._head = f"0x{prefix & 0xFFFFFFFF:08x}"  # formatted once: a reaction asks for six
         self._n = 0
 
     def __call__(self) -> str:
         self._n += 1
-        return f"0x{self._prefix:08x}{self._n:024x}"
+        return f"{self._head}{self._n:024x}"
 
 
 class MakerBase:
@@ -297,7 +304,12 @@ class MakerBase:
         """Log transitions; turn flags into queries and reconcile triggers."""
         t = outcome.transition
         if t is not None:
-            text = f"{t.old.value} -> {t.new.value} ({t.trigger.value})"
+            key = (t.old, t.new, t.trigger)
+            text = _TRANSITION_TEXTS.get(key)
+            if text is None:
+                text = _TRANSITION_TEXTS[key] = (
+                    f"{t.old.value} -> {t.new.value} ({t.trigger.value})"
+                )
             if reason:
                 text += f": {reason[:160]}"
             self._log(now, "transition", text, t.cloid, t.oid)
@@ -340,12 +352,13 @@ class MakerBase:
         """Cancels first, then everything else, then placements by side (D13)."""
         urgent: list[Command] = []
         other: list[Command] = []
-        sides: dict[Side, list[Command]] = {Side.BID: [], Side.ASK: []}
+        bids: list[Command] = []
+        asks: list[Command] = []
         for cmd in commands:
-            if isinstance(cmd, Cancel | CancelAll):
+            if isinstance(cmd, _PLACEMENTS):  # most commands: a reaction's modifies
+                (bids if cmd.side is Side.BID else asks).append(cmd)
+            elif isinstance(cmd, _CANCELS):
                 urgent.append(cmd)
-            elif isinstance(cmd, Place | Modify):
-                sides[cmd.side].append(cmd)
             else:
                 other.append(cmd)
         batches: list[Batch] = []
@@ -356,7 +369,7 @@ class MakerBase:
         # D24: a placement must reach the venue well inside its request lifetime or be refused
         # there; half of it leaves the other half for clock skew and the refusal's way back.
         expires_in = self.params.request_lifetime / 2
-        for group in (sides[Side.BID], sides[Side.ASK]):
+        for group in (bids, asks):
             if group:
                 self._batch_id += 1
                 batches.append(Batch(self._batch_id, tuple(group), expires_in))

@@ -78,75 +78,84 @@ class MarketMaker(Reconciling, Projection):
     dispatch to them.  See the package's docstring."""
 
     def handle(self, event: Event, now: float) -> list[Batch]:
+        # The cases are tried in order, one ``isinstance`` each (about 0.1 us apiece), so the
+        # frequent kinds come first: book deltas, trades, fills, order updates, modify acks.
+        # No event class derives from another, so the order decides nothing else.
         self.counters["events"] += 1
         out: list[Command] = []
         position_before = self.position.lots
         match event:
             case BookDelta():
                 self.counters["book_updates"] += 1
-                before = self.book.best_bid, self.book.best_ask
-                self.book.apply_delta(event)
+                book = self.book
+                bid, ask = book.best_bid, book.best_ask
+                book.apply_delta(event)
                 self._last_data = now
-                if (self.book.best_bid, self.book.best_ask) != before:
+                if book.best_bid != bid or book.best_ask != ask:
                     self._mid_moved(now)
                     out.extend(self._quote(now, reacting=True))
-            case BookSnapshot():
-                self.counters["book_updates"] += 1
-                self.book.apply_snapshot(event)
-                self._last_data = now
-                self._mid_moved(now)
-                out.extend(self._quote(now, reacting=True))
             case Trade():
                 self._last_data = now
                 self.cascade[event.side].record(now)
             case Fill():
                 kept = self._bind_news(event.cloid, event.oid, now)
                 news = self._on_fill(event, now)
-                out.extend(self._apply_kept(kept, now))
+                if kept:
+                    out.extend(self._apply_kept(kept, now))
                 if news and event.liquidation is not None:
                     out.extend(self._liquidated(event.liquidation, now))
-            case Liquidated():
-                out.extend(self._liquidated(event.text, now))
-            case Funding():
-                if self._on_funding(event, now):
-                    out.extend(self._risk(now))  # D36: net PnL moved
-            case PlaceAck():
-                kept = self._bind_news(event.cloid, event.oid, now)
-                self._on_place_ack(event, now)
-                if event.status is not AckStatus.FILLED:
-                    out.extend(self._claim_stray(event.cloid, event.oid, now))
-                out.extend(self._apply_kept(kept, now))
-            case PlaceRejected():
-                self._on_place_rejected(event, now)
-            case PlaceUnknown():
-                self._on_place_unknown(event, now)
-            case CancelAck():
-                self._after(self.tracker.on_cancel_ack(event, now), now)
-                self._cancel_failures = self._escalation = 0
-            case CancelRejected():
-                out.extend(self._on_cancel_rejected(event, now))
-            case CancelUnknown():
-                self._after(self.tracker.on_cancel_unknown(event, now), now, event.reason)
-            case ModifyAck():
-                kept = self._bind_news(event.new_cloid, event.oid, now)
-                self._on_modify_ack(event, now)
-                if event.status is not AckStatus.FILLED:
-                    out.extend(self._claim_stray(event.new_cloid, event.oid, now))
-                out.extend(self._apply_kept(kept, now))
-            case ModifyRejected():
-                self._on_modify_rejected(event, now)
             case OrderUpdate():
                 kept = self._bind_news(event.cloid, event.oid, now)
                 self._on_order_update(event, now)
                 if event.status is VenueStatus.OPEN:
                     out.extend(self._claim_stray(event.cloid, event.oid, now))
-                out.extend(self._apply_kept(kept, now))
+                if kept:
+                    out.extend(self._apply_kept(kept, now))
+            case ModifyAck():
+                kept = self._bind_news(event.new_cloid, event.oid, now)
+                self._on_modify_ack(event, now)
+                if event.status is not AckStatus.FILLED:
+                    out.extend(self._claim_stray(event.new_cloid, event.oid, now))
+                if kept:
+                    out.extend(self._apply_kept(kept, now))
+            case PlaceAck():
+                kept = self._bind_news(event.cloid, event.oid, now)
+                self._on_place_ack(event, now)
+                if event.status is not AckStatus.FILLED:
+                    out.extend(self._claim_stray(event.cloid, event.oid, now))
+                if kept:
+                    out.extend(self._apply_kept(kept, now))
+            case CancelAck():
+                self._after(self.tracker.on_cancel_ack(event, now), now)
+                self._cancel_failures = self._escalation = 0
+            case BookSnapshot():
+                self.counters["book_updates"] += 1
+                self.book.apply_snapshot(event)
+                self._last_data = now
+                self._mid_moved(now)
+                out.extend(self._quote(now, reacting=True))
+            case Liquidated():
+                out.extend(self._liquidated(event.text, now))
+            case Funding():
+                if self._on_funding(event, now):
+                    out.extend(self._risk(now))  # D36: net PnL moved
+            case PlaceRejected():
+                self._on_place_rejected(event, now)
+            case PlaceUnknown():
+                self._on_place_unknown(event, now)
+            case CancelRejected():
+                out.extend(self._on_cancel_rejected(event, now))
+            case CancelUnknown():
+                self._after(self.tracker.on_cancel_unknown(event, now), now, event.reason)
+            case ModifyRejected():
+                self._on_modify_rejected(event, now)
             case OrderStatusReport():
                 kept = self._bind_news(event.cloid, event.oid, now)
                 out.extend(self._on_status_report(event, now))
                 if event.status is VenueStatus.OPEN:
                     out.extend(self._claim_stray(event.cloid, event.oid, now))
-                out.extend(self._apply_kept(kept, now))
+                if kept:
+                    out.extend(self._apply_kept(kept, now))
             case QueryFailed():
                 self._on_query_failed(event, now)
             case OpenOrders():

@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.executor import SideMode
 from core.view import Mode
@@ -118,9 +119,9 @@ class Lifecycle:
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the priority is read from, at one moment."""
+class Facts(NamedTuple):
+    """What the priority is read from, at one moment.  A named tuple: one is made for every
+    reaction, and a frozen dataclass costs several times more to construct."""
 
     life: Lifecycle
     kill_reason: str | None  # the latest trigger's reason while the kill switch is latched

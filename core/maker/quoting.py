@@ -45,23 +45,26 @@ class Quoter(MakerBase):
             desired, modes, self.tracker, now=now, cancel_retry_at=self._cancel_retry_at
         )
         out: list[Command] = []
+        tracker = self.tracker
         for cancel in plan.cancels:
-            order = self.tracker.get(cancel.cloid, cancel.oid)
+            order = tracker.get(cancel.cloid, cancel.oid)
             if order is not None:
                 out.append(self._cancel(order, now))
+        deadline = now + self.params.answer_timeout
+        deadlines = self._answer_deadlines
+        counters = self.counters
         for side in (Side.BID, Side.ASK):
             for cmd in plan.placements[side]:
-                deadline = now + self.params.answer_timeout
                 if isinstance(cmd, Modify):
-                    self.tracker.track_modify(cmd, now)
-                    self.counters["modifies_sent"] += 1
+                    tracker.track_modify(cmd, now)
+                    counters["modifies_sent"] += 1
                     # D8/D24: both legs of an unanswered modify are asked about, the
                     # replacement (unknown placement) as well as the original (its cancel).
-                    self._answer_deadlines.append((deadline, cmd.new_cloid))
+                    deadlines.append((deadline, cmd.new_cloid))
                 else:
-                    self.tracker.track_place(cmd, now)
-                    self.counters["places_sent"] += 1
-                self._answer_deadlines.append((deadline, cmd.cloid))
+                    tracker.track_place(cmd, now)
+                    counters["places_sent"] += 1
+                deadlines.append((deadline, cmd.cloid))
                 out.append(cmd)
         return out
 
@@ -77,8 +80,8 @@ class Quoter(MakerBase):
                 for side, hawkes in self.cascade.items()
             },
         )
-        action = "pulled" if self.params.spread.cascade_action == "pull" else "widened"
         for side, entered in moved:
+            action = "pulled" if self.params.spread.cascade_action == "pull" else "widened"
             self.counters["cascades"] += entered
             spread = self.spread.side(side, self.strategy.half_spread_ticks)
             said = f"{spread.reason}: {side.value}s {action}" if entered else "cascade over"
@@ -96,32 +99,37 @@ class Quoter(MakerBase):
         side may not quote (D27).  No side effects but dropping an expired price fence, so that
         ``view`` can ask it too and always show the reason that holds *now*."""
         reason, mode = why_not_quoting(self._facts(now))
-        desired: dict[Side, tuple[Quote, ...]] = {Side.BID: (), Side.ASK: ()}
-        modes = {Side.BID: mode, Side.ASK: mode}
-        reasons: dict[Side, str | None] = {Side.BID: reason, Side.ASK: reason}
+        bid, ask = Side.BID, Side.ASK
+        desired: dict[Side, tuple[Quote, ...]] = {bid: (), ask: ()}
+        modes = {bid: mode, ask: mode}
+        reasons: dict[Side, str | None] = {bid: reason, ask: reason}
         if reason is None:
             spreads = self.spreads()
+            book = self.book
+            best_bid, best_ask = book.best_bid, book.best_ask
+            lots = self.position.lots
             ladder = desired_ladder(
                 self.instrument,
-                self.book.best_bid,
-                self.book.best_ask,
-                self.position.lots,
+                best_bid,
+                best_ask,
+                lots,
                 self.strategy,
-                bid_size=self.book.size_at(Side.BID, self.book.best_bid or 0),
-                ask_size=self.book.size_at(Side.ASK, self.book.best_ask or 0),
+                bid_size=book.size_at(bid, best_bid or 0),
+                ask_size=book.size_at(ask, best_ask or 0),
                 tier_lots=self.tier_lots(),
-                bid_half_spread=spreads[Side.BID].half_spread,
-                ask_half_spread=spreads[Side.ASK].half_spread,
-                sellable=self.position.lots - self.settlements.bought,
+                bid_half_spread=spreads[bid].half_spread,
+                ask_half_spread=spreads[ask].half_spread,
+                sellable=lots - self.settlements.bought,
             )
-            notional_blocked = notional_blocks_increase(
-                self.params.risk, self.position.lots, self.book.mid
-            )
-            for side in (Side.BID, Side.ASK):
-                quotes = self._fenced(side, ladder.quotes(side), now)
-                increases = (side is Side.BID) == (self.position.lots >= 0)
-                block = self.rejections.placement_block(side, now)
-                why = ladder.reason(side)
+            notional_blocked = notional_blocks_increase(self.params.risk, lots, book.mid)
+            rejections = self.rejections
+            for side, quotes, why in (
+                (bid, ladder.bids, ladder.bid_reason),
+                (ask, ladder.asks, ladder.ask_reason),
+            ):
+                quotes = self._fenced(side, quotes, now)
+                increases = (side is bid) == (lots >= 0)
+                block = rejections.placement_block(side, now)
                 if notional_blocked and increases:
                     reasons[side] = "notional limit"
                     quotes = ()
@@ -200,8 +208,10 @@ class Quoter(MakerBase):
     def _only_cancels_in_flight(self, side: Side) -> bool:
         """D27: the side's intents hold nothing but unanswered cancels, so the executor waits
         for the venue before it quotes again (a stall that must not be silent)."""
-        waiting = False
         tracker = self.tracker
+        if not tracker.state_counts[OrderState.CANCEL_PENDING]:
+            return False  # no cancel of ours is unanswered, on either side
+        waiting = False
         for (intent_side, _), cloids in tracker.intents.items():
             if intent_side is not side:
                 continue
