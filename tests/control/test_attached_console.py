@@ -110,7 +110,14 @@ async def test_a_console_attached_to_a_killed_engine_rearms_it(
         assert app.check_action("rearm", ()) is True, "the footer offers r"
         assert app.active_bindings["q"].binding.description == "Detach"
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the re-arm question")
+        # The engine is another process streaming views into this app: under load a round of
+        # messages is short and many pass before the question's screen is mounted.
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmScreen),
+            "the re-arm question",
+            rounds=600,
+        )
         await pilot.press("r")
         assert client.wait_for(mode_is(Mode.RUNNING), WAIT), "re-armed at the engine"
         await pilot.press("q")
