@@ -39,6 +39,10 @@ class RecoveryState(enum.Enum):
     DONE = "Done"
     GAVE_UP = "GaveUp"
 
+    # Singletons: identity hashing (the quoting path asks ``_SKIPS_QUOTING`` on every
+    # reaction; Enum's own hash hashes the name).  Only membership is asked of these sets.
+    __hash__ = object.__hash__
+
 
 _SKIPS_QUOTING = frozenset({RecoveryState.ARMED, RecoveryState.SENDING, RecoveryState.COOLDOWN})
 _CAN_ARM = frozenset({RecoveryState.IDLE, RecoveryState.DONE})

@@ -48,6 +48,10 @@ class SweepPhase(enum.Enum):
     VERIFIED = "verified"
     FAILED = "failed"
 
+    # Singletons: identity hashing (``is_active`` is asked on every reaction; Enum's own hash
+    # hashes the name).  Only membership is asked of ``_SWEEP_ACTIVE``.
+    __hash__ = object.__hash__
+
     @property
     def is_active(self) -> bool:
         """Under way: sent, waiting to retry, or checking that the venue is empty."""
