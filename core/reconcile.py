@@ -245,6 +245,10 @@ class PositionMoves:
         moves.append((venue_time, lots, value))
         if venue_time > self._newest:
             self._newest = venue_time
+        elif len(moves) > 1:
+            # The horizon has not moved and the oldest move was within it after the last
+            # call: nothing to forget (the common case, one comparison per fill).
+            return
         horizon = self._newest - self.horizon
         while moves and moves[0][0] < horizon:
             self.covers_since = max(self.covers_since, moves.popleft()[0])

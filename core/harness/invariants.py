@@ -250,19 +250,36 @@ def order_state_sound(
                 break
             known.add(cloid)
             live[cloid] = by_cloid[cloid]
-        # ``live`` and ``terminal`` never share a cloid: no terminal lookup is needed here.
-        done: list[str] = []
-        for cloid, order in live.items():
-            filled = order.filled
-            if filled < 0 or filled > order.size:
-                return f"order {cloid}: filled {filled} of size {order.size}"
-            if order.state in _TERMINAL_STATES:
-                done.append(cloid)
-        for cloid in done:
-            terminal[cloid] = live.pop(cloid).state
+        # This runs after every order event over a few dozen orders (those whose cancel is
+        # confirmed stay live until a late fill or the grace ends them) and almost always
+        # finds nothing: this pass only asks whether any is unsound or ended, and the walk
+        # that says which and moves the ended ones runs only then.
+        terminal_states = _TERMINAL_STATES
+        for order in live.values():
+            if not 0 <= order.filled <= order.size or order.state in terminal_states:
+                problem = _walk_live(live, terminal)
+                if problem is not None:
+                    return problem
+                break
     for side, lots in maker.tracker.pending_lots.items():
         if lots < 0:
             return f"pending exposure on {side.value} is negative ({lots} lots)"
+    return None
+
+
+def _walk_live(live: dict[str, TrackedOrder], terminal: dict[str, OrderState]) -> str | None:
+    """``order_state_sound``'s walk over the orders not yet seen terminal: the first unsound
+    one, or None after moving those that ended to ``terminal`` (``live`` and ``terminal``
+    never share a cloid: no terminal lookup is needed)."""
+    done: list[str] = []
+    for cloid, order in live.items():
+        filled = order.filled
+        if filled < 0 or filled > order.size:
+            return f"order {cloid}: filled {filled} of size {order.size}"
+        if order.state in _TERMINAL_STATES:
+            done.append(cloid)
+    for cloid in done:
+        terminal[cloid] = live.pop(cloid).state
     return None
 
 
@@ -405,17 +422,18 @@ def one_venue_order_per_intent(maker: MarketMaker, exchange: SimExchange) -> str
     across retries, modifies, timeouts and reconnects."""
     intents: dict[tuple[Side, int], int] = {}
     by_cloid = maker.tracker.by_cloid
-    for oid, cloid in exchange.resting_cloids():
+    for resting in exchange.resting_orders():
+        cloid = resting.cloid
         order = by_cloid.get(cloid) if cloid is not None else None
         if order is None or order.level is None:
             continue
         key = (order.side, order.level)
         if key in intents:
             return (
-                f"venue holds oids {intents[key]} and {oid} for intent "
+                f"venue holds oids {intents[key]} and {resting.oid} for intent "
                 f"{order.side.value} level {order.level}"
             )
-        intents[key] = oid
+        intents[key] = resting.oid
     return None
 
 

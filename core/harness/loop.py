@@ -72,7 +72,9 @@ class SimLoop:
             if t > t_end:
                 break
             clock.set(t)
-            self._deliver(exchange.advance(t), t)
+            events = exchange.advance(t)
+            if events:
+                self._deliver(events, t)
             if t == next_tick:
                 self._ticks += 1
                 batches = self.agent.tick(t)
@@ -85,8 +87,8 @@ class SimLoop:
         agent = self.agent
         observer = self.observer
         log = self.log if self._record else None
+        self.events += len(events)
         for event in events:
-            self.events += 1
             if log is not None:
                 log.append((now, event))
             batches = agent.handle(event, now)

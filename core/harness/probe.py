@@ -494,7 +494,8 @@ class Probe:
     def _orders_disagree(self, now: float, bound: float) -> str | None:
         tracker = self.maker.tracker
         orphans: dict[int, float] = {}
-        for oid, cloid in self.exchange.resting_cloids():
+        for resting in self.exchange.resting_orders():
+            oid, cloid = resting.oid, resting.cloid
             order = tracker.by_oid.get(oid)
             if order is None and cloid is not None:
                 order = tracker.by_cloid.get(cloid)

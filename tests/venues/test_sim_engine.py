@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from core.commands import Place, TimeInForce
 from core.events import (
     CancelAck,
@@ -87,3 +93,53 @@ def test_a_cancel_all_refused_item_by_item_counts_what_failed_D25_D29() -> None:
     assert kinds == [CancelRejected, CancelAck, CancelRejected, CancelAck, CancelAllDone]
     assert engine.answers[-1] == CancelAllDone(2, 2, 7)
     assert [o.cloid for o in account.exposure("ETH").open.values()] == ["e0", "e2"]
+
+
+def _equity_reference(engine: MatchingEngine, account: Account) -> int:
+    """The equity as exact fractions, the way it was computed before integers."""
+    total = account.collateral + account.realized - account.fees + account.funding
+    for symbol, ex in account.exposures.items():
+        m = engine.markets[symbol]
+        signed_entry = ex.entry_value if ex.position >= 0 else -ex.entry_value
+        total += (ex.position * m.mark - signed_entry) * m.micro
+    return math.floor(total)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    collateral=st.integers(0, 10**12),
+    fees=st.integers(-(10**7), 10**7),
+    funding=st.integers(-(10**7), 10**7),
+    realized=st.fractions(max_denominator=10**6).map(lambda f: f * 10**6),
+    moves=st.lists(
+        st.tuples(st.sampled_from(["ETH", "BTC"]), st.integers(-500, 500), st.integers(1, 10**6)),
+        max_size=12,
+    ),
+    marks=st.tuples(st.integers(1, 10**6), st.integers(1, 10**6)),
+)
+def test_equity_in_integers_is_the_floor_of_the_exact_sum(
+    collateral: int,
+    fees: int,
+    funding: int,
+    realized: Fraction,
+    moves: list[tuple[str, int, int]],
+    marks: tuple[int, int],
+) -> None:
+    """The margin and liquidation checks read ``equity`` with integers alone; it is the same
+    floor as the sum of the exact realised PnL and entry values (average cost leaves them
+    with any denominator), in one market or several."""
+    engine = MatchingEngine()
+    eth = Market(
+        Instrument.hyperliquid_perp("ETH", 4, 25, asset_id=1), 10**6, marks[0], HYPERLIQUID
+    )
+    btc = Market(
+        Instrument.hyperliquid_perp("BTC", 5, 40, asset_id=0), 10**6, marks[1], HYPERLIQUID
+    )
+    engine.add_market(eth)
+    engine.add_market(btc)
+    account = engine.open_account("a", collateral=collateral, leverage=10, replay_fills=10)
+    account.fees, account.funding, account.realized = fees, funding, realized
+    for symbol, lots, price in moves:
+        if lots:
+            account.realized += account.exposure(symbol).apply_fill(lots, price)
+    assert engine.equity(account) == _equity_reference(engine, account)

@@ -33,7 +33,6 @@ through the same accounts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
@@ -384,13 +383,29 @@ class MatchingEngine:
         )
 
     def equity(self, account: Account) -> int:
-        """Collateral plus realised and unrealised PnL at each market's mark, micro-dollars."""
-        total = account.collateral + account.realized - account.fees + account.funding
+        """Collateral plus realised and unrealised PnL at each market's mark, micro-dollars,
+        rounded down.
+
+        The margin check of every order and the liquidation check after every step of the
+        flow read it, so it works on the numerators and denominators of the exact realised
+        PnL and entry values with integers alone: the same floor as the ``Fraction`` sum,
+        without a ``Fraction`` made (and reduced by a gcd) for each term."""
+        realized = account.realized
+        den = realized.denominator
+        total = (account.collateral - account.fees + account.funding) * den + realized.numerator
         for symbol, ex in account.exposures.items():
             m = self.markets[symbol]
-            signed_entry = ex.entry_value if ex.position >= 0 else -ex.entry_value
-            total += (ex.position * m.mark - signed_entry) * m.micro
-        return math.floor(total)
+            entry = ex.entry_value
+            position = ex.position
+            entry_num = entry.numerator if position >= 0 else -entry.numerator
+            entry_den = entry.denominator
+            unrealised = (position * m.mark * entry_den - entry_num) * m.micro
+            if entry_den == 1:
+                total += unrealised * den
+            else:
+                total = total * entry_den + unrealised * den
+                den *= entry_den
+        return total // den
 
     def _accept(
         self, account: Account, market: Market, cloid: str, cmd: Place | Modify, now: float

@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import math
-from collections.abc import Iterator
+from collections.abc import Collection
 from decimal import Decimal
 from fractions import Fraction
 from typing import assert_never
@@ -210,7 +210,6 @@ class SimExchange:
         funding = self._funding
         settlement = self._settlement
         while True:
-            t_delivery = queue.next_time
             t_internal = t_flow = flow.next_time
             t_arrival = arrivals[0][0] if arrivals else _INF
             if t_arrival < t_internal:
@@ -224,12 +223,14 @@ class SimExchange:
             t_settle = settlement.next_time
             if t_settle < t_internal:
                 t_internal = t_settle
-            if t_delivery <= t_internal:
-                if t_delivery > now:
-                    self._due = t_delivery
-                    break
+            # Deliveries due first, all of them: delivering changes none of the times above.
+            t_delivery = queue.next_time
+            while t_delivery <= t_internal and t_delivery <= now:
                 queue.pop_into(out)
-                continue
+                t_delivery = queue.next_time
+            if t_delivery <= t_internal:
+                self._due = t_delivery
+                break
             if t_internal > now:
                 self._due = t_internal
                 break
@@ -772,11 +773,11 @@ class SimExchange:
     def open_orders(self) -> tuple[VenueOrder, ...]:
         return self._account.open_orders_at(self.instrument.symbol, self._now)
 
-    def resting_cloids(self) -> Iterator[tuple[int, str | None]]:
-        """(oid, cloid) of every order resting right now: ``open_orders`` without building
-        the snapshot, for checks that run after every event (the swarm's invariants)."""
-        for order in self._account.exposure(self.instrument.symbol).open.values():
-            yield order.oid, order.cloid
+    def resting_orders(self) -> Collection[AccountOrder]:
+        """Every order of ours resting right now (read its ``oid`` and ``cloid``; never change
+        it): ``open_orders`` without building the snapshot, a live view of the account's own
+        records, for checks that run after every event (the swarm's invariants)."""
+        return self._account.exposure(self.instrument.symbol).open.values()
 
     def order_status(self, oid: int | None, cloid: str | None) -> OrderStatusReport:
         """What a ``QueryOrder`` would answer right now, without latency or faults."""
