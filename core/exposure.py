@@ -135,19 +135,15 @@ class Position:
             den *= size
         self.closed_num = realized
         self.closed_den = den
+        self.cost_num = new_cost
+        self.realized_num = new_realized
+        self.den = den
+        self.lots = pos + signed_lots
         # Reduced, so that ``den`` is the exact values' own (a close is where it can shrink:
         # flat, the cost is 0): a denominator kept larger than needed would make every later
         # fill's arithmetic slower.
-        g = gcd(new_cost, new_realized, den) if den > 1 else 1
-        if g > 1:
-            self.cost_num = new_cost // g
-            self.realized_num = new_realized // g
-            self.den = den // g
-        else:
-            self.cost_num = new_cost
-            self.realized_num = new_realized
-            self.den = den
-        self.lots = pos + signed_lots
+        if den > 1:
+            self._reduce()
 
     def replay(self, moves: Iterable[tuple[int, int]]) -> None:
         """Apply moves (signed lots, signed ticks x lots) that were counted once already: the

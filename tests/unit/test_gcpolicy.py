@@ -71,7 +71,7 @@ def test_leaving_restores_what_was_there(collector_on: None) -> None:
     assert gc.isenabled()
     gc.disable()
     with PacedCollections():
-        pass
+        assert not gc.isenabled()
     assert not gc.isenabled()  # it was off before: it stays off
 
 
